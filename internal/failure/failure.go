@@ -1,0 +1,115 @@
+// Package failure holds the error types that cross the Lambda boundary.
+//
+// aws-lambda-go reports the bare Go type name of a returned error as the error name that
+// Step Functions matches in Retry and Catch (`*NotReadyError` becomes "NotReadyError").
+// Handlers therefore return one of these pointer types at the boundary, never a wrapper.
+package failure
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FieldError is one broken rule of the request: the JSON path of the field and the rule.
+type FieldError struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+func (f FieldError) String() string { return f.Field + ": " + f.Rule }
+
+// ValidationError says the request is invalid. It lists every broken rule at once.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.String()
+	}
+	return fmt.Sprintf("invalid migration request (%d problem(s)): %s", len(e.Fields), strings.Join(parts, "; "))
+}
+
+// Add records one broken rule.
+func (e *ValidationError) Add(field, format string, args ...any) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Rule: fmt.Sprintf(format, args...)})
+}
+
+// OrNil returns e when it holds a broken rule and nil otherwise.
+func (e *ValidationError) OrNil() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// PreconditionError says the accounts are not in the state the request needs
+// (a bucket missing or in another region, ACLs enabled, no room in the bucket policy,
+// a foreign statement using our Sid, a role with a foreign trust policy, a cross-account
+// bucket access role). Retrying does not help; the message says what to change.
+type PreconditionError struct {
+	Message string
+}
+
+func (e *PreconditionError) Error() string { return e.Message }
+
+// PermissionError says AWS denied a call: which principal lacked which action on which
+// resource, and what to grant.
+type PermissionError struct {
+	Principal string
+	Action    string
+	Resource  string
+	Message   string
+}
+
+func (e *PermissionError) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return fmt.Sprintf("%s is not allowed to call %s on %s", orUnknown(e.Principal), orUnknown(e.Action), orUnknown(e.Resource))
+}
+
+// NotReadyError says a resource we just created is not usable yet (IAM propagation).
+// The state machine retries it for a bounded time.
+type NotReadyError struct {
+	Message string
+}
+
+func (e *NotReadyError) Error() string { return e.Message }
+
+// TransientError is throttling, a 5xx or a timeout: retried with backoff and jitter.
+type TransientError struct {
+	Message string
+}
+
+func (e *TransientError) Error() string { return e.Message }
+
+// TransferFailedError says the DataSync task execution ended in ERROR.
+type TransferFailedError struct {
+	TaskExecutionArn string
+	ErrorCode        string
+	ErrorDetail      string
+}
+
+func (e *TransferFailedError) Error() string {
+	return fmt.Sprintf("DataSync task execution %s ended in ERROR: %s: %s", e.TaskExecutionArn, orUnknown(e.ErrorCode), orUnknown(e.ErrorDetail))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// Names lists the Step Functions error names that this package's types produce.
+// A test checks it against the types and against the state machine definition.
+var Names = []string{
+	"ValidationError",
+	"PreconditionError",
+	"PermissionError",
+	"NotReadyError",
+	"TransientError",
+	"TransferFailedError",
+}

@@ -1,0 +1,50 @@
+// Package request is the migration request: the state machine's input and the detail of
+// the EventBridge event that starts a migration. See docs/contract.md and README.md.
+package request
+
+// Request is one migration from a bucket in account A to a bucket in account B.
+type Request struct {
+	MigrationID string      `json:"migrationId,omitempty"`
+	Source      Source      `json:"source"`
+	Destination Destination `json:"destination"`
+	Task        TaskOptions `json:"task"`
+	Cleanup     Cleanup     `json:"cleanup"`
+}
+
+// Source is the bucket in account A that holds the data.
+type Source struct {
+	Bucket    string `json:"bucket"`
+	AccountID string `json:"accountId"`
+	Region    string `json:"region"`
+	Prefix    string `json:"prefix,omitempty"`
+	// PolicyRoleArn is the role in account A that may read and edit the bucket policy.
+	PolicyRoleArn string `json:"policyRoleArn"`
+	ExternalID    string `json:"externalId,omitempty"`
+}
+
+// Destination is the bucket in account B, where every DataSync resource lives.
+type Destination struct {
+	Bucket       string `json:"bucket"`
+	Region       string `json:"region"`
+	Prefix       string `json:"prefix,omitempty"`
+	StorageClass string `json:"storageClass,omitempty"`
+}
+
+// TaskOptions are the DataSync task options. Empty values take the documented defaults.
+type TaskOptions struct {
+	TaskMode             string   `json:"taskMode,omitempty"`
+	VerifyMode           string   `json:"verifyMode,omitempty"`
+	OverwriteMode        string   `json:"overwriteMode,omitempty"`
+	TransferMode         string   `json:"transferMode,omitempty"`
+	PreserveDeletedFiles string   `json:"preserveDeletedFiles,omitempty"`
+	Includes             []string `json:"includes,omitempty"`
+	Excludes             []string `json:"excludes,omitempty"`
+	LogLevel             string   `json:"logLevel,omitempty"`
+}
+
+// Cleanup says what to undo at the end.
+type Cleanup struct {
+	// RevokeBucketPolicy removes our statements from the source bucket policy at the end.
+	// nil means the default, true.
+	RevokeBucketPolicy *bool `json:"revokeBucketPolicy,omitempty"`
+}
