@@ -4,6 +4,7 @@
 package identity
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -139,4 +140,17 @@ func (e *AccessDeniedError) Error() string {
 		msg += " because " + e.Reason
 	}
 	return msg
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying the authenticated caller.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller stored by WithPrincipal.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
 }
