@@ -1,0 +1,311 @@
+package request
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+)
+
+// Env is what the running function knows about itself: its account (B), its region,
+// its partition and the name the source-access role in account A must have.
+type Env struct {
+	AccountID            string
+	Region               string
+	Partition            string // empty: derived from Region
+	SourceAccessRoleName string // empty: any role name is accepted
+}
+
+// Enum values accepted in the request. They are DataSync's own values.
+var (
+	StorageClasses = []string{"STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+		"GLACIER", "GLACIER_INSTANT_RETRIEVAL", "DEEP_ARCHIVE"}
+	TaskModes             = []string{"BASIC", "ENHANCED"}
+	VerifyModes           = []string{"POINT_IN_TIME_CONSISTENT", "ONLY_FILES_TRANSFERRED", "NONE"}
+	OverwriteModes        = []string{"ALWAYS", "NEVER"}
+	TransferModes         = []string{"CHANGED", "ALL"}
+	PreserveDeletedValues = []string{"PRESERVE", "REMOVE"}
+	LogLevels             = []string{"OFF", "BASIC", "TRANSFER"}
+)
+
+// Limits from the AWS documentation.
+const (
+	MaxPrefixLength     = 1024   // an S3 key is at most 1,024 bytes
+	MaxFilterLength     = 102400 // DataSync FilterRule.Value
+	MinExternalIDLength = 2
+	MaxExternalIDLength = 1224
+)
+
+var (
+	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern     = regexp.MustCompile(`^(?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$`)
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	roleArnPattern    = regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})$`)
+	// DataSync CreateLocationS3 Subdirectory pattern.
+	subdirectoryPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$`)
+)
+
+// Partition returns the ARN partition of region: aws-cn for China, aws-us-gov for
+// GovCloud (US), aws otherwise.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
+// Validate checks every rule of the (normalized) request and reports all broken rules at
+// once in a *failure.ValidationError; it returns nil when the request is valid.
+func (r *Request) Validate(env Env) error {
+	v := &failure.ValidationError{}
+	if r == nil {
+		v.Add("(request)", "is missing")
+		return v
+	}
+	envPartition := env.Partition
+	if envPartition == "" {
+		envPartition = Partition(env.Region)
+	}
+
+	switch {
+	case r.MigrationID == "":
+		v.Add("migrationId", "is required when the execution name has no letter or digit; give 1-32 characters a-z, 0-9 and -")
+	case !naming.ValidID(r.MigrationID):
+		v.Add("migrationId", "must be 1-32 characters a-z, 0-9 and -, starting and ending with a letter or digit (got %q)", r.MigrationID)
+	}
+
+	s := r.Source
+	checkBucket(v, "source.bucket", s.Bucket)
+	switch {
+	case s.AccountID == "":
+		v.Add("source.accountId", "is required: the 12-digit id of account A that owns the source bucket")
+	case !accountPattern.MatchString(s.AccountID):
+		v.Add("source.accountId", "must be 12 digits (got %q)", s.AccountID)
+	}
+	srcRegionOK := checkRegion(v, "source.region", s.Region)
+	if srcRegionOK && Partition(s.Region) != envPartition {
+		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), envPartition)
+	}
+	checkPrefix(v, "source.prefix", s.Prefix)
+	checkRoleArn(v, s, srcRegionOK, env)
+	if s.ExternalID != "" {
+		n := utf8.RuneCountInString(s.ExternalID)
+		switch {
+		case n < MinExternalIDLength || n > MaxExternalIDLength:
+			v.Add("source.externalId", "must be %d-%d characters (got %d)", MinExternalIDLength, MaxExternalIDLength, n)
+		case !externalIDPattern.MatchString(s.ExternalID):
+			v.Add("source.externalId", "may hold only letters, digits and _+=,.@:/- (STS rule)")
+		}
+	}
+
+	d := r.Destination
+	checkBucket(v, "destination.bucket", d.Bucket)
+	if checkRegion(v, "destination.region", d.Region) && env.Region != "" && d.Region != env.Region {
+		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", env.Region, d.Region)
+	}
+	checkPrefix(v, "destination.prefix", d.Prefix)
+	if d.StorageClass == "OUTPOSTS" {
+		v.Add("destination.storageClass", "OUTPOSTS is for S3 on Outposts, which needs an agent; use one of %s", strings.Join(StorageClasses, ", "))
+	} else {
+		checkEnum(v, "destination.storageClass", d.StorageClass, StorageClasses)
+	}
+	if s.Bucket != "" && s.Bucket == d.Bucket && overlaps(s.Prefix, d.Prefix) {
+		v.Add("destination.prefix", "overlaps source.prefix in the same bucket %q: the transfer would read what it writes; use disjoint prefixes", s.Bucket)
+	}
+
+	t := r.Task
+	checkEnum(v, "task.taskMode", t.TaskMode, TaskModes)
+	checkEnum(v, "task.verifyMode", t.VerifyMode, VerifyModes)
+	checkEnum(v, "task.overwriteMode", t.OverwriteMode, OverwriteModes)
+	checkEnum(v, "task.transferMode", t.TransferMode, TransferModes)
+	checkEnum(v, "task.preserveDeletedFiles", t.PreserveDeletedFiles, PreserveDeletedValues)
+	checkEnum(v, "task.logLevel", t.LogLevel, LogLevels)
+	if t.TaskMode == "ENHANCED" && t.VerifyMode == "POINT_IN_TIME_CONSISTENT" {
+		v.Add("task.verifyMode", "POINT_IN_TIME_CONSISTENT is not supported by ENHANCED task mode; use ONLY_FILES_TRANSFERRED or NONE, or taskMode BASIC")
+	}
+	if t.PreserveDeletedFiles == "REMOVE" && t.TransferMode == "ALL" {
+		v.Add("task.preserveDeletedFiles", "REMOVE needs transferMode CHANGED: with ALL, DataSync does not scan the destination and cannot know what to delete")
+	}
+	if t.VerifyMode == "POINT_IN_TIME_CONSISTENT" && (d.StorageClass == "GLACIER" || d.StorageClass == "DEEP_ARCHIVE") {
+		v.Add("task.verifyMode", "POINT_IN_TIME_CONSISTENT cannot be used with storage class %s (it would read back archived objects); use ONLY_FILES_TRANSFERRED", d.StorageClass)
+	}
+	checkFilters(v, "task.includes", t.Includes, true)
+	checkFilters(v, "task.excludes", t.Excludes, false)
+	return v.OrNil()
+}
+
+func checkEnum(v *failure.ValidationError, field, value string, allowed []string) {
+	if value == "" {
+		return
+	}
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	v.Add(field, "must be one of %s (got %q)", strings.Join(allowed, ", "), value)
+}
+
+// checkBucket applies the S3 naming rules for general purpose buckets.
+func checkBucket(v *failure.ValidationError, field, name string) {
+	if name == "" {
+		v.Add(field, "is required: the bucket name (not an ARN or URL)")
+		return
+	}
+	if strings.HasPrefix(name, "arn:") || strings.HasPrefix(name, "s3://") {
+		v.Add(field, "must be the bare bucket name, not an ARN or URL (got %q)", name)
+		return
+	}
+	if len(name) < 3 || len(name) > 63 {
+		v.Add(field, "must be 3-63 characters long (got %d)", len(name))
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			v.Add(field, "may hold only lowercase letters, digits, '.' and '-' (got %q)", name)
+			return
+		}
+	}
+	first, last := name[0], name[len(name)-1]
+	if first == '.' || first == '-' || last == '.' || last == '-' {
+		v.Add(field, "must begin and end with a letter or digit")
+	}
+	if strings.Contains(name, "..") {
+		v.Add(field, "must not contain two adjacent periods")
+	}
+	if strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		v.Add(field, "must not have a period next to a hyphen")
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		v.Add(field, "must not be formatted as an IP address")
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			v.Add(field, "must not start with the reserved prefix %q", p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			v.Add(field, "must not end with the reserved suffix %q", s)
+		}
+	}
+}
+
+func checkRegion(v *failure.ValidationError, field, region string) bool {
+	if region == "" {
+		v.Add(field, "is required: a region name such as us-east-1")
+		return false
+	}
+	if !regionPattern.MatchString(region) {
+		v.Add(field, "must be a region name such as us-east-1, eu-west-2 or cn-north-1 (got %q)", region)
+		return false
+	}
+	return true
+}
+
+// checkPrefix applies the DataSync Subdirectory rules for S3 locations.
+func checkPrefix(v *failure.ValidationError, field, prefix string) {
+	if prefix == "" {
+		return
+	}
+	if len(prefix) > MaxPrefixLength {
+		v.Add(field, "must be at most %d bytes (got %d)", MaxPrefixLength, len(prefix))
+	}
+	if strings.HasPrefix(prefix, "/") {
+		v.Add(field, "must not begin with '/': S3 keys have no leading slash (write %q)", strings.TrimLeft(prefix, "/"))
+	}
+	if strings.Contains(prefix, "//") {
+		v.Add(field, "must not contain '//'")
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "." || seg == ".." {
+			v.Add(field, "must not contain a '.' or '..' path segment")
+			break
+		}
+	}
+	if !subdirectoryPattern.MatchString(prefix) {
+		v.Add(field, "may hold only letters, digits, spaces and _-+./() (DataSync rule for S3 prefixes)")
+	}
+}
+
+// overlaps reports whether two prefixes of one bucket share objects. DataSync treats a
+// prefix as a folder, so "a" and "a/" are the same and "a" does not contain "ab/".
+func overlaps(a, b string) bool {
+	a, b = folder(a), folder(b)
+	return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+}
+
+func folder(p string) string {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return p
+	}
+	return p + "/"
+}
+
+func checkRoleArn(v *failure.ValidationError, s Source, regionOK bool, env Env) {
+	const field = "source.policyRoleArn"
+	if s.PolicyRoleArn == "" {
+		v.Add(field, "is required: the ARN of the role in account A that may read and edit the source bucket policy")
+		return
+	}
+	m := roleArnPattern.FindStringSubmatch(s.PolicyRoleArn)
+	if m == nil {
+		v.Add(field, "must be an IAM role ARN arn:<partition>:iam::<account>:role/<name> (got %q)", s.PolicyRoleArn)
+		return
+	}
+	partition, account, name := m[1], m[2], m[4]
+	if regionOK && partition != Partition(s.Region) {
+		v.Add(field, "is in partition %s but source.region %s is in %s", partition, s.Region, Partition(s.Region))
+	} else if partition != "aws" && partition != "aws-cn" && partition != "aws-us-gov" {
+		v.Add(field, "has unknown partition %q; use aws, aws-cn or aws-us-gov", partition)
+	}
+	if accountPattern.MatchString(s.AccountID) && account != s.AccountID {
+		v.Add(field, "must be a role in the source account %s (got account %s)", s.AccountID, account)
+	}
+	if env.SourceAccessRoleName != "" && name != env.SourceAccessRoleName {
+		v.Add(field, "must name the role %q that this deployment is allowed to assume (got %q)", env.SourceAccessRoleName, name)
+	}
+}
+
+// checkFilters applies the DataSync filter rules: patterns are joined with '|' into one
+// FilterRule.Value of at most 102,400 characters; an include pattern is a path from the
+// location root (starts with '/') and may use '*' only as its last character.
+func checkFilters(v *failure.ValidationError, field string, patterns []string, include bool) {
+	total := 0
+	for i, p := range patterns {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		total += len(p)
+		if i > 0 {
+			total++
+		}
+		switch {
+		case strings.TrimSpace(p) == "":
+			v.Add(f, "must not be empty")
+			continue
+		case strings.ContainsRune(p, '|'):
+			v.Add(f, "must not contain '|': it separates patterns; give each pattern as its own list element")
+		case strings.ContainsRune(p, 0):
+			v.Add(f, "must not contain a NUL character")
+		case !utf8.ValidString(p):
+			v.Add(f, "must be valid UTF-8")
+		}
+		if include {
+			if !strings.HasPrefix(p, "/") {
+				v.Add(f, "an include pattern is a path from the source prefix and must start with '/' (got %q)", p)
+			}
+			if i := strings.IndexByte(p, '*'); i >= 0 && i != len(p)-1 {
+				v.Add(f, "an include pattern may use '*' only as its last character (got %q)", p)
+			}
+		}
+	}
+	if total > MaxFilterLength {
+		v.Add(field, "joined with '|' is %d characters; DataSync allows %d", total, MaxFilterLength)
+	}
+}
