@@ -128,8 +128,9 @@ type AccessDeniedError struct {
 	PrincipalArn string
 	Action       string
 	Resource     string
-	// Reason is AWS's "because ..." clause, e.g.
-	// "no identity-based policy allows the s3:GetObject action".
+	// Reason is AWS's trailing clause, e.g.
+	// "because no identity-based policy allows the s3:GetObject action" or
+	// "with an explicit deny in a resource-based policy"; empty for none.
 	Reason string
 }
 
@@ -137,10 +138,16 @@ func (e *AccessDeniedError) Error() string {
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s",
 		e.PrincipalArn, e.Action, e.Resource)
 	if e.Reason != "" {
-		msg += " because " + e.Reason
+		msg += " " + e.Reason
 	}
 	return msg
 }
+
+// ErrorCode is the AWS error code ("AccessDenied").
+func (e *AccessDeniedError) ErrorCode() string { return "AccessDenied" }
+
+// ErrorMessage is the long AWS message (same as Error).
+func (e *AccessDeniedError) ErrorMessage() string { return e.Error() }
 
 type principalKey struct{}
 
