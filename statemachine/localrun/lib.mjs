@@ -1,0 +1,90 @@
+// Small pure helpers of the local driver (run.mjs): arguments, substitutions, Wait seconds.
+
+import { parseArgs as parseNodeArgs } from 'node:util';
+
+// DriverError is a problem of the driver's own inputs (exit code 2), not of the execution.
+export class DriverError extends Error {}
+
+const USAGE =
+  'usage: run.mjs --definition FILE --input FILE --substitutions FILE (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME]';
+
+export function parseArgs(argv) {
+  let values;
+  try {
+    ({ values } = parseNodeArgs({
+      args: argv,
+      options: {
+        definition: { type: 'string' },
+        input: { type: 'string' },
+        substitutions: { type: 'string' },
+        mocks: { type: 'string' },
+        'lambda-endpoints': { type: 'string' },
+        'wait-scale': { type: 'string', default: '1' },
+        'execution-name': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new DriverError(`${err.message}\n${USAGE}`);
+  }
+  const missing = ['definition', 'input', 'substitutions'].filter((k) => !values[k]);
+  if (missing.length) throw new DriverError(`missing --${missing.join(', --')}\n${USAGE}`);
+  if (!values.mocks === !values['lambda-endpoints']) {
+    throw new DriverError(`give exactly one of --mocks and --lambda-endpoints\n${USAGE}`);
+  }
+  const waitScale = Number(values['wait-scale']);
+  if (!Number.isFinite(waitScale) || waitScale < 0) throw new DriverError(`--wait-scale: want a number >= 0, got ${values['wait-scale']}`);
+  return {
+    definition: values.definition,
+    input: values.input,
+    substitutions: values.substitutions,
+    mocks: values.mocks,
+    lambdaEndpoints: values['lambda-endpoints'],
+    waitScale,
+    executionName: values['execution-name'] || `local-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`,
+  };
+}
+
+// substitute replaces every ${Name} of the definition text, as CloudFormation's
+// DefinitionSubstitutions does. A placeholder without a value is an error.
+export function substitute(text, substitutions) {
+  if (substitutions === null || typeof substitutions !== 'object' || Array.isArray(substitutions)) {
+    throw new DriverError('substitutions: want a JSON object of name -> value');
+  }
+  const missing = new Set();
+  const out = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name) => {
+    if (!(name in substitutions)) {
+      missing.add(name);
+      return whole;
+    }
+    return JSON.stringify(String(substitutions[name])).slice(1, -1);
+  });
+  if (missing.size) throw new DriverError(`substitutions: no value for ${[...missing].map((n) => '${' + n + '}').join(', ')}`);
+  return out;
+}
+
+// evaluatePath reads a simple reference path ($, $.a.b, $.a[0], $['a']) from value.
+export function evaluatePath(path, value) {
+  if (typeof path !== 'string' || !path.startsWith('$')) throw new Error(`unsupported path ${path}`);
+  const re = /\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\['([^']*)'\]/gy;
+  re.lastIndex = 1;
+  let cur = value;
+  while (re.lastIndex < path.length) {
+    const m = re.exec(path);
+    if (!m) throw new Error(`unsupported path ${path}`);
+    const key = m[1] ?? m[3] ?? Number(m[2]);
+    if (cur === null || typeof cur !== 'object' || !(key in cur)) throw new Error(`${path}: not found`);
+    cur = cur[key];
+  }
+  return cur;
+}
+
+// waitSeconds is how long a Wait state asks to wait for the given input (seconds).
+export function waitSeconds(state, input, now = Date.now()) {
+  if (state.Seconds !== undefined) return state.Seconds;
+  if (state.SecondsPath !== undefined) return evaluatePath(state.SecondsPath, input);
+  const ts = state.Timestamp ?? (state.TimestampPath !== undefined ? evaluatePath(state.TimestampPath, input) : undefined);
+  if (ts === undefined) return null;
+  return Math.max(0, Math.ceil((new Date(ts).getTime() - now) / 1000));
+}

@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// Local Step Functions driver for dsmigrate (protocol: docs/contract.md, "Local Step Functions driver").
+//
+// Runs the real ASL file on aws-local-stepfunctions 3.x. Every Task state is routed either to
+// scripted mocks (by state name, consumed in order, like Step Functions Local "mocked service
+// integrations") or to Lambda Runtime Interface Emulator endpoints (by function ARN). Prints one
+// JSON object per line on stdout; exit code 0 = execution succeeded, 1 = execution failed,
+// 2 = driver error (bad arguments, invalid definition, missing mock or endpoint).
+//
+// Usage:
+//   node run.mjs --definition FILE --input FILE --substitutions FILE
+//                (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME]
+
+import { readFileSync } from 'node:fs';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { DriverError, parseArgs, substitute, waitSeconds } from './lib.mjs';
+
+// TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
+// Catch match (like aws-lambda-go's errorType), its message the Cause.
+class TaskError extends Error {
+  constructor(name, message) {
+    super(message ?? '');
+    this.name = name;
+  }
+}
+
+function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+function fail(message) {
+  process.stderr.write(`run.mjs: ${message}\n`);
+  process.exit(2);
+}
+
+function readJSON(file, what) {
+  try {
+    const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DriverError(`reading ${what} ${file}: ${err.message}`);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const definitionText = readFileSync(opts.definition, 'utf8');
+  const substitutions = readJSON(opts.substitutions, 'substitutions');
+  const definition = JSON.parse(substitute(definitionText, substitutions));
+  const input = readJSON(opts.input, 'input');
+
+  const states = definition.States;
+  const taskStates = Object.keys(states).filter((name) => states[name].Type === 'Task');
+  const waitStates = Object.keys(states).filter((name) => states[name].Type === 'Wait');
+
+  let stateMachine;
+  try {
+    stateMachine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  } catch (err) {
+    throw new DriverError(err.message);
+  }
+
+  // Waits. The requested seconds are always printed. With --wait-scale 1 the interpreter sleeps
+  // them itself; with 0 nothing sleeps; with any other scale the Wait state itself is
+  // overridden to 0 and the scaled pause is taken at the start of the next Task (the
+  // interpreter reads a wait override before the Wait's input is visible to this driver).
+  let pendingPauseMs = 0;
+  const waitTimeOverrides = {};
+  const retryIntervalOverrides = {};
+  if (opts.waitScale !== 1) {
+    for (const name of waitStates) waitTimeOverrides[name] = 0;
+    for (const [name, state] of Object.entries(states)) {
+      if (!Array.isArray(state.Retry)) continue;
+      retryIntervalOverrides[name] =
+        opts.waitScale === 0 ? 0 : state.Retry.map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * opts.waitScale));
+    }
+  }
+
+  let driverError = null;
+  let execution;
+  const stopWithDriverError = (message) => {
+    driverError ??= message;
+    execution?.abort();
+    return new Promise(() => {}); // never settles; the driver exits with 2
+  };
+
+  const invoke = opts.mocks ? mockInvoker(readJSON(opts.mocks, 'mocks'), taskStates) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, taskStates);
+
+  const taskResourceLocalHandlers = {};
+  for (const name of taskStates) {
+    taskResourceLocalHandlers[name] = async (taskInput) => {
+      await nextMacrotask(); // let every event so far be printed first
+      if (pendingPauseMs > 0) {
+        const ms = pendingPauseMs;
+        pendingPauseMs = 0;
+        await sleep(ms);
+      }
+      try {
+        return await invoke(name, taskInput);
+      } catch (err) {
+        if (err instanceof DriverError) return stopWithDriverError(err.message);
+        throw err;
+      }
+    };
+  }
+
+  const context = { Execution: { Name: opts.executionName, Id: executionId(substitutions, opts.executionName) } };
+  execution = stateMachine.run(input, {
+    overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+    noThrowOnAbort: true,
+    context,
+  });
+
+  let outcome = null;
+  const printing = (async () => {
+    for await (const ev of execution.eventLogs) {
+      const line = translate(ev, states);
+      if (line) emit(line);
+      if (ev.type === 'StateEntered' && ev.state.type === 'Wait') {
+        let seconds;
+        try {
+          seconds = waitSeconds(states[ev.state.name], ev.state.input);
+        } catch (err) {
+          seconds = null;
+        }
+        emit({ event: 'Wait', state: ev.state.name, seconds });
+        if (opts.waitScale !== 0 && opts.waitScale !== 1 && seconds > 0) pendingPauseMs = seconds * 1000 * opts.waitScale;
+      }
+      if (ev.type === 'ExecutionSucceeded') outcome = 0;
+      if (ev.type === 'ExecutionFailed' || ev.type === 'ExecutionTimeout') outcome = 1;
+    }
+  })();
+
+  try {
+    await execution.result;
+  } catch {
+    // the failure was printed from the event log
+  }
+  if (driverError) {
+    process.stderr.write(`run.mjs: ${driverError}\n`);
+    process.exit(2);
+  }
+  await printing;
+  process.exit(outcome ?? 2);
+}
+
+// translate turns an interpreter event into a line of the driver protocol (or null).
+function translate(ev, states) {
+  switch (ev.type) {
+    case 'StateEntered':
+      return { event: 'StateEntered', state: ev.state.name, type: ev.state.type, input: ev.state.input };
+    case 'StateExited':
+      return { event: 'StateExited', state: ev.state.name, type: ev.state.type, output: ev.state.output };
+    case 'StateFailed':
+      if (ev.state.type === 'Fail') return null; // reported as ExecutionFailed
+      return {
+        event: ev.state.type === 'Task' ? 'TaskFailed' : 'StateFailed',
+        state: ev.state.name,
+        error: ev.Error,
+        cause: causeText(ev.Cause),
+      };
+    case 'StateRetried':
+      return { event: 'TaskRetried', state: ev.state.name, attempt: ev.retry.attempt };
+    case 'StateCaught':
+      return { event: 'TaskCaught', state: ev.state.name, next: ev.catch.catcher.Next };
+    case 'ExecutionSucceeded':
+      return { event: 'ExecutionSucceeded', output: ev.output };
+    case 'ExecutionFailed':
+      return { event: 'ExecutionFailed', error: ev.Error, cause: causeText(ev.Cause) };
+    case 'ExecutionTimeout':
+      return { event: 'ExecutionFailed', error: 'States.Timeout', cause: 'the execution timed out' };
+    default:
+      return null;
+  }
+}
+
+function causeText(cause) {
+  if (cause === undefined || cause === null) return '';
+  return typeof cause === 'string' ? cause : JSON.stringify(cause);
+}
+
+// mockInvoker answers each Task from a list of scripted responses per state name.
+function mockInvoker(mocks, taskStates) {
+  if (mocks === null || typeof mocks !== 'object' || Array.isArray(mocks)) {
+    throw new DriverError('mocks: want an object of state name -> list of responses');
+  }
+  for (const name of Object.keys(mocks)) {
+    if (!taskStates.includes(name)) throw new DriverError(`mocks: ${name} is not a Task state of the definition`);
+    if (!Array.isArray(mocks[name])) throw new DriverError(`mocks: ${name}: want a list of responses`);
+  }
+  const next = Object.fromEntries(taskStates.map((name) => [name, 0]));
+  return async (name) => {
+    const list = mocks[name] ?? [];
+    const i = next[name]++;
+    if (i >= list.length) {
+      throw new DriverError(`mocks: no response left for ${name} (call ${i + 1}, ${list.length} scripted)`);
+    }
+    const response = list[i];
+    if (response && typeof response.error === 'string') throw new TaskError(response.error, response.cause);
+    if (!response || !('result' in response)) {
+      throw new DriverError(`mocks: ${name}[${i}]: want {"result": ...} or {"error": "Name", "cause": "..."}`);
+    }
+    return response.result;
+  };
+}
+
+// lambdaInvoker posts each Task input to the RIE endpoint of the state's function ARN.
+function lambdaInvoker(endpoints, states, taskStates) {
+  for (const name of taskStates) {
+    const arn = states[name].Resource;
+    if (!endpoints[arn]) throw new DriverError(`lambda endpoints: no endpoint for ${arn} (state ${name})`);
+  }
+  return async (name, payload) => {
+    const url = endpoints[states[name].Resource];
+    let res;
+    try {
+      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    } catch (err) {
+      throw new TaskError('Lambda.SdkClientException', `invoking ${url}: ${err.cause?.message ?? err.message}`);
+    }
+    const text = await res.text();
+    if (res.status !== 200) {
+      throw new TaskError('Lambda.ServiceException', `invoking ${url}: HTTP ${res.status}: ${text}`);
+    }
+    if (text.trim() === '') return null;
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      throw new TaskError('Lambda.ServiceException', `invoking ${url}: the response is not JSON: ${text.slice(0, 200)}`);
+    }
+    if (body && typeof body === 'object' && !Array.isArray(body) && typeof body.errorType === 'string') {
+      throw new TaskError(body.errorType, body.errorMessage ?? '');
+    }
+    return body;
+  };
+}
+
+function executionId(substitutions, name) {
+  for (const value of Object.values(substitutions)) {
+    const m = /^arn:(aws[a-z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/.exec(String(value));
+    if (m) return `arn:${m[1]}:states:${m[2]}:${m[3]}:execution:dsmigrate:${name}`;
+  }
+  return undefined;
+}
+
+main().catch((err) => fail(err instanceof DriverError ? err.message : err.stack ?? String(err)));
+
