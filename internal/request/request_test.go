@@ -1,0 +1,466 @@
+package request
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+)
+
+// TestEnv is the environment the fixtures in testdata/ validate against.
+var TestEnv = Env{AccountID: "222222222222", Region: "ap-northeast-1", Partition: "aws", SourceAccessRoleName: "dsmigrate-source-access"}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func fullRequest(t testing.TB) *Request {
+	t.Helper()
+	r, err := Decode(readFixture(t, "valid-full.json"))
+	if err != nil {
+		t.Fatalf("Decode(valid-full.json): %v", err)
+	}
+	return r
+}
+
+// fieldsOf returns the field paths of a *failure.ValidationError, or nil.
+func fieldsOf(t *testing.T, err error) []string {
+	t.Helper()
+	if err == nil {
+		return nil
+	}
+	var v *failure.ValidationError
+	if !errors.As(err, &v) {
+		t.Fatalf("got error %T %v, want *failure.ValidationError", err, err)
+	}
+	out := make([]string, len(v.Fields))
+	for i, f := range v.Fields {
+		out[i] = f.Field
+		if f.Rule == "" {
+			t.Errorf("field %s has an empty rule", f.Field)
+		}
+	}
+	return out
+}
+
+func TestValidFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "valid-*.json"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("got fixtures %v (%v), want at least 2", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r, err := Decode(readFixture(t, filepath.Base(f)))
+			if err != nil {
+				t.Fatalf("Decode: got %v, want nil", err)
+			}
+			r.Normalize("media-run-1")
+			if err := r.Validate(TestEnv); err != nil {
+				t.Errorf("Validate: got %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	r, err := Decode(readFixture(t, "valid-minimal.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Normalize("Media run #1")
+	want, err := Decode(readFixture(t, "valid-minimal-normalized.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r, want) {
+		got, _ := json.Marshal(r)
+		w, _ := json.Marshal(want)
+		t.Errorf("got %s, want %s", got, w)
+	}
+	again := *r
+	again.Normalize("other")
+	if !reflect.DeepEqual(&again, r) {
+		t.Errorf("Normalize twice: got %+v, want %+v", again, *r)
+	}
+}
+
+func TestNormalizeKeepsGivenValues(t *testing.T) {
+	r := fullRequest(t)
+	f := false
+	r.Cleanup.RevokeBucketPolicy = &f
+	r.Task.VerifyMode = "NONE"
+	r.Normalize("ignored")
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{name: "migrationId", got: r.MigrationID, want: "media-2026-11"},
+		{name: "verifyMode", got: r.Task.VerifyMode, want: "NONE"},
+		{name: "revoke", got: r.Revoke(), want: false},
+		{name: "logLevel", got: r.Task.LogLevel, want: "BASIC"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestRevokeDefault(t *testing.T) {
+	tru, fal := true, false
+	tests := []struct {
+		name string
+		give *bool
+		want bool
+	}{
+		{name: "absent", give: nil, want: true},
+		{name: "true", give: &tru, want: true},
+		{name: "false", give: &fal, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Request{Cleanup: Cleanup{RevokeBucketPolicy: tt.give}}
+			if got := r.Revoke(); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEffectiveLogLevel(t *testing.T) {
+	tests := []struct {
+		name     string
+		give     string
+		logGroup bool
+		want     string
+	}{
+		{name: "default without log group", give: "", logGroup: false, want: "OFF"},
+		{name: "default with log group", give: "", logGroup: true, want: "BASIC"},
+		{name: "explicit wins", give: "TRANSFER", logGroup: false, want: "TRANSFER"},
+		{name: "explicit off", give: "OFF", logGroup: true, want: "OFF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := (TaskOptions{LogLevel: tt.give}).EffectiveLogLevel(tt.logGroup); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFilters(t *testing.T) {
+	o := TaskOptions{Includes: []string{"/a*", "/b/c"}, Excludes: []string{"*.tmp"}}
+	if got, want := o.IncludeFilter(), "/a*|/b/c"; got != want {
+		t.Errorf("IncludeFilter: got %q, want %q", got, want)
+	}
+	if got, want := o.ExcludeFilter(), "*.tmp"; got != want {
+		t.Errorf("ExcludeFilter: got %q, want %q", got, want)
+	}
+	if got := (TaskOptions{}).IncludeFilter(); got != "" {
+		t.Errorf("IncludeFilter of none: got %q, want empty", got)
+	}
+}
+
+func TestPartition(t *testing.T) {
+	tests := []struct {
+		give string
+		want string
+	}{
+		{give: "us-east-1", want: "aws"},
+		{give: "ap-northeast-1", want: "aws"},
+		{give: "cn-north-1", want: "aws-cn"},
+		{give: "cn-northwest-1", want: "aws-cn"},
+		{give: "us-gov-west-1", want: "aws-us-gov"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			if got := Partition(tt.give); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		wantErr []string
+	}{
+		{name: "empty", give: "", wantErr: []string{"(request)"}},
+		{name: "spaces", give: "  \n", wantErr: []string{"(request)"}},
+		{name: "syntax", give: `{"source":`, wantErr: []string{"(request)"}},
+		{name: "two values", give: `{} {}`, wantErr: []string{"(request)"}},
+		{name: "not an object", give: `[1]`, wantErr: []string{"(request)"}},
+		{name: "null", give: `null`, wantErr: []string{"(request)"}},
+		{name: "unknown top-level field", give: `{"extra":1}`, wantErr: []string{"extra"}},
+		{name: "unknown nested field", give: `{"source":{"bukket":"a"}}`, wantErr: []string{"source.bukket"}},
+		{name: "case-insensitive match refused", give: `{"MigrationId":"a"}`, wantErr: []string{"MigrationId"}},
+		{name: "duplicate field", give: `{"migrationId":"a","migrationId":"b"}`, wantErr: []string{"migrationId"}},
+		{name: "number for string", give: `{"source":{"accountId":111111111111}}`, wantErr: []string{"source.accountId"}},
+		{name: "string for bool", give: `{"cleanup":{"revokeBucketPolicy":"yes"}}`, wantErr: []string{"cleanup.revokeBucketPolicy"}},
+		{name: "string for list", give: `{"task":{"includes":"/a"}}`, wantErr: []string{"task.includes"}},
+		{name: "number in list", give: `{"task":{"excludes":["a",2]}}`, wantErr: []string{"task.excludes[1]"}},
+		{name: "null for string", give: `{"source":{"bucket":null}}`, wantErr: []string{"source.bucket"}},
+		{name: "list for object", give: `{"destination":[]}`, wantErr: []string{"destination"}},
+		{name: "many at once", give: `{"x":1,"source":{"y":2,"bucket":3},"task":{"logLevel":true}}`,
+			wantErr: []string{"x", "source.y", "source.bucket", "task.logLevel"}},
+		{name: "too large", give: `{"migrationId":"` + strings.Repeat("a", MaxRequestBytes) + `"}`, wantErr: []string{"(request)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Decode([]byte(tt.give))
+			if r != nil {
+				t.Errorf("got request %+v, want nil", r)
+			}
+			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantErr) {
+				t.Errorf("got fields %q, want %q (error: %v)", got, tt.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestDecodeAcceptsNullForOptionalPointerAndList(t *testing.T) {
+	raw := `{"cleanup":{"revokeBucketPolicy":null},"task":{"includes":null}}`
+	r, err := Decode([]byte(raw))
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if r.Cleanup.RevokeBucketPolicy != nil || r.Task.Includes != nil {
+		t.Errorf("got %+v, want zero cleanup and includes", r)
+	}
+}
+
+// TestValidateBadRequests changes one thing in a valid request and checks that exactly the
+// expected fields are reported.
+func TestValidateBadRequests(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	tests := []struct {
+		name    string
+		give    func(r *Request)
+		env     *Env
+		wantErr []string
+	}{
+		{name: "migration id upper case", give: func(r *Request) { r.MigrationID = "Media" }, wantErr: []string{"migrationId"}},
+		{name: "migration id too long", give: func(r *Request) { r.MigrationID = strings.Repeat("a", 33) }, wantErr: []string{"migrationId"}},
+		{name: "migration id trailing dash", give: func(r *Request) { r.MigrationID = "media-" }, wantErr: []string{"migrationId"}},
+		{name: "migration id missing", give: func(r *Request) { r.MigrationID = "" }, wantErr: []string{"migrationId"}},
+		{name: "source bucket missing", give: func(r *Request) { r.Source.Bucket = "" }, wantErr: []string{"source.bucket"}},
+		{name: "bucket too short", give: func(r *Request) { r.Source.Bucket = "ab" }, wantErr: []string{"source.bucket"}},
+		{name: "bucket too long", give: func(r *Request) { r.Source.Bucket = long }, wantErr: []string{"source.bucket"}},
+		{name: "bucket upper case", give: func(r *Request) { r.Source.Bucket = "Team-a" }, wantErr: []string{"source.bucket"}},
+		{name: "bucket underscore", give: func(r *Request) { r.Destination.Bucket = "team_b" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket double dot", give: func(r *Request) { r.Destination.Bucket = "team..b" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket starts with dash", give: func(r *Request) { r.Destination.Bucket = "-teamb" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket ends with dot", give: func(r *Request) { r.Destination.Bucket = "teamb." }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket is an IP", give: func(r *Request) { r.Destination.Bucket = "192.168.5.4" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket xn-- prefix", give: func(r *Request) { r.Destination.Bucket = "xn--teamb" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket sthree- prefix", give: func(r *Request) { r.Destination.Bucket = "sthree-b" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket -s3alias suffix", give: func(r *Request) { r.Destination.Bucket = "teamb-s3alias" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket --ol-s3 suffix", give: func(r *Request) { r.Destination.Bucket = "teamb--ol-s3" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket --x-s3 suffix", give: func(r *Request) { r.Destination.Bucket = "teamb--x-s3" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket as ARN", give: func(r *Request) { r.Source.Bucket = "arn:aws:s3:::team-a-media" }, wantErr: []string{"source.bucket"}},
+		{name: "account id short", give: func(r *Request) { r.Source.AccountID = "11111111111" }, wantErr: []string{"source.accountId"}},
+		{name: "account id letters", give: func(r *Request) { r.Source.AccountID = "11111111111a" }, wantErr: []string{"source.accountId"}},
+		{name: "account id missing", give: func(r *Request) { r.Source.AccountID = "" }, wantErr: []string{"source.accountId"}},
+		{name: "source region bad", give: func(r *Request) { r.Source.Region = "tokyo" }, wantErr: []string{"source.region"}},
+		{name: "source region missing", give: func(r *Request) { r.Source.Region = "" }, wantErr: []string{"source.region"}},
+		{name: "source region other partition", give: func(r *Request) {
+			r.Source.Region = "cn-north-1"
+			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
+		}, wantErr: []string{"source.region"}},
+		{name: "destination region not ours", give: func(r *Request) { r.Destination.Region = "us-east-1" }, wantErr: []string{"destination.region"}},
+		{name: "destination region bad", give: func(r *Request) { r.Destination.Region = "US-EAST-1" }, wantErr: []string{"destination.region"}},
+		{name: "source prefix leading slash", give: func(r *Request) { r.Source.Prefix = "/photos/" }, wantErr: []string{"source.prefix"}},
+		{name: "source prefix double slash", give: func(r *Request) { r.Source.Prefix = "photos//2026/" }, wantErr: []string{"source.prefix"}},
+		{name: "destination prefix dot-dot", give: func(r *Request) { r.Destination.Prefix = "a/../b/" }, wantErr: []string{"destination.prefix"}},
+		{name: "destination prefix char", give: func(r *Request) { r.Destination.Prefix = "a&b/" }, wantErr: []string{"destination.prefix"}},
+		{name: "destination prefix too long", give: func(r *Request) { r.Destination.Prefix = strings.Repeat("a", 1025) }, wantErr: []string{"destination.prefix"}},
+		{name: "role ARN not a role", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:user/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN garbage", give: func(r *Request) { r.Source.PolicyRoleArn = "dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN missing", give: func(r *Request) { r.Source.PolicyRoleArn = "" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN other account", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN wrong partition", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN wrong name", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/admin" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "role ARN name too long", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/" + long + "a" }, wantErr: []string{"source.policyRoleArn"}},
+		{name: "external id too short", give: func(r *Request) { r.Source.ExternalID = "a" }, wantErr: []string{"source.externalId"}},
+		{name: "external id too long", give: func(r *Request) { r.Source.ExternalID = strings.Repeat("a", 1225) }, wantErr: []string{"source.externalId"}},
+		{name: "external id bad char", give: func(r *Request) { r.Source.ExternalID = "abc def" }, wantErr: []string{"source.externalId"}},
+		{name: "storage class unknown", give: func(r *Request) { r.Destination.StorageClass = "COLD" }, wantErr: []string{"destination.storageClass"}},
+		{name: "storage class outposts", give: func(r *Request) { r.Destination.StorageClass = "OUTPOSTS" }, wantErr: []string{"destination.storageClass"}},
+		{name: "storage class lower case", give: func(r *Request) { r.Destination.StorageClass = "standard" }, wantErr: []string{"destination.storageClass"}},
+		{name: "task mode unknown", give: func(r *Request) { r.Task.TaskMode = "TURBO" }, wantErr: []string{"task.taskMode"}},
+		{name: "verify mode unknown", give: func(r *Request) { r.Task.VerifyMode = "ALL" }, wantErr: []string{"task.verifyMode"}},
+		{name: "overwrite mode unknown", give: func(r *Request) { r.Task.OverwriteMode = "SOMETIMES" }, wantErr: []string{"task.overwriteMode"}},
+		{name: "transfer mode unknown", give: func(r *Request) { r.Task.TransferMode = "NEW" }, wantErr: []string{"task.transferMode"}},
+		{name: "preserve deleted unknown", give: func(r *Request) { r.Task.PreserveDeletedFiles = "KEEP" }, wantErr: []string{"task.preserveDeletedFiles"}},
+		{name: "log level unknown", give: func(r *Request) { r.Task.LogLevel = "DEBUG" }, wantErr: []string{"task.logLevel"}},
+		{name: "enhanced with point in time", give: func(r *Request) { r.Task.VerifyMode = "POINT_IN_TIME_CONSISTENT" }, wantErr: []string{"task.verifyMode"}},
+		{name: "remove with transfer all", give: func(r *Request) {
+			r.Task.PreserveDeletedFiles = "REMOVE"
+			r.Task.TransferMode = "ALL"
+		}, wantErr: []string{"task.preserveDeletedFiles"}},
+		{name: "point in time with deep archive", give: func(r *Request) {
+			r.Task.TaskMode = "BASIC"
+			r.Task.VerifyMode = "POINT_IN_TIME_CONSISTENT"
+			r.Destination.StorageClass = "DEEP_ARCHIVE"
+		}, wantErr: []string{"task.verifyMode"}},
+		{name: "include without slash", give: func(r *Request) { r.Task.Includes = []string{"photos"} }, wantErr: []string{"task.includes[0]"}},
+		{name: "include inner wildcard", give: func(r *Request) { r.Task.Includes = []string{"/a", "/*.txt"} }, wantErr: []string{"task.includes[1]"}},
+		{name: "include with pipe", give: func(r *Request) { r.Task.Includes = []string{"/a|/b"} }, wantErr: []string{"task.includes[0]"}},
+		{name: "exclude empty", give: func(r *Request) { r.Task.Excludes = []string{"*.tmp", ""} }, wantErr: []string{"task.excludes[1]"}},
+		{name: "exclude NUL", give: func(r *Request) { r.Task.Excludes = []string{"a\x00b"} }, wantErr: []string{"task.excludes[0]"}},
+		{name: "excludes too long", give: func(r *Request) {
+			r.Task.Excludes = []string{strings.Repeat("a", MaxFilterLength/2), strings.Repeat("b", MaxFilterLength/2)}
+		}, wantErr: []string{"task.excludes"}},
+		{name: "same bucket no prefixes", give: func(r *Request) {
+			r.Destination.Bucket = r.Source.Bucket
+			r.Source.Prefix, r.Destination.Prefix = "", ""
+		}, wantErr: []string{"destination.prefix"}},
+		{name: "same bucket nested prefixes", give: func(r *Request) {
+			r.Destination.Bucket = r.Source.Bucket
+			r.Source.Prefix, r.Destination.Prefix = "photos/", "photos/copy/"
+		}, wantErr: []string{"destination.prefix"}},
+		{name: "same bucket prefix without slash", give: func(r *Request) {
+			r.Destination.Bucket = r.Source.Bucket
+			r.Source.Prefix, r.Destination.Prefix = "photos", "photos/copy"
+		}, wantErr: []string{"destination.prefix"}},
+	}
+	if len(tests) < 35 {
+		t.Fatalf("got %d cases, want at least 35", len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullRequest(t)
+			tt.give(r)
+			env := TestEnv
+			if tt.env != nil {
+				env = *tt.env
+			}
+			err := r.Validate(env)
+			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantErr) {
+				t.Errorf("got fields %q, want %q (error: %v)", got, tt.wantErr, err)
+			}
+		})
+	}
+}
+
+func TestValidateGoodVariants(t *testing.T) {
+	tests := []struct {
+		name string
+		give func(r *Request)
+		env  Env
+	}{
+		{name: "fixture", give: func(r *Request) {}, env: TestEnv},
+		{name: "same account", give: func(r *Request) {
+			r.Source.AccountID = TestEnv.AccountID
+			r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access"
+		}, env: TestEnv},
+		{name: "same bucket disjoint prefixes", give: func(r *Request) {
+			r.Destination.Bucket = r.Source.Bucket
+			r.Source.Prefix, r.Destination.Prefix = "photos/", "photos2/"
+		}, env: TestEnv},
+		{name: "sibling prefix without slash", give: func(r *Request) {
+			r.Destination.Bucket = r.Source.Bucket
+			r.Source.Prefix, r.Destination.Prefix = "a", "ab/"
+		}, env: TestEnv},
+		{name: "role with path", give: func(r *Request) {
+			r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/team/dsmigrate-source-access"
+		}, env: TestEnv},
+		{name: "any role name when not configured", give: func(r *Request) {
+			r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/other"
+		}, env: Env{AccountID: "222222222222", Region: "ap-northeast-1"}},
+		{name: "china", give: func(r *Request) {
+			r.Source.Region, r.Destination.Region = "cn-north-1", "cn-northwest-1"
+			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
+		}, env: Env{AccountID: "222222222222", Region: "cn-northwest-1", SourceAccessRoleName: "dsmigrate-source-access"}},
+		{name: "govcloud", give: func(r *Request) {
+			r.Source.Region, r.Destination.Region = "us-gov-west-1", "us-gov-east-1"
+			r.Source.PolicyRoleArn = "arn:aws-us-gov:iam::111111111111:role/dsmigrate-source-access"
+		}, env: Env{AccountID: "222222222222", Region: "us-gov-east-1"}},
+		{name: "basic point in time", give: func(r *Request) {
+			r.Task.TaskMode, r.Task.VerifyMode = "BASIC", "POINT_IN_TIME_CONSISTENT"
+		}, env: TestEnv},
+		{name: "external id charset", give: func(r *Request) { r.Source.ExternalID = "a_b+c=d,e.f@g:h/i-j" }, env: TestEnv},
+		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, env: TestEnv},
+		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, env: TestEnv},
+		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, env: TestEnv},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullRequest(t)
+			tt.give(r)
+			if err := r.Validate(tt.env); err != nil {
+				t.Errorf("got %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	r, err := Decode(readFixture(t, "invalid-rules.json"))
+	if err != nil {
+		t.Fatalf("Decode: got %v, want nil", err)
+	}
+	err = r.Validate(TestEnv)
+	got := fieldsOf(t, err)
+	want := []string{"migrationId", "source.bucket", "source.accountId", "source.region",
+		"source.prefix", "source.prefix", "source.policyRoleArn", "source.externalId",
+		"destination.bucket", "destination.region", "destination.storageClass",
+		"task.verifyMode", "task.includes[0]", "task.includes[0]", "task.excludes[0]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got fields %q, want %q", got, want)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "15 problem(s)") {
+		t.Errorf("got message %q, want it to count 15 problems", msg)
+	}
+}
+
+func TestValidateNil(t *testing.T) {
+	var r *Request
+	if got := fieldsOf(t, r.Validate(TestEnv)); !slices.Equal(got, []string{"(request)"}) {
+		t.Errorf("got %q, want [(request)]", got)
+	}
+}
+
+func TestInvalidUnknownFieldFixture(t *testing.T) {
+	_, err := Decode(readFixture(t, "invalid-unknown-field.json"))
+	if got, want := fieldsOf(t, err), []string{"source.Bucket", "extra"}; !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, name := range []string{"valid-full.json", "valid-minimal.json"} {
+		t.Run(name, func(t *testing.T) {
+			r, err := Decode(readFixture(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Normalize("media-run-1")
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := Decode(b)
+			if err != nil {
+				t.Fatalf("Decode(Marshal(r)): got %v, want nil", err)
+			}
+			if !reflect.DeepEqual(back, r) {
+				t.Errorf("got %+v, want %+v", back, r)
+			}
+		})
+	}
+}
