@@ -4,18 +4,48 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
-
-	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"errors"
+	"fmt"
+	"slices"
 )
 
-// MaxBucketPolicyBytes is S3's limit on the size of a bucket policy.
-const MaxBucketPolicyBytes = 20 * 1024
+// Version is the current IAM policy language version.
+const Version = "2012-10-17"
 
-// StringList is an IAM value that may be one string or a list of strings.
+// StringList is an IAM value that may be written as one string or as a list of strings.
+// It unmarshals from either; it marshals one element as a string and more as a list.
 type StringList []string
 
-// Principal is "*" or an object of principal types.
+// UnmarshalJSON accepts "a" or ["a", "b"].
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*l = StringList{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("want a string or a list of strings: %w", err)
+	}
+	*l = list
+	return nil
+}
+
+// MarshalJSON writes one element as a string, else a list.
+func (l StringList) MarshalJSON() ([]byte, error) {
+	if len(l) == 1 {
+		return json.Marshal(l[0])
+	}
+	return json.Marshal([]string(l))
+}
+
+// Principal is "*" (Wildcard) or an object of principal types, each a string or a list.
 type Principal struct {
 	Wildcard      bool
 	AWS           StringList
@@ -24,7 +54,46 @@ type Principal struct {
 	CanonicalUser StringList
 }
 
-// Condition maps an operator to keys and values.
+type principalObject struct {
+	AWS           StringList `json:"AWS,omitempty"`
+	CanonicalUser StringList `json:"CanonicalUser,omitempty"`
+	Federated     StringList `json:"Federated,omitempty"`
+	Service       StringList `json:"Service,omitempty"`
+}
+
+// UnmarshalJSON accepts "*" or {"AWS": ..., "Service": ..., "Federated": ..., "CanonicalUser": ...}.
+func (p *Principal) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if s != "*" {
+			return fmt.Errorf("a principal string must be \"*\", got %q", s)
+		}
+		*p = Principal{Wildcard: true}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var o principalObject
+	if err := dec.Decode(&o); err != nil {
+		return fmt.Errorf("principal: %w", err)
+	}
+	*p = Principal{AWS: o.AWS, Service: o.Service, Federated: o.Federated, CanonicalUser: o.CanonicalUser}
+	return nil
+}
+
+// MarshalJSON writes "*" or the object with its non-empty keys.
+func (p Principal) MarshalJSON() ([]byte, error) {
+	if p.Wildcard {
+		return []byte(`"*"`), nil
+	}
+	return json.Marshal(principalObject{AWS: p.AWS, CanonicalUser: p.CanonicalUser, Federated: p.Federated, Service: p.Service})
+}
+
+// Condition maps a condition operator to keys and their values.
 type Condition map[string]map[string]StringList
 
 // Statement is one IAM policy statement.
@@ -40,8 +109,27 @@ type Statement struct {
 	Condition    Condition  `json:"Condition,omitempty"`
 }
 
-// Statements is a Statement value: one object or a list.
+// Statements is the Statement element: one object or a list. It marshals as a list.
 type Statements []Statement
+
+// UnmarshalJSON accepts one statement object or a list of them.
+func (s *Statements) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one Statement
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = Statements{one}
+		return nil
+	}
+	var list []Statement
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	*s = list
+	return nil
+}
 
 // Document is an IAM policy document.
 type Document struct {
@@ -53,47 +141,77 @@ type Document struct {
 // Parse reads a policy document.
 func Parse(text string) (*Document, error) {
 	var d Document
-	err := json.Unmarshal([]byte(text), &d)
-	return &d, err
+	if err := json.Unmarshal([]byte(text), &d); err != nil {
+		return nil, &MalformedError{Err: err}
+	}
+	return &d, nil
 }
 
-// TrustPolicy lets DataSync in accountID/region assume a role.
-func TrustPolicy(accountID, region, partition string) Document { return Document{} }
-
-// RolePolicy gives a DataSync role access to bucket (objects narrowed to prefix).
-func RolePolicy(partition, bucket, prefix string) Document { return Document{} }
-
-// SourceBucketStatements are our statements in the source bucket policy.
-func SourceBucketStatements(partition string, sids naming.Sids, bucket, prefix, transferRoleArn, configRoleArn, locationsCallerArn string) []Statement {
-	return nil
+// String is the compact JSON text of d.
+func (d Document) String() string {
+	b, err := json.Marshal(d)
+	if err != nil {
+		// Every field of Document marshals; this cannot happen.
+		panic(err)
+	}
+	return string(b)
 }
 
-// SidConflictError says a foreign statement uses one of our Sids.
-type SidConflictError struct {
-	Sid     string
-	Message string
+// Equivalent reports whether d and o grant the same thing: equal after lists are sorted
+// and de-duplicated (IAM treats them as sets) and a single statement is seen as a list.
+// Use it to compare a policy read back from IAM (which may reorder or reformat) with ours.
+func (d Document) Equivalent(o Document) bool {
+	a, b := d.canonical(), o.canonical()
+	return a.String() == b.String()
 }
 
-func (e *SidConflictError) Error() string { return e.Message }
-
-// TooLargeError says the merged policy would exceed MaxBucketPolicyBytes.
-type TooLargeError struct {
-	Size, Limit int
+func (d Document) canonical() Document {
+	c := Document{Version: d.Version, ID: d.ID, Statement: make(Statements, len(d.Statement))}
+	for i, s := range d.Statement {
+		s.Principal = canonicalPrincipal(s.Principal)
+		s.NotPrincipal = canonicalPrincipal(s.NotPrincipal)
+		s.Action, s.NotAction = set(s.Action), set(s.NotAction)
+		s.Resource, s.NotResource = set(s.Resource), set(s.NotResource)
+		if s.Condition != nil {
+			cond := Condition{}
+			for op, kv := range s.Condition {
+				cond[op] = map[string]StringList{}
+				for k, v := range kv {
+					cond[op][k] = set(v)
+				}
+			}
+			s.Condition = cond
+		}
+		c.Statement[i] = s
+	}
+	return c
 }
 
-func (e *TooLargeError) Error() string { return "bucket policy too large" }
+func canonicalPrincipal(p *Principal) *Principal {
+	if p == nil {
+		return nil
+	}
+	return &Principal{Wildcard: p.Wildcard, AWS: set(p.AWS), Service: set(p.Service), Federated: set(p.Federated), CanonicalUser: set(p.CanonicalUser)}
+}
 
-// MalformedError says the existing policy is not a policy document.
+func set(l StringList) StringList {
+	if l == nil {
+		return nil
+	}
+	out := slices.Clone(l)
+	slices.Sort(out)
+	// A two-element list of equal values compacts to one, which marshals as a string:
+	// the same set either way.
+	return slices.Compact(out)
+}
+
+// MalformedError says a policy text is not a policy document.
 type MalformedError struct {
 	Err error
 }
 
-func (e *MalformedError) Error() string { return "malformed bucket policy" }
+func (e *MalformedError) Error() string { return "the bucket policy is not a valid policy document: " + e.Err.Error() }
 
-// Merge adds or replaces our statements in the existing policy text.
-func Merge(existing string, ours []Statement) (string, error) { return existing, nil }
+func (e *MalformedError) Unwrap() error { return e.Err }
 
-// Revoke removes the statements with the given Sids.
-func Revoke(existing string, sids []string) (result string, deleted bool, err error) {
-	return existing, false, nil
-}
+var errNoStatement = errors.New(`no "Statement" element`)
