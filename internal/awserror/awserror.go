@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -290,4 +291,24 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+// Boundary returns err as it must leave a handler: one of the failure pointer types itself,
+// never a wrapper (aws-lambda-go names the error after its Go type). A failure inside a
+// wrapper is unwrapped; anything else is classified, with PreconditionError for what is
+// neither transient nor a denied call.
+func Boundary(err error) error {
+	return Classify(err, Call{}, Precondition)
+}
+
+// Name is the Step Functions error name of err as aws-lambda-go reports it.
+func Name(err error) string {
+	if err == nil {
+		return ""
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
 }

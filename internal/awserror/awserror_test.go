@@ -179,3 +179,23 @@ func typeName(err error) string {
 }
 
 func strPtr(s string) *string { return &s }
+
+func TestBoundary(t *testing.T) {
+	tests := []struct {
+		name string
+		give error
+		want string
+	}{
+		{name: "wrapped failure is unwrapped", give: fmt.Errorf("step: %w", &failure.PreconditionError{Message: "m"}), want: "PreconditionError"},
+		{name: "throttling", give: sdkError("S3", "GetBucketPolicy", 503, generic("SlowDown", "")), want: "TransientError"},
+		{name: "plain", give: errors.New("bug"), want: "PreconditionError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Boundary(tt.give)
+			if Name(got) != tt.want {
+				t.Errorf("got %s (%T), want %s", Name(got), got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,196 @@
+// Package preflight is the first step: it validates the migration request and checks,
+// without changing anything, that both buckets are where the request says, that their ACLs
+// are disabled, and that the source bucket policy has room for our statements.
+package preflight
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+// S3API is what preflight reads of a bucket.
+type S3API interface {
+	GetBucketOwnershipControls(ctx context.Context, params *s3.GetBucketOwnershipControlsInput, optFns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
+	GetBucketPolicy(ctx context.Context, params *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// Assumer gives an S3 client acting as the source-access role in account A.
+type Assumer interface {
+	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
+}
+
+// STSAssumer adapts *sourceaccess.Assumer to Assumer.
+type STSAssumer struct{ *sourceaccess.Assumer }
+
+// AssumeS3 implements Assumer.
+func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
+	return a.S3(ctx, p)
+}
+
+// Config is the deployment's part of the check.
+type Config struct {
+	Env request.Env
+	// RolePrefix names the DataSync roles (<prefix>-<id>-transfer, -config).
+	RolePrefix string
+	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
+	LocationsCallerRoleArn string
+}
+
+// Handler runs the preflight step.
+type Handler struct {
+	Config  Config
+	S3      S3API // account B, the function's own credentials
+	Assumer Assumer
+}
+
+// Input is the step input: the raw request and the execution name.
+type Input struct {
+	Request       json.RawMessage `json:"request"`
+	ExecutionName string          `json:"executionName"`
+}
+
+// Output is the normalized request and what preflight measured of the source policy.
+type Output struct {
+	Request                *request.Request `json:"request"`
+	SourcePolicyBytes      int              `json:"sourcePolicyBytes"`
+	SourcePolicyStatements int              `json:"sourcePolicyStatements"`
+}
+
+// Handle runs the checks. On error it returns exactly one of the failure types.
+func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+	out, err := h.handle(ctx, in)
+	if err != nil {
+		err = awserror.Boundary(err)
+		slog.ErrorContext(ctx, "preflight failed", "errorName", awserror.Name(err), "error", err.Error(), "executionName", in.ExecutionName)
+		return nil, err
+	}
+	slog.InfoContext(ctx, "preflight passed", "migrationId", out.Request.MigrationID,
+		"sourceBucket", out.Request.Source.Bucket, "destinationBucket", out.Request.Destination.Bucket,
+		"sourcePolicyBytes", out.SourcePolicyBytes, "sourcePolicyStatements", out.SourcePolicyStatements)
+	return out, nil
+}
+
+func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+	r, err := request.Decode(in.Request)
+	if err != nil {
+		return nil, err
+	}
+	r.Normalize(in.ExecutionName)
+	if err := r.Validate(h.Config.Env); err != nil {
+		return nil, err
+	}
+	partition := h.partition()
+	src := r.Source
+
+	sourceS3, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{
+		RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region,
+	})
+	if err != nil {
+		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+	}
+	if err := CheckOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn); err != nil {
+		return nil, err
+	}
+	existing, err := GetPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn)
+	if err != nil {
+		return nil, err
+	}
+	statements := 0
+	if existing != "" {
+		doc, err := policy.Parse(existing)
+		if err != nil {
+			return nil, &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s cannot be read as a policy document (%v); fix it in account %s", src.Bucket, err, src.AccountID)}
+		}
+		statements = len(doc.Statement)
+	}
+	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
+		RoleArn(partition, h.Config.Env.AccountID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID)),
+		RoleArn(partition, h.Config.Env.AccountID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID)),
+		h.Config.LocationsCallerRoleArn)
+	merged, err := policy.Merge(existing, ours)
+	if err != nil {
+		return nil, sourceaccess.MergeError(err, src.Bucket, src.AccountID)
+	}
+	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", len(merged))
+
+	dst := r.Destination
+	if err := CheckOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
+		return nil, err
+	}
+	return &Output{Request: r, SourcePolicyBytes: len(existing), SourcePolicyStatements: statements}, nil
+}
+
+func (h *Handler) partition() string {
+	if h.Config.Env.Partition != "" {
+		return h.Config.Env.Partition
+	}
+	return request.Partition(h.Config.Env.Region)
+}
+
+// RoleArn is the ARN of a role with the default path "/".
+func RoleArn(partition, accountID, name string) string {
+	return "arn:" + partition + ":iam::" + accountID + ":role/" + name
+}
+
+// BucketArn is the ARN of an S3 bucket.
+func BucketArn(partition, bucket string) string { return "arn:" + partition + ":s3:::" + bucket }
+
+// OwnershipFix is what to do when ACLs are enabled on a bucket.
+const OwnershipFix = "disable ACLs: set Object Ownership to \"Bucket owner enforced\" (aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'); DataSync needs it for a transfer between accounts so that account B owns the copied objects"
+
+// CheckOwnership requires Object Ownership BucketOwnerEnforced (ACLs disabled).
+func CheckOwnership(ctx context.Context, c S3API, partition, side, bucket, region, owner, principal string) error {
+	out, err := c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{
+		Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(owner),
+	})
+	var notFound interface{ ErrorCode() string }
+	switch {
+	case err != nil && errors.As(err, &notFound) && notFound.ErrorCode() == "OwnershipControlsNotFoundError":
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has no Object Ownership setting, so ACLs are enabled; "+OwnershipFix, side, bucket, bucket)}
+	case err != nil:
+		if p := sourceaccess.BucketError(err, side, bucket, region, owner); p != nil {
+			return p
+		}
+		return awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketOwnershipControls", Resource: BucketArn(partition, bucket)}, awserror.Precondition)
+	}
+	ownership := ""
+	if out.OwnershipControls != nil && len(out.OwnershipControls.Rules) > 0 {
+		ownership = string(out.OwnershipControls.Rules[0].ObjectOwnership)
+	}
+	if ownership != string(s3types.ObjectOwnershipBucketOwnerEnforced) {
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has Object Ownership %q, so ACLs are enabled; "+OwnershipFix, side, bucket, ownership, bucket)}
+	}
+	return nil
+}
+
+// GetPolicy returns the bucket policy text, "" when the bucket has none.
+func GetPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, principal string) (string, error) {
+	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(owner)})
+	switch {
+	case awserror.HasCode(err, "NoSuchBucketPolicy"):
+		return "", nil
+	case err != nil:
+		if p := sourceaccess.BucketError(err, "source", bucket, region, owner); p != nil {
+			return "", p
+		}
+		return "", awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketPolicy", Resource: BucketArn(partition, bucket)}, awserror.Precondition)
+	}
+	return aws.ToString(out.Policy), nil
+}
+

@@ -1,0 +1,320 @@
+package preflight
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"log/slog"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/output.json")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// fakeS3 is one account's S3 as preflight sees it; calls are recorded in log.
+type fakeS3 struct {
+	name         string
+	log          *[]string
+	getOwnership func(bucket string) (*s3.GetBucketOwnershipControlsOutput, error)
+	getPolicy    func(bucket string) (*s3.GetBucketPolicyOutput, error)
+}
+
+func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
+	*f.log = append(*f.log, f.name+":GetBucketOwnershipControls:"+aws.ToString(in.Bucket)+":owner="+aws.ToString(in.ExpectedBucketOwner))
+	return f.getOwnership(aws.ToString(in.Bucket))
+}
+
+func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	*f.log = append(*f.log, f.name+":GetBucketPolicy:"+aws.ToString(in.Bucket))
+	return f.getPolicy(aws.ToString(in.Bucket))
+}
+
+type fakeAssumer struct {
+	log    *[]string
+	client S3API
+	err    error
+	params []sourceaccess.Params
+}
+
+func (f *fakeAssumer) AssumeS3(_ context.Context, p sourceaccess.Params) (S3API, error) {
+	*f.log = append(*f.log, "sts:AssumeRole:"+p.RoleArn)
+	f.params = append(f.params, p)
+	return f.client, f.err
+}
+
+func enforced(string) (*s3.GetBucketOwnershipControlsOutput, error) {
+	return &s3.GetBucketOwnershipControlsOutput{OwnershipControls: &s3types.OwnershipControls{
+		Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}},
+	}}, nil
+}
+
+func noPolicy(string) (*s3.GetBucketPolicyOutput, error) {
+	return nil, apiError(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
+}
+
+func apiError(status int, code, msg string) error {
+	return &smithy.OperationError{ServiceID: "S3", OperationName: "Op", Err: &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status, Header: http.Header{}}},
+			Err:      &smithy.GenericAPIError{Code: code, Message: msg},
+		},
+	}}
+}
+
+type world struct {
+	log     []string
+	source  *fakeS3
+	dest    *fakeS3
+	assumer *fakeAssumer
+	h       *Handler
+}
+
+func newWorld() *world {
+	w := &world{}
+	w.source = &fakeS3{name: "A", log: &w.log, getOwnership: enforced, getPolicy: noPolicy}
+	w.dest = &fakeS3{name: "B", log: &w.log, getOwnership: enforced, getPolicy: noPolicy}
+	w.assumer = &fakeAssumer{log: &w.log, client: w.source}
+	w.h = &Handler{
+		Config: Config{
+			Env:                    requesttest.Env,
+			RolePrefix:             "dsmigrate",
+			LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations",
+		},
+		S3:      w.dest,
+		Assumer: w.assumer,
+	}
+	return w
+}
+
+func validInput() Input {
+	return Input{Request: requesttest.ValidJSON(), ExecutionName: requesttest.ExecutionName}
+}
+
+func TestHandleValid(t *testing.T) {
+	w := newWorld()
+	foreign := `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`
+	w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) {
+		return &s3.GetBucketPolicyOutput{Policy: aws.String(foreign)}, nil
+	}
+	got, err := w.h.Handle(context.Background(), validInput())
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if got.SourcePolicyBytes != len(foreign) || got.SourcePolicyStatements != 1 {
+		t.Errorf("got %d bytes %d statements, want %d and 1", got.SourcePolicyBytes, got.SourcePolicyStatements, len(foreign))
+	}
+	want := []string{
+		"sts:AssumeRole:arn:aws:iam::111111111111:role/dsmigrate-source-access",
+		"A:GetBucketOwnershipControls:team-a-media:owner=111111111111",
+		"A:GetBucketPolicy:team-a-media",
+		"B:GetBucketOwnershipControls:team-b-media:owner=222222222222",
+	}
+	if strings.Join(w.log, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got calls\n%s\nwant\n%s", strings.Join(w.log, "\n"), strings.Join(want, "\n"))
+	}
+	p := w.assumer.params[0]
+	if p.ExternalID != "dsmigrate-7f3c" || p.MigrationID != "media-2026-11" || p.Region != "ap-northeast-1" {
+		t.Errorf("got assume params %+v, want external id, migration id and source region", p)
+	}
+}
+
+// TestGolden runs the fixture input and compares the output with testdata/output.json.
+func TestGolden(t *testing.T) {
+	w := newWorld()
+	var in Input
+	readJSON(t, "input.json", &in)
+	got, err := w.h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	gotJSON, _ := json.MarshalIndent(got, "", "  ")
+	if *update {
+		if err := os.WriteFile(filepath.Join("testdata", "output.json"), append(gotJSON, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "output.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
+		t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
+	}
+}
+
+func TestBadRequestsCallNothing(t *testing.T) {
+	for _, c := range requesttest.BadRequests() {
+		t.Run(c.Name, func(t *testing.T) {
+			w := newWorld()
+			_, err := w.h.Handle(context.Background(), Input{Request: c.Raw, ExecutionName: requesttest.ExecutionName})
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			if !requesttest.HasField(v, c.WantField) {
+				t.Errorf("got %v, want field %s named", v, c.WantField)
+			}
+			if len(w.log) != 0 {
+				t.Errorf("got calls %v, want none", w.log)
+			}
+		})
+	}
+}
+
+func TestMigrationIDFromExecutionName(t *testing.T) {
+	w := newWorld()
+	var doc map[string]any
+	_ = json.Unmarshal(requesttest.ValidJSON(), &doc)
+	delete(doc, "migrationId")
+	raw, _ := json.Marshal(doc)
+	got, err := w.h.Handle(context.Background(), Input{Request: raw, ExecutionName: "Nightly Run #7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Request.MigrationID != "nightly-run-7" {
+		t.Errorf("got id %q, want nightly-run-7", got.Request.MigrationID)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	ownership := func(o s3types.ObjectOwnership) func(string) (*s3.GetBucketOwnershipControlsOutput, error) {
+		return func(string) (*s3.GetBucketOwnershipControlsOutput, error) {
+			return &s3.GetBucketOwnershipControlsOutput{OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: o}}}}, nil
+		}
+	}
+	fail := func(err error) func(string) (*s3.GetBucketOwnershipControlsOutput, error) {
+		return func(string) (*s3.GetBucketOwnershipControlsOutput, error) { return nil, err }
+	}
+	redirect := apiError(301, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint.")
+	var re *awshttp.ResponseError
+	errors.As(redirect, &re)
+	re.Response.Header.Set("X-Amz-Bucket-Region", "eu-west-1")
+
+	tests := []struct {
+		name     string
+		setup    func(w *world)
+		wantType string
+		wantIn   []string
+	}{
+		{
+			name:  "assume role denied",
+			setup: func(w *world) { w.assumer.err = apiError(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/dsmigrate-source-access") },
+			wantType: "PermissionError", wantIn: []string{"sts:AssumeRole", "sts:ExternalId"},
+		},
+		{
+			name:     "source ACLs enabled",
+			setup:    func(w *world) { w.source.getOwnership = ownership(s3types.ObjectOwnershipObjectWriter) },
+			wantType: "PreconditionError", wantIn: []string{"source bucket team-a-media", "ObjectWriter", "disable ACLs", "BucketOwnerEnforced"},
+		},
+		{
+			name:     "destination without ownership controls",
+			setup:    func(w *world) { w.dest.getOwnership = fail(apiError(404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")) },
+			wantType: "PreconditionError", wantIn: []string{"destination bucket team-b-media", "disable ACLs"},
+		},
+		{
+			name:     "source bucket missing",
+			setup:    func(w *world) { w.source.getOwnership = fail(apiError(404, "NoSuchBucket", "The specified bucket does not exist")) },
+			wantType: "PreconditionError", wantIn: []string{"source bucket team-a-media does not exist", "ap-northeast-1", "111111111111"},
+		},
+		{
+			name:     "source bucket in another region (301)",
+			setup:    func(w *world) { w.source.getOwnership = fail(redirect) },
+			wantType: "PreconditionError", wantIn: []string{"team-a-media is not in region ap-northeast-1 but in region eu-west-1", "source.region"},
+		},
+		{
+			name: "destination bucket in another region (signature region)",
+			setup: func(w *world) {
+				w.dest.getOwnership = fail(apiError(400, "AuthorizationHeaderMalformed", "The authorization header is malformed; the region 'ap-northeast-1' is wrong; expecting 'us-west-2'"))
+			},
+			wantType: "PreconditionError", wantIn: []string{"destination bucket team-b-media is not in region ap-northeast-1 but in region us-west-2"},
+		},
+		{
+			name:     "throttled",
+			setup:    func(w *world) { w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "reduce") } },
+			wantType: "TransientError",
+		},
+		{
+			name:     "policy read denied",
+			setup:    func(w *world) { w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(403, "AccessDenied", "Access Denied") } },
+			wantType: "PermissionError", wantIn: []string{"arn:aws:iam::111111111111:role/dsmigrate-source-access", "s3:GetBucketPolicy", "arn:aws:s3:::team-a-media"},
+		},
+		{
+			name: "foreign statement uses our Sid",
+			setup: func(w *world) {
+				w.source.getPolicy = policyText(`{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-a-media"}]}`)
+			},
+			wantType: "PreconditionError", wantIn: []string{"DsmmediaX2026X11RolesBucketAccess", "will not overwrite"},
+		},
+		{
+			name: "policy full",
+			setup: func(w *world) {
+				var stmts []string
+				for i := 0; len(strings.Join(stmts, ",")) < 20*1024-600; i++ {
+					stmts = append(stmts, fmt.Sprintf(`{"Sid":"Other%03d","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/x%03d/*"}`, i, i))
+				}
+				w.source.getPolicy = policyText(`{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`)
+			},
+			wantType: "PreconditionError", wantIn: []string{"over S3's limit of 20480"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			tt.setup(w)
+			_, err := w.h.Handle(context.Background(), validInput())
+			if got := typeName(err); got != tt.wantType {
+				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
+			}
+			for _, s := range tt.wantIn {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("message %q does not contain %q", err.Error(), s)
+				}
+			}
+		})
+	}
+}
+
+func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
+	return func(string) (*s3.GetBucketPolicyOutput, error) { return &s3.GetBucketPolicyOutput{Policy: aws.String(s)}, nil }
+}
+
+// typeName is the error name aws-lambda-go reports; a wrapper would show up as such.
+func typeName(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
+}
+
+func readJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}

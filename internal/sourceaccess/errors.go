@@ -1,0 +1,66 @@
+package sourceaccess
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+)
+
+// AssumeRoleError explains a failed sts:AssumeRole of the source-access role.
+func AssumeRoleError(err error, roleArn, externalID string) error {
+	ext := "and, since the request gives no source.externalId, must not require sts:ExternalId"
+	if externalID != "" {
+		ext = "with the condition sts:ExternalId equal to the request's source.externalId"
+	}
+	return awserror.Classify(err, awserror.Call{
+		Action: "sts:AssumeRole", Resource: roleArn,
+		Grant: fmt.Sprintf("the trust policy of %s must allow dsmigrate's function roles in account B to call sts:AssumeRole %s, and those roles need sts:AssumeRole on it (see the README's source-account setup)", roleArn, ext),
+	}, awserror.Precondition)
+}
+
+var expectingRegion = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
+
+// BucketError turns "no such bucket" and "bucket in another region" into a
+// PreconditionError naming the bucket and the region; it returns nil for other errors.
+func BucketError(err error, side, bucket, region, owner string) error {
+	code := awserror.Code(err)
+	switch {
+	case code == "NoSuchBucket" || code == "NotFound" || awserror.StatusCode(err) == 404:
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s does not exist (looked in account %s, region %s); check %s.bucket", side, bucket, owner, region, side)}
+	case code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" || code == "IllegalLocationConstraintException" ||
+		awserror.StatusCode(err) == 301 || awserror.StatusCode(err) == 307:
+		if code == "AuthorizationHeaderMalformed" && !expectingRegion.MatchString(awserror.Message(err)) {
+			return nil
+		}
+		actual := awserror.Header(err, "X-Amz-Bucket-Region")
+		if m := expectingRegion.FindStringSubmatch(awserror.Message(err)); actual == "" && m != nil {
+			actual = m[1]
+		}
+		where := "another region"
+		if actual != "" {
+			where = "region " + actual
+		}
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s is not in region %s but in %s; set %s.region to the bucket's region (S3 said %s: %s)", side, bucket, region, where, side, code, awserror.Message(err))}
+	}
+	return nil
+}
+
+// MergeError explains why our statements cannot be merged into the source bucket policy.
+func MergeError(err error, bucket, accountID string) error {
+	var conflict *policy.SidConflictError
+	var tooLarge *policy.TooLargeError
+	var malformed *policy.MalformedError
+	switch {
+	case errors.As(err, &conflict):
+		return &failure.PreconditionError{Message: fmt.Sprintf("source bucket %s in account %s: %s (or give the migration another migrationId)", bucket, accountID, conflict.Error())}
+	case errors.As(err, &tooLarge):
+		return &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s would be %d bytes with dsmigrate's statements, over S3's limit of %d; remove unused statements from it in account %s, or use a shorter prefix", bucket, tooLarge.Size, tooLarge.Limit, accountID)}
+	case errors.As(err, &malformed):
+		return &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s is not a policy document dsmigrate can edit (%v); fix it in account %s", bucket, err, accountID)}
+	}
+	return &failure.PreconditionError{Message: fmt.Sprintf("cannot add dsmigrate's statements to the policy of source bucket %s: %v", bucket, err)}
+}

@@ -1,0 +1,56 @@
+// Package sourceaccess builds S3 clients that act as the source-access role in account A:
+// the role that may read and edit the source bucket's policy. The function's own
+// credentials call sts:AssumeRole (with the request's external id) and S3 is then called
+// with the temporary credentials, in the source bucket's region.
+package sourceaccess
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Params says which role to assume and where the bucket is.
+type Params struct {
+	RoleArn     string
+	ExternalID  string // empty: none
+	MigrationID string // names the session, so CloudTrail in account A shows the migration
+	Region      string // the source bucket's region
+}
+
+// SessionName is the STS role session name of a migration: "dsmigrate-<id>" (at most 42
+// characters of [a-z0-9-], within STS's 2-64 characters of [\w+=,.@-]).
+func SessionName(migrationID string) string { return "dsmigrate-" + migrationID }
+
+// Assumer assumes the source-access role. Config is the function's aws.Config (its
+// credentials, retryer and endpoint); STS is an STS client built from it.
+type Assumer struct {
+	Config aws.Config
+	STS    stscreds.AssumeRoleAPIClient
+	// S3Options are applied to every client, after the region and credentials.
+	S3Options []func(*s3.Options)
+}
+
+// S3 assumes the role now, so that a refused AssumeRole is reported here and not as a
+// failure of the first S3 call, and returns an S3 client that uses the role's credentials
+// in p.Region. The credentials are cached for the client's lifetime (one invocation).
+func (a *Assumer) S3(ctx context.Context, p Params) (*s3.Client, error) {
+	provider := stscreds.NewAssumeRoleProvider(a.STS, p.RoleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = SessionName(p.MigrationID)
+		if p.ExternalID != "" {
+			o.ExternalID = aws.String(p.ExternalID)
+		}
+	})
+	creds := aws.NewCredentialsCache(provider)
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("assume %s: %w", p.RoleArn, err)
+	}
+	opts := append([]func(*s3.Options){func(o *s3.Options) {
+		o.Region = p.Region
+		o.Credentials = creds
+	}}, a.S3Options...)
+	return s3.NewFromConfig(a.Config, opts...), nil
+}
