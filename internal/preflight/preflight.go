@@ -193,4 +193,3 @@ func GetPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, p
 	}
 	return aws.ToString(out.Policy), nil
 }
-

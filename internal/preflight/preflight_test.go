@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -219,8 +219,10 @@ func TestFailures(t *testing.T) {
 		wantIn   []string
 	}{
 		{
-			name:  "assume role denied",
-			setup: func(w *world) { w.assumer.err = apiError(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/dsmigrate-source-access") },
+			name: "assume role denied",
+			setup: func(w *world) {
+				w.assumer.err = apiError(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/dsmigrate-source-access")
+			},
 			wantType: "PermissionError", wantIn: []string{"sts:AssumeRole", "sts:ExternalId"},
 		},
 		{
@@ -229,13 +231,17 @@ func TestFailures(t *testing.T) {
 			wantType: "PreconditionError", wantIn: []string{"source bucket team-a-media", "ObjectWriter", "disable ACLs", "BucketOwnerEnforced"},
 		},
 		{
-			name:     "destination without ownership controls",
-			setup:    func(w *world) { w.dest.getOwnership = fail(apiError(404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found")) },
+			name: "destination without ownership controls",
+			setup: func(w *world) {
+				w.dest.getOwnership = fail(apiError(404, "OwnershipControlsNotFoundError", "The bucket ownership controls were not found"))
+			},
 			wantType: "PreconditionError", wantIn: []string{"destination bucket team-b-media", "disable ACLs"},
 		},
 		{
-			name:     "source bucket missing",
-			setup:    func(w *world) { w.source.getOwnership = fail(apiError(404, "NoSuchBucket", "The specified bucket does not exist")) },
+			name: "source bucket missing",
+			setup: func(w *world) {
+				w.source.getOwnership = fail(apiError(404, "NoSuchBucket", "The specified bucket does not exist"))
+			},
 			wantType: "PreconditionError", wantIn: []string{"source bucket team-a-media does not exist", "ap-northeast-1", "111111111111"},
 		},
 		{
@@ -251,13 +257,19 @@ func TestFailures(t *testing.T) {
 			wantType: "PreconditionError", wantIn: []string{"destination bucket team-b-media is not in region ap-northeast-1 but in region us-west-2"},
 		},
 		{
-			name:     "throttled",
-			setup:    func(w *world) { w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "reduce") } },
+			name: "throttled",
+			setup: func(w *world) {
+				w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "reduce") }
+			},
 			wantType: "TransientError",
 		},
 		{
-			name:     "policy read denied",
-			setup:    func(w *world) { w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(403, "AccessDenied", "Access Denied") } },
+			name: "policy read denied",
+			setup: func(w *world) {
+				w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) {
+					return nil, apiError(403, "AccessDenied", "Access Denied")
+				}
+			},
 			wantType: "PermissionError", wantIn: []string{"arn:aws:iam::111111111111:role/dsmigrate-source-access", "s3:GetBucketPolicy", "arn:aws:s3:::team-a-media"},
 		},
 		{
@@ -297,7 +309,9 @@ func TestFailures(t *testing.T) {
 }
 
 func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
-	return func(string) (*s3.GetBucketPolicyOutput, error) { return &s3.GetBucketPolicyOutput{Policy: aws.String(s)}, nil }
+	return func(string) (*s3.GetBucketPolicyOutput, error) {
+		return &s3.GetBucketPolicyOutput{Policy: aws.String(s)}, nil
+	}
 }
 
 // typeName is the error name aws-lambda-go reports; a wrapper would show up as such.
