@@ -1,0 +1,393 @@
+package policy
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+)
+
+func TestStringList(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    StringList
+		wantOut string
+		wantErr bool
+	}{
+		{name: "string", give: `"s3:GetObject"`, want: StringList{"s3:GetObject"}, wantOut: `"s3:GetObject"`},
+		{name: "list of one", give: `["s3:GetObject"]`, want: StringList{"s3:GetObject"}, wantOut: `"s3:GetObject"`},
+		{name: "list", give: `["a","b"]`, want: StringList{"a", "b"}, wantOut: `["a","b"]`},
+		{name: "empty list", give: `[]`, want: StringList{}, wantOut: `[]`},
+		{name: "number", give: `1`, wantErr: true},
+		{name: "list of numbers", give: `[1]`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got StringList
+			err := json.Unmarshal([]byte(tt.give), &got)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			out, _ := json.Marshal(got)
+			if string(out) != tt.wantOut {
+				t.Errorf("marshal: got %s, want %s", out, tt.wantOut)
+			}
+			var back StringList
+			if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, got) {
+				t.Errorf("round trip: got %q (%v), want %q", back, err, got)
+			}
+		})
+	}
+}
+
+func TestPrincipal(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    Principal
+		wantOut string
+		wantErr bool
+	}{
+		{name: "wildcard", give: `"*"`, want: Principal{Wildcard: true}, wantOut: `"*"`},
+		{name: "aws string", give: `{"AWS":"arn:aws:iam::1:role/r"}`, want: Principal{AWS: StringList{"arn:aws:iam::1:role/r"}}, wantOut: `{"AWS":"arn:aws:iam::1:role/r"}`},
+		{name: "aws list", give: `{"AWS":["a","b"]}`, want: Principal{AWS: StringList{"a", "b"}}, wantOut: `{"AWS":["a","b"]}`},
+		{name: "aws wildcard", give: `{"AWS":"*"}`, want: Principal{AWS: StringList{"*"}}, wantOut: `{"AWS":"*"}`},
+		{name: "service", give: `{"Service":"datasync.amazonaws.com"}`, want: Principal{Service: StringList{"datasync.amazonaws.com"}}, wantOut: `{"Service":"datasync.amazonaws.com"}`},
+		{name: "all kinds", give: `{"Service":"s","AWS":"a","Federated":"f","CanonicalUser":"c"}`,
+			want:    Principal{AWS: StringList{"a"}, Service: StringList{"s"}, Federated: StringList{"f"}, CanonicalUser: StringList{"c"}},
+			wantOut: `{"AWS":"a","CanonicalUser":"c","Federated":"f","Service":"s"}`},
+		{name: "other string", give: `"arn:aws:iam::1:root"`, wantErr: true},
+		{name: "unknown key", give: `{"Robot":"x"}`, wantErr: true},
+		{name: "number", give: `7`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got Principal
+			err := json.Unmarshal([]byte(tt.give), &got)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			out, _ := json.Marshal(got)
+			if string(out) != tt.wantOut {
+				t.Errorf("marshal: got %s, want %s", out, tt.wantOut)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    *Document
+		wantErr bool
+	}{
+		{name: "single statement object", give: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+			want: &Document{Version: Version, Statement: Statements{{Effect: "Allow", Action: StringList{"s3:*"}, Resource: StringList{"*"}}}}},
+		{name: "list with id, not-elements and condition", give: `{"Id":"p1","Statement":[{"Sid":"A","Effect":"Deny","NotPrincipal":{"AWS":["a","b"]},"NotAction":"s3:Get*","NotResource":["r1","r2"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`,
+			want: &Document{ID: "p1", Statement: Statements{{Sid: "A", Effect: "Deny", NotPrincipal: &Principal{AWS: StringList{"a", "b"}},
+				NotAction: StringList{"s3:Get*"}, NotResource: StringList{"r1", "r2"}, Condition: Condition{"Bool": {"aws:SecureTransport": {"false"}}}}}}},
+		{name: "principal star", give: `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"x"}]}`,
+			want: &Document{Statement: Statements{{Effect: "Allow", Principal: &Principal{Wildcard: true}, Action: StringList{"s3:GetObject"}, Resource: StringList{"x"}}}}},
+		{name: "not json", give: `{`, wantErr: true},
+		{name: "statement a string", give: `{"Statement":"x"}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.give)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got error %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				var m *MalformedError
+				if !errors.As(err, &m) {
+					t.Errorf("got %T, want *MalformedError", err)
+				}
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			// Round trip through our own encoding.
+			back, err := Parse(got.String())
+			if err != nil || !reflect.DeepEqual(back, got) {
+				t.Errorf("round trip: got %+v (%v), want %+v", back, err, got)
+			}
+		})
+	}
+}
+
+func TestEquivalent(t *testing.T) {
+	base := TrustPolicy("222222222222", "ap-northeast-1", "aws")
+	tests := []struct {
+		name string
+		give string
+		want bool
+	}{
+		{name: "same text", give: base.String(), want: true},
+		{name: "reformatted, single statement, lists", give: `{
+  "Version": "2012-10-17",
+  "Statement": {"Condition": {"ArnLike": {"aws:SourceArn": ["arn:aws:datasync:ap-northeast-1:222222222222:*"]},
+    "StringEquals": {"aws:SourceAccount": "222222222222"}},
+    "Action": ["sts:AssumeRole"], "Principal": {"Service": ["datasync.amazonaws.com"]}, "Effect": "Allow"}}`, want: true},
+		{name: "other account", give: TrustPolicy("333333333333", "ap-northeast-1", "aws").String(), want: false},
+		{name: "no condition", give: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := Parse(tt.give)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := base.Equivalent(*d); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTrustPolicy(t *testing.T) {
+	got := TrustPolicy("222222222222", "cn-north-1", "aws-cn").String()
+	want := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws-cn:datasync:cn-north-1:222222222222:*"},"StringEquals":{"aws:SourceAccount":"222222222222"}}}]}`
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestRolePolicy(t *testing.T) {
+	tests := []struct {
+		name   string
+		prefix string
+		want   string
+	}{
+		{name: "whole bucket", prefix: "", want: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+		{name: "prefix", prefix: "photos/", want: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RolePolicy("aws", "team-a-media", tt.prefix).String(); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+const (
+	transferArn = "arn:aws:iam::222222222222:role/dsmigrate-media-transfer"
+	configArn   = "arn:aws:iam::222222222222:role/dsmigrate-media-config"
+	callerArn   = "arn:aws:iam::222222222222:role/dsmigrate-createlocations"
+)
+
+func ours(t testing.TB) []Statement {
+	t.Helper()
+	return SourceBucketStatements("aws", naming.SidsFor("media"), "team-a-media", "photos/", transferArn, configArn, callerArn)
+}
+
+func TestSourceBucketStatements(t *testing.T) {
+	got, _ := json.Marshal(ours(t))
+	want := `[{"Sid":"DsmmediaDataSyncCreateS3Location","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/dsmigrate-createlocations"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"},` +
+		`{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},` +
+		`{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-config"]},"Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]`
+	if string(got) != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// foreign policies used by the merge tests.
+const (
+	foreignList   = `{"Version":"2012-10-17","Id":"TeamA","Statement":[{"Sid":"DenyHTTP","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::team-a-media","arn:aws:s3:::team-a-media/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}},{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":["s3:GetObject"],"Resource":"arn:aws:s3:::team-a-media/*","XFuture":{"z":1,"a":[2]}}]}`
+	foreignSingle = `{"Version":"2008-10-17","Statement":{"Sid":"One","Effect":"Allow","NotPrincipal":{"AWS":["arn:aws:iam::333333333333:root"]},"NotAction":"s3:Delete*","NotResource":"arn:aws:s3:::x/*"}}`
+	foreignPretty = "{\n  \"Statement\": [\n    { \"Sid\": \"Dup\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"a\"}, \"Action\": \"s3:GetObject\", \"Resource\": \"r\" },\n    { \"Sid\": \"Dup\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"b\"}, \"Action\": \"s3:GetObject\", \"Resource\": \"r\" }\n  ],\n  \"Version\": \"2012-10-17\", \"Extra\": {\"k\": [1, 2.50, \"\\u00e9\"]}\n}"
+)
+
+func statementsOf(t *testing.T, text string) []string {
+	t.Helper()
+	p, err := parseRaw(text)
+	if err != nil {
+		t.Fatalf("parseRaw(%s): %v", text, err)
+	}
+	out := make([]string, len(p.statements))
+	for i, s := range p.statements {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func TestMerge(t *testing.T) {
+	o := ours(t)
+	ourJSON := make([]string, len(o))
+	for i, s := range o {
+		b, _ := json.Marshal(s)
+		ourJSON[i] = string(b)
+	}
+	tests := []struct {
+		name    string
+		give    string
+		want    string
+		wantErr any
+	}{
+		{name: "no policy", give: "", want: `{"Version":"2012-10-17","Statement":[` + strings.Join(ourJSON, ",") + `]}`},
+		{name: "foreign list kept, ours appended", give: foreignList,
+			want: foreignList[:len(foreignList)-2] + "," + strings.Join(ourJSON, ",") + "]}"},
+		{name: "single statement becomes a list", give: foreignSingle,
+			want: `{"Version":"2008-10-17","Statement":[{"Sid":"One","Effect":"Allow","NotPrincipal":{"AWS":["arn:aws:iam::333333333333:root"]},"NotAction":"s3:Delete*","NotResource":"arn:aws:s3:::x/*"},` + strings.Join(ourJSON, ",") + `]}`},
+		{name: "pretty policy compacted, key order, duplicates and extra keys kept", give: foreignPretty,
+			want: `{"Statement":[{"Sid":"Dup","Effect":"Allow","Principal":{"AWS":"a"},"Action":"s3:GetObject","Resource":"r"},{"Sid":"Dup","Effect":"Allow","Principal":{"AWS":"b"},"Action":"s3:GetObject","Resource":"r"},` + strings.Join(ourJSON, ",") + `],"Version":"2012-10-17","Extra":{"k":[1,2.50,"\u00e9"]}}`},
+		{name: "stale ours replaced in place", give: `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"x"},{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"` + transferArn + `"},"Action":"s3:ListBucket","Resource":"old"},{"Sid":"B","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"y"}]}`,
+			want: `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"x"},` + ourJSON[1] + `,{"Sid":"B","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"y"},` + ourJSON[0] + "," + ourJSON[2] + `]}`},
+		{name: "our Sid twice collapses", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["` + configArn + `"]},"Action":"s3:GetObject","Resource":"a"},{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":"` + transferArn + `"},"Action":"s3:GetObject","Resource":"b"}]}`,
+			want: `{"Statement":[` + ourJSON[2] + "," + ourJSON[0] + "," + ourJSON[1] + `]}`},
+		{name: "empty statement list", give: `{"Version":"2012-10-17","Statement":[]}`, want: `{"Version":"2012-10-17","Statement":[` + strings.Join(ourJSON, ",") + `]}`},
+		{name: "foreign principal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"s3:*","Resource":"*"}]}`, wantErr: &SidConflictError{}},
+		{name: "wildcard principal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaDataSyncCreateS3Location","Effect":"Allow","Principal":"*","Action":"s3:ListBucket","Resource":"*"}]}`, wantErr: &SidConflictError{}},
+		{name: "NotPrincipal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaDataSyncCreateS3Location","Effect":"Deny","NotPrincipal":{"AWS":"` + callerArn + `"},"Action":"s3:*","Resource":"*"}]}`, wantErr: &SidConflictError{}},
+		{name: "service principal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com","AWS":"` + callerArn + `"},"Action":"s3:PutObject","Resource":"*"}]}`, wantErr: &SidConflictError{}},
+		{name: "no principal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`, wantErr: &SidConflictError{}},
+		{name: "not json", give: `{"Statement":[`, wantErr: &MalformedError{}},
+		{name: "not an object", give: `[]`, wantErr: &MalformedError{}},
+		{name: "no Statement", give: `{"Version":"2012-10-17"}`, wantErr: &MalformedError{}},
+		{name: "Statement twice", give: `{"Statement":[],"Statement":[]}`, wantErr: &MalformedError{}},
+		{name: "statement not an object", give: `{"Statement":["x"]}`, wantErr: &MalformedError{}},
+		{name: "trailing text", give: `{"Statement":[]} x`, wantErr: &MalformedError{}},
+		{name: "too large", give: `{"Statement":[{"Sid":"Big","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + strings.Repeat("r", MaxBucketPolicyBytes-500) + `"}]}`, wantErr: &TooLargeError{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Merge(tt.give, o)
+			if tt.wantErr != nil {
+				target := reflect.New(reflect.TypeOf(tt.wantErr)).Interface()
+				if !errors.As(err, target) {
+					t.Fatalf("got %T %v, want %T", err, err, tt.wantErr)
+				}
+				if err.Error() == "" {
+					t.Errorf("got an empty message")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			if got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+			if !json.Valid([]byte(got)) {
+				t.Errorf("got invalid JSON %s", got)
+			}
+			again, err := Merge(got, o)
+			if err != nil || again != got {
+				t.Errorf("merge twice: got %s (%v), want %s", again, err, got)
+			}
+		})
+	}
+}
+
+func TestMergeErrorDetails(t *testing.T) {
+	_, err := Merge(`{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"x"},"Action":"s3:*","Resource":"*"}]}`, ours(t))
+	var c *SidConflictError
+	if !errors.As(err, &c) || c.Sid != "DsmmediaRolesBucketAccess" || !strings.Contains(c.Message, `"x"`) {
+		t.Errorf("got %#v, want a SidConflictError for DsmmediaRolesBucketAccess naming principal x", err)
+	}
+	big := `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + strings.Repeat("r", MaxBucketPolicyBytes) + `"}]}`
+	_, err = Merge(big, ours(t))
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Limit != MaxBucketPolicyBytes || tl.Size <= MaxBucketPolicyBytes {
+		t.Errorf("got %#v, want TooLargeError with size > limit %d", err, MaxBucketPolicyBytes)
+	}
+	if _, err := Merge("", []Statement{{Effect: "Allow"}}); err == nil {
+		t.Errorf("merge of a Sid-less statement: got nil, want an error")
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	sids := naming.SidsFor("media").All()
+	merged := func(p string) string {
+		m, err := Merge(p, ours(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	other := SourceBucketStatements("aws", naming.SidsFor("other"), "team-a-media", "", "arn:aws:iam::222222222222:role/o-t", "arn:aws:iam::222222222222:role/o-c", callerArn)
+	withOther, err := Merge(merged(foreignList), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		give        string
+		want        string
+		wantDeleted bool
+	}{
+		{name: "no policy", give: "", want: ""},
+		{name: "only ours", give: merged(""), want: "", wantDeleted: true},
+		{name: "foreign list restored", give: merged(foreignList), want: foreignList},
+		{name: "single statement restored as list", give: merged(foreignSingle), want: `{"Version":"2008-10-17","Statement":[{"Sid":"One","Effect":"Allow","NotPrincipal":{"AWS":["arn:aws:iam::333333333333:root"]},"NotAction":"s3:Delete*","NotResource":"arn:aws:s3:::x/*"}]}`},
+		{name: "nothing of ours: unchanged text", give: foreignPretty, want: foreignPretty},
+		{name: "another migration's statements stay", give: withOther,
+			want: foreignList[:len(foreignList)-2] + "," + strings.Join(jsonOf(t, other), ",") + "]}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, deleted, err := Revoke(tt.give, sids)
+			if err != nil {
+				t.Fatalf("got error %v", err)
+			}
+			if got != tt.want || deleted != tt.wantDeleted {
+				t.Errorf("got (%s, %v), want (%s, %v)", got, deleted, tt.want, tt.wantDeleted)
+			}
+		})
+	}
+	if _, _, err := Revoke("{", sids); !errors.As(err, new(*MalformedError)) {
+		t.Errorf("revoke of malformed: got %v, want *MalformedError", err)
+	}
+}
+
+func jsonOf(t *testing.T, s []Statement) []string {
+	out := make([]string, len(s))
+	for i := range s {
+		b, err := json.Marshal(s[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = string(b)
+	}
+	return out
+}
+
+func TestRevokeRestoresForeignStatements(t *testing.T) {
+	for _, p := range []string{foreignList, foreignSingle, foreignPretty, `{"Statement":[]}`} {
+		m, err := Merge(p, ours(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := Revoke(m, naming.SidsFor("media").All())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == "" {
+			if len(statementsOf(t, p)) != 0 {
+				t.Errorf("revoke of %s: got deleted, want its statements", p)
+			}
+			continue
+		}
+		if g, w := statementsOf(t, got), statementsOf(t, p); !reflect.DeepEqual(g, w) {
+			t.Errorf("got statements %q, want %q", g, w)
+		}
+	}
+}
