@@ -106,6 +106,7 @@ type ObjectInfo struct {
 	ETag         string // quoted, as S3 returns it
 	LastModified time.Time
 	StorageClass string
+	ContentType  string
 	Metadata     map[string]string // user metadata (x-amz-meta-*), keys lower case
 }
 

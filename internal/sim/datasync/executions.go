@@ -1,0 +1,490 @@
+package datasync
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
+)
+
+// execution is one run of a task. Fields below the line are guarded by Service.mu;
+// counters are atomics the copy workers update.
+type execution struct {
+	arn      string
+	task     *task
+	opts     options
+	includes []filterRule
+	excludes []filterRule
+	inc, exc filter
+	tags     map[string]string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// guarded by Service.mu
+	status                 string
+	start, launch, end     time.Time
+	prepStatus, xferStatus string
+	verStatus              string
+	prepDur, xferDur       *int64
+	verDur                 *int64
+	errCode, errDetail     string
+	cancelCode, cancelMsg  string
+	stats                  ExecutionStats
+
+	estFiles, estBytes, estDelete         atomic.Int64
+	filesTransferred, bytesTransferred    atomic.Int64
+	bytesWritten, filesVerified           atomic.Int64
+	filesSkipped, filesDeleted            atomic.Int64
+	filesPrepared, listedSrc, listedDst   atomic.Int64
+	failPrepare, failTransfer, failVerify atomic.Int64
+	failDelete                            atomic.Int64
+}
+
+func (e *execution) done() bool { return e.status == "SUCCESS" || e.status == "ERROR" }
+
+// finishLocked ends the execution (s.mu held).
+func (e *execution) finishLocked(now time.Time, status, code, detail string) {
+	if e.done() {
+		return
+	}
+	e.status = status
+	e.end = now
+	if status == "ERROR" {
+		e.errCode, e.errDetail = code, detail
+		if e.prepStatus == "ERROR" || e.xferStatus == "ERROR" || e.verStatus == "ERROR" {
+			e.cancel()
+			return
+		}
+		for _, p := range []*string{&e.prepStatus, &e.xferStatus, &e.verStatus} {
+			if *p == "PENDING" {
+				*p = "ERROR"
+				break
+			}
+		}
+	}
+	e.cancel()
+}
+
+// cancelWith asks a running execution to stop; it ends in ERROR with code (s.mu held).
+func (e *execution) cancelWith(code, msg string) {
+	if e.done() {
+		return
+	}
+	e.cancelCode, e.cancelMsg = code, msg
+	e.status = "CANCELLING"
+	e.cancel()
+}
+
+// maxQueued is how many executions can wait behind the running one of a task.
+func (s *Service) maxQueued() int { return s.opts.MaxQueued }
+
+func (s *Service) startTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in taskIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, caller, "StartTaskExecution", str(in.TaskArn)); err != nil {
+		return nil, err
+	}
+	if err := checkEnums(in.OverrideOptions, "overrideOptions"); err != nil {
+		return nil, err
+	}
+	if in.ManifestConfig != nil || in.TaskReportConfig != nil {
+		return nil, invalid("ManifestConfig and TaskReportConfig are not modelled by this simulator.")
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.ownTask(caller, str(in.TaskArn))
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.st.locations[t.src]; !ok {
+		return nil, invalid("The source location %s of the task does not exist.", t.src)
+	}
+	if _, ok := s.st.locations[t.dst]; !ok {
+		return nil, invalid("The destination location %s of the task does not exist.", t.dst)
+	}
+	opts := overlay(t.opts, in.OverrideOptions)
+	if err := checkOptions(opts, t.mode); err != nil {
+		return nil, err
+	}
+	includes, excludes := t.includes, t.excludes
+	if in.Includes != nil {
+		includes = in.Includes
+	}
+	if in.Excludes != nil {
+		excludes = in.Excludes
+	}
+	inc, err := parseFilter(includes, true)
+	if err != nil {
+		return nil, err
+	}
+	exc, err := parseFilter(excludes, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.queue) >= s.maxQueued() {
+		return nil, invalid("Task %s already has %d queued executions, the maximum. Wait for an execution to finish before starting another.", t.arn, s.maxQueued())
+	}
+	ectx, cancel := context.WithCancel(s.ctx)
+	e := &execution{
+		arn:  t.arn + "/execution/exec-" + hex17(),
+		task: t, opts: opts, includes: includes, excludes: excludes, inc: inc, exc: exc,
+		tags: map[string]string{}, ctx: ectx, cancel: cancel,
+		status: "QUEUED", start: s.now(),
+		prepStatus: "PENDING", xferStatus: "PENDING", verStatus: "PENDING",
+	}
+	mergeTags(e.tags, in.Tags)
+	s.st.execs[e.arn] = e
+	t.queue = append(t.queue, e)
+	t.execOrder = append(t.execOrder, e)
+	if !t.runnerActive {
+		t.runnerActive = true
+		s.wg.Add(1)
+		go s.runTask(t)
+	}
+	return struct {
+		TaskExecutionArn string `json:"TaskExecutionArn"`
+	}{e.arn}, nil
+}
+
+// ownExec returns the caller's execution (s.mu held).
+func (s *Service) ownExec(caller identity.Principal, arn string) (*execution, error) {
+	e, ok := s.st.execs[arn]
+	if !ok || e.task.account != caller.AccountID {
+		return nil, notFound()
+	}
+	return e, nil
+}
+
+func (s *Service) listTaskExecutions(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in listIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, caller, "ListTaskExecutions", "*"); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var all []execEntry
+	if in.TaskArn != nil {
+		t, err := s.ownTask(caller, *in.TaskArn)
+		if err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		for _, e := range t.execOrder {
+			all = append(all, execEntry{TaskExecutionArn: e.arn, Status: e.status, TaskMode: t.mode})
+		}
+	} else {
+		for _, t := range s.st.tasks {
+			if t.account != caller.AccountID {
+				continue
+			}
+			for _, e := range t.execOrder {
+				all = append(all, execEntry{TaskExecutionArn: e.arn, Status: e.status, TaskMode: t.mode})
+			}
+		}
+	}
+	s.mu.Unlock()
+	from, to, next, err := page(len(all), in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		TaskExecutions []execEntry `json:"TaskExecutions"`
+		NextToken      *string     `json:"NextToken,omitempty"`
+	}{all[from:to], next}, nil
+}
+
+func (s *Service) describeTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in arnIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, caller, "DescribeTaskExecution", str(in.TaskExecutionArn)); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.ownExec(caller, str(in.TaskExecutionArn))
+	if err != nil {
+		return nil, err
+	}
+	return s.describeLocked(e), nil
+}
+
+func (s *Service) describeLocked(e *execution) describeExecOut {
+	o := e.opts
+	out := describeExecOut{
+		TaskExecutionArn: e.arn, Status: e.status, TaskMode: e.task.mode, Options: &o,
+		Excludes: e.excludes, Includes: e.includes, StartTime: ep(e.start), LaunchTime: ep(e.launch),
+		EndTime:                  ep(e.end),
+		EstimatedFilesToTransfer: e.estFiles.Load(), EstimatedBytesToTransfer: e.estBytes.Load(),
+		EstimatedFilesToDelete: e.estDelete.Load(),
+		FilesTransferred:       e.filesTransferred.Load(), BytesTransferred: e.bytesTransferred.Load(),
+		BytesWritten: e.bytesWritten.Load(), BytesCompressed: e.bytesTransferred.Load(),
+		FilesVerified: e.filesVerified.Load(), FilesSkipped: e.filesSkipped.Load(),
+		FilesDeleted: e.filesDeleted.Load(),
+		Result: &resultDetail{PrepareDuration: e.prepDur, PrepareStatus: e.prepStatus,
+			TransferDuration: e.xferDur, TransferStatus: e.xferStatus,
+			VerifyDuration: e.verDur, VerifyStatus: e.verStatus},
+	}
+	if e.task.mode == "ENHANCED" {
+		out.FilesPrepared = e.filesPrepared.Load()
+		out.FilesListed = &filesListed{AtSource: e.listedSrc.Load(), AtDestinationForDelete: e.listedDst.Load()}
+		out.FilesFailed = &filesFailed{Prepare: e.failPrepare.Load(), Transfer: e.failTransfer.Load(),
+			Verify: e.failVerify.Load(), Delete: e.failDelete.Load()}
+	}
+	if !e.end.IsZero() {
+		total := e.end.Sub(e.start).Milliseconds()
+		out.Result.TotalDuration = &total
+	}
+	if e.errCode != "" {
+		out.Result.ErrorCode = sp(e.errCode)
+		out.Result.ErrorDetail = sp(e.errDetail)
+	}
+	return out
+}
+
+func (s *Service) cancelTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in arnIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, caller, "CancelTaskExecution", str(in.TaskExecutionArn)); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, err := s.ownExec(caller, str(in.TaskExecutionArn))
+	if err != nil {
+		return nil, err
+	}
+	if e.done() || e.status == "CANCELLING" {
+		return nil, invalid("Task execution %s is not running or queued and cannot be cancelled (status %s).", e.arn, e.status)
+	}
+	t := e.task
+	for i, q := range t.queue {
+		if q == e {
+			t.queue = append(t.queue[:i:i], t.queue[i+1:]...)
+			e.finishLocked(s.now(), "ERROR", "Cancelled", "Task execution was cancelled by the user before it started.")
+			return nil, nil
+		}
+	}
+	e.cancelWith("Cancelled", "Task execution was cancelled by the user.")
+	return nil, nil
+}
+
+// runTask runs the task's executions one after the other until its queue is empty.
+func (s *Service) runTask(t *task) {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		if len(t.queue) == 0 || s.ctx.Err() != nil {
+			for _, e := range t.queue {
+				e.finishLocked(s.now(), "ERROR", "InternalError", "The simulator shut down.")
+			}
+			t.queue = nil
+			t.runnerActive = false
+			s.mu.Unlock()
+			return
+		}
+		e := t.queue[0]
+		t.queue = t.queue[1:]
+		t.running = e
+		s.mu.Unlock()
+
+		s.runExecution(e)
+
+		s.mu.Lock()
+		t.running = nil
+		s.mu.Unlock()
+	}
+}
+
+// scaledSleep waits d scaled by the current TimeScale; false if ctx ended.
+func (s *Service) scaledSleep(ctx context.Context, d time.Duration) bool {
+	scale := s.b.Settings().TimeScale
+	if scale < 0 {
+		scale = 0
+	}
+	w := time.Duration(float64(d) * scale)
+	if w <= 0 {
+		return ctx.Err() == nil
+	}
+	tm := time.NewTimer(w)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// setStatus moves e to status unless it is being cancelled or done.
+func (s *Service) setStatus(e *execution, status string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.done() || e.status == "CANCELLING" {
+		return false
+	}
+	e.status = status
+	if status == "LAUNCHING" {
+		e.launch = s.now()
+	}
+	return true
+}
+
+// stop ends e after ctx ended: cancelled by the user, the task deleted, or shutdown.
+func (s *Service) stop(e *execution) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	code, msg := e.cancelCode, e.cancelMsg
+	if code == "" {
+		code, msg = "InternalError", "The simulator shut down."
+	}
+	e.finishLocked(s.now(), "ERROR", code, msg)
+}
+
+func (s *Service) fail(e *execution, code, detail string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.status == "CANCELLING" {
+		e.finishLocked(s.now(), "ERROR", e.cancelCode, e.cancelMsg)
+		return
+	}
+	e.finishLocked(s.now(), "ERROR", code, detail)
+}
+
+func ms(d time.Duration) *int64 {
+	v := d.Milliseconds()
+	return &v
+}
+
+func (s *Service) runExecution(e *execution) {
+	ctx := e.ctx
+	ph := s.opts.Phases
+	if !s.scaledSleep(ctx, ph.Queued) || !s.setStatus(e, "LAUNCHING") {
+		s.stop(e)
+		return
+	}
+	// LAUNCHING: DataSync assumes both bucket access roles.
+	s.mu.Lock()
+	src, okS := s.st.locations[e.task.src]
+	dst, okD := s.st.locations[e.task.dst]
+	s.mu.Unlock()
+	if !okS || !okD {
+		s.fail(e, "LocationNotFound", "A location of this task was deleted before the execution launched.")
+		return
+	}
+	srcSess, err := s.assumeAsDataSync(ctx, src.roleArn, src.account, src.arn)
+	if err != nil {
+		s.fail(e, "PermissionDenied", fmt.Sprintf("Unable to assume role %s for location %s. Reason: Access denied when calling sts:AssumeRole", src.roleArn, src.arn))
+		return
+	}
+	dstSess, err := s.assumeAsDataSync(ctx, dst.roleArn, dst.account, dst.arn)
+	if err != nil {
+		s.fail(e, "PermissionDenied", fmt.Sprintf("Unable to assume role %s for location %s. Reason: Access denied when calling sts:AssumeRole", dst.roleArn, dst.arn))
+		return
+	}
+	if !s.scaledSleep(ctx, ph.Launching) || !s.setStatus(e, "PREPARING") {
+		s.stop(e)
+		return
+	}
+
+	// PREPARING: list source (and destination), decide what to copy and delete.
+	t0 := time.Now()
+	j := &job{s: s, e: e, src: src, dst: dst, srcSess: srcSess, dstSess: dstSess}
+	plan, perr := j.prepare(ctx)
+	if ctx.Err() == nil && perr == nil {
+		s.scaledSleep(ctx, ph.Preparing-time.Since(t0))
+	}
+	if ctx.Err() != nil {
+		s.stop(e)
+		return
+	}
+	s.mu.Lock()
+	e.prepDur = ms(time.Since(t0))
+	if perr != nil {
+		e.prepStatus = "ERROR"
+	} else {
+		e.prepStatus = "SUCCESS"
+		e.estFiles.Store(int64(len(plan.copy)))
+		e.estBytes.Store(plan.bytes)
+		e.estDelete.Store(int64(len(plan.delete)))
+		e.filesPrepared.Store(int64(len(plan.copy)))
+	}
+	s.mu.Unlock()
+	if perr != nil {
+		s.fail(e, perr.code, perr.detail)
+		return
+	}
+	if !s.setStatus(e, "TRANSFERRING") {
+		s.stop(e)
+		return
+	}
+
+	// TRANSFERRING: copy with bounded concurrency, then delete.
+	t1 := time.Now()
+	terr := j.transfer(ctx, plan)
+	s.mu.Lock()
+	e.xferDur = ms(time.Since(t1))
+	if terr != nil {
+		e.xferStatus = "ERROR"
+	} else {
+		e.xferStatus = "SUCCESS"
+	}
+	j.report(time.Since(t1))
+	s.mu.Unlock()
+	if ctx.Err() != nil {
+		s.stop(e)
+		return
+	}
+
+	// VERIFYING.
+	if !s.setStatus(e, "VERIFYING") {
+		s.stop(e)
+		return
+	}
+	t2 := time.Now()
+	var verr *jobErr
+	if *e.opts.VerifyMode != "NONE" {
+		verr = j.verify(ctx, plan)
+	}
+	if ctx.Err() == nil {
+		s.scaledSleep(ctx, ph.Verifying-time.Since(t2))
+	}
+	if ctx.Err() != nil {
+		s.stop(e)
+		return
+	}
+	s.mu.Lock()
+	e.verDur = ms(time.Since(t2))
+	switch {
+	case *e.opts.VerifyMode == "NONE":
+		e.verStatus = "SUCCESS"
+	case verr != nil:
+		e.verStatus = "ERROR"
+	default:
+		e.verStatus = "SUCCESS"
+	}
+	s.mu.Unlock()
+	switch {
+	case terr != nil:
+		s.fail(e, terr.code, terr.detail)
+	case verr != nil:
+		s.fail(e, verr.code, verr.detail)
+	default:
+		s.mu.Lock()
+		e.finishLocked(s.now(), "SUCCESS", "", "")
+		s.mu.Unlock()
+	}
+}
