@@ -210,7 +210,9 @@ type MalformedError struct {
 	Err error
 }
 
-func (e *MalformedError) Error() string { return "the bucket policy is not a valid policy document: " + e.Err.Error() }
+func (e *MalformedError) Error() string {
+	return "the bucket policy is not a valid policy document: " + e.Err.Error()
+}
 
 func (e *MalformedError) Unwrap() error { return e.Err }
 
