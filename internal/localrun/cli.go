@@ -1,0 +1,236 @@
+package localrun
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// Exit codes of `dsmigrate local ...`.
+const (
+	ExitOK       = 0
+	ExitFailed   = 1 // the execution failed (the Fail state's Error and Cause are printed)
+	ExitUsage    = 2
+	ExitInternal = 3 // the local environment could not run (missing build, simulator error)
+)
+
+const usage = `usage:
+  dsmigrate local run --input request.json [--execution-name NAME] [--keep] [--objects N]
+  dsmigrate local demo
+  dsmigrate local example      print a request that works against the local accounts
+
+The local commands need the build outputs: make deps build-local synth.
+`
+
+// Main runs `dsmigrate local ...` with args after "local".
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "example":
+		return cmdExample(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
+	return ExitUsage
+}
+
+type commonFlags struct {
+	timeScale, waitScale float64
+	verbose              bool
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&c.timeScale, "time-scale", 0.05, "simulator time scale: multiplies DataSync phase lengths (0.05 = 20x faster)")
+	fs.Float64Var(&c.waitScale, "wait-scale", 0.02, "state machine wait scale: multiplies Wait states and retry pauses")
+	fs.BoolVar(&c.verbose, "verbose", false, "copy the simulator's, functions' and driver's logs to stderr")
+}
+
+func (c *commonFlags) options(stderr io.Writer) Options {
+	o := Options{TimeScale: c.timeScale, WaitScale: c.waitScale, Progress: stderr}
+	if c.timeScale == 0 {
+		o.TimeScale = -1 // as fast as possible
+	}
+	if c.verbose {
+		o.Log = stderr
+	}
+	return o
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dsmigrate local run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	input := fs.String("input", "", "the migration request (JSON file; - for stdin)")
+	name := fs.String("execution-name", "", "the execution name (default local-<time>)")
+	keep := fs.Bool("keep", false, "keep the simulator running after the execution, until Ctrl-C")
+	objects := fs.Int("objects", 40, "sample objects to put into the source bucket (created in account A)")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *input == "" || fs.NArg() > 0 {
+		fmt.Fprint(stderr, "--input is required\n", usage)
+		return ExitUsage
+	}
+	var body []byte
+	var err error
+	if *input == "-" {
+		body, err = io.ReadAll(os.Stdin)
+	} else {
+		body, err = os.ReadFile(*input)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "read request: %v\n", err)
+		return ExitUsage
+	}
+	// The buckets are created from the request as given; the state machine validates it.
+	var req request.Request
+	if err := json.Unmarshal(body, &req); err != nil {
+		fmt.Fprintf(stderr, "the request is not a migration request: %v\n", err)
+		return ExitUsage
+	}
+	opts := c.options(stderr)
+	env, err := Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		return ExitInternal
+	}
+	defer env.Close()
+	fmt.Fprintf(stderr, "local environment ready in %s (simulator %s; accounts: source %s, destination %s; region %s; logs: %s)\n",
+		round(env.StartupTime), env.Sim.Addr, env.Source.AccountID, env.Destination.AccountID, env.Region, env.LogPath)
+	if err := seedFromRequest(ctx, env, req, *objects, stderr); err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		return ExitInternal
+	}
+	res, err := env.Run(ctx, body, *name)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v (logs: %s)\n", err, env.LogPath)
+		return ExitInternal
+	}
+	code := ExitOK
+	if res.Succeeded {
+		var pretty any
+		json.Unmarshal(res.Output, &pretty)
+		b, _ := json.MarshalIndent(pretty, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		fmt.Fprintf(stderr, "\nexecution %s failed\n  Error: %s\n  Cause: %s\n", res.ExecutionName, res.Error, res.Cause)
+		code = ExitFailed
+	}
+	fmt.Fprintf(stderr, "%d state transitions in %s\n", res.Transitions(), round(res.Duration))
+	if *keep {
+		printKeep(env, stderr)
+		<-ctx.Done()
+	}
+	return code
+}
+
+// seedFromRequest creates the request's buckets when they are in the simulated accounts:
+// the source with ACLs disabled and n sample objects under its prefix, the destination empty.
+func seedFromRequest(ctx context.Context, env *Env, req request.Request, n int, stderr io.Writer) error {
+	if req.Source.Bucket != "" && req.Source.AccountID == env.Source.AccountID {
+		if err := CreateBucket(ctx, env.Source.S3, req.Source.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
+			return err
+		}
+		set := SampleSet{Seed: 1, Small: n}
+		objs := set.Objects()
+		for i := range objs {
+			objs[i].Key = req.Source.Prefix + objs[i].Key
+		}
+		if err := Upload(ctx, env.Source.S3, req.Source.Bucket, objs); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "created s3://%s in account %s with %d sample objects (%s)\n", req.Source.Bucket, env.Source.AccountID, len(objs), humanBytes(TotalBytes(objs)))
+	}
+	if req.Destination.Bucket != "" {
+		if err := CreateBucket(ctx, env.Destination.S3, req.Destination.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "created s3://%s in account %s\n", req.Destination.Bucket, env.Destination.AccountID)
+	}
+	return nil
+}
+
+func printKeep(env *Env, w io.Writer) {
+	fmt.Fprintf(w, "\nthe simulator keeps running until Ctrl-C:\n  export AWS_ENDPOINT_URL=%s AWS_REGION=%s\n", env.Sim.Addr, env.Region)
+	for _, a := range env.Sim.Config.Accounts {
+		u := a.Users[0]
+		fmt.Fprintf(w, "  account %s (%s): AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", a.ID, a.Name, u.AccessKeyID, u.SecretAccessKey)
+	}
+	fmt.Fprintf(w, "  state: curl %s/_sim/state\n", env.Sim.Addr)
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dsmigrate local demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	_, err := Demo(ctx, c.options(stderr), stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local demo: %v\n", err)
+		var missing *MissingError
+		if errors.As(err, &missing) || errors.Is(err, context.Canceled) {
+			return ExitInternal
+		}
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func cmdExample(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o Options
+	if err := o.defaults(); err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitInternal
+	}
+	stacks, err := LoadStacks(o.CloudAssembly)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitInternal
+	}
+	// A minimal Env view of the templates (nothing is started).
+	env := &Env{Partition: "aws", Region: firstNonEmpty(stacks.DestinationRegion, DefaultRegion),
+		Source: &AccountClients{AccountID: firstNonEmpty(stacks.SourceAccount, DefaultSourceAccount)}}
+	dres, byDir, err := NewDestinationResolver(stacks.Destination, env.Partition, firstNonEmpty(stacks.DestinationAccount, DefaultDestinationAccount), env.Region)
+	if err == nil {
+		env.Spec, err = ReadDestination(dres, byDir)
+	}
+	if err == nil {
+		env.SourceRole, err = ReadSourceAccessRole(&Resolver{T: stacks.Source, Partition: env.Partition, Account: env.Source.AccountID, Region: env.Region})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitInternal
+	}
+	src, dst, err := env.DefaultBuckets()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitInternal
+	}
+	req := env.NewRequest("local-example", src, "photos/", dst, "from-a/")
+	b, _ := json.MarshalIndent(req, "", "  ")
+	fmt.Fprintln(stdout, string(b))
+	fmt.Fprintln(stderr, "buckets allowed by the synthesized stacks: source "+strings.Join(env.SourceBuckets(), ", ")+"; destination "+strings.Join(env.DestinationBuckets(), ", "))
+	return ExitOK
+}

@@ -1,0 +1,170 @@
+package localrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Progress is the part of the PollExecution output the progress bar shows.
+type Progress struct {
+	TaskExecutionArn         string  `json:"taskExecutionArn"`
+	Status                   string  `json:"status"`
+	Done                     bool    `json:"done"`
+	FilesTransferred         int64   `json:"filesTransferred"`
+	BytesTransferred         int64   `json:"bytesTransferred"`
+	EstimatedFilesToTransfer int64   `json:"estimatedFilesToTransfer"`
+	EstimatedBytesToTransfer int64   `json:"estimatedBytesToTransfer"`
+	FilesVerified            int64   `json:"filesVerified"`
+	PercentDone              float64 `json:"percentDone"`
+	NextWaitSeconds          float64 `json:"nextWaitSeconds"`
+}
+
+// progressOf finds the poll output in a state's output: at the top level (the task's
+// own result) or under $.progress (the state document).
+func progressOf(raw json.RawMessage) (*Progress, bool) {
+	var top struct {
+		Progress *Progress `json:"progress"`
+		Progress2
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &top) != nil {
+		return nil, false
+	}
+	if top.Progress != nil && top.Progress.Status != "" {
+		return top.Progress, true
+	}
+	if top.Status != "" && top.TaskExecutionArn != "" {
+		p := Progress(top.Progress2)
+		return &p, true
+	}
+	return nil, false
+}
+
+// Progress2 is Progress embedded without a name clash.
+type Progress2 Progress
+
+// Reporter prints the run's progress on a writer (stderr): states as they are entered,
+// retries, and a bar of files and bytes from each poll.
+type Reporter struct {
+	W     io.Writer
+	TTY   bool // redraw the bar in place
+	Quiet bool
+	start time.Time
+	bar   bool // a bar is on the current line
+	seen  map[string]bool
+}
+
+// NewReporter returns a reporter for w; TTY is detected for *os.File.
+func NewReporter(w io.Writer) *Reporter {
+	r := &Reporter{W: w}
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			r.TTY = true
+		}
+	}
+	return r
+}
+
+func (r *Reporter) printf(format string, args ...any) {
+	if r.Quiet || r.W == nil {
+		return
+	}
+	if r.bar {
+		fmt.Fprintln(r.W)
+		r.bar = false
+	}
+	fmt.Fprintf(r.W, format, args...)
+}
+
+// Event shows one driver event.
+func (r *Reporter) Event(ev Event) {
+	if r.start.IsZero() {
+		r.start = ev.At
+	}
+	at := ev.At.Sub(r.start).Seconds()
+	switch ev.Event {
+	case "StateEntered":
+		if r.seen[ev.State] {
+			return // a loop state again: the bar shows the loop
+		}
+		if r.seen == nil {
+			r.seen = map[string]bool{}
+		}
+		r.seen[ev.State] = true
+		r.printf("%6.1fs  ▶ %s\n", at, ev.State)
+	case "TaskFailed":
+		r.printf("%6.1fs    ✗ %s: %s: %s\n", at, ev.State, ev.Error, oneLine(ev.Cause, 160))
+	case "StateExited":
+		p, ok := progressOf(ev.Output)
+		if !ok || !r.isPoll(ev) {
+			return
+		}
+		r.drawBar(at, p)
+	case "ExecutionSucceeded":
+		r.printf("%6.1fs  ✔ execution succeeded\n", at)
+	case "ExecutionFailed":
+		r.printf("%6.1fs  ✘ execution failed: %s: %s\n", at, ev.Error, oneLine(ev.Cause, 400))
+	}
+}
+
+func (r *Reporter) drawBar(at float64, p *Progress) {
+	if r.Quiet || r.W == nil {
+		return
+	}
+	const width = 30
+	frac := 0.0
+	if p.EstimatedBytesToTransfer > 0 {
+		frac = float64(p.BytesTransferred) / float64(p.EstimatedBytesToTransfer)
+	} else if p.PercentDone > 0 {
+		frac = p.PercentDone / 100
+	}
+	if p.Done {
+		frac = 1
+	}
+	frac = min(max(frac, 0), 1)
+	n := int(frac * width)
+	line := fmt.Sprintf("%6.1fs    [%s%s] %3.0f%%  %d/%d files  %s/%s  %s",
+		at, strings.Repeat("█", n), strings.Repeat("░", width-n), frac*100,
+		p.FilesTransferred, p.EstimatedFilesToTransfer,
+		humanBytes(p.BytesTransferred), humanBytes(p.EstimatedBytesToTransfer), p.Status)
+	if r.TTY {
+		fmt.Fprintf(r.W, "\r\033[K%s", line)
+		r.bar = true
+		return
+	}
+	fmt.Fprintln(r.W, line)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
+}
+
+// isPoll tells the poll step's exit from the exit of other states that carry $.progress.
+func (r *Reporter) isPoll(ev Event) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(ev.Output, &top) != nil {
+		return false
+	}
+	_, direct := top["taskExecutionArn"]
+	_, nested := top["progress"]
+	return direct || (nested && strings.Contains(strings.ToLower(ev.State), "poll"))
+}

@@ -1,0 +1,126 @@
+package localrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// ExternalID returns the sts:ExternalId the source-access role's trust policy requires
+// ("" when it requires none).
+func (e *Env) ExternalID() string {
+	var ids []string
+	var walk func(v any, underExternal bool)
+	walk = func(v any, under bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(e, under || strings.EqualFold(k, "sts:ExternalId"))
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, under)
+			}
+		case string:
+			if under {
+				ids = append(ids, x)
+			}
+		}
+	}
+	var doc any
+	json.Unmarshal(e.SourceRole.Trust, &doc)
+	walk(doc, false)
+	if len(ids) == 0 {
+		return ""
+	}
+	return ids[0]
+}
+
+// s3BucketsIn returns the bucket names of plain bucket ARNs (no wildcard, no key) in the
+// policies, sorted and without duplicates.
+func s3BucketsIn(partition string, policies ...map[string]json.RawMessage) []string {
+	seen := map[string]bool{}
+	prefix := "arn:" + partition + ":s3:::"
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case string:
+			if name, ok := strings.CutPrefix(x, prefix); ok && name != "" && !strings.ContainsAny(name, "/*?$") {
+				seen[name] = true
+			}
+		}
+	}
+	for _, ps := range policies {
+		for _, p := range ps {
+			var doc any
+			json.Unmarshal(p, &doc)
+			walk(doc)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for b := range seen {
+		out = append(out, b)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SourceBuckets are the buckets in A whose policy the source-access role may edit.
+func (e *Env) SourceBuckets() []string {
+	return s3BucketsIn(e.Partition, e.SourceRole.Policies)
+}
+
+// DestinationBuckets are the buckets in B the functions' roles name (source buckets excluded).
+func (e *Env) DestinationBuckets() []string {
+	var ps []map[string]json.RawMessage
+	for _, f := range e.Spec.Functions {
+		ps = append(ps, f.Role.Policies)
+	}
+	src := map[string]bool{}
+	for _, b := range e.SourceBuckets() {
+		src[b] = true
+	}
+	var out []string
+	for _, b := range s3BucketsIn(e.Partition, ps...) {
+		if !src[b] {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// DefaultBuckets picks the first configured source and destination bucket.
+func (e *Env) DefaultBuckets() (source, destination string, err error) {
+	s, d := e.SourceBuckets(), e.DestinationBuckets()
+	if len(s) == 0 {
+		return "", "", fmt.Errorf("the source-access role's policy names no source bucket (context dsmigrate:sourceBuckets)")
+	}
+	if len(d) == 0 {
+		d = []string{s[0] + "-copy"}
+	}
+	return s[0], d[0], nil
+}
+
+// NewRequest returns a migration request between the two simulated accounts that uses
+// the source-access role and external id the stacks define.
+func (e *Env) NewRequest(migrationID, srcBucket, srcPrefix, dstBucket, dstPrefix string) request.Request {
+	return request.Request{
+		MigrationID: migrationID,
+		Source: request.Source{
+			Bucket: srcBucket, AccountID: e.Source.AccountID, Region: e.Region, Prefix: srcPrefix,
+			PolicyRoleArn: e.SourceRole.Arn, ExternalID: e.ExternalID(),
+		},
+		Destination: request.Destination{Bucket: dstBucket, Region: e.Region, Prefix: dstPrefix},
+	}
+}

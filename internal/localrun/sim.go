@@ -1,0 +1,210 @@
+package localrun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Account ids and identities of the two simulated accounts.
+const (
+	DefaultSourceAccount      = "111111111111"
+	DefaultDestinationAccount = "222222222222"
+	DefaultRegion             = "us-east-1"
+)
+
+// SimUser is a user in the simulator config.
+type SimUser struct {
+	Name            string            `json:"name"`
+	AccessKeyID     string            `json:"accessKeyId"`
+	SecretAccessKey string            `json:"secretAccessKey"`
+	Policies        []json.RawMessage `json:"policies"`
+}
+
+// SimAccount is an account in the simulator config.
+type SimAccount struct {
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Users []SimUser `json:"users"`
+}
+
+// SimConfig is the simulator's config file (docs/contract.md).
+type SimConfig struct {
+	Region                  string       `json:"region"`
+	PropagationDelaySeconds float64      `json:"propagationDelaySeconds"`
+	TimeScale               float64      `json:"timeScale"`
+	Accounts                []SimAccount `json:"accounts"`
+}
+
+var adminPolicy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+
+// newSimConfig makes a config with an admin user in each account.
+func newSimConfig(region, sourceAccount, destAccount string, timeScale float64) SimConfig {
+	user := func(acct string) SimUser {
+		return SimUser{Name: "admin", AccessKeyID: "AKIA" + acct + "ADMN", SecretAccessKey: "local-secret-" + acct, Policies: []json.RawMessage{adminPolicy}}
+	}
+	return SimConfig{
+		Region:    region,
+		TimeScale: timeScale,
+		Accounts: []SimAccount{
+			{ID: sourceAccount, Name: "source", Users: []SimUser{user(sourceAccount)}},
+			{ID: destAccount, Name: "destination", Users: []SimUser{user(destAccount)}},
+		},
+	}
+}
+
+// Sim is a running simulator and its admin API.
+type Sim struct {
+	Addr   string // http://127.0.0.1:PORT
+	Config SimConfig
+	proc   *process
+	http   *http.Client
+}
+
+// startSim writes the config, starts the awssim binary and waits for its ready line.
+func startSim(ctx context.Context, bin, dir string, cfg SimConfig, log io.Writer, g *group) (*Sim, error) {
+	cfgPath := filepath.Join(dir, "awssim.json")
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(dir, "awssim-data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "-config", cfgPath, "-addr", "127.0.0.1:0", "-data", dataDir)
+	cmd.Stderr = log
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProcess("awssim", cmd)
+	if err != nil {
+		return nil, err
+	}
+	g.add(p)
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if addr, ok := strings.CutPrefix(line, "AWSSIM_ADDR="); ok && !sent {
+				ready <- strings.TrimSpace(addr)
+				sent = true
+				continue
+			}
+			fmt.Fprintln(log, line)
+		}
+		if !sent {
+			close(ready)
+		}
+	}()
+	select {
+	case addr, ok := <-ready:
+		if !ok {
+			<-p.done
+			return nil, fmt.Errorf("awssim exited before printing AWSSIM_ADDR: %v (see its log)", p.err)
+		}
+		return &Sim{Addr: addr, Config: cfg, proc: p, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	case <-time.After(15 * time.Second):
+		return nil, fmt.Errorf("awssim printed no AWSSIM_ADDR line within 15s")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// admin calls the simulator's admin API; out may be nil.
+func (s *Sim) admin(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.Addr+"/_sim/"+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("simulator %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(rb)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(rb, out); err != nil {
+			return fmt.Errorf("simulator %s %s: decode: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// Credentials are temporary credentials of a role, as Lambda hands them to a function.
+type Credentials struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey"`
+	SessionToken    string `json:"sessionToken"`
+}
+
+// RoleCredentials returns credentials for roleArn (POST /_sim/credentials).
+func (s *Sim) RoleCredentials(ctx context.Context, roleArn, session string) (Credentials, error) {
+	var c Credentials
+	err := s.admin(ctx, http.MethodPost, "credentials", map[string]string{"roleArn": roleArn, "sessionName": session}, &c)
+	if err == nil && c.AccessKeyID == "" {
+		err = fmt.Errorf("simulator returned no credentials for %s", roleArn)
+	}
+	return c, err
+}
+
+// Fault makes the next Count calls of Service/Operation fail (POST /_sim/faults).
+type Fault struct {
+	Service   string `json:"service"`
+	Operation string `json:"operation"`
+	Count     int    `json:"count"`
+	Kind      string `json:"kind"` // throttle | 500
+}
+
+// InjectFault registers a fault.
+func (s *Sim) InjectFault(ctx context.Context, f Fault) error {
+	return s.admin(ctx, http.MethodPost, "faults", f, nil)
+}
+
+// SimSettings changes the simulator at run time; nil fields are left alone.
+type SimSettings struct {
+	PropagationDelaySeconds *float64 `json:"propagationDelaySeconds,omitempty"`
+	TimeScale               *float64 `json:"timeScale,omitempty"`
+	TransferBytesPerSecond  *float64 `json:"transferBytesPerSecond,omitempty"`
+}
+
+// Settings posts settings.
+func (s *Sim) Settings(ctx context.Context, set SimSettings) error {
+	return s.admin(ctx, http.MethodPost, "settings", set, nil)
+}
+
+// State returns the simulator's state dump (GET /_sim/state) as generic JSON.
+func (s *Sim) State(ctx context.Context) (map[string]any, error) {
+	var st map[string]any
+	err := s.admin(ctx, http.MethodGet, "state", nil, &st)
+	return st, err
+}
+
+// StateRaw returns the state dump decoded into out.
+func (s *Sim) StateInto(ctx context.Context, out any) error {
+	return s.admin(ctx, http.MethodGet, "state", nil, out)
+}

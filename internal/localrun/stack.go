@@ -1,0 +1,316 @@
+package localrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
+)
+
+// Functions are the six function directories, in the order the state machine uses them.
+var Functions = []string{"preflight", "createroles", "putbucketpolicy", "createlocations", "starttask", "pollexecution"}
+
+// RoleSpec is an IAM role as a stack defines it, with every intrinsic resolved.
+type RoleSpec struct {
+	LogicalID string
+	Name      string
+	Path      string
+	Arn       string
+	Trust     json.RawMessage
+	// Policies maps an inline policy name to its document.
+	Policies map[string]json.RawMessage
+	// SkippedManaged lists AWS managed policies not simulated (logs, X-Ray).
+	SkippedManaged []string
+}
+
+// FunctionSpec is one Lambda function as the destination stack defines it.
+type FunctionSpec struct {
+	Dir       string // function directory: preflight, createroles, ...
+	LogicalID string
+	Name      string
+	Arn       string
+	Role      *RoleSpec
+	Env       map[string]string
+	Timeout   int
+	MemoryMB  int
+}
+
+// DestinationSpec is what the runner builds in account B.
+type DestinationSpec struct {
+	Functions     []*FunctionSpec // in Functions order
+	Substitutions map[string]string
+}
+
+// simulatedManagedPolicies are AWS managed policies whose permissions concern services
+// the simulator does not serve (CloudWatch Logs, X-Ray); they are recorded, not created.
+var simulatedManagedPolicies = map[string]bool{
+	"service-role/AWSLambdaBasicExecutionRole":     true,
+	"AWSXRayDaemonWriteAccess":                     true,
+	"AWSXrayWriteOnlyAccess":                       true,
+	"service-role/AWSLambdaVPCAccessExecutionRole": true,
+}
+
+// functionLogicalIDs maps each function directory to its logical id, from the state
+// machine's DefinitionSubstitutions (authoritative) or, failing that, from the id / path.
+func functionLogicalIDs(t *Template) (map[string]string, map[string]any, error) {
+	byDir := map[string]string{}
+	sms := t.ofType("AWS::StepFunctions::StateMachine")
+	if len(sms) != 1 {
+		return nil, nil, fmt.Errorf("%s: want one state machine, found %d", t.Path, len(sms))
+	}
+	subs, _ := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any)
+	for key, v := range subs {
+		dir, ok := statemachine.Functions[key]
+		if !ok {
+			continue
+		}
+		id := getAttTarget(v)
+		if id == "" || t.Resources[id].Type != "AWS::Lambda::Function" {
+			return nil, nil, fmt.Errorf("%s: DefinitionSubstitutions.%s is %s, want Fn::GetAtt of a Lambda function's Arn", t.Path, key, compact(v))
+		}
+		byDir[dir] = id
+	}
+	funcs := t.ofType("AWS::Lambda::Function")
+	for _, dir := range Functions {
+		if _, ok := byDir[dir]; ok {
+			continue
+		}
+		var found []string
+		for _, id := range funcs {
+			if strings.Contains(strings.ToLower(id), dir) || strings.Contains(strings.ToLower(t.Resources[id].cdkPath()), dir) {
+				found = append(found, id)
+			}
+		}
+		if len(found) != 1 {
+			return nil, nil, fmt.Errorf("%s: cannot tell which Lambda function is %q (candidates %v; the state machine's DefinitionSubstitutions should name it)", t.Path, dir, found)
+		}
+		byDir[dir] = found[0]
+	}
+	return byDir, subs, nil
+}
+
+// getAttTarget returns X for {"Fn::GetAtt": [X, "Arn"]} (or "X.Arn"), else "".
+func getAttTarget(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return ""
+	}
+	switch a := m["Fn::GetAtt"].(type) {
+	case []any:
+		if len(a) == 2 {
+			id, _ := a[0].(string)
+			if attr, _ := a[1].(string); attr == "Arn" {
+				return id
+			}
+		}
+	case string:
+		if id, ok := strings.CutSuffix(a, ".Arn"); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// refTarget returns X for {"Ref": X}, else "".
+func refTarget(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return ""
+	}
+	s, _ := m["Ref"].(string)
+	return s
+}
+
+// NewDestinationResolver returns a resolver for the destination template where the six
+// functions have the local names of docs/contract.md unless the template names them.
+func NewDestinationResolver(t *Template, partition, account, region string) (*Resolver, map[string]string, error) {
+	byDir, _, err := functionLogicalIDs(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]string{}
+	for dir, id := range byDir {
+		names[id] = "dsmigrate-" + dir
+	}
+	return &Resolver{T: t, Partition: partition, Account: account, Region: region, FunctionNames: names}, byDir, nil
+}
+
+// ReadDestination reads the functions, their execution roles and environment, and the
+// state machine's substitutions from the destination template.
+func ReadDestination(r *Resolver, byDir map[string]string) (*DestinationSpec, error) {
+	t := r.T
+	spec := &DestinationSpec{Substitutions: map[string]string{}}
+	sms := t.ofType("AWS::StepFunctions::StateMachine")
+	if subs, ok := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any); ok {
+		for k, v := range subs {
+			s, err := r.ResolveString(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: DefinitionSubstitutions.%s: %w", t.Path, k, err)
+			}
+			spec.Substitutions[k] = s
+		}
+	}
+	roles := map[string]*RoleSpec{}
+	for _, dir := range Functions {
+		id := byDir[dir]
+		res := t.Resources[id]
+		f := &FunctionSpec{Dir: dir, LogicalID: id, Env: map[string]string{}}
+		name, err := r.physicalName(id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: function %s name: %w", t.Path, id, err)
+		}
+		f.Name = name
+		arn, err := r.getAtt(id, "Arn")
+		if err != nil {
+			return nil, err
+		}
+		f.Arn = arn.(string)
+		roleID := getAttTarget(res.Properties["Role"])
+		if roleID == "" || t.Resources[roleID].Type != "AWS::IAM::Role" {
+			return nil, fmt.Errorf("%s: function %s: Role is %s, want Fn::GetAtt of an AWS::IAM::Role in this stack", t.Path, id, compact(res.Properties["Role"]))
+		}
+		if roles[roleID] == nil {
+			rs, err := ReadRole(r, roleID)
+			if err != nil {
+				return nil, err
+			}
+			roles[roleID] = rs
+		}
+		f.Role = roles[roleID]
+		if env, ok := res.Properties["Environment"].(map[string]any); ok {
+			vars, _ := env["Variables"].(map[string]any)
+			for k, v := range vars {
+				s, err := r.ResolveString(v)
+				if err != nil {
+					return nil, fmt.Errorf("%s: function %s env %s: %w", t.Path, id, k, err)
+				}
+				f.Env[k] = s
+			}
+		}
+		if n, ok := res.Properties["Timeout"].(float64); ok {
+			f.Timeout = int(n)
+		}
+		if n, ok := res.Properties["MemorySize"].(float64); ok {
+			f.MemoryMB = int(n)
+		}
+		spec.Functions = append(spec.Functions, f)
+	}
+	return spec, nil
+}
+
+// ReadRole reads a role: its trust policy, its inline policies and every AWS::IAM::Policy
+// (or RolePolicy / ManagedPolicy) of the template attached to it.
+func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
+	t := r.T
+	res := t.Resources[roleID]
+	name, err := r.physicalName(roleID)
+	if err != nil {
+		return nil, fmt.Errorf("%s: role %s name: %w", t.Path, roleID, err)
+	}
+	arn, err := r.getAtt(roleID, "Arn")
+	if err != nil {
+		return nil, err
+	}
+	rs := &RoleSpec{LogicalID: roleID, Name: name, Arn: arn.(string), Path: "/", Policies: map[string]json.RawMessage{}}
+	if v, ok := res.Properties["Path"]; ok {
+		if rs.Path, err = r.ResolveString(v); err != nil {
+			return nil, err
+		}
+	}
+	if rs.Trust, err = resolveJSON(r, res.Properties["AssumeRolePolicyDocument"]); err != nil {
+		return nil, fmt.Errorf("%s: role %s trust policy: %w", t.Path, roleID, err)
+	}
+	add := func(policyName string, doc any, where string) error {
+		b, err := resolveJSON(r, doc)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", t.Path, where, err)
+		}
+		if _, dup := rs.Policies[policyName]; dup {
+			policyName += "-" + where
+		}
+		rs.Policies[policyName] = b
+		return nil
+	}
+	if list, ok := res.Properties["Policies"].([]any); ok {
+		for i, p := range list {
+			pm, _ := p.(map[string]any)
+			pn, err := r.ResolveString(pm["PolicyName"])
+			if err != nil {
+				return nil, fmt.Errorf("%s: role %s Policies[%d]: %w", t.Path, roleID, i, err)
+			}
+			if err := add(pn, pm["PolicyDocument"], roleID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if list, ok := res.Properties["ManagedPolicyArns"].([]any); ok {
+		for _, v := range list {
+			if id := refTarget(v); id != "" && t.Resources[id].Type == "AWS::IAM::ManagedPolicy" {
+				continue // attached below through the policy's Roles
+			}
+			arn, err := r.ResolveString(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: role %s ManagedPolicyArns: %w", t.Path, roleID, err)
+			}
+			_, after, ok := strings.Cut(arn, ":iam::aws:policy/")
+			if !ok || !simulatedManagedPolicies[after] {
+				return nil, fmt.Errorf("%s: role %s has managed policy %s, which the local runner cannot reproduce (write its statements in the stack instead)", t.Path, roleID, arn)
+			}
+			rs.SkippedManaged = append(rs.SkippedManaged, arn)
+		}
+	}
+	// Separate policy resources that attach to this role.
+	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"} {
+		for _, pid := range t.ofType(typ) {
+			p := t.Resources[pid]
+			attached := false
+			if typ == "AWS::IAM::RolePolicy" {
+				attached = refTarget(p.Properties["RoleName"]) == roleID
+			} else {
+				list, _ := p.Properties["Roles"].([]any)
+				for _, v := range list {
+					if refTarget(v) == roleID {
+						attached = true
+					} else if refTarget(v) == "" {
+						s, err := r.ResolveString(v)
+						if err != nil {
+							return nil, fmt.Errorf("%s: policy %s Roles: %w", t.Path, pid, err)
+						}
+						attached = attached || s == name
+					}
+				}
+			}
+			if !attached {
+				continue
+			}
+			if err := add(pid, p.Properties["PolicyDocument"], pid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rs, nil
+}
+
+// resolveJSON resolves a policy document and encodes it.
+func resolveJSON(r *Resolver, doc any) (json.RawMessage, error) {
+	if doc == nil {
+		return nil, fmt.Errorf("missing policy document")
+	}
+	v, err := r.Resolve(doc)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// ReadSourceAccessRole reads the one IAM role of the source-access stack.
+func ReadSourceAccessRole(r *Resolver) (*RoleSpec, error) {
+	ids := r.T.ofType("AWS::IAM::Role")
+	if len(ids) != 1 {
+		sort.Strings(ids)
+		return nil, fmt.Errorf("%s: want one IAM role in the source-access stack, found %v", r.T.Path, ids)
+	}
+	return ReadRole(r, ids[0])
+}
