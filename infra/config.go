@@ -1,0 +1,292 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Context keys read from cdk.json or `cdk synth -c key=value`.
+const (
+	ctxNamePrefix         = "dsmigrate:namePrefix"
+	ctxDestinationAccount = "dsmigrate:destinationAccount"
+	ctxSourceAccount      = "dsmigrate:sourceAccount"
+	ctxRegion             = "dsmigrate:region"
+	ctxSourceBuckets      = "dsmigrate:sourceBuckets"
+	ctxDestinationBuckets = "dsmigrate:destinationBuckets"
+	ctxExternalID         = "dsmigrate:externalId"
+	ctxLogRetentionDays   = "dsmigrate:logRetentionDays"
+	ctxSchedule           = "dsmigrate:schedule"
+	ctxScheduledRequest   = "dsmigrate:scheduledRequest"
+)
+
+// Defaults for the optional context keys.
+const (
+	defaultNamePrefix       = "dsmigrate"
+	defaultLogRetentionDays = 30
+)
+
+// anyAccount in dsmigrate:sourceAccount lets the functions assume the source-access role
+// in any account (the external id still guards it).
+const anyAccount = "*"
+
+// Config is the validated deployment configuration shared by both stacks.
+type Config struct {
+	NamePrefix         string   // prefix of every name we give (functions, roles, log groups)
+	DestinationAccount string   // account B: the functions, the state machine, every DataSync resource
+	SourceAccount      string   // account A (12 digits), or "*" for any account
+	Region             string   // region of both stacks and of the DataSync resources
+	SourceBuckets      []string // buckets in A whose policy the source-access role may edit
+	DestinationBuckets []string // buckets in B that migrations may write to
+	ExternalID         string   // sts:ExternalId the source-access role requires
+	LogRetentionDays   int      // retention of every log group
+	Schedule           string   // optional EventBridge schedule expression for recurring syncs
+	ScheduledRequest   json.RawMessage
+}
+
+// SourceAccessRoleName is the name of the role in A that the functions assume.
+func (c Config) SourceAccessRoleName() string { return c.NamePrefix + "-source-access" }
+
+// FunctionName is the Lambda function name of a step ("dsmigrate-preflight"); the local
+// runner uses the same names (docs/contract.md).
+func (c Config) FunctionName(step string) string { return c.NamePrefix + "-" + step }
+
+// ExecutionRoleName is the fixed name of a step function's execution role. Fixed names let
+// the source account trust the preflight and putbucketpolicy roles before they exist in
+// an account it cannot read.
+func (c Config) ExecutionRoleName(step string) string { return c.NamePrefix + "-fn-" + step }
+
+// ExecutionRoleArn is the ARN of a step function's execution role in account B.
+func (c Config) ExecutionRoleArn(step string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition(), c.DestinationAccount, c.ExecutionRoleName(step))
+}
+
+// Partition is the AWS partition of Region.
+func (c Config) Partition() string {
+	switch {
+	case strings.HasPrefix(c.Region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(c.Region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
+var (
+	prefixPattern     = regexp.MustCompile(`^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$`)
+	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern     = regexp.MustCompile(`^[a-z]{2,4}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	bucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	schedulePattern   = regexp.MustCompile(`^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
+)
+
+// retentionDays are the values CloudWatch Logs accepts for a retention period.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// ConfigFromContext reads and validates every dsmigrate:* key. get returns the raw context
+// value (nil when absent); values given with `-c` arrive as strings, so lists and objects
+// may also be JSON text and lists comma-separated text. All problems are reported at once,
+// each naming its context key.
+func ConfigFromContext(get func(key string) any) (Config, error) {
+	var errs []error
+	fail := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("context %q: %s", key, fmt.Sprintf(format, args...)))
+	}
+	str := func(key, def string) string {
+		switch v := get(key).(type) {
+		case nil:
+			return def
+		case string:
+			if v == "" {
+				return def
+			}
+			return v
+		default:
+			fail(key, "want a string, got %T", v)
+			return ""
+		}
+	}
+	required := func(key string) string {
+		v := str(key, "")
+		if v == "" && get(key) == nil {
+			fail(key, "missing; set it in cdk.json or pass -c %s=...", key)
+		} else if v == "" {
+			fail(key, "must not be empty")
+		}
+		return v
+	}
+
+	c := Config{
+		NamePrefix:         str(ctxNamePrefix, defaultNamePrefix),
+		DestinationAccount: required(ctxDestinationAccount),
+		SourceAccount:      required(ctxSourceAccount),
+		Region:             required(ctxRegion),
+		ExternalID:         required(ctxExternalID),
+		Schedule:           str(ctxSchedule, ""),
+	}
+	if !prefixPattern.MatchString(c.NamePrefix) {
+		fail(ctxNamePrefix, "%q must be 1-20 lower-case letters, digits or '-', start with a letter and not end with '-'", c.NamePrefix)
+	}
+	if c.DestinationAccount != "" && !accountPattern.MatchString(c.DestinationAccount) {
+		fail(ctxDestinationAccount, "%q is not a 12-digit account id", c.DestinationAccount)
+	}
+	if c.SourceAccount != "" && c.SourceAccount != anyAccount && !accountPattern.MatchString(c.SourceAccount) {
+		fail(ctxSourceAccount, "%q is not a 12-digit account id (or %q for any account)", c.SourceAccount, anyAccount)
+	}
+	if c.SourceAccount != "" && c.SourceAccount == c.DestinationAccount {
+		fail(ctxSourceAccount, "%q equals %s; dsmigrate moves data between two accounts", c.SourceAccount, ctxDestinationAccount)
+	}
+	if c.Region != "" && !regionPattern.MatchString(c.Region) {
+		fail(ctxRegion, "%q is not a region name like ap-northeast-1", c.Region)
+	}
+	if c.ExternalID != "" && (!externalIDPattern.MatchString(c.ExternalID) || len(c.ExternalID) < 2 || len(c.ExternalID) > 1224) {
+		fail(ctxExternalID, "must be 2-1224 characters of letters, digits and +=,.@:/-_")
+	}
+	c.SourceBuckets = buckets(get, ctxSourceBuckets, fail)
+	c.DestinationBuckets = buckets(get, ctxDestinationBuckets, fail)
+
+	c.LogRetentionDays = defaultLogRetentionDays
+	switch v := get(ctxLogRetentionDays).(type) {
+	case nil:
+	case float64:
+		c.LogRetentionDays = int(v)
+		if float64(c.LogRetentionDays) != v {
+			fail(ctxLogRetentionDays, "%v is not a whole number of days", v)
+		}
+	case string:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			fail(ctxLogRetentionDays, "%q is not a number of days", v)
+		}
+		c.LogRetentionDays = n
+	default:
+		fail(ctxLogRetentionDays, "want a number of days, got %T", v)
+	}
+	if !slices.Contains(retentionDays, c.LogRetentionDays) {
+		fail(ctxLogRetentionDays, "%d is not a CloudWatch Logs retention period; use one of %v", c.LogRetentionDays, retentionDays)
+	}
+
+	if c.Schedule != "" && !schedulePattern.MatchString(c.Schedule) {
+		fail(ctxSchedule, "%q is not an EventBridge schedule expression like rate(1 day) or cron(0 3 * * ? *)", c.Schedule)
+	}
+	req := get(ctxScheduledRequest)
+	if s, ok := req.(string); ok && s == "" {
+		req = nil
+	}
+	switch {
+	case c.Schedule != "" && req == nil:
+		fail(ctxScheduledRequest, "missing; %s is set, so give the migration request (JSON object) each scheduled run starts", ctxSchedule)
+	case c.Schedule == "" && req != nil:
+		fail(ctxScheduledRequest, "is set but %s is empty; set both or neither", ctxSchedule)
+	case req != nil:
+		raw, err := jsonObject(req)
+		if err != nil {
+			fail(ctxScheduledRequest, "%v", err)
+		}
+		c.ScheduledRequest = raw
+	}
+	return c, errors.Join(errs...)
+}
+
+// buckets reads a non-empty list of bucket names.
+func buckets(get func(string) any, key string, fail func(key, format string, args ...any)) []string {
+	var names []string
+	switch v := get(key).(type) {
+	case nil:
+		fail(key, "missing; list the bucket names, e.g. [\"team-a-media\"]")
+		return nil
+	case []any:
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				fail(key, "element %d: want a bucket name, got %T", i, e)
+				continue
+			}
+			names = append(names, s)
+		}
+	case string:
+		if strings.HasPrefix(strings.TrimSpace(v), "[") {
+			if err := json.Unmarshal([]byte(v), &names); err != nil {
+				fail(key, "not a JSON list of bucket names: %v", err)
+				return nil
+			}
+		} else {
+			for _, s := range strings.Split(v, ",") {
+				names = append(names, strings.TrimSpace(s))
+			}
+		}
+	default:
+		fail(key, "want a list of bucket names, got %T", v)
+		return nil
+	}
+	if len(names) == 0 {
+		fail(key, "must name at least one bucket")
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		switch {
+		case !bucketPattern.MatchString(n) || strings.Contains(n, ".."):
+			fail(key, "%q is not an S3 bucket name (3-63 lower-case letters, digits, '.', '-')", n)
+		case seen[n]:
+			fail(key, "%q is listed twice", n)
+		}
+		seen[n] = true
+	}
+	return names
+}
+
+// jsonObject returns v (a decoded JSON value or JSON text) as the text of a JSON object.
+func jsonObject(v any) (json.RawMessage, error) {
+	if s, ok := v.(string); ok {
+		v = nil
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			return nil, fmt.Errorf("not JSON: %v", err)
+		}
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, fmt.Errorf("want a JSON object (a migration request), got %T", v)
+	}
+	return json.Marshal(v)
+}
+
+// repoRoot is the directory holding cdk.json: the working directory under `cdk synth`,
+// a parent of it under `go test ./infra`.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "cdk.json")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cdk.json not found in the working directory or any parent")
+		}
+		dir = parent
+	}
+}
+
+// loadCDKContext returns the "context" object of cdk.json in root.
+func loadCDKContext(root string) (map[string]any, error) {
+	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return f.Context, nil
+}

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// The event that starts a migration: put it on the default bus of account B with this
+// source and detail-type, and the migration request (docs/contract.md) as its detail.
+const (
+	RequestEventSource     = "dsmigrate.request"
+	RequestEventDetailType = "DataSync Migration Requested"
+)
+
+// DefinitionFile is the state machine definition, relative to the repository root.
+const DefinitionFile = "statemachine/dsmigrate.asl.json"
+
+// DestinationStackProps configures the stack deployed in account B.
+type DestinationStackProps struct {
+	awscdk.StackProps
+	Config Config
+	// Definition is the text of DefinitionFile, with ${<Step>FunctionArn} placeholders.
+	Definition string
+	// AssetDir holds <step>/bootstrap for every step (make build writes dist/).
+	AssetDir string
+}
+
+// DestinationStack is everything in account B: the step functions, the state machine,
+// its triggers, and the DataSync task log group.
+type DestinationStack struct {
+	awscdk.Stack
+	Functions    map[string]stepFunction // by step name
+	StateMachine awsstepfunctions.StateMachine
+	RequestRule  awsevents.Rule
+	TaskLogGroup awslogs.LogGroup
+}
+
+// NewDestinationStack builds the stack. The definition must use exactly the six function
+// placeholders (checkDefinition); the caller reports a mismatch before calling this.
+func NewDestinationStack(scope constructs.Construct, id string, props *DestinationStackProps) *DestinationStack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	cfg := props.Config
+	arns := arnsFor(cfg)
+	s := &DestinationStack{Stack: stack, Functions: map[string]stepFunction{}}
+
+	// DataSync task logs (starttask passes the group to CreateTask). DataSync writes with
+	// its service principal, so the group needs a resource policy; it is limited to tasks
+	// of this account and region.
+	s.TaskLogGroup = awslogs.NewLogGroup(stack, jsii.String("TaskLogGroup"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/datasync/" + cfg.NamePrefix),
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	s.TaskLogGroup.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DataSyncTaskLogs"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("datasync.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources:  &[]*string{s.TaskLogGroup.LogGroupArn()},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": cfg.DestinationAccount},
+			"ArnLike":      map[string]any{"aws:SourceArn": arns.tasks},
+		},
+	}))
+
+	// The functions. The createlocations role is created first: its ARN is the principal
+	// that the source bucket policy grants s3:ListBucket (DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN).
+	env := func(step string) map[string]*string {
+		e := map[string]*string{"DSMIGRATE_ACCOUNT_ID": jsii.String(cfg.DestinationAccount)}
+		switch step {
+		case "preflight", "putbucketpolicy":
+			e["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"] = jsii.String(cfg.SourceAccessRoleName())
+			e["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"] = jsii.String(cfg.ExecutionRoleArn("createlocations"))
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+		case "createlocations":
+			e["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"] = jsii.String(cfg.ExecutionRoleArn("createlocations"))
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+		case "createroles":
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+		case "starttask":
+			e["DSMIGRATE_TASK_LOG_GROUP_ARN"] = s.TaskLogGroup.LogGroupArn()
+		}
+		return e
+	}
+	for _, spec := range steps {
+		s.Functions[spec.Name] = newStepFunction(stack, stepFunctionProps{
+			Config: cfg, Spec: spec, AssetDir: props.AssetDir, Environment: env(spec.Name),
+		})
+	}
+	s.addStepPolicies(cfg, arns)
+
+	// The state machine, from the file; CloudFormation substitutes the function ARNs.
+	smLogGroup := awslogs.NewLogGroup(stack, jsii.String("StateMachineLogGroup"), &awslogs.LogGroupProps{
+		// /aws/vendedlogs/ keeps the account's CloudWatch Logs resource policy small when
+		// many state machines log (Step Functions documentation).
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + cfg.NamePrefix),
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	subs := map[string]*string{}
+	for _, spec := range steps {
+		subs[spec.Placeholder] = s.Functions[spec.Name].Function.FunctionArn()
+	}
+	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(cfg.NamePrefix),
+		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(props.Definition)),
+		DefinitionSubstitutions: &subs,
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          smLogGroup,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+		TracingEnabled: jsii.Bool(true),
+	})
+	for _, spec := range steps {
+		s.Functions[spec.Name].Function.GrantInvoke(s.StateMachine)
+	}
+
+	s.addTriggers(cfg)
+	s.addOutputs(cfg)
+	s.addSuppressions(cfg)
+	return s
+}
+
+// arns are the resource ARNs (and ARN patterns) the step policies are scoped to. They are
+// literal strings: the local runner reads the policies from the template into a simulator.
+type arns struct {
+	datasyncRoles    []string // the per-migration roles createroles makes
+	sourceAccessRole string   // the role in A that preflight and putbucketpolicy assume
+	sourceBuckets    []string
+	destBuckets      []string
+	locations        string
+	tasks            string
+	taskExecutions   string
+}
+
+func arnsFor(cfg Config) arns {
+	p, acct, region := cfg.Partition(), cfg.DestinationAccount, cfg.Region
+	bucketArns := func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, fmt.Sprintf("arn:%s:s3:::%s", p, n))
+		}
+		return out
+	}
+	datasync := fmt.Sprintf("arn:%s:datasync:%s:%s:", p, region, acct)
+	return arns{
+		// <prefix>-<id>-transfer and <prefix>-<id>-config (internal/naming). The suffixes
+		// keep the functions' own roles (<prefix>-fn-<step>) out of reach.
+		datasyncRoles: []string{
+			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-transfer", p, acct, cfg.NamePrefix),
+			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-config", p, acct, cfg.NamePrefix),
+		},
+		sourceAccessRole: fmt.Sprintf("arn:%s:iam::%s:role/%s", p, cfg.SourceAccount, cfg.SourceAccessRoleName()),
+		sourceBuckets:    bucketArns(cfg.SourceBuckets),
+		destBuckets:      bucketArns(cfg.DestinationBuckets),
+		locations:        datasync + "location/*",
+		tasks:            datasync + "task/*",
+		taskExecutions:   datasync + "task/*/execution/*",
+	}
+}
+
+// allow is a shorthand for an Allow statement.
+func allow(sid string, actions []string, resources []string, conditions map[string]any) awsiam.PolicyStatement {
+	props := &awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: jsii.Strings(resources...),
+	}
+	if conditions != nil {
+		props.Conditions = &conditions
+	}
+	return awsiam.NewPolicyStatement(props)
+}
+
+// passToDataSync lets a function pass the per-migration roles to DataSync and nothing else.
+func passToDataSync(a arns) awsiam.PolicyStatement {
+	return allow("PassDataSyncRoles", []string{"iam:PassRole"}, a.datasyncRoles,
+		map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "datasync.amazonaws.com"}})
+}
+
+// addStepPolicies gives each execution role what its handler calls, scoped as far as each
+// service allows. Where a statement has Resource "*", the actions in it support no
+// resource-level permission (Service Authorization Reference, AWS DataSync: no resource
+// type for CreateLocationS3 outside Outposts, CreateTask, ListLocations, ListTasks,
+// ListTaskExecutions).
+func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
+	add := func(step string, statements ...awsiam.PolicyStatement) {
+		for _, st := range statements {
+			s.Functions[step].Role.AddToPrincipalPolicy(st)
+		}
+	}
+	assumeSource := allow("AssumeSourceAccessRole", []string{"sts:AssumeRole"}, []string{a.sourceAccessRole}, nil)
+
+	// preflight: reads only. The source bucket through the role in A; the destination bucket
+	// directly (exists, region, Object Ownership); the DataSync roles (foreign trust).
+	add("preflight",
+		assumeSource,
+		allow("InspectDestinationBuckets",
+			[]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketOwnershipControls"}, a.destBuckets, nil),
+		allow("InspectDataSyncRoles", []string{"iam:GetRole"}, a.datasyncRoles, nil),
+	)
+
+	// createroles: the two per-migration roles and their inline policies; no delete, no
+	// managed-policy attachment.
+	add("createroles",
+		allow("ManageDataSyncRoles", []string{
+			"iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:ListRoleTags",
+			"iam:GetRolePolicy", "iam:PutRolePolicy", "iam:ListRolePolicies",
+		}, a.datasyncRoles, nil),
+	)
+
+	// putbucketpolicy: all its S3 calls go through the role in A.
+	add("putbucketpolicy", assumeSource)
+
+	// createlocations: the caller of CreateLocationS3 needs s3:ListBucket on both buckets
+	// (the source bucket policy grants it on the A side), and passes the roles to DataSync.
+	add("createlocations",
+		allow("CreateS3Locations", []string{"datasync:CreateLocationS3", "datasync:ListLocations"}, []string{"*"}, nil),
+		allow("ReadAndTagLocations", []string{
+			"datasync:DescribeLocationS3", "datasync:ListTagsForResource", "datasync:TagResource",
+		}, []string{a.locations}, nil),
+		passToDataSync(a),
+		allow("ListMigrationBuckets", []string{"s3:ListBucket"}, append(slices.Clone(a.sourceBuckets), a.destBuckets...), nil),
+	)
+
+	// starttask: find or create the task, start an execution unless one is queued/running.
+	add("starttask",
+		allow("CreateAndListTasks", []string{
+			"datasync:CreateTask", "datasync:ListTasks", "datasync:ListTaskExecutions",
+		}, []string{"*"}, nil),
+		allow("ReadTagAndStartTasks", []string{
+			"datasync:DescribeTask", "datasync:ListTagsForResource", "datasync:TagResource",
+			"datasync:StartTaskExecution",
+		}, []string{a.tasks}, nil),
+		allow("ReadTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions}, nil),
+	)
+
+	// pollexecution: one read.
+	add("pollexecution",
+		allow("ReadTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions}, nil),
+	)
+}
+
+// addTriggers starts the state machine from a request event and, optionally, on a schedule.
+func (s *DestinationStack) addTriggers(cfg Config) {
+	// Events that cannot be delivered after the retries land here, with the reason in the
+	// message attributes.
+	dlq := awssqs.NewQueue(s.Stack, jsii.String("TriggerDeadLetterQueue"), &awssqs.QueueProps{
+		QueueName:       jsii.String(cfg.NamePrefix + "-trigger-dlq"),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(dlq, &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets; nothing consumes it automatically"),
+	}}, jsii.Bool(false))
+	target := func(input awsevents.RuleTargetInput) awsevents.IRuleTarget {
+		return awseventstargets.NewSfnStateMachine(s.StateMachine, &awseventstargets.SfnStateMachineProps{
+			Input:           input,
+			DeadLetterQueue: dlq,
+			RetryAttempts:   jsii.Number(8),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
+		})
+	}
+
+	s.RequestRule = awsevents.NewRule(s.Stack, jsii.String("RequestRule"), &awsevents.RuleProps{
+		RuleName:    jsii.String(cfg.NamePrefix + "-request"),
+		Description: jsii.String("Starts a dsmigrate execution with the event's detail as the migration request"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings(RequestEventSource),
+			DetailType: jsii.Strings(RequestEventDetailType),
+		},
+		Targets: &[]awsevents.IRuleTarget{target(awsevents.RuleTargetInput_FromEventPath(jsii.String("$.detail")))},
+	})
+
+	if cfg.Schedule == "" {
+		return
+	}
+	var request map[string]any
+	if err := json.Unmarshal(cfg.ScheduledRequest, &request); err != nil {
+		panic(err) // unreachable: ConfigFromContext checked it is a JSON object
+	}
+	awsevents.NewRule(s.Stack, jsii.String("ScheduleRule"), &awsevents.RuleProps{
+		RuleName:    jsii.String(cfg.NamePrefix + "-schedule"),
+		Description: jsii.String("Recurring dsmigrate sync with the fixed request from dsmigrate:scheduledRequest"),
+		Schedule:    awsevents.Schedule_Expression(jsii.String(cfg.Schedule)),
+		Targets:     &[]awsevents.IRuleTarget{target(awsevents.RuleTargetInput_FromObject(request))},
+	})
+}
+
+// addOutputs prints what operators and account A need.
+func (s *DestinationStack) addOutputs(cfg Config) {
+	out := func(id, value, description string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{
+			Value: jsii.String(value), Description: jsii.String(description),
+		})
+	}
+	awscdk.NewCfnOutput(s.Stack, jsii.String("StateMachineArn"), &awscdk.CfnOutputProps{
+		Value:       s.StateMachine.StateMachineArn(),
+		Description: jsii.String("Start a migration here (console: Start execution; CLI: aws stepfunctions start-execution)"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("LocationsCallerRoleArn"), &awscdk.CfnOutputProps{
+		Value:       s.Functions["createlocations"].Role.RoleArn(),
+		Description: jsii.String("Principal that calls CreateLocationS3; the source bucket policy grants it s3:ListBucket"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("TaskLogGroupArn"), &awscdk.CfnOutputProps{
+		Value:       s.TaskLogGroup.LogGroupArn(),
+		Description: jsii.String("CloudWatch log group of the DataSync task executions"),
+	})
+	out("RequestEvent", fmt.Sprintf("source=%s detail-type=%s", RequestEventSource, RequestEventDetailType),
+		"Put an event with this source and detail-type on the default bus; its detail is the migration request")
+	out("SourceAccessTrustedRoleArns",
+		cfg.ExecutionRoleArn("preflight")+","+cfg.ExecutionRoleArn("putbucketpolicy"),
+		"Roles in this account that the source-access role in account A trusts")
+	out("SourceAccessRoleArnPattern",
+		fmt.Sprintf("arn:%s:iam::%s:role/%s", cfg.Partition(), cfg.SourceAccount, cfg.SourceAccessRoleName()),
+		"The request's source.policyRoleArn; deploy it in account A with the command in SourceAccessDeployCommand")
+	out("SourceAccessDeployCommand", sourceAccessDeployCommand(cfg),
+		"Run in this repository with a profile for account A, after this stack is deployed")
+}
+
+// sourceAccessDeployCommand is the cdk command that deploys the matching SourceAccessStack.
+func sourceAccessDeployCommand(cfg Config) string {
+	bucketsJSON, _ := json.Marshal(cfg.SourceBuckets)
+	destJSON, _ := json.Marshal(cfg.DestinationBuckets)
+	args := []string{
+		"npx cdk deploy " + SourceAccessStackID,
+		"-c " + ctxNamePrefix + "=" + cfg.NamePrefix,
+		"-c " + ctxDestinationAccount + "=" + cfg.DestinationAccount,
+		"-c " + ctxSourceAccount + "=" + cfg.SourceAccount,
+		"-c " + ctxRegion + "=" + cfg.Region,
+		"-c '" + ctxSourceBuckets + "=" + string(bucketsJSON) + "'",
+		"-c '" + ctxDestinationBuckets + "=" + string(destJSON) + "'",
+		"-c " + ctxExternalID + "=<the external id>",
+		"--profile <profile for account A>",
+	}
+	return strings.Join(args, " ")
+}
+
+// addSuppressions records, with the reason, each cdk-nag finding that is by design.
+// Each is limited to one resource and, for IAM5, to the exact wildcard it accepts.
+func (s *DestinationStack) addSuppressions(cfg Config) {
+	suppress := func(c constructs.IConstruct, id, reason string, appliesTo ...any) {
+		sup := &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(reason)}
+		if len(appliesTo) > 0 {
+			sup.AppliesTo = &appliesTo
+		}
+		cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{sup}, jsii.Bool(true))
+	}
+	a := arnsFor(cfg)
+	xray := "X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource-level permission"
+	for _, spec := range steps {
+		role := s.Functions[spec.Name].Role
+		switch spec.Name {
+		case "createlocations":
+			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateLocationS3 (S3 locations outside Outposts) and datasync:ListLocations",
+				"Resource::*")
+			suppress(role, "AwsSolutions-IAM5", "DataSync location ids are generated by CreateLocationS3, so the statement names this account's and region's locations; the functions create and tag only locations of their migrations",
+				"Resource::"+a.locations)
+		case "starttask":
+			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateTask, ListTasks and ListTaskExecutions",
+				"Resource::*")
+			suppress(role, "AwsSolutions-IAM5", "DataSync task and execution ids are generated at creation; the statements name this account's and region's tasks and executions",
+				"Resource::"+a.tasks, "Resource::"+a.taskExecutions)
+		case "pollexecution":
+			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
+			suppress(role, "AwsSolutions-IAM5", "Execution ids are generated by StartTaskExecution; the statement names this account's and region's executions",
+				"Resource::"+a.taskExecutions)
+		default:
+			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
+		}
+		if spec.Name == "preflight" || spec.Name == "createroles" || spec.Name == "createlocations" {
+			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time; the patterns match only those names, never the functions' own roles",
+				stringsToAny(prefixAll("Resource::", a.datasyncRoles))...)
+		}
+	}
+	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",
+		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
+		"Resource::*",
+		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+Function[A-Z0-9]+\.Arn>:\*$/`)})
+}
+
+func prefixAll(prefix string, ss []string) []string {
+	out := make([]string, len(ss))
+	for i, x := range ss {
+		out[i] = prefix + x
+	}
+	return out
+}
+
+func stringsToAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, x := range ss {
+		out[i] = x
+	}
+	return out
+}
+
+// placeholderPattern matches a DefinitionSubstitutions placeholder.
+var placeholderPattern = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+// checkDefinition reports a definition that is not JSON, uses a placeholder we do not
+// substitute, or leaves a step function out.
+func checkDefinition(definition string) error {
+	var v map[string]any
+	if err := json.Unmarshal([]byte(definition), &v); err != nil {
+		return fmt.Errorf("%s is not a JSON object: %v", DefinitionFile, err)
+	}
+	used := map[string]bool{}
+	for _, m := range placeholderPattern.FindAllStringSubmatch(definition, -1) {
+		used[m[1]] = true
+	}
+	var problems []string
+	for _, spec := range steps {
+		if !used[spec.Placeholder] {
+			problems = append(problems, fmt.Sprintf("${%s} is never used", spec.Placeholder))
+		}
+		delete(used, spec.Placeholder)
+	}
+	for name := range used {
+		problems = append(problems, fmt.Sprintf("${%s} has no substitution", name))
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return fmt.Errorf("%s: %s", DefinitionFile, strings.Join(problems, "; "))
+	}
+	return nil
+}
