@@ -1,0 +1,292 @@
+// Package putbucketpolicy is the step that adds our statements to the source bucket policy
+// in account A (mode grant) and removes them again at the end (mode revoke). It acts as the
+// source-access role, keeps every other statement exactly, and returns the policy it found
+// as a backup.
+package putbucketpolicy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+// S3API is what the step calls of the source bucket.
+type S3API interface {
+	GetBucketPolicy(ctx context.Context, params *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	PutBucketPolicy(ctx context.Context, params *s3.PutBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error)
+	DeleteBucketPolicy(ctx context.Context, params *s3.DeleteBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// Assumer gives an S3 client acting as the source-access role in account A.
+type Assumer interface {
+	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
+}
+
+// STSAssumer adapts *sourceaccess.Assumer to Assumer.
+type STSAssumer struct{ *sourceaccess.Assumer }
+
+// AssumeS3 implements Assumer.
+func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
+	return a.S3(ctx, p)
+}
+
+// Modes of the step.
+const (
+	ModeGrant  = "grant"
+	ModeRevoke = "revoke"
+)
+
+// Config is the deployment's part of the step.
+type Config struct {
+	Env request.Env
+	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
+	LocationsCallerRoleArn string
+}
+
+// Handler runs the putbucketpolicy step.
+type Handler struct {
+	Config  Config
+	Assumer Assumer
+}
+
+// Input is the step input; Roles is needed in mode grant only.
+type Input struct {
+	Mode    string              `json:"mode"`
+	Request request.Request     `json:"request"`
+	Roles   *createroles.Output `json:"roles,omitempty"`
+}
+
+// Output says what the step did. PolicyBefore is the policy found (the backup; "" when
+// the bucket had none) and PolicyAfter the policy left ("" when deleted or none).
+type Output struct {
+	Mode         string   `json:"mode"`
+	Bucket       string   `json:"bucket"`
+	Changed      bool     `json:"changed"`
+	Deleted      bool     `json:"deleted"`
+	StatementIDs []string `json:"statementIds"`
+	PolicyBefore string   `json:"policyBefore"`
+	PolicyAfter  string   `json:"policyAfter"`
+}
+
+// Handle grants or revokes. On error it returns exactly one of the failure types.
+func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+	out, err := h.handle(ctx, in)
+	if err != nil {
+		err = awserror.Boundary(err)
+		slog.ErrorContext(ctx, "putbucketpolicy failed", "errorName", awserror.Name(err), "error", err.Error(),
+			"mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
+		return nil, err
+	}
+	slog.InfoContext(ctx, "source bucket policy done", "mode", out.Mode, "migrationId", in.Request.MigrationID,
+		"sourceBucket", out.Bucket, "changed", out.Changed, "deleted", out.Deleted,
+		"policyBytesBefore", len(out.PolicyBefore), "policyBytesAfter", len(out.PolicyAfter))
+	return out, nil
+}
+
+func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+	if err := h.validate(in); err != nil {
+		return nil, err
+	}
+	r := in.Request
+	out := &Output{Mode: in.Mode, Bucket: r.Source.Bucket, StatementIDs: naming.SidsFor(r.MigrationID).All()}
+	if in.Mode == ModeRevoke && !r.Revoke() {
+		slog.InfoContext(ctx, "revoke skipped: the request sets cleanup.revokeBucketPolicy to false", "migrationId", r.MigrationID)
+		return out, nil
+	}
+	src := r.Source
+	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region})
+	if err != nil {
+		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+	}
+	b := &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: src.PolicyRoleArn, partition: h.partition()}
+	existing, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.PolicyBefore, out.PolicyAfter = existing, existing
+	if in.Mode == ModeGrant {
+		return h.grant(ctx, b, in, out)
+	}
+	return revoke(ctx, b, out)
+}
+
+func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (*Output, error) {
+	r := in.Request
+	ours := policy.SourceBucketStatements(b.partition, naming.SidsFor(r.MigrationID), b.name, r.Source.Prefix,
+		in.Roles.TransferRole.Arn, in.Roles.ConfigRole.Arn, h.Config.LocationsCallerRoleArn)
+	merged, err := policy.Merge(out.PolicyBefore, ours)
+	if err != nil {
+		return nil, sourceaccess.MergeError(err, b.name, b.owner)
+	}
+	if same(merged, out.PolicyBefore) {
+		return out, nil
+	}
+	if err := b.put(ctx, merged); err != nil {
+		return nil, err
+	}
+	after, err := b.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if missing := missingSids(after, out.StatementIDs); len(missing) > 0 {
+		return nil, &failure.TransientError{Message: fmt.Sprintf(
+			"the policy of source bucket %s was written but reading it back does not show statements %s (another writer may have replaced it); retry", b.name, strings.Join(missing, ", "))}
+	}
+	out.Changed, out.PolicyAfter = true, after
+	return out, nil
+}
+
+func revoke(ctx context.Context, b *bucket, out *Output) (*Output, error) {
+	result, deleted, err := policy.Revoke(out.PolicyBefore, out.StatementIDs)
+	if err != nil {
+		return nil, sourceaccess.MergeError(err, b.name, b.owner)
+	}
+	switch {
+	case deleted:
+		if _, err := b.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)}); err != nil {
+			return nil, b.classify(err, "s3:DeleteBucketPolicy")
+		}
+		out.Changed, out.Deleted, out.PolicyAfter = true, true, ""
+	case result == out.PolicyBefore:
+		// None of our statements is there: nothing to do.
+	default:
+		if err := b.put(ctx, result); err != nil {
+			return nil, err
+		}
+		out.Changed, out.PolicyAfter = true, result
+	}
+	return out, nil
+}
+
+func (h *Handler) validate(in Input) error {
+	v := &failure.ValidationError{}
+	switch in.Mode {
+	case ModeGrant:
+		for _, role := range []struct{ field, arn string }{
+			{"roles.transferRole.arn", roleArn(in.Roles, true)},
+			{"roles.configRole.arn", roleArn(in.Roles, false)},
+		} {
+			prefix := "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/"
+			if !strings.HasPrefix(role.arn, prefix) || len(role.arn) == len(prefix) {
+				v.Add(role.field, "must be the ARN of a role in account %s (%s...) as CreateRoles returns it (got %q)", h.Config.Env.AccountID, prefix, role.arn)
+			}
+		}
+	case ModeRevoke:
+	default:
+		v.Add("mode", "must be %q or %q (got %q)", ModeGrant, ModeRevoke, in.Mode)
+	}
+	if err := in.Request.Validate(h.Config.Env); err != nil {
+		if rv, ok := err.(*failure.ValidationError); ok {
+			v.Fields = append(v.Fields, rv.Fields...)
+		} else {
+			return err
+		}
+	}
+	return v.OrNil()
+}
+
+func roleArn(o *createroles.Output, transfer bool) string {
+	switch {
+	case o == nil:
+		return ""
+	case transfer:
+		return o.TransferRole.Arn
+	default:
+		return o.ConfigRole.Arn
+	}
+}
+
+func (h *Handler) partition() string {
+	if h.Config.Env.Partition != "" {
+		return h.Config.Env.Partition
+	}
+	return request.Partition(h.Config.Env.Region)
+}
+
+// same reports whether two policy texts are the same policy (S3 may return the text it
+// stored reformatted).
+func same(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if a == "" || b == "" {
+		return false
+	}
+	da, err := policy.Parse(a)
+	if err != nil {
+		return false
+	}
+	db, err := policy.Parse(b)
+	if err != nil {
+		return false
+	}
+	return da.Equivalent(*db)
+}
+
+func missingSids(text string, sids []string) []string {
+	doc, err := policy.Parse(text)
+	if err != nil {
+		return sids
+	}
+	var missing []string
+	for _, sid := range sids {
+		if !slices.ContainsFunc(doc.Statement, func(s policy.Statement) bool { return s.Sid == sid }) {
+			missing = append(missing, sid)
+		}
+	}
+	return missing
+}
+
+// bucket is the source bucket as the source-access role sees it.
+type bucket struct {
+	c                              S3API
+	name, region, owner, principal string
+	partition                      string
+}
+
+func (b *bucket) get(ctx context.Context) (string, error) {
+	out, err := b.c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)})
+	switch {
+	case awserror.HasCode(err, "NoSuchBucketPolicy"):
+		return "", nil
+	case err != nil:
+		return "", b.classify(err, "s3:GetBucketPolicy")
+	}
+	return aws.ToString(out.Policy), nil
+}
+
+func (b *bucket) put(ctx context.Context, text string) error {
+	_, err := b.c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.name), Policy: aws.String(text), ExpectedBucketOwner: aws.String(b.owner)})
+	switch {
+	case err == nil:
+		return nil
+	case awserror.HasCode(err, "MalformedPolicy") && strings.Contains(strings.ToLower(awserror.Message(err)), "invalid principal"):
+		return &failure.NotReadyError{Message: fmt.Sprintf(
+			"S3 refused the policy of source bucket %s: %s; a role just created in account B is not visible to S3 yet (IAM propagation), retrying", b.name, awserror.Message(err))}
+	case awserror.HasCode(err, "MalformedPolicy"):
+		return &failure.PreconditionError{Message: fmt.Sprintf("S3 refused the policy dsmigrate built for source bucket %s: %s", b.name, awserror.Message(err))}
+	}
+	return b.classify(err, "s3:PutBucketPolicy")
+}
+
+func (b *bucket) classify(err error, action string) error {
+	if p := sourceaccess.BucketError(err, "source", b.name, b.region, b.owner); p != nil {
+		return p
+	}
+	return awserror.Classify(err, awserror.Call{Principal: b.principal, Action: action, Resource: policy.BucketArn(b.partition, b.name)}, awserror.Precondition)
+}

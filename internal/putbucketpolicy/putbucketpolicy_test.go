@@ -1,0 +1,368 @@
+package putbucketpolicy
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// fakeS3 keeps one policy per bucket, like S3. put, when set, replaces PutBucketPolicy.
+type fakeS3 struct {
+	calls    []string
+	policies map[string]string
+	put      func(in *s3.PutBucketPolicyInput) error
+}
+
+func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	f.calls = append(f.calls, "GetBucketPolicy")
+	p, ok := f.policies[aws.ToString(in.Bucket)]
+	if !ok {
+		return nil, &smithy.OperationError{ServiceID: "S3", OperationName: "GetBucketPolicy", Err: &smithy.GenericAPIError{Code: "NoSuchBucketPolicy", Message: "The bucket policy does not exist"}}
+	}
+	return &s3.GetBucketPolicyOutput{Policy: aws.String(p)}, nil
+}
+
+func (f *fakeS3) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput, _ ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	f.calls = append(f.calls, "PutBucketPolicy")
+	if f.put != nil {
+		if err := f.put(in); err != nil {
+			return nil, err
+		}
+		return &s3.PutBucketPolicyOutput{}, nil
+	}
+	f.policies[aws.ToString(in.Bucket)] = aws.ToString(in.Policy)
+	return &s3.PutBucketPolicyOutput{}, nil
+}
+
+func (f *fakeS3) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicyInput, _ ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
+	f.calls = append(f.calls, "DeleteBucketPolicy")
+	delete(f.policies, aws.ToString(in.Bucket))
+	return &s3.DeleteBucketPolicyOutput{}, nil
+}
+
+type fakeAssumer struct {
+	s3    *fakeS3
+	err   error
+	calls int
+}
+
+func (f *fakeAssumer) AssumeS3(context.Context, sourceaccess.Params) (S3API, error) {
+	f.calls++
+	return f.s3, f.err
+}
+
+const foreign = `{"Version":"2012-10-17","Id":"team-a","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},{"Sid":"DenyHTTP","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::team-a-media","arn:aws:s3:::team-a-media/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+
+func roles() *createroles.Output {
+	return &createroles.Output{
+		TransferRole: createroles.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
+		ConfigRole:   createroles.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"},
+	}
+}
+
+func setup(policies map[string]string) (*Handler, *fakeS3, *fakeAssumer) {
+	f := &fakeS3{policies: policies}
+	a := &fakeAssumer{s3: f}
+	h := &Handler{
+		Config:  Config{Env: requesttest.Env, LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
+		Assumer: a,
+	}
+	return h, f, a
+}
+
+func grantInput() Input { return Input{Mode: ModeGrant, Request: requesttest.Valid(), Roles: roles()} }
+
+func revokeInput() Input { return Input{Mode: ModeRevoke, Request: requesttest.Valid()} }
+
+func TestGrantRerunRevokeRestores(t *testing.T) {
+	h, f, _ := setup(map[string]string{"team-a-media": foreign})
+	ctx := context.Background()
+
+	g, err := h.Handle(ctx, grantInput())
+	if err != nil {
+		t.Fatalf("grant: got %v, want nil", err)
+	}
+	if !g.Changed || g.PolicyBefore != foreign || g.Deleted {
+		t.Errorf("grant: got changed=%v deleted=%v before=%q, want changed and the backup", g.Changed, g.Deleted, g.PolicyBefore)
+	}
+	doc, _ := policy.Parse(f.policies["team-a-media"])
+	if len(doc.Statement) != 5 || doc.Statement[0].Sid != "TeamRead" || doc.Statement[1].Sid != "DenyHTTP" {
+		t.Errorf("grant: got %s, want the two foreign statements first and ours after", f.policies["team-a-media"])
+	}
+	if g.PolicyAfter != f.policies["team-a-media"] {
+		t.Errorf("grant: policyAfter is not the policy read back")
+	}
+
+	f.calls = nil
+	g2, err := h.Handle(ctx, grantInput())
+	if err != nil {
+		t.Fatalf("grant rerun: got %v, want nil", err)
+	}
+	if g2.Changed || strings.Join(f.calls, ",") != "GetBucketPolicy" {
+		t.Errorf("grant rerun: got changed=%v calls=%v, want unchanged and only a read", g2.Changed, f.calls)
+	}
+
+	r, err := h.Handle(ctx, revokeInput())
+	if err != nil {
+		t.Fatalf("revoke: got %v, want nil", err)
+	}
+	if !r.Changed || r.Deleted {
+		t.Errorf("revoke: got changed=%v deleted=%v, want changed and not deleted", r.Changed, r.Deleted)
+	}
+	got, _ := policy.Parse(f.policies["team-a-media"])
+	want, _ := policy.Parse(foreign)
+	if !got.Equivalent(*want) || got.ID != "team-a" {
+		t.Errorf("revoke: got %s, want the original %s", f.policies["team-a-media"], foreign)
+	}
+
+	f.calls = nil
+	r2, err := h.Handle(ctx, revokeInput())
+	if err != nil || r2.Changed || strings.Join(f.calls, ",") != "GetBucketPolicy" {
+		t.Errorf("revoke rerun: got %v changed=%v calls=%v, want nothing done", err, r2.Changed, f.calls)
+	}
+}
+
+func TestGrantOnNoPolicyThenRevokeDeletes(t *testing.T) {
+	h, f, _ := setup(map[string]string{})
+	ctx := context.Background()
+	g, err := h.Handle(ctx, grantInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.PolicyBefore != "" || !g.Changed || len(g.StatementIDs) != 3 {
+		t.Errorf("got %+v, want an empty backup, changed, three Sids", g)
+	}
+	r, err := h.Handle(ctx, revokeInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Deleted || !r.Changed || r.PolicyAfter != "" {
+		t.Errorf("got %+v, want the policy deleted", r)
+	}
+	if _, ok := f.policies["team-a-media"]; ok {
+		t.Errorf("policy still there, want deleted")
+	}
+	if f.calls[len(f.calls)-1] != "DeleteBucketPolicy" {
+		t.Errorf("got calls %v, want DeleteBucketPolicy last", f.calls)
+	}
+}
+
+func TestRevokeKeepsAnotherMigrationsGrant(t *testing.T) {
+	h, f, _ := setup(map[string]string{})
+	ctx := context.Background()
+	other := grantInput()
+	other.Request.MigrationID = "other-run"
+	if _, err := h.Handle(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(ctx, grantInput()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(ctx, revokeInput()); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := policy.Parse(f.policies["team-a-media"])
+	if len(doc.Statement) != 3 || !strings.HasPrefix(doc.Statement[0].Sid, "DsmotherXrun") {
+		t.Errorf("got %s, want only the other migration's statements", f.policies["team-a-media"])
+	}
+}
+
+func TestRevokeSkippedWhenRequestKeepsGrant(t *testing.T) {
+	h, f, a := setup(map[string]string{})
+	in := revokeInput()
+	keep := false
+	in.Request.Cleanup.RevokeBucketPolicy = &keep
+	out, err := h.Handle(context.Background(), in)
+	if err != nil || out.Changed || len(f.calls) != 0 || a.calls != 0 {
+		t.Errorf("got %v changed=%v calls=%v assume=%d, want nothing done", err, out.Changed, f.calls, a.calls)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, name := range []string{"grant", "revoke"} {
+		t.Run(name, func(t *testing.T) {
+			h, _, _ := setup(map[string]string{"team-a-media": foreign})
+			if name == "revoke" {
+				if _, err := h.Handle(context.Background(), grantInput()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var in Input
+			readJSON(t, name+"-input.json", &in)
+			got, err := h.Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotJSON, _ := json.MarshalIndent(got, "", "  ")
+			path := filepath.Join("testdata", name+"-output.json")
+			if *update {
+				_ = os.WriteFile(path, append(gotJSON, '\n'), 0o644)
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
+				t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
+			}
+		})
+	}
+}
+
+func TestFailures(t *testing.T) {
+	s3err := func(code, msg string) error {
+		return &smithy.OperationError{ServiceID: "S3", OperationName: "PutBucketPolicy", Err: &smithy.GenericAPIError{Code: code, Message: msg}}
+	}
+	tests := []struct {
+		name     string
+		in       Input
+		policies map[string]string
+		put      func(f *fakeS3) func(*s3.PutBucketPolicyInput) error
+		assume   error
+		wantType string
+		wantIn   string
+	}{
+		{
+			name: "new role not visible yet", in: grantInput(), policies: map[string]string{},
+			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Invalid principal in policy") } },
+			wantType: "NotReadyError", wantIn: "Invalid principal in policy",
+		},
+		{
+			name: "other malformed policy", in: grantInput(), policies: map[string]string{},
+			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Policy has invalid resource") } },
+			wantType: "PreconditionError", wantIn: "Policy has invalid resource",
+		},
+		{
+			name: "lost write", in: grantInput(), policies: map[string]string{},
+			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return nil } },
+			wantType: "TransientError", wantIn: "reading it back",
+		},
+		{
+			name: "put throttled", in: grantInput(), policies: map[string]string{},
+			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("SlowDown", "") } },
+			wantType: "TransientError",
+		},
+		{
+			name: "put denied", in: grantInput(), policies: map[string]string{},
+			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("AccessDenied", "Access Denied") } },
+			wantType: "PermissionError", wantIn: "s3:PutBucketPolicy on arn:aws:s3:::team-a-media",
+		},
+		{
+			name: "foreign statement with our Sid", in: grantInput(),
+			policies: map[string]string{"team-a-media": `{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesObjectAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"s3:*","Resource":"*"}]}`},
+			wantType: "PreconditionError", wantIn: "DsmmediaX2026X11RolesObjectAccess",
+		},
+		{
+			name: "existing policy not JSON", in: grantInput(), policies: map[string]string{"team-a-media": `{"Statement": [`},
+			wantType: "PreconditionError",
+		},
+		{
+			name: "assume denied", in: revokeInput(), policies: map[string]string{},
+			assume:   &smithy.GenericAPIError{Code: "AccessDenied", Message: "User: u is not authorized to perform: sts:AssumeRole on resource: r"},
+			wantType: "PermissionError", wantIn: "sts:AssumeRole",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, f, a := setup(tt.policies)
+			a.err = tt.assume
+			if tt.put != nil {
+				f.put = tt.put(f)
+			}
+			_, err := h.Handle(context.Background(), tt.in)
+			if got := typeName(err); got != tt.wantType {
+				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
+			}
+			if !strings.Contains(err.Error(), tt.wantIn) {
+				t.Errorf("message %q does not contain %q", err.Error(), tt.wantIn)
+			}
+		})
+	}
+}
+
+func TestBadInputsCallNothing(t *testing.T) {
+	type bad struct {
+		name      string
+		in        Input
+		wantField string
+	}
+	cases := []bad{
+		{name: "unknown mode", in: Input{Mode: "grnat", Request: requesttest.Valid(), Roles: roles()}, wantField: "mode"},
+		{name: "no mode", in: Input{Request: requesttest.Valid()}, wantField: "mode"},
+		{name: "grant without roles", in: Input{Mode: ModeGrant, Request: requesttest.Valid()}, wantField: "roles.transferRole.arn"},
+		{name: "grant with a role of account A", in: func() Input {
+			in := grantInput()
+			in.Roles.ConfigRole.Arn = "arn:aws:iam::111111111111:role/x"
+			return in
+		}(), wantField: "roles.configRole.arn"},
+	}
+	for _, c := range requesttest.BadRequests() {
+		if c.DecodeOnly {
+			continue
+		}
+		r, err := requesttest.Typed(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, bad{name: "grant " + c.Name, in: Input{Mode: ModeGrant, Request: r, Roles: roles()}, wantField: c.WantField})
+		cases = append(cases, bad{name: "revoke " + c.Name, in: Input{Mode: ModeRevoke, Request: r}, wantField: c.WantField})
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h, f, a := setup(map[string]string{})
+			_, err := h.Handle(context.Background(), c.in)
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			if !requesttest.HasField(v, c.wantField) {
+				t.Errorf("got %v, want field %s", v, c.wantField)
+			}
+			if len(f.calls) != 0 || a.calls != 0 {
+				t.Errorf("got calls %v and %d assumes, want none", f.calls, a.calls)
+			}
+		})
+	}
+}
+
+func typeName(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
+}
+
+func readJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
