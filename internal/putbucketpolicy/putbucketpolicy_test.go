@@ -248,27 +248,37 @@ func TestFailures(t *testing.T) {
 	}{
 		{
 			name: "new role not visible yet", in: grantInput(), policies: map[string]string{},
-			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Invalid principal in policy") } },
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Invalid principal in policy") }
+			},
 			wantType: "NotReadyError", wantIn: "Invalid principal in policy",
 		},
 		{
 			name: "other malformed policy", in: grantInput(), policies: map[string]string{},
-			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Policy has invalid resource") } },
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Policy has invalid resource") }
+			},
 			wantType: "PreconditionError", wantIn: "Policy has invalid resource",
 		},
 		{
 			name: "lost write", in: grantInput(), policies: map[string]string{},
-			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return nil } },
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return nil }
+			},
 			wantType: "TransientError", wantIn: "reading it back",
 		},
 		{
 			name: "put throttled", in: grantInput(), policies: map[string]string{},
-			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("SlowDown", "") } },
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return s3err("SlowDown", "") }
+			},
 			wantType: "TransientError",
 		},
 		{
 			name: "put denied", in: grantInput(), policies: map[string]string{},
-			put:      func(*fakeS3) func(*s3.PutBucketPolicyInput) error { return func(*s3.PutBucketPolicyInput) error { return s3err("AccessDenied", "Access Denied") } },
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return s3err("AccessDenied", "Access Denied") }
+			},
 			wantType: "PermissionError", wantIn: "s3:PutBucketPolicy on arn:aws:s3:::team-a-media",
 		},
 		{
