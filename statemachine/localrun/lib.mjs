@@ -6,7 +6,7 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 export class DriverError extends Error {}
 
 const USAGE =
-  'usage: run.mjs --definition FILE --input FILE --substitutions FILE (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME]';
+  'usage: run.mjs --definition FILE --input FILE --substitutions FILE (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME] [--no-validate]';
 
 export function parseArgs(argv) {
   let values;
@@ -21,6 +21,7 @@ export function parseArgs(argv) {
         'lambda-endpoints': { type: 'string' },
         'wait-scale': { type: 'string', default: '1' },
         'execution-name': { type: 'string' },
+        'no-validate': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -42,6 +43,7 @@ export function parseArgs(argv) {
     mocks: values.mocks,
     lambdaEndpoints: values['lambda-endpoints'],
     waitScale,
+    validate: !values['no-validate'],
     executionName: values['execution-name'] || `local-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`,
   };
 }
