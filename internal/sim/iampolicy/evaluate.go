@@ -395,3 +395,7 @@ func isAccountID(s string) bool {
 	}
 	return true
 }
+
+// WildcardMatch matches s against a pattern where * is any sequence of characters and
+// ? exactly one (case-sensitive), as IAM does for resources and StringLike.
+func WildcardMatch(pattern, s string) bool { return wildcard(pattern, s) }

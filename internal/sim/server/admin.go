@@ -1,0 +1,188 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
+	"github.com/dsmigrate/dsmigrate/internal/sim/store"
+)
+
+// admin serves /_sim/: credentials, faults, settings, state, healthz (plain JSON).
+func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
+	route := r.Method + " " + strings.TrimSuffix(r.URL.Path, "/")
+	switch route {
+	case "GET /_sim/healthz":
+		writeJSON(w, 200, map[string]any{"ok": true})
+	case "POST /_sim/credentials":
+		var in struct {
+			RoleArn     string `json:"roleArn"`
+			SessionName string `json:"sessionName"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if in.SessionName == "" {
+			in.SessionName = "awssim"
+		}
+		c, err := s.store.IssueSession(in.RoleArn, in.SessionName, 12*time.Hour)
+		if err != nil {
+			writeJSON(w, 404, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"accessKeyId": c.AccessKeyID, "secretAccessKey": c.SecretAccessKey,
+			"sessionToken": c.SessionToken, "expiration": isoTime(c.Expiration), "arn": c.Principal.Arn})
+	case "POST /_sim/faults":
+		var in store.FaultConfig
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if err := s.faults.add(in); err != nil {
+			writeJSON(w, 400, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"faults": s.faults.list()})
+	case "POST /_sim/settings":
+		var in struct {
+			PropagationDelaySeconds *float64 `json:"propagationDelaySeconds"`
+			TimeScale               *float64 `json:"timeScale"`
+			TransferBytesPerSecond  *int64   `json:"transferBytesPerSecond"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		var delay *time.Duration
+		if in.PropagationDelaySeconds != nil {
+			d := time.Duration(*in.PropagationDelaySeconds * float64(time.Second))
+			delay = &d
+		}
+		s.store.UpdateSettings(delay, in.TimeScale, in.TransferBytesPerSecond)
+		writeJSON(w, 200, s.settingsJSON())
+	case "GET /_sim/state":
+		writeJSON(w, 200, s.state())
+	default:
+		writeJSON(w, 404, map[string]string{"error": "no admin route " + route})
+	}
+}
+
+func (s *Server) settingsJSON() map[string]any {
+	st := s.store.Settings()
+	return map[string]any{"propagationDelaySeconds": st.PropagationDelay.Seconds(), "timeScale": st.TimeScale,
+		"transferBytesPerSecond": st.TransferBytesPerSecond}
+}
+
+type stateRole struct {
+	Arn            string            `json:"arn"`
+	Name           string            `json:"name"`
+	AccountID      string            `json:"accountId"`
+	CreateDate     string            `json:"createDate"`
+	TrustPolicy    json.RawMessage   `json:"trustPolicy"`
+	InlinePolicies map[string]any    `json:"inlinePolicies"`
+	Tags           map[string]string `json:"tags"`
+}
+
+type stateBucket struct {
+	Name      string          `json:"name"`
+	Region    string          `json:"region"`
+	Owner     string          `json:"owner"`
+	Ownership string          `json:"ownership"`
+	Policy    json.RawMessage `json:"policy"`
+	Objects   int             `json:"objectCount"`
+	Bytes     int64           `json:"bytes"`
+}
+
+func rawOrString(doc string) json.RawMessage {
+	if doc == "" {
+		return json.RawMessage("null")
+	}
+	if json.Valid([]byte(doc)) {
+		return json.RawMessage(doc)
+	}
+	b, _ := json.Marshal(doc)
+	return b
+}
+
+func (s *Server) state() map[string]any {
+	roles := []stateRole{}
+	for _, r := range s.store.Roles() {
+		sr := stateRole{Arn: r.Arn, Name: r.Name, AccountID: r.AccountID, CreateDate: isoTime(r.CreateDate),
+			TrustPolicy: rawOrString(r.AssumeRolePolicyDocument), InlinePolicies: map[string]any{}, Tags: map[string]string{}}
+		for name, doc := range r.InlinePolicies {
+			sr.InlinePolicies[name] = rawOrString(doc)
+		}
+		for _, t := range sortedTags(r.Tags) {
+			sr.Tags[t.Key] = t.Value
+		}
+		roles = append(roles, sr)
+	}
+	buckets := []stateBucket{}
+	for _, b := range s.store.Buckets() {
+		buckets = append(buckets, stateBucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Ownership: b.Ownership,
+			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
+	}
+	out := map[string]any{"region": s.store.Region(), "settings": s.settingsJSON(), "accounts": s.store.Accounts(),
+		"roles": roles, "buckets": buckets, "faults": s.faults.list()}
+	if s.datasync != nil {
+		out["datasync"] = s.datasync.State()
+	}
+	return out
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		writeJSON(w, 400, map[string]string{"error": "bad JSON: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serveDataSync authenticates, applies faults and hands the request to the DataSync
+// service with the caller in the context (JSON 1.1 errors).
+func (s *Server) serveDataSync(w http.ResponseWriter, r *http.Request, c caller, authErr *store.Error) {
+	jsonErr := func(status int, typ, msg string) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("x-amzn-ErrorType", typ)
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+	}
+	if authErr != nil {
+		switch authErr.Code {
+		case "InvalidClientTokenId":
+			jsonErr(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		case "ExpiredToken":
+			jsonErr(400, "ExpiredTokenException", "The security token included in the request is expired")
+		case "MissingAuthenticationToken":
+			jsonErr(400, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		default:
+			jsonErr(400, "IncompleteSignatureException", authErr.Message)
+		}
+		return
+	}
+	op := r.Header.Get("X-Amz-Target")
+	if i := strings.LastIndex(op, "."); i >= 0 {
+		op = op[i+1:]
+	}
+	if kind := s.faults.take("datasync", op); kind != "" {
+		if kind == "throttle" {
+			jsonErr(400, "ThrottlingException", "Rate exceeded")
+		} else {
+			jsonErr(500, "InternalException", "An internal error occurred. Please try again.")
+		}
+		return
+	}
+	if s.datasync == nil {
+		jsonErr(400, "UnknownOperationException", "DataSync is not wired into this simulator")
+		return
+	}
+	s.datasync.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), c.principal)))
+}

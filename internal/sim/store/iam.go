@@ -1,0 +1,419 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/iampolicy"
+	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
+)
+
+var roleNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+// maxRoleInlinePolicyChars is IAM's aggregate inline-policy quota per role.
+const maxRoleInlinePolicyChars = 10240
+
+// CreateRoleInput is what CreateRole takes.
+type CreateRoleInput struct {
+	AccountID, Name, Path, TrustPolicy, Description string
+	MaxSessionDuration                              int32
+	Tags                                            []identity.Tag
+}
+
+func validationErr(value, member, constraint string) *Error {
+	return Errf("ValidationError", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s",
+		value, member, constraint)
+}
+
+// CreateRole creates a role in the account.
+func (s *Store) CreateRole(in CreateRoleInput) (identity.Role, error) {
+	if !roleNameRe.MatchString(in.Name) {
+		return identity.Role{}, validationErr(in.Name, "roleName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`)
+	}
+	if in.Path == "" {
+		in.Path = "/"
+	}
+	if !strings.HasPrefix(in.Path, "/") || !strings.HasSuffix(in.Path, "/") {
+		return identity.Role{}, validationErr(in.Path, "path", `Member must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`)
+	}
+	if in.MaxSessionDuration == 0 {
+		in.MaxSessionDuration = 3600
+	}
+	if len(in.Tags) > 50 {
+		return identity.Role{}, Errf("LimitExceeded", "Cannot exceed quota for TagsPerRole: 50.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	trust, err := s.validateTrustLocked(in.TrustPolicy)
+	if err != nil {
+		return identity.Role{}, err
+	}
+	for _, r := range s.roles {
+		if r.AccountID == in.AccountID && strings.EqualFold(r.Name, in.Name) {
+			return identity.Role{}, Errf("EntityAlreadyExists", "Role with name %s already exists.", in.Name)
+		}
+	}
+	r := &role{Role: identity.Role{Name: in.Name, Path: in.Path, AccountID: in.AccountID,
+		Arn:    "arn:aws:iam::" + in.AccountID + ":role" + in.Path + in.Name,
+		RoleID: "AROA" + randomID(17), AssumeRolePolicyDocument: in.TrustPolicy, Description: in.Description,
+		MaxSessionDuration: in.MaxSessionDuration, CreateDate: s.now().UTC().Truncate(time.Second),
+		Tags: append([]identity.Tag(nil), in.Tags...), InlinePolicies: map[string]string{}},
+		trust: trust, policies: map[string]*iampolicy.Policy{}}
+	s.roles[r.Arn] = r
+	return cloneRole(r), nil
+}
+
+// validateTrustLocked checks a trust policy as IAM does.
+func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
+	p, err := iampolicy.Parse(doc)
+	if err != nil {
+		return nil, malformedPolicyDocument(err)
+	}
+	for _, st := range p.Statements {
+		if st.HasResource || st.HasNotResource {
+			return nil, Errf("MalformedPolicyDocument", "Has prohibited field Resource")
+		}
+		if st.Principal == nil {
+			if st.NotPrincipal != nil {
+				return nil, Errf("MalformedPolicyDocument", "Has prohibited field NotPrincipal")
+			}
+			return nil, Errf("MalformedPolicyDocument", "Missing required field Principal")
+		}
+		for _, act := range st.Action {
+			if !strings.HasPrefix(strings.ToLower(act), "sts:") && act != "*" {
+				return nil, Errf("MalformedPolicyDocument", "AssumeRole policy may only specify STS AssumeRole actions.")
+			}
+		}
+	}
+	if bad := s.unknownPrincipalLocked(p); bad != "" {
+		return nil, Errf("MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"%s\"", bad)
+	}
+	return p, nil
+}
+
+// unknownPrincipalLocked returns the first AWS principal naming a user or role that does
+// not exist in a simulated account (IAM and S3 resolve principals when a policy is saved).
+func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy) string {
+	for _, v := range p.PrincipalARNs() {
+		if v == "*" || (len(v) == 12 && strings.Trim(v, "0123456789") == "") {
+			continue
+		}
+		rest, ok := strings.CutPrefix(v, "arn:aws:iam::")
+		if !ok {
+			if strings.HasPrefix(v, "arn:aws:sts::") {
+				continue
+			}
+			return v
+		}
+		acct, res, ok := strings.Cut(rest, ":")
+		if !ok {
+			return v
+		}
+		if _, known := s.accounts[acct]; !known {
+			continue // an account we do not simulate: accept, as we cannot tell
+		}
+		switch {
+		case res == "root":
+		case strings.HasPrefix(res, "role/"):
+			if _, ok := s.roles[v]; !ok {
+				return v
+			}
+		case strings.HasPrefix(res, "user/"):
+			if _, ok := s.users[v]; !ok {
+				return v
+			}
+		default:
+			return v
+		}
+	}
+	return ""
+}
+
+func malformedPolicyDocument(err error) *Error {
+	var se *iampolicy.SyntaxError
+	if errors.As(err, &se) {
+		return Errf("MalformedPolicyDocument", "%s", se.Msg)
+	}
+	return Errf("MalformedPolicyDocument", "This policy contains invalid Json")
+}
+
+func (s *Store) roleLocked(accountID, name string) (*role, error) {
+	for _, r := range s.roles {
+		if r.AccountID == accountID && strings.EqualFold(r.Name, name) {
+			return r, nil
+		}
+	}
+	return nil, Errf("NoSuchEntity", "The role with name %s cannot be found.", name)
+}
+
+func cloneRole(r *role) identity.Role {
+	c := r.Role
+	c.Tags = append([]identity.Tag(nil), r.Tags...)
+	c.InlinePolicies = make(map[string]string, len(r.InlinePolicies))
+	for k, v := range r.InlinePolicies {
+		c.InlinePolicies[k] = v
+	}
+	return c
+}
+
+// GetRole returns a role by account and name.
+func (s *Store) GetRole(accountID, name string) (identity.Role, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.roleLocked(accountID, name)
+	if err != nil {
+		return identity.Role{}, err
+	}
+	return cloneRole(r), nil
+}
+
+// RoleByArn returns a role by ARN.
+func (s *Store) RoleByArn(arn string) (identity.Role, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.roles[arn]
+	if !ok {
+		return identity.Role{}, false
+	}
+	return cloneRole(r), true
+}
+
+// DeleteRole deletes a role that has no inline policies left.
+func (s *Store) DeleteRole(accountID, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, name)
+	if err != nil {
+		return err
+	}
+	if len(r.InlinePolicies) > 0 {
+		return Errf("DeleteConflict", "Cannot delete entity, must delete policies first.")
+	}
+	delete(s.roles, r.Arn)
+	return nil
+}
+
+// PutRolePolicy adds or replaces an inline policy.
+func (s *Store) PutRolePolicy(accountID, roleName, policyName, doc string) error {
+	if !roleNameRe.MatchString(policyName) || len(policyName) > 128 {
+		return validationErr(policyName, "policyName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`)
+	}
+	p, err := iampolicy.Parse(doc)
+	if err != nil {
+		return malformedPolicyDocument(err)
+	}
+	for _, st := range p.Statements {
+		if st.Principal != nil || st.NotPrincipal != nil {
+			return Errf("MalformedPolicyDocument", "Policy document should not specify a principal.")
+		}
+		if !st.HasResource && !st.HasNotResource {
+			return Errf("MalformedPolicyDocument", "Policy statement must contain resources.")
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	total := len(doc)
+	for name, d := range r.InlinePolicies {
+		if name != policyName {
+			total += len(d)
+		}
+	}
+	if total > maxRoleInlinePolicyChars {
+		return Errf("LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s", maxRoleInlinePolicyChars, r.Name)
+	}
+	r.InlinePolicies[policyName] = doc
+	r.policies[policyName] = p
+	return nil
+}
+
+// GetRolePolicy returns an inline policy document.
+func (s *Store) GetRolePolicy(accountID, roleName, policyName string) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return "", err
+	}
+	d, ok := r.InlinePolicies[policyName]
+	if !ok {
+		return "", Errf("NoSuchEntity", "The role policy with name %s cannot be found.", policyName)
+	}
+	return d, nil
+}
+
+// DeleteRolePolicy deletes an inline policy.
+func (s *Store) DeleteRolePolicy(accountID, roleName, policyName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	if _, ok := r.InlinePolicies[policyName]; !ok {
+		return Errf("NoSuchEntity", "The role policy with name %s cannot be found.", policyName)
+	}
+	delete(r.InlinePolicies, policyName)
+	delete(r.policies, policyName)
+	return nil
+}
+
+// ListRolePolicies returns the inline policy names in alphabetical order.
+func (s *Store) ListRolePolicies(accountID, roleName string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return nil, err
+	}
+	return sortedKeys(r.InlinePolicies), nil
+}
+
+// TagRole adds or overwrites tags.
+func (s *Store) TagRole(accountID, roleName string, tags []identity.Tag) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	merged := append([]identity.Tag(nil), r.Tags...)
+	for _, t := range tags {
+		found := false
+		for i := range merged {
+			if merged[i].Key == t.Key {
+				merged[i].Value, found = t.Value, true
+			}
+		}
+		if !found {
+			merged = append(merged, t)
+		}
+	}
+	if len(merged) > 50 {
+		return Errf("LimitExceeded", "Cannot exceed quota for TagsPerRole: 50.")
+	}
+	r.Tags = merged
+	return nil
+}
+
+// UntagRole removes tags by key (absent keys are ignored, as IAM does).
+func (s *Store) UntagRole(accountID, roleName string, keys []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	kept := r.Tags[:0:0]
+	for _, t := range r.Tags {
+		drop := false
+		for _, k := range keys {
+			if t.Key == k {
+				drop = true
+			}
+		}
+		if !drop {
+			kept = append(kept, t)
+		}
+	}
+	r.Tags = kept
+	return nil
+}
+
+// ListRoleTags returns the tags sorted by key.
+func (s *Store) ListRoleTags(accountID, roleName string) ([]identity.Tag, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return nil, err
+	}
+	tags := append([]identity.Tag(nil), r.Tags...)
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return tags, nil
+}
+
+// UpdateAssumeRolePolicy replaces a role's trust policy.
+func (s *Store) UpdateAssumeRolePolicy(accountID, roleName, doc string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	trust, err := s.validateTrustLocked(doc)
+	if err != nil {
+		return err
+	}
+	r.AssumeRolePolicyDocument, r.trust = doc, trust
+	return nil
+}
+
+// AuthorizeAssumeRole evaluates sts:AssumeRole by caller on roleArn with the trust
+// policy. A missing role is reported as AccessDenied, as STS does.
+func (s *Store) AuthorizeAssumeRole(caller identity.Principal, roleArn string, ctx identity.Context) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.roles[roleArn]; !ok {
+		return &identity.AccessDeniedError{PrincipalArn: caller.Arn, Action: "sts:AssumeRole", Resource: roleArn}
+	}
+	err := s.authorizeLocked(caller, "sts:AssumeRole", roleArn, ctx)
+	if ad, ok := err.(*identity.AccessDeniedError); ok {
+		ad.Reason = "" // STS words AssumeRole denials without a reason
+		return ad
+	}
+	return err
+}
+
+// String gives a short description for logs.
+func (c *Credential) String() string { return fmt.Sprintf("%s(%s)", c.AccessKeyID, c.Principal.Arn) }
+
+// Roles lists every role sorted by ARN.
+func (s *Store) Roles() []identity.Role {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]identity.Role, 0, len(s.roles))
+	for _, arn := range sortedKeys(s.roles) {
+		out = append(out, cloneRole(s.roles[arn]))
+	}
+	return out
+}
+
+// Accounts lists the configured accounts (id → name) and their users' ARNs.
+func (s *Store) Accounts() map[string][]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]string{}
+	for id := range s.accounts {
+		out[id] = []string{}
+	}
+	for _, arn := range sortedKeys(s.users) {
+		u := s.users[arn]
+		out[u.AccountID] = append(out[u.AccountID], arn)
+	}
+	return out
+}
+
+// AuthorizeServiceAssume evaluates sts:AssumeRole on roleArn by an AWS service
+// principal against the role's trust policy alone.
+func (s *Store) AuthorizeServiceAssume(roleArn, service string, ctx identity.Context) error {
+	p := identity.ServicePrincipal(service)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.roles[roleArn]; !ok {
+		return &identity.AccessDeniedError{PrincipalArn: service, Action: "sts:AssumeRole", Resource: roleArn}
+	}
+	err := s.authorizeLocked(p, "sts:AssumeRole", roleArn, ctx)
+	if ad, ok := err.(*identity.AccessDeniedError); ok {
+		ad.Reason = ""
+		return ad
+	}
+	return err
+}

@@ -1,0 +1,505 @@
+package store
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/iampolicy"
+)
+
+// Object ownership settings (S3 Object Ownership).
+const (
+	OwnershipEnforced  = "BucketOwnerEnforced"
+	OwnershipPreferred = "BucketOwnerPreferred"
+	OwnershipWriter    = "ObjectWriter"
+)
+
+// maxBucketPolicyBytes is S3's bucket policy size limit (20 KB).
+const maxBucketPolicyBytes = 20 * 1024
+
+// Bucket is an S3 bucket.
+type Bucket struct {
+	Name    string
+	Region  string
+	Owner   string // account id
+	Created time.Time
+	Policy  string // "" = none
+	// Ownership is the Object Ownership rule; "" = no ownership controls (ACLs
+	// enabled, objects owned by their writer).
+	Ownership string
+
+	policy  *iampolicy.Policy
+	objects map[string]*Object
+	keys    []string // sorted
+}
+
+// Object is an object's metadata; the body lives in a file.
+type Object struct {
+	Key          string
+	Size         int64
+	ETag         string // quoted MD5 hex
+	LastModified time.Time
+	Owner        string // account id
+	ContentType  string
+	StorageClass string
+	Metadata     map[string]string
+	path         string
+}
+
+// BucketInfo is a copy of a bucket's settings.
+type BucketInfo struct {
+	Name, Region, Owner, Policy, Ownership string
+	Created                                time.Time
+	Objects                                int
+	Bytes                                  int64
+}
+
+var bucketNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+func noSuchBucket(name string) *Error {
+	return &Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist",
+		Fields: map[string]string{"BucketName": name}}
+}
+
+// CreateBucket creates a bucket owned by owner in region. ownership "" means the
+// default for new buckets (BucketOwnerEnforced since April 2023).
+func (s *Store) CreateBucket(name, region, owner, ownership string) error {
+	if !bucketNameRe.MatchString(name) || strings.Contains(name, "..") {
+		return &Error{Code: "InvalidBucketName", Message: "The specified bucket is not valid.",
+			Fields: map[string]string{"BucketName": name}}
+	}
+	if ownership == "" {
+		ownership = OwnershipEnforced
+	}
+	if ownership != OwnershipEnforced && ownership != OwnershipPreferred && ownership != OwnershipWriter {
+		return Errf("InvalidArgument", "Invalid x-amz-object-ownership header: %s", ownership)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b, ok := s.buckets[name]; ok {
+		if b.Owner == owner {
+			if b.Region == "us-east-1" && region == "us-east-1" {
+				return nil // us-east-1 answers 200 for the owner's re-create
+			}
+			return &Error{Code: "BucketAlreadyOwnedByYou", Message: "Your previous request to create the named bucket succeeded and you already own it.",
+				Fields: map[string]string{"BucketName": name}}
+		}
+		return &Error{Code: "BucketAlreadyExists", Message: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+			Fields: map[string]string{"BucketName": name}}
+	}
+	s.buckets[name] = &Bucket{Name: name, Region: region, Owner: owner, Created: s.now().UTC(),
+		Ownership: ownership, objects: map[string]*Object{}}
+	return nil
+}
+
+// DeleteBucket deletes an empty bucket.
+func (s *Store) DeleteBucket(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[name]
+	if !ok {
+		return noSuchBucket(name)
+	}
+	if len(b.objects) > 0 {
+		return &Error{Code: "BucketNotEmpty", Message: "The bucket you tried to delete is not empty",
+			Fields: map[string]string{"BucketName": name}}
+	}
+	delete(s.buckets, name)
+	return nil
+}
+
+// Bucket returns a bucket's settings.
+func (s *Store) Bucket(name string) (BucketInfo, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[name]
+	if !ok {
+		return BucketInfo{}, false
+	}
+	return b.info(), true
+}
+
+func (b *Bucket) info() BucketInfo {
+	bi := BucketInfo{Name: b.Name, Region: b.Region, Owner: b.Owner, Policy: b.Policy, Ownership: b.Ownership,
+		Created: b.Created, Objects: len(b.objects)}
+	for _, o := range b.objects {
+		bi.Bytes += o.Size
+	}
+	return bi
+}
+
+// Buckets lists all buckets sorted by name.
+func (s *Store) Buckets() []BucketInfo {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]BucketInfo, 0, len(s.buckets))
+	for _, name := range sortedKeys(s.buckets) {
+		out = append(out, s.buckets[name].info())
+	}
+	return out
+}
+
+// PutBucketPolicy validates and stores a bucket policy, as S3 does.
+func (s *Store) PutBucketPolicy(bucket, doc string) error {
+	if len(doc) > maxBucketPolicyBytes {
+		return Errf("MalformedPolicy", "Policy exceeds the maximum allowed document size.")
+	}
+	p, err := iampolicy.Parse(doc)
+	if err != nil {
+		var se *iampolicy.SyntaxError
+		if errors.As(err, &se) {
+			return Errf("MalformedPolicy", "%s", se.Msg)
+		}
+		return Errf("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+	}
+	if len(p.Statements) == 0 {
+		return Errf("MalformedPolicy", "Could not parse the policy: Statement is empty!")
+	}
+	sids := map[string]bool{}
+	for _, st := range p.Statements {
+		if st.Sid != "" {
+			if sids[st.Sid] {
+				return Errf("MalformedPolicy", "Statement IDs (SID) in a single policy must be unique.")
+			}
+			sids[st.Sid] = true
+		}
+		if st.Principal == nil && st.NotPrincipal == nil {
+			return Errf("MalformedPolicy", "Missing required field Principal")
+		}
+		if !st.HasResource && !st.HasNotResource {
+			return Errf("MalformedPolicy", "Missing required field Resource")
+		}
+		for _, a := range append(append([]string(nil), st.Action...), st.NotAction...) {
+			if a != "*" && !strings.HasPrefix(strings.ToLower(a), "s3:") {
+				return Errf("MalformedPolicy", "Policy has invalid action")
+			}
+		}
+		for _, r := range append(append([]string(nil), st.Resource...), st.NotResource...) {
+			if r == "*" {
+				continue
+			}
+			rest, ok := strings.CutPrefix(r, "arn:aws:s3:::")
+			name, _, _ := strings.Cut(rest, "/")
+			if !ok || !matchesBucket(name, bucket) {
+				return Errf("MalformedPolicy", "Policy has invalid resource")
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return noSuchBucket(bucket)
+	}
+	if bad := s.unknownPrincipalLocked(p); bad != "" {
+		return Errf("MalformedPolicy", "Invalid principal in policy")
+	}
+	b.Policy, b.policy = doc, p
+	return nil
+}
+
+// matchesBucket: a resource's bucket part must name this bucket (wildcards allowed).
+func matchesBucket(pattern, bucket string) bool {
+	return iampolicy.WildcardMatch(pattern, bucket)
+}
+
+// GetBucketPolicy returns the policy text.
+func (s *Store) GetBucketPolicy(bucket string) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return "", noSuchBucket(bucket)
+	}
+	if b.Policy == "" {
+		return "", &Error{Code: "NoSuchBucketPolicy", Message: "The bucket policy does not exist",
+			Fields: map[string]string{"BucketName": bucket}}
+	}
+	return b.Policy, nil
+}
+
+// DeleteBucketPolicy removes the policy (no error when there is none, as S3).
+func (s *Store) DeleteBucketPolicy(bucket string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return noSuchBucket(bucket)
+	}
+	b.Policy, b.policy = "", nil
+	return nil
+}
+
+// SetOwnership sets ("" removes) the bucket's Object Ownership rule.
+func (s *Store) SetOwnership(bucket, ownership string) error {
+	switch ownership {
+	case "", OwnershipEnforced, OwnershipPreferred, OwnershipWriter:
+	default:
+		return Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return noSuchBucket(bucket)
+	}
+	b.Ownership = ownership
+	return nil
+}
+
+// GetOwnership returns the Object Ownership rule.
+func (s *Store) GetOwnership(bucket string) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return "", noSuchBucket(bucket)
+	}
+	if b.Ownership == "" {
+		return "", &Error{Code: "OwnershipControlsNotFoundError", Message: "The bucket ownership controls were not found",
+			Fields: map[string]string{"BucketName": bucket}}
+	}
+	return b.Ownership, nil
+}
+
+// PutObjectInput describes an upload.
+type PutObjectInput struct {
+	Bucket, Key  string
+	Body         io.Reader
+	Size         int64  // -1 = unknown
+	Writer       string // writer's account id
+	ContentType  string
+	StorageClass string
+	Metadata     map[string]string
+	// ContentMD5 is the base64-decoded Content-MD5 to verify (nil = none).
+	ContentMD5 []byte
+	// Extra hashes fed with the body (e.g. a CRC32 to check a checksum header).
+	Extra []hash.Hash
+	// Verify, when set, is called after the body is stored and before the object is
+	// installed; an error discards the upload.
+	Verify func() error
+}
+
+// PutObject streams the body to a file, then installs the object.
+func (s *Store) PutObject(in PutObjectInput) (Object, error) {
+	if in.Key == "" || len(in.Key) > 1024 {
+		return Object{}, Errf("KeyTooLongError", "Your key is too long")
+	}
+	if _, ok := s.Bucket(in.Bucket); !ok {
+		return Object{}, noSuchBucket(in.Bucket)
+	}
+	f, err := os.CreateTemp(filepath.Join(s.dataDir, "objects"), "obj-*")
+	if err != nil {
+		return Object{}, err
+	}
+	path := f.Name()
+	h := md5.New()
+	writers := []io.Writer{f, h}
+	for _, x := range in.Extra {
+		writers = append(writers, x)
+	}
+	buf := make([]byte, 1<<20)
+	n, err := io.CopyBuffer(io.MultiWriter(writers...), in.Body, buf)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	fail := func(e error) (Object, error) {
+		_ = os.Remove(path)
+		return Object{}, e
+	}
+	if err != nil {
+		return fail(Errf("IncompleteBody", "The request body terminated unexpectedly"))
+	}
+	if in.Size >= 0 && n != in.Size {
+		return fail(Errf("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."))
+	}
+	sum := h.Sum(nil)
+	if in.ContentMD5 != nil && string(in.ContentMD5) != string(sum) {
+		return fail(Errf("BadDigest", "The Content-MD5 you specified did not match what we received."))
+	}
+	if in.Verify != nil {
+		if err := in.Verify(); err != nil {
+			return fail(err)
+		}
+	}
+	if in.StorageClass == "" {
+		in.StorageClass = "STANDARD"
+	}
+	if in.ContentType == "" {
+		in.ContentType = "binary/octet-stream"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[in.Bucket]
+	if !ok {
+		_ = os.Remove(path)
+		return Object{}, noSuchBucket(in.Bucket)
+	}
+	owner := in.Writer
+	if b.Ownership == OwnershipEnforced {
+		owner = b.Owner
+	}
+	o := &Object{Key: in.Key, Size: n, ETag: `"` + hex.EncodeToString(sum) + `"`,
+		LastModified: s.now().UTC().Truncate(time.Second), Owner: owner, ContentType: in.ContentType,
+		StorageClass: in.StorageClass, Metadata: in.Metadata, path: path}
+	if old, ok := b.objects[in.Key]; ok {
+		_ = os.Remove(old.path) // open readers keep their file
+	} else {
+		i := sort.SearchStrings(b.keys, in.Key)
+		b.keys = append(b.keys, "")
+		copy(b.keys[i+1:], b.keys[i:])
+		b.keys[i] = in.Key
+	}
+	b.objects[in.Key] = o
+	return o.copy(), nil
+}
+
+func (o *Object) copy() Object {
+	c := *o
+	if o.Metadata != nil {
+		c.Metadata = make(map[string]string, len(o.Metadata))
+		for k, v := range o.Metadata {
+			c.Metadata[k] = v
+		}
+	}
+	return c
+}
+
+func noSuchKey(bucket, key string) *Error {
+	return &Error{Code: "NoSuchKey", Message: "The specified key does not exist.",
+		Fields: map[string]string{"Key": key, "BucketName": bucket}}
+}
+
+// HeadObject returns an object's metadata.
+func (s *Store) HeadObject(bucket, key string) (Object, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return Object{}, noSuchBucket(bucket)
+	}
+	o, ok := b.objects[key]
+	if !ok {
+		return Object{}, noSuchKey(bucket, key)
+	}
+	return o.copy(), nil
+}
+
+// OpenObject opens an object's body; the caller closes the file.
+func (s *Store) OpenObject(bucket, key string) (*os.File, Object, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return nil, Object{}, noSuchBucket(bucket)
+	}
+	o, ok := b.objects[key]
+	if !ok {
+		return nil, Object{}, noSuchKey(bucket, key)
+	}
+	f, err := os.Open(o.path)
+	if err != nil {
+		return nil, Object{}, err
+	}
+	return f, o.copy(), nil
+}
+
+// DeleteObject removes an object (no error when absent, as S3).
+func (s *Store) DeleteObject(bucket, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return noSuchBucket(bucket)
+	}
+	o, ok := b.objects[key]
+	if !ok {
+		return nil
+	}
+	_ = os.Remove(o.path)
+	delete(b.objects, key)
+	i := sort.SearchStrings(b.keys, key)
+	if i < len(b.keys) && b.keys[i] == key {
+		b.keys = append(b.keys[:i], b.keys[i+1:]...)
+	}
+	return nil
+}
+
+// ListResult is one page of a listing.
+type ListResult struct {
+	Objects        []Object
+	CommonPrefixes []string
+	Truncated      bool
+	// Next is the last key or common prefix returned (the next page starts after it).
+	Next string
+}
+
+// ListObjects lists keys with prefix strictly after `after`, grouping by delimiter,
+// returning at most max entries (objects plus common prefixes).
+func (s *Store) ListObjects(bucket, prefix, delimiter, after string, max int) (ListResult, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return ListResult{}, noSuchBucket(bucket)
+	}
+	var res ListResult
+	start := sort.SearchStrings(b.keys, prefix)
+	if after > prefix {
+		start = sort.SearchStrings(b.keys, after)
+	}
+	count := 0
+	for i := start; i < len(b.keys); i++ {
+		k := b.keys[i]
+		if !strings.HasPrefix(k, prefix) {
+			break
+		}
+		if k <= after {
+			continue
+		}
+		entry, isPrefix := k, false
+		if delimiter != "" {
+			if j := strings.Index(k[len(prefix):], delimiter); j >= 0 {
+				entry, isPrefix = k[:len(prefix)+j+len(delimiter)], true
+				if entry <= after || (len(res.CommonPrefixes) > 0 && res.CommonPrefixes[len(res.CommonPrefixes)-1] == entry) {
+					continue
+				}
+			}
+		}
+		if count == max {
+			res.Truncated = true
+			break
+		}
+		if isPrefix {
+			res.CommonPrefixes = append(res.CommonPrefixes, entry)
+			// skip every key under this common prefix
+			i = sort.SearchStrings(b.keys, entry+"\xff\xff\xff") - 1
+		} else {
+			res.Objects = append(res.Objects, b.objects[k].copy())
+		}
+		res.Next = entry
+		count++
+	}
+	return res, nil
+}
+
+// ObjectOwner returns the owner account of an object ("" when absent).
+func (s *Store) ObjectOwner(bucket, key string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if b, ok := s.buckets[bucket]; ok {
+		if o, ok := b.objects[key]; ok {
+			return o.Owner
+		}
+	}
+	return ""
+}
