@@ -38,6 +38,9 @@ type Options struct {
 	// ResponseFilters rewrite a function's responses (by function directory) through a
 	// proxy in front of its RIE. Tests use it to put a state the product cannot produce.
 	ResponseFilters map[string]func(body []byte) []byte
+	// Instances is how many execution environments each function gets (default 1); more
+	// let several executions run at once, as Lambda scales out.
+	Instances int
 	// StateMachine is the definition file; default Root/statemachine/dsmigrate.asl.json.
 	StateMachine string
 }
@@ -54,8 +57,9 @@ type Env struct {
 	Partition   string
 	Spec        *DestinationSpec
 	SourceRole  *RoleSpec
-	Functions   map[string]*FunctionProcess // by function directory
-	Endpoints   map[string]string           // function ARN → invoke URL
+	Functions   map[string]*FunctionProcess // by function directory (the first instance)
+	Instances   map[string][]*FunctionProcess
+	Endpoints   map[string]string // function ARN → invoke URL
 	StartupTime time.Duration
 
 	g       group
@@ -176,7 +180,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{Opts: opts, Partition: "aws", Functions: map[string]*FunctionProcess{}, Endpoints: map[string]string{}}
+	e := &Env{Opts: opts, Partition: "aws", Functions: map[string]*FunctionProcess{}, Instances: map[string][]*FunctionProcess{}, Endpoints: map[string]string{}}
 	defer func() {
 		if err != nil {
 			e.Close()
@@ -260,65 +264,87 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 
 	// The functions, each with its role's credentials, started in parallel.
+	instances := max(opts.Instances, 1)
 	type started struct {
 		fp  *FunctionProcess
 		err error
 	}
-	results := make(chan started, len(e.Spec.Functions))
+	results := make(chan started, len(e.Spec.Functions)*instances)
 	for _, f := range e.Spec.Functions {
-		go func() {
-			creds, err := e.Sim.RoleCredentials(ctx, f.Role.Arn, f.Name)
-			if err != nil {
-				results <- started{err: fmt.Errorf("credentials for %s: %w", f.Dir, err)}
-				return
-			}
-			env := functionEnv(f, creds, e.Region, e.Sim.Addr)
-			fp, err := startFunction(ctx, opts.rie(), filepath.Join(opts.distDir(), f.Dir, "bootstrap"), f, env, log, &e.g)
-			results <- started{fp: fp, err: err}
-		}()
+		creds, err := e.Sim.RoleCredentials(ctx, f.Role.Arn, f.Name)
+		if err != nil {
+			return nil, fmt.Errorf("credentials for %s: %w", f.Dir, err)
+		}
+		env := functionEnv(f, creds, e.Region, e.Sim.Addr)
+		for range instances {
+			go func() {
+				fp, err := startFunction(ctx, opts.rie(), filepath.Join(opts.distDir(), f.Dir, "bootstrap"), f, env, log, &e.g)
+				results <- started{fp: fp, err: err}
+			}()
+		}
 	}
 	var errs []error
-	for range e.Spec.Functions {
+	for range len(e.Spec.Functions) * instances {
 		r := <-results
 		if r.err != nil {
 			errs = append(errs, r.err)
 			continue
 		}
-		e.Functions[r.fp.Spec.Dir] = r.fp
+		e.Instances[r.fp.Spec.Dir] = append(e.Instances[r.fp.Spec.Dir], r.fp)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	for _, f := range e.Spec.Functions {
-		url := e.Functions[f.Dir].InvokeURL
-		if filter := opts.ResponseFilters[f.Dir]; filter != nil {
-			if url, err = e.filterProxy(url, filter); err != nil {
-				return nil, err
-			}
+		e.Functions[f.Dir] = e.Instances[f.Dir][0]
+		filter := opts.ResponseFilters[f.Dir]
+		if instances == 1 && filter == nil {
+			e.Endpoints[f.Arn] = e.Functions[f.Dir].InvokeURL
+			continue
 		}
-		e.Endpoints[f.Arn] = url
+		var urls []string
+		for _, fp := range e.Instances[f.Dir] {
+			urls = append(urls, fp.InvokeURL)
+		}
+		if e.Endpoints[f.Arn], err = e.proxy(urls, filter); err != nil {
+			return nil, err
+		}
 	}
 	e.StartupTime = time.Since(t0)
 	return e, nil
 }
 
-// filterProxy serves on a free port, forwards each invoke to url, and rewrites the body.
-func (e *Env) filterProxy(url string, filter func([]byte) []byte) (string, error) {
+// proxy serves on a free port and hands each invoke to a free instance of the function
+// (one invoke at a time per RIE, as Lambda runs one event per execution environment),
+// rewriting the response body with filter when one is given.
+func (e *Env) proxy(urls []string, filter func([]byte) []byte) (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
+	free := make(chan string, len(urls))
+	for _, u := range urls {
+		free <- u
+	}
+	client := &http.Client{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var url string
+		select {
+		case url = <-free:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { free <- url }()
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, url, r.Body)
 		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode == http.StatusOK {
+		if resp.StatusCode == http.StatusOK && filter != nil {
 			b = filter(b)
 		}
 		w.WriteHeader(resp.StatusCode)

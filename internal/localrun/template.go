@@ -81,6 +81,7 @@ type manifest struct {
 		DisplayName string `json:"displayName"`
 		Properties  struct {
 			TemplateFile string `json:"templateFile"`
+			StackName    string `json:"stackName"`
 		} `json:"properties"`
 	} `json:"artifacts"`
 }
@@ -108,7 +109,7 @@ func LoadStacks(dir string) (*Stacks, error) {
 		if a.Type != "aws:cloudformation:stack" || a.Properties.TemplateFile == "" {
 			continue
 		}
-		t, err := LoadTemplate(filepath.Join(dir, a.Properties.TemplateFile), name)
+		t, err := LoadTemplate(filepath.Join(dir, a.Properties.TemplateFile), firstNonEmpty(a.Properties.StackName, name))
 		if err != nil {
 			return nil, err
 		}
