@@ -184,5 +184,5 @@ func (s *Server) serveDataSync(w http.ResponseWriter, r *http.Request, c caller,
 		jsonErr(400, "UnknownOperationException", "DataSync is not wired into this simulator")
 		return
 	}
-	s.datasync.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), c.principal)))
+	s.datasync.Handler.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), c.principal)))
 }

@@ -60,7 +60,8 @@ func Start(cfg *store.Config, opts Options) (*Instance, error) {
 	}
 	inst.Store = st
 	inst.DataSync = datasync.New(NewDataSyncBackend(st), opts.DataSync)
-	inst.Server = New(st, inst.DataSync, opts.Log)
+	ds := inst.DataSync
+	inst.Server = New(st, &DataSync{Handler: ds, State: func() any { return ds.State() }}, opts.Log)
 	for _, f := range cfg.Faults {
 		if err := inst.Server.InjectFault(f); err != nil {
 			inst.cleanup()

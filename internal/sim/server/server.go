@@ -16,33 +16,29 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/sim/store"
 )
 
-// DataSync is what the server needs from the DataSync service (internal/sim/datasync).
-type DataSync interface {
-	http.Handler
-	// State returns the service's resources for GET /_sim/state.
-	State() any
+// DataSync is what the server needs from the DataSync service (internal/sim/datasync):
+// its HTTP handler and a state dump for GET /_sim/state.
+type DataSync struct {
+	Handler http.Handler
+	State   func() any
 }
 
 // Server routes simulator requests.
 type Server struct {
 	store    *store.Store
-	datasync DataSync
+	datasync *DataSync
 	faults   *faults
 	log      *slog.Logger
 }
 
 // New builds a server over st. ds may be nil (DataSync requests then fail with
 // UnknownOperationException).
-func New(st *store.Store, ds DataSync, log *slog.Logger) *Server {
+func New(st *store.Store, ds *DataSync, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	return &Server{store: st, datasync: ds, faults: newFaults(), log: log}
 }
-
-// SetDataSync wires the DataSync service after construction (it needs the backend,
-// which needs the store).
-func (s *Server) SetDataSync(ds DataSync) { s.datasync = ds }
 
 // InjectFault adds a fault as POST /_sim/faults does.
 func (s *Server) InjectFault(f store.FaultConfig) error { return s.faults.add(f) }
