@@ -1,0 +1,272 @@
+// Package createlocations is the step that gets (by tag) or creates the two DataSync S3
+// locations in account B: the source bucket with the transfer role and the destination
+// bucket with the config role.
+package createlocations
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// DataSyncAPI is what createlocations calls of DataSync.
+type DataSyncAPI interface {
+	ListLocations(ctx context.Context, params *datasync.ListLocationsInput, optFns ...func(*datasync.Options)) (*datasync.ListLocationsOutput, error)
+	ListTagsForResource(ctx context.Context, params *datasync.ListTagsForResourceInput, optFns ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error)
+	CreateLocationS3(ctx context.Context, params *datasync.CreateLocationS3Input, optFns ...func(*datasync.Options)) (*datasync.CreateLocationS3Output, error)
+}
+
+var _ DataSyncAPI = (*datasync.Client)(nil)
+
+// Values of the naming.RoleTagKey tag.
+const (
+	RoleSource      = "source"
+	RoleDestination = "destination"
+)
+
+// Config is the deployment's part of the step.
+type Config struct {
+	Env request.Env
+	// LocationsCallerRoleArn is this function's own role: the principal that calls
+	// CreateLocationS3 and needs s3:ListBucket on the source bucket.
+	LocationsCallerRoleArn string
+}
+
+// Handler runs the createlocations step.
+type Handler struct {
+	Config   Config
+	DataSync DataSyncAPI
+}
+
+// Input is the step input.
+type Input struct {
+	Request request.Request    `json:"request"`
+	Roles   createroles.Output `json:"roles"`
+}
+
+// Output names the two locations and says whether this run created them.
+type Output struct {
+	SourceLocationArn      string `json:"sourceLocationArn"`
+	DestinationLocationArn string `json:"destinationLocationArn"`
+	SourceCreated          bool   `json:"sourceCreated"`
+	DestinationCreated     bool   `json:"destinationCreated"`
+}
+
+// Handle gets or creates the locations. On error it returns exactly one failure type.
+func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+	out, err := h.handle(ctx, in)
+	if err != nil {
+		err = awserror.Boundary(err)
+		slog.ErrorContext(ctx, "createlocations failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
+		return nil, err
+	}
+	slog.InfoContext(ctx, "locations ready", "migrationId", in.Request.MigrationID,
+		"sourceLocationArn", out.SourceLocationArn, "sourceCreated", out.SourceCreated,
+		"destinationLocationArn", out.DestinationLocationArn, "destinationCreated", out.DestinationCreated)
+	return out, nil
+}
+
+// location is one location to get or create.
+type location struct {
+	role         string // RoleSource or RoleDestination
+	bucket       string
+	prefix       string
+	storageClass string
+	accessRole   string
+}
+
+func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+	r := in.Request
+	if err := r.Validate(h.Config.Env); err != nil {
+		return nil, err
+	}
+	if err := h.checkRoles(in.Roles); err != nil {
+		return nil, err
+	}
+	wanted := []location{
+		{role: RoleSource, bucket: r.Source.Bucket, prefix: r.Source.Prefix, storageClass: string(dstypes.S3StorageClassStandard), accessRole: in.Roles.TransferRole.Arn},
+		{role: RoleDestination, bucket: r.Destination.Bucket, prefix: r.Destination.Prefix, storageClass: r.Destination.StorageClass, accessRole: in.Roles.ConfigRole.Arn},
+	}
+	found, err := h.find(ctx, r.MigrationID, wanted)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{}
+	for _, loc := range wanted {
+		locArn, created := found[loc.role], false
+		if locArn == "" {
+			if locArn, err = h.create(ctx, r.MigrationID, loc); err != nil {
+				return nil, err
+			}
+			created = true
+		}
+		if loc.role == RoleSource {
+			out.SourceLocationArn, out.SourceCreated = locArn, created
+		} else {
+			out.DestinationLocationArn, out.DestinationCreated = locArn, created
+		}
+	}
+	return out, nil
+}
+
+// checkRoles rejects, before any call, a bucket access role that DataSync would refuse.
+func (h *Handler) checkRoles(roles createroles.Output) error {
+	v := &failure.ValidationError{}
+	for _, role := range []struct{ field, value string }{
+		{"roles.transferRole.arn", roles.TransferRole.Arn},
+		{"roles.configRole.arn", roles.ConfigRole.Arn},
+	} {
+		a, err := arn.Parse(role.value)
+		if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
+			v.Add(role.field, "must be an IAM role ARN as CreateRoles returns it (got %q)", role.value)
+			continue
+		}
+		if a.AccountID != h.Config.Env.AccountID {
+			return &failure.PreconditionError{Message: fmt.Sprintf(
+				"bucket access role %s is in account %s, but the DataSync locations are created in account %s: DataSync requires the bucket access role in the account that creates the location (AWS answers \"Cross-account pass role is not allowed\"). dsmigrate's CreateRoles step creates both roles in account %s; pass its output as roles",
+				role.value, a.AccountID, h.Config.Env.AccountID, h.Config.Env.AccountID)}
+		}
+	}
+	return v.OrNil()
+}
+
+// find returns the ARNs of this migration's existing locations by role tag. Only
+// locations whose URI points into one of our buckets have their tags read.
+func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[string]string, error) {
+	found := map[string]string{}
+	p := datasync.NewListLocationsPaginator(h.DataSync, &datasync.ListLocationsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListLocations", Resource: "*"}, awserror.Precondition)
+		}
+		for _, e := range page.Locations {
+			uri := aws.ToString(e.LocationUri)
+			var candidates []location
+			for _, w := range wanted {
+				if strings.HasPrefix(uri, "s3://"+w.bucket+"/") || uri == "s3://"+w.bucket {
+					candidates = append(candidates, w)
+				}
+			}
+			if len(candidates) == 0 {
+				continue
+			}
+			locArn := aws.ToString(e.LocationArn)
+			tags, err := h.tags(ctx, locArn)
+			if err != nil {
+				return nil, err
+			}
+			if tags[naming.TagKey] != id {
+				continue
+			}
+			for _, w := range candidates {
+				if tags[naming.RoleTagKey] != w.role {
+					continue
+				}
+				if !samePath(uri, w.bucket, w.prefix) {
+					return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+						"DataSync location %s is tagged as the %s of migration %s but points at %s, not s3://%s/%s; delete it or use another migrationId",
+						locArn, w.role, id, uri, w.bucket, w.prefix)}
+				}
+				if prev := found[w.role]; prev != "" && prev != locArn {
+					slog.WarnContext(ctx, "more than one location tagged for the migration; using the first", "migrationId", id, "locationArn", locArn, "kept", prev)
+					continue
+				}
+				found[w.role] = locArn
+			}
+		}
+	}
+	return found, nil
+}
+
+func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}
+
+// samePath compares a location URI (s3://bucket/prefix/) with bucket and prefix,
+// ignoring leading and trailing slashes of the prefix.
+func samePath(uri, bucket, prefix string) bool {
+	path := strings.TrimPrefix(uri, "s3://"+bucket)
+	return strings.Trim(path, "/") == strings.Trim(prefix, "/")
+}
+
+func (h *Handler) create(ctx context.Context, id string, loc location) (string, error) {
+	out, err := h.DataSync.CreateLocationS3(ctx, &datasync.CreateLocationS3Input{
+		S3BucketArn:    aws.String(policy.BucketArn(h.partition(), loc.bucket)),
+		Subdirectory:   aws.String("/" + loc.prefix),
+		S3StorageClass: dstypes.S3StorageClass(loc.storageClass),
+		S3Config:       &dstypes.S3Config{BucketAccessRoleArn: aws.String(loc.accessRole)},
+		Tags: []dstypes.TagListEntry{
+			{Key: aws.String(naming.TagKey), Value: aws.String(id)},
+			{Key: aws.String(naming.RoleTagKey), Value: aws.String(loc.role)},
+		},
+	})
+	if err != nil {
+		return "", h.createError(err, loc)
+	}
+	return aws.ToString(out.LocationArn), nil
+}
+
+// createError names DataSync's refusals of CreateLocationS3 and says what fixes them.
+func (h *Handler) createError(err error, loc location) error {
+	msg := awserror.Message(err)
+	lower := strings.ToLower(msg)
+	bucketArn := policy.BucketArn(h.partition(), loc.bucket)
+	switch {
+	case strings.Contains(lower, "cross-account pass role is not allowed"):
+		return &failure.PreconditionError{Message: fmt.Sprintf(
+			"DataSync refused the %s location of bucket %s: %q. The bucket access role %s must be in the account that creates the location (account %s); dsmigrate's CreateRoles step creates it there",
+			loc.role, loc.bucket, msg, loc.accessRole, h.Config.Env.AccountID)}
+	case strings.Contains(lower, "access test failed") && (strings.Contains(lower, "listbucket") || strings.Contains(lower, "headbucket")) && loc.role == RoleSource:
+		return &failure.NotReadyError{Message: fmt.Sprintf(
+			"DataSync could not reach source bucket %s: %q. Grant s3:ListBucket on the source bucket to %s and to role %s — dsmigrate's PutBucketPolicy step does this and IAM changes take a minute to apply; if this persists check the source bucket policy in account A",
+			loc.bucket, msg, orUnknown(h.Config.LocationsCallerRoleArn), loc.accessRole)}
+	case strings.Contains(lower, "access test failed"):
+		return &failure.NotReadyError{Message: fmt.Sprintf(
+			"DataSync could not reach %s bucket %s with role %s: %q. The role's inline policy must allow the bucket actions on %s (dsmigrate's CreateRoles step puts it; IAM changes take a minute to apply); if this persists check the role policy and the bucket policy",
+			loc.role, loc.bucket, loc.accessRole, msg, bucketArn)}
+	case strings.Contains(lower, "unable to assume role") || strings.Contains(lower, "assume role"):
+		return &failure.NotReadyError{Message: fmt.Sprintf(
+			"DataSync could not assume role %s for the %s location of bucket %s: %q. A new role takes up to a minute or two to become usable; if this persists check that its trust policy lets datasync.amazonaws.com assume it (aws:SourceAccount %s)",
+			loc.accessRole, loc.role, loc.bucket, msg, h.Config.Env.AccountID)}
+	}
+	return awserror.Classify(err, awserror.Call{Principal: h.Config.LocationsCallerRoleArn, Action: "datasync:CreateLocationS3", Resource: bucketArn}, awserror.Precondition)
+}
+
+func (h *Handler) partition() string {
+	if h.Config.Env.Partition != "" {
+		return h.Config.Env.Partition
+	}
+	return request.Partition(h.Config.Env.Region)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "the createlocations function's role"
+	}
+	return s
+}
