@@ -391,3 +391,37 @@ func TestRevokeRestoresForeignStatements(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeSizeBoundary(t *testing.T) {
+	withPad := func(n int) string {
+		return `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"` + strings.Repeat("r", n) + `"}]}`
+	}
+	base, err := Merge(withPad(0), ours(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := MaxBucketPolicyBytes - len(base)
+	tests := []struct {
+		name    string
+		pad     int
+		wantErr bool
+	}{
+		{name: "exactly the limit", pad: exact, wantErr: false},
+		{name: "one byte over", pad: exact + 1, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Merge(withPad(tt.pad), ours(t))
+			var tl *TooLargeError
+			if tt.wantErr != errors.As(err, &tl) {
+				t.Fatalf("got error %v, want TooLargeError %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && len(got) != MaxBucketPolicyBytes {
+				t.Errorf("got %d bytes, want %d", len(got), MaxBucketPolicyBytes)
+			}
+			if tt.wantErr && tl.Size != MaxBucketPolicyBytes+1 {
+				t.Errorf("got size %d, want %d", tl.Size, MaxBucketPolicyBytes+1)
+			}
+		})
+	}
+}

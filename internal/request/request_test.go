@@ -266,6 +266,8 @@ func TestValidateBadRequests(t *testing.T) {
 		{name: "bucket starts with dash", give: func(r *Request) { r.Destination.Bucket = "-teamb" }, wantErr: []string{"destination.bucket"}},
 		{name: "bucket ends with dot", give: func(r *Request) { r.Destination.Bucket = "teamb." }, wantErr: []string{"destination.bucket"}},
 		{name: "bucket is an IP", give: func(r *Request) { r.Destination.Bucket = "192.168.5.4" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket is IP-like with leading zero", give: func(r *Request) { r.Destination.Bucket = "192.168.05.400" }, wantErr: []string{"destination.bucket"}},
+		{name: "bucket .mrap suffix", give: func(r *Request) { r.Destination.Bucket = "teamb.mrap" }, wantErr: []string{"destination.bucket"}},
 		{name: "bucket xn-- prefix", give: func(r *Request) { r.Destination.Bucket = "xn--teamb" }, wantErr: []string{"destination.bucket"}},
 		{name: "bucket sthree- prefix", give: func(r *Request) { r.Destination.Bucket = "sthree-b" }, wantErr: []string{"destination.bucket"}},
 		{name: "bucket -s3alias suffix", give: func(r *Request) { r.Destination.Bucket = "teamb-s3alias" }, wantErr: []string{"destination.bucket"}},
@@ -396,6 +398,8 @@ func TestValidateGoodVariants(t *testing.T) {
 		{name: "external id charset", give: func(r *Request) { r.Source.ExternalID = "a_b+c=d,e.f@g:h/i-j" }, env: TestEnv},
 		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, env: TestEnv},
 		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, env: TestEnv},
+		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, env: TestEnv},
+		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, env: TestEnv},
 		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, env: TestEnv},
 	}
 	for _, tt := range tests {

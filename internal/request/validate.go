@@ -2,7 +2,6 @@ package request
 
 import (
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -43,6 +42,7 @@ const (
 var (
 	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern     = regexp.MustCompile(`^(?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$`)
+	ipLikePattern     = regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`)
 	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	roleArnPattern    = regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})$`)
 	// DataSync CreateLocationS3 Subdirectory pattern.
@@ -180,10 +180,7 @@ func checkBucket(v *failure.ValidationError, field, name string) {
 	if strings.Contains(name, "..") {
 		v.Add(field, "must not contain two adjacent periods")
 	}
-	if strings.Contains(name, ".-") || strings.Contains(name, "-.") {
-		v.Add(field, "must not have a period next to a hyphen")
-	}
-	if _, err := netip.ParseAddr(name); err == nil {
+	if ipLikePattern.MatchString(name) {
 		v.Add(field, "must not be formatted as an IP address")
 	}
 	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
