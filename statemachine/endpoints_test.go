@@ -78,7 +78,7 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 	}
 	r := runDriver(t, fixture(t, "request.json"), nil, endpoints)
 
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	for _, tt := range []struct{ state, error string }{
 		{"CreateRoles", "Lambda.ServiceException"},

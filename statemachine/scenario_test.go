@@ -20,26 +20,25 @@ import (
 	"time"
 )
 
-// mock is one scripted Task response: a result or an error name and cause.
-type mock struct {
-	Result json.RawMessage `json:"result,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Cause  string          `json:"cause,omitempty"`
-}
+// mock is one scripted Task response: {"result": ...} or {"error": name, "cause": text};
+// "cause": null scripts an error without a cause.
+type mock map[string]any
 
 func ok(t *testing.T, v any) mock {
 	t.Helper()
 	if raw, isRaw := v.(json.RawMessage); isRaw {
-		return mock{Result: raw}
+		return mock{"result": raw}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return mock{Result: b}
+	return mock{"result": json.RawMessage(b)}
 }
 
-func fails(name, cause string) mock { return mock{Error: name, Cause: cause} }
+func fails(name, cause string) mock { return mock{"error": name, "cause": cause} }
+
+func failsWithoutCause(name string) mock { return mock{"error": name, "cause": nil} }
 
 func repeat(m mock, n int) []mock {
 	out := make([]mock, n)
@@ -487,7 +486,7 @@ func TestScenarioRoleNeverReady(t *testing.T) {
 	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
 	mocks["CreateLocations"] = repeat(notReady, 9) // the first try and 8 retries
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath[:5], []string{"RevokeBucketPolicy", "AfterCleanup", "Failed"}))
+	checkPath(t, r, concat(setupPath[:5], []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "NotReadyError", "could not assume role")
 	if got := r.count("TaskRetried", "CreateLocations"); got != 8 {
 		t.Errorf("CreateLocations retried %d times, want 8", got)
@@ -516,7 +515,7 @@ func TestScenarioTransferFailed(t *testing.T) {
 	cause := "DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied when reading photos/2026/a.jpg"
 	mocks["PollExecution"] = []mock{mocks["PollExecution"][0], fails("TransferFailedError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	if got := r.count("TaskRetried", "PollExecution"); got != 0 {
 		t.Errorf("TransferFailedError retried %d times, want 0", got)
@@ -532,7 +531,7 @@ func TestScenarioValidationErrorStopsEverything(t *testing.T) {
 	cause := "invalid migration request (2 problem(s)): source.bucket: required; destination.region: must be the region of account 222222222222"
 	mocks := map[string][]mock{"Preflight": {fails("ValidationError", cause)}}
 	r := runDriver(t, json.RawMessage(`{"destination":{"bucket":"b","region":"eu-west-1"}}`), mocks, nil)
-	checkPath(t, r, []string{"Start", "Preflight", "Failed"})
+	checkPath(t, r, []string{"Start", "Preflight", "ReportFailure", "Failed"})
 	checkFailed(t, r, "ValidationError", "source.bucket: required")
 	if got := r.count("TaskFailed", ""); got != 1 {
 		t.Errorf("%d task failures, want 1 (a ValidationError is never retried)", got)
@@ -548,7 +547,7 @@ func TestScenarioPermissionErrorAtPutBucketPolicy(t *testing.T) {
 	cause := "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy on arn:aws:s3:::team-a-media: grant it in the role's policy"
 	mocks["PutBucketPolicy"] = []mock{fails("PermissionError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "Failed"})
+	checkPath(t, r, []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "Failed"})
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy on arn:aws:s3:::team-a-media")
 	if got := r.count("TaskRetried", ""); got != 0 {
 		t.Errorf("%d retries, want 0", got)
@@ -561,7 +560,7 @@ func TestScenarioRevokeFailsAfterTransferFailed(t *testing.T) {
 	mocks["PollExecution"] = []mock{fails("TransferFailedError", "DataSync task execution exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied")}
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	in := r.stateInput(t, "Failed")
 	if got := lookup(in, "revoke.Error"); got != "PermissionError" {
@@ -574,7 +573,7 @@ func TestScenarioRevokeFailsAfterSuccess(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"RevokeBucketPolicy", "AfterCleanup", "RevokeFailed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy")
 }
 
@@ -583,8 +582,19 @@ func TestScenarioTimeoutAfterGrantRevokes(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{fails("States.Timeout", "Task timed out after 120 seconds")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "States.Timeout", "timed out")
+}
+
+// A caught error without a cause still ends in a Fail state with its error name (a
+// CausePath to a missing field would fail the execution with States.Runtime instead).
+func TestScenarioErrorWithoutCause(t *testing.T) {
+	t.Parallel()
+	mocks := happyMocks(t)
+	mocks["StartTask"] = []mock{failsWithoutCause("States.Timeout")}
+	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "FailedWithoutCause"}))
+	checkFailed(t, r, "States.Timeout", "gave no cause")
 }
 
 func TestDriverMissingMockIsADriverError(t *testing.T) {

@@ -189,7 +189,7 @@ func totalRetryDelay(r retrier) float64 {
 	return total
 }
 
-// Failures before the bucket policy may have changed go straight to Failed; every later
+// Failures before the bucket policy may have changed go straight to ReportFailure; every later
 // failure passes RevokeBucketPolicy first. PutBucketPolicy's own ValidationError,
 // PreconditionError and PermissionError are raised before or instead of its single
 // PutBucketPolicy call, so the policy is unchanged and there is nothing to revoke.
@@ -199,9 +199,9 @@ func TestCatchRouting(t *testing.T) {
 		state string
 		want  map[string]string // error name -> Next
 	}{
-		{"Preflight", map[string]string{"States.ALL": "Failed"}},
-		{"CreateRoles", map[string]string{"States.ALL": "Failed"}},
-		{"PutBucketPolicy", map[string]string{"ValidationError": "Failed", "PreconditionError": "Failed", "PermissionError": "Failed", "States.ALL": "RevokeBucketPolicy"}},
+		{"Preflight", map[string]string{"States.ALL": "ReportFailure"}},
+		{"CreateRoles", map[string]string{"States.ALL": "ReportFailure"}},
+		{"PutBucketPolicy", map[string]string{"ValidationError": "ReportFailure", "PreconditionError": "ReportFailure", "PermissionError": "ReportFailure", "States.ALL": "RevokeBucketPolicy"}},
 		{"CreateLocations", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"StartTask", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"PollExecution", map[string]string{"TransferFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
@@ -236,14 +236,19 @@ func TestCatchRouting(t *testing.T) {
 	if got := m.tasks(); !slices.Equal(got, tested) {
 		t.Errorf("Task states %v, tested %v", got, tested)
 	}
-	for _, name := range []string{"Failed", "RevokeFailed"} {
+	for _, name := range []string{"Failed", "FailedWithoutCause"} {
 		s := m.States[name]
-		if s.Type != "Fail" || s.ErrorPath == "" || s.CausePath == "" {
-			t.Errorf("%s: got %+v, want a Fail state with ErrorPath and CausePath", name, s)
+		if s.Type != "Fail" || s.ErrorPath != "$.failure.Error" {
+			t.Errorf("%s: got %+v, want a Fail state with ErrorPath $.failure.Error", name, s)
 		}
 	}
-	if got := m.States["Failed"].ErrorPath; got != "$.failure.Error" {
-		t.Errorf("Failed reports %s, want $.failure.Error", got)
+	if got := m.States["Failed"].CausePath; got != "$.failure.Cause" {
+		t.Errorf("Failed CausePath %q, want $.failure.Cause", got)
+	}
+	for name, s := range m.States {
+		if s.Type == "Fail" && name != "Failed" && name != "FailedWithoutCause" {
+			t.Errorf("Fail state %s: every failure must be reported by Failed or FailedWithoutCause", name)
+		}
 	}
 }
 

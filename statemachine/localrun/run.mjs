@@ -208,7 +208,12 @@ function mockInvoker(mocks, taskStates) {
       throw new DriverError(`mocks: no response left for ${name} (call ${i + 1}, ${list.length} scripted)`);
     }
     const response = list[i];
-    if (response && typeof response.error === 'string') throw new TaskError(response.error, response.cause);
+    if (response && typeof response.error === 'string') {
+      const err = new TaskError(response.error, response.cause ?? '');
+      // "cause": null scripts an error without a cause (the Catch output has no Cause).
+      if (response.cause === null) Object.defineProperty(err, 'message', { value: undefined });
+      throw err;
+    }
     if (!response || !('result' in response)) {
       throw new DriverError(`mocks: ${name}[${i}]: want {"result": ...} or {"error": "Name", "cause": "..."}`);
     }
