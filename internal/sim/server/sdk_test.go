@@ -1,0 +1,701 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/store"
+)
+
+const (
+	acctA = "111111111111"
+	acctB = "222222222222"
+)
+
+const testConfig = `{
+  "region": "us-east-1",
+  "accounts": [
+    {"id": "111111111111", "name": "source", "users": [
+      {"name": "admin", "accessKeyId": "AKIAADMINA", "secretAccessKey": "sa",
+       "policies": [{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}]},
+      {"name": "nobody", "accessKeyId": "AKIANOBODYA", "secretAccessKey": "sn", "policies": []}
+    ]},
+    {"id": "222222222222", "name": "destination", "users": [
+      {"name": "admin", "accessKeyId": "AKIAADMINB", "secretAccessKey": "sb",
+       "policies": [{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}]},
+      {"name": "reader", "accessKeyId": "AKIAREADERB", "secretAccessKey": "sr",
+       "policies": [{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}]}
+    ]}
+  ]
+}`
+
+func startSim(t testing.TB) *Instance {
+	t.Helper()
+	cfg, err := store.ParseConfig([]byte(testConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := Start(cfg, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Close() })
+	return inst
+}
+
+func awsCfg(inst *Instance, key, secret, token, region string) aws.Config {
+	return aws.Config{Region: region, BaseEndpoint: aws.String(inst.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, token)}
+}
+
+func clients(inst *Instance, key, secret, token string) (*iam.Client, *sts.Client, *s3.Client) {
+	c := awsCfg(inst, key, secret, token, "us-east-1")
+	return iam.NewFromConfig(c), sts.NewFromConfig(c), s3.NewFromConfig(c)
+}
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+const trustDataSync = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"222222222222"}}}]}`
+
+func TestIAMRoleLifecycle(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamc, _, _ := clients(inst, "AKIAADMINB", "sb", "")
+
+	out, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dsm-x-transfer"),
+		AssumeRolePolicyDocument: aws.String(trustDataSync),
+		Tags:                     []iamtypes.Tag{{Key: aws.String("dsmigrate:migration-id"), Value: aws.String("x")}}})
+	if err != nil {
+		t.Fatalf("CreateRole: %v", err)
+	}
+	if got, want := aws.ToString(out.Role.Arn), "arn:aws:iam::222222222222:role/dsm-x-transfer"; got != want {
+		t.Errorf("arn: got %s, want %s", got, want)
+	}
+	if out.Role.CreateDate == nil || out.Role.CreateDate.IsZero() {
+		t.Errorf("CreateDate: got nil/zero")
+	}
+	_, err = iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dsm-x-transfer"), AssumeRolePolicyDocument: aws.String(trustDataSync)})
+	var exists *iamtypes.EntityAlreadyExistsException
+	if !errors.As(err, &exists) {
+		t.Fatalf("duplicate CreateRole: got %v, want EntityAlreadyExistsException", err)
+	}
+
+	got, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("dsm-x-transfer")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := aws.ToString(got.Role.AssumeRolePolicyDocument)
+	if strings.Contains(raw, "{") {
+		t.Errorf("AssumeRolePolicyDocument not URL-encoded: %s", raw)
+	}
+	if dec, _ := url.QueryUnescape(raw); dec != trustDataSync {
+		t.Errorf("decoded trust policy: got %s, want %s", dec, trustDataSync)
+	}
+	if len(got.Role.Tags) != 1 || aws.ToString(got.Role.Tags[0].Value) != "x" {
+		t.Errorf("tags: got %+v", got.Role.Tags)
+	}
+
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::src"}]}`
+	if _, err := iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("dsm-x-transfer"),
+		PolicyName: aws.String("bucket"), PolicyDocument: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	lp, err := iamc.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("dsm-x-transfer")})
+	if err != nil || len(lp.PolicyNames) != 1 || lp.PolicyNames[0] != "bucket" {
+		t.Fatalf("ListRolePolicies: got %v %v", lp, err)
+	}
+	gp, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("bucket")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, _ := url.QueryUnescape(aws.ToString(gp.PolicyDocument)); dec != pol {
+		t.Errorf("GetRolePolicy: got %s, want %s", dec, pol)
+	}
+	_, err = iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("dsm-x-transfer")})
+	var conflict *iamtypes.DeleteConflictException
+	if !errors.As(err, &conflict) {
+		t.Fatalf("DeleteRole with policies: got %v, want DeleteConflictException", err)
+	}
+	_, err = iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("nope")})
+	var nse *iamtypes.NoSuchEntityException
+	if !errors.As(err, &nse) {
+		t.Fatalf("GetRolePolicy missing: got %v, want NoSuchEntityException", err)
+	}
+
+	if _, err := iamc.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("dsm-x-transfer"),
+		Tags: []iamtypes.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("dsm-x-transfer"), TagKeys: []string{"dsmigrate:migration-id"}}); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := iamc.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: aws.String("dsm-x-transfer")})
+	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "a" {
+		t.Fatalf("ListRoleTags: got %+v %v", tags, err)
+	}
+	newTrust := strings.Replace(trustDataSync, "222222222222", "111111111111", 1)
+	if _, err := iamc.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("dsm-x-transfer"),
+		PolicyDocument: aws.String(newTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("dsm-x-transfer")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("dsm-x-transfer")})
+	if !errors.As(err, &nse) {
+		t.Fatalf("GetRole after delete: got %v, want NoSuchEntityException", err)
+	}
+	if want := "The role with name dsm-x-transfer cannot be found."; apiMessage(err) != want {
+		t.Errorf("message: got %q, want %q", apiMessage(err), want)
+	}
+}
+
+func TestIAMErrors(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamc, _, _ := clients(inst, "AKIAADMINB", "sb", "")
+	tests := []struct {
+		name     string
+		trust    string
+		wantCode string
+		wantMsg  string
+	}{
+		{"invalid json", "{nope", "MalformedPolicyDocument", ""},
+		{"missing principal role", `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/ghost"},"Action":"sts:AssumeRole"}]}`,
+			"MalformedPolicyDocument", `Invalid principal in policy: "AWS":"arn:aws:iam::222222222222:role/ghost"`},
+		{"resource in trust", `{"Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole","Resource":"*"}]}`,
+			"MalformedPolicyDocument", "Has prohibited field Resource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(tt.trust)})
+			var mp *iamtypes.MalformedPolicyDocumentException
+			if !errors.As(err, &mp) {
+				t.Fatalf("got %v, want MalformedPolicyDocumentException", err)
+			}
+			if tt.wantMsg != "" && apiMessage(err) != tt.wantMsg {
+				t.Errorf("message: got %q, want %q", apiMessage(err), tt.wantMsg)
+			}
+		})
+	}
+	// A user without IAM permissions is denied with AWS's long message.
+	nobody, _, _ := clients(inst, "AKIANOBODYA", "sn", "")
+	_, err := nobody.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("x")})
+	want := "User: arn:aws:iam::111111111111:user/nobody is not authorized to perform: iam:GetRole on resource: arn:aws:iam::111111111111:role/x because no identity-based policy allows the iam:GetRole action"
+	if apiCode(err) != "AccessDenied" || apiMessage(err) != want {
+		t.Errorf("got %q %q, want AccessDenied %q", apiCode(err), apiMessage(err), want)
+	}
+}
+
+func TestUnknownAccessKey(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamc, stsc, s3c := clients(inst, "AKIAUNKNOWN", "x", "")
+	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}); apiCode(err) != "InvalidClientTokenId" {
+		t.Errorf("iam: got %v, want InvalidClientTokenId", err)
+	}
+	if _, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "InvalidClientTokenId" {
+		t.Errorf("sts: got %v, want InvalidClientTokenId", err)
+	}
+	if _, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")}); apiCode(err) != "InvalidAccessKeyId" {
+		t.Errorf("s3: got %v, want InvalidAccessKeyId", err)
+	}
+}
+
+func TestAssumeRole(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamA, _, _ := clients(inst, "AKIAADMINA", "sa", "")
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"dsm-7f3c"}}}]}`
+	if _, err := iamA.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("source-access"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamA.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("source-access"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	roleArn := "arn:aws:iam::111111111111:role/source-access"
+	tests := []struct {
+		name, key, secret, externalID string
+		wantErr                       string
+	}{
+		{"cross account with external id", "AKIAADMINB", "sb", "dsm-7f3c", ""},
+		{"without external id", "AKIAADMINB", "sb", "", "AccessDenied"},
+		{"wrong external id", "AKIAADMINB", "sb", "other", "AccessDenied"},
+		{"caller without sts:AssumeRole permission", "AKIAREADERB", "sr", "dsm-7f3c", "AccessDenied"},
+		{"account not trusted", "AKIAADMINA", "sa", "dsm-7f3c", "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stsc, _ := clients(inst, tt.key, tt.secret, "")
+			in := &sts.AssumeRoleInput{RoleArn: aws.String(roleArn), RoleSessionName: aws.String("dsm")}
+			if tt.externalID != "" {
+				in.ExternalId = aws.String(tt.externalID)
+			}
+			out, err := stsc.AssumeRole(ctx, in)
+			if tt.wantErr != "" {
+				if apiCode(err) != tt.wantErr {
+					t.Fatalf("got %v, want %s", err, tt.wantErr)
+				}
+				if !strings.Contains(apiMessage(err), "is not authorized to perform: sts:AssumeRole on resource: "+roleArn) {
+					t.Errorf("message: got %q", apiMessage(err))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "arn:aws:sts::111111111111:assumed-role/source-access/dsm"
+			if got := aws.ToString(out.AssumedRoleUser.Arn); got != want {
+				t.Errorf("AssumedRoleUser.Arn: got %s, want %s", got, want)
+			}
+			c := out.Credentials
+			_, sessSTS, sessS3 := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			id, err := sessSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(id.Arn) != want || aws.ToString(id.Account) != acctA {
+				t.Errorf("GetCallerIdentity: got %s %s", aws.ToString(id.Arn), aws.ToString(id.Account))
+			}
+			// The session acts with the role's permissions in account A.
+			if _, err := sessS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("made-by-session")}); err != nil {
+				t.Errorf("CreateBucket as session: %v", err)
+			}
+			// A wrong session token is refused.
+			_, badSTS, _ := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), "bogus")
+			if _, err := badSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "InvalidClientTokenId" {
+				t.Errorf("bad token: got %v, want InvalidClientTokenId", err)
+			}
+		})
+	}
+}
+
+func TestS3ObjectsAndListing(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")})
+	if err != nil {
+		t.Errorf("re-create in us-east-1 by owner: got %v, want nil", err)
+	}
+	hb, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("src")})
+	if err != nil || aws.ToString(hb.BucketRegion) != "us-east-1" {
+		t.Fatalf("HeadBucket: got %+v %v", hb, err)
+	}
+	keys := []string{"a.txt", "photos/2026/1.jpg", "photos/2026/2.jpg", "photos/2025/1.jpg", "photos/x.jpg", "z/deep/k"}
+	for _, k := range keys {
+		body := []byte("body of " + k)
+		out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String(k), Body: bytes.NewReader(body),
+			Metadata: map[string]string{"origin": "test"}})
+		if err != nil {
+			t.Fatalf("PutObject %s: %v", k, err)
+		}
+		sum := md5.Sum(body)
+		if want := `"` + hex.EncodeToString(sum[:]) + `"`; aws.ToString(out.ETag) != want {
+			t.Errorf("ETag: got %s, want %s", aws.ToString(out.ETag), want)
+		}
+	}
+	get, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("photos/x.jpg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(get.Body)
+	get.Body.Close()
+	if string(b) != "body of photos/x.jpg" || get.Metadata["origin"] != "test" {
+		t.Errorf("GetObject: got %q %v", b, get.Metadata)
+	}
+
+	// Delimiter listing.
+	lo, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("src"), Prefix: aws.String("photos/"), Delimiter: aws.String("/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotKeys, gotPrefixes []string
+	for _, o := range lo.Contents {
+		gotKeys = append(gotKeys, aws.ToString(o.Key))
+	}
+	for _, p := range lo.CommonPrefixes {
+		gotPrefixes = append(gotPrefixes, aws.ToString(p.Prefix))
+	}
+	if fmt.Sprint(gotKeys) != "[photos/x.jpg]" || fmt.Sprint(gotPrefixes) != "[photos/2025/ photos/2026/]" {
+		t.Errorf("delimiter listing: got keys %v prefixes %v", gotKeys, gotPrefixes)
+	}
+	// Pagination with max-keys 2 through the SDK paginator.
+	p := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String("src"), MaxKeys: aws.Int32(2)})
+	var all []string
+	pages := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, o := range page.Contents {
+			all = append(all, aws.ToString(o.Key))
+		}
+	}
+	want := "[a.txt photos/2025/1.jpg photos/2026/1.jpg photos/2026/2.jpg photos/x.jpg z/deep/k]"
+	if fmt.Sprint(all) != want || pages != 3 {
+		t.Errorf("paginated: got %v in %d pages, want %s in 3", all, pages, want)
+	}
+
+	_, err = s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("missing")})
+	var nsk *s3types.NoSuchKey
+	if !errors.As(err, &nsk) {
+		t.Errorf("GetObject missing: got %v, want NoSuchKey", err)
+	}
+	_, err = s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("src"), Key: aws.String("missing")})
+	var nf *s3types.NotFound
+	if !errors.As(err, &nf) {
+		t.Errorf("HeadObject missing: got %v, want NotFound", err)
+	}
+	_, err = s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("nope")})
+	var nsb *s3types.NoSuchBucket
+	if !errors.As(err, &nsb) {
+		t.Errorf("ListObjectsV2 missing bucket: got %v, want NoSuchBucket", err)
+	}
+	_, err = s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("nope")})
+	if !errors.As(err, &nf) {
+		t.Errorf("HeadBucket missing: got %v, want NotFound", err)
+	}
+	if _, err := s3c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("src"), Key: aws.String("a.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("src"), Key: aws.String("a.txt")}); !errors.As(err, &nf) {
+		t.Errorf("HeadObject after delete: got %v, want NotFound", err)
+	}
+
+	// Buckets in another region: the location constraint must match the signing region.
+	euC := s3.NewFromConfig(awsCfg(inst, "AKIAADMINA", "sa", "", "eu-west-1"))
+	if _, err := euC.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("eu-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraintEuWest1}}); err != nil {
+		t.Fatal(err)
+	}
+	loc, err := s3c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("eu-bucket")})
+	if err != nil || loc.LocationConstraint != s3types.BucketLocationConstraintEuWest1 {
+		t.Errorf("GetBucketLocation: got %v %v", loc, err)
+	}
+	if _, err := euC.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("no-constraint")}); apiCode(err) != "IllegalLocationConstraintException" {
+		t.Errorf("CreateBucket without constraint in eu-west-1: got %v", err)
+	}
+}
+
+func TestBucketPolicyValidation(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("src")})
+	if apiCode(err) != "NoSuchBucketPolicy" {
+		t.Errorf("GetBucketPolicy none: got %v, want NoSuchBucketPolicy", err)
+	}
+	stmt := func(sid, principal string) string {
+		return `{"Sid":"` + sid + `","Effect":"Allow","Principal":{"AWS":"` + principal + `"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::src"}`
+	}
+	big := `{"Version":"2012-10-17","Statement":[` + stmt("A", "222222222222")
+	for i := 0; len(big) < 21000; i++ {
+		big += "," + stmt(fmt.Sprintf("S%d", i), "222222222222")
+	}
+	big += "]}"
+	tests := []struct {
+		name, give, wantMsg string
+	}{
+		{"not json", "nope", "Policies must be valid JSON and the first byte must be '{'"},
+		{"no statements", `{"Version":"2012-10-17","Statement":[]}`, "Could not parse the policy: Statement is empty!"},
+		{"duplicate sid", `{"Statement":[` + stmt("A", "222222222222") + "," + stmt("A", "222222222222") + `]}`, "Statement IDs (SID) in a single policy must be unique."},
+		{"over 20 KB", big, "Policy exceeds the maximum allowed document size."},
+		{"role that does not exist", `{"Statement":[` + stmt("A", "arn:aws:iam::222222222222:role/ghost") + `]}`, "Invalid principal in policy"},
+		{"other bucket", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other/*"}]}`, "Policy has invalid resource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(tt.give)})
+			if apiCode(err) != "MalformedPolicy" || apiMessage(err) != tt.wantMsg {
+				t.Errorf("got %q %q, want MalformedPolicy %q", apiCode(err), apiMessage(err), tt.wantMsg)
+			}
+		})
+	}
+	good := `{"Version":"2012-10-17","Statement":[` + stmt("DataSyncCreateS3Location", "arn:aws:iam::222222222222:root") + `]}`
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(good)}); err != nil {
+		t.Fatal(err)
+	}
+	gp, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("src")})
+	if err != nil || aws.ToString(gp.Policy) != good {
+		t.Errorf("GetBucketPolicy: got %v %v", gp, err)
+	}
+	// Only the owner account may read the policy.
+	_, _, s3B := clients(inst, "AKIAADMINB", "sb", "")
+	if _, err := s3B.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("src")}); err == nil {
+		t.Errorf("cross-account GetBucketPolicy: got nil error")
+	}
+	if _, err := s3c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCrossAccountBucketAccess(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
+	_, _, s3Reader := clients(inst, "AKIAREADERB", "sr", "")
+	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3A.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s3Reader.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("k")})
+	if apiCode(err) != "AccessDenied" || apiMessage(err) != "Access Denied" {
+		t.Fatalf("without bucket policy: got %v, want AccessDenied", err)
+	}
+	pol := `{"Statement":[{"Sid":"R","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/reader"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::src","arn:aws:s3:::src/*"]}]}`
+	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := s3Reader.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatalf("with bucket policy: %v", err)
+	}
+	out.Body.Close()
+	if _, err := s3Reader.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("w"), Body: strings.NewReader("v")}); apiCode(err) != "AccessDenied" {
+		t.Errorf("PutObject not granted: got %v, want AccessDenied", err)
+	}
+	// A missing key is NoSuchKey for a caller with s3:ListBucket.
+	var nsk *s3types.NoSuchKey
+	if _, err := s3Reader.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("none")}); !errors.As(err, &nsk) {
+		t.Errorf("missing key with ListBucket: got %v, want NoSuchKey", err)
+	}
+
+	// ACLs enabled (ObjectWriter): an object written by account B stays B's, so A's
+	// bucket policy cannot grant access to it and A itself cannot read it.
+	if _, err := s3A.DeleteBucketOwnershipControls(ctx, &s3.DeleteBucketOwnershipControlsInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s3A.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("src")})
+	if apiCode(err) != "OwnershipControlsNotFoundError" {
+		t.Errorf("GetBucketOwnershipControls unset: got %v", err)
+	}
+	_, _, s3B := clients(inst, "AKIAADMINB", "sb", "")
+	writePol := `{"Statement":[{"Sid":"W","Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::src/*"}]}`
+	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(writePol)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3B.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("from-b"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3A.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("from-b")}); apiCode(err) != "AccessDenied" {
+		t.Errorf("bucket owner reading a foreign-owned object: got %v, want AccessDenied", err)
+	}
+	if _, err := s3A.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: aws.String("src"),
+		OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}}}}); err != nil {
+		t.Fatal(err)
+	}
+	oc, err := s3A.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("src")})
+	if err != nil || oc.OwnershipControls.Rules[0].ObjectOwnership != s3types.ObjectOwnershipBucketOwnerEnforced {
+		t.Fatalf("GetBucketOwnershipControls: %v %v", oc, err)
+	}
+	if o, err := s3A.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("src"), Key: aws.String("from-b")}); err != nil {
+		t.Errorf("with BucketOwnerEnforced the owner reads every object: %v", err)
+	} else {
+		o.Body.Close()
+	}
+}
+
+func TestFaults(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamc, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	post := func(path, body string) {
+		resp, err := http.Post(inst.URL+path, "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
+	post("/_sim/faults", `{"service":"s3","operation":"CreateBucket","count":1,"kind":"throttle"}`)
+	post("/_sim/faults", `{"service":"iam","operation":"GetRole","count":2,"kind":"500"}`)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); apiCode(err) != "SlowDown" {
+		t.Errorf("s3 throttle: got %v, want SlowDown", err)
+	}
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
+		t.Errorf("after the fault: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}); apiCode(err) != "ServiceFailure" {
+			t.Errorf("iam 500 #%d: got %v, want ServiceFailure", i, err)
+		}
+	}
+	var nse *iamtypes.NoSuchEntityException
+	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}); !errors.As(err, &nse) {
+		t.Errorf("after the faults: got %v, want NoSuchEntity", err)
+	}
+	// The SDK's standard retryer rides through a throttle.
+	retrying := s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(inst.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAADMINA", "sa", "")})
+	post("/_sim/faults", `{"service":"s3","operation":"HeadBucket","count":1,"kind":"throttle"}`)
+	if _, err := retrying.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("bkt")}); err != nil {
+		t.Errorf("retried HeadBucket: %v", err)
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamB, _, _ := clients(inst, "AKIAADMINB", "sb", "")
+	trust := `{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := iamB.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(inst.URL+"/_sim/credentials", "application/json",
+		strings.NewReader(`{"roleArn":"arn:aws:iam::222222222222:role/fn","sessionName":"dsmigrate-createroles"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds struct{ AccessKeyID, SecretAccessKey, SessionToken string }
+	_ = json.NewDecoder(resp.Body).Decode(&struct {
+		AccessKeyID     *string `json:"accessKeyId"`
+		SecretAccessKey *string `json:"secretAccessKey"`
+		SessionToken    *string `json:"sessionToken"`
+	}{&creds.AccessKeyID, &creds.SecretAccessKey, &creds.SessionToken})
+	resp.Body.Close()
+	_, stsc, _ := clients(inst, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	id, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Arn) != "arn:aws:sts::222222222222:assumed-role/fn/dsmigrate-createroles" {
+		t.Fatalf("GetCallerIdentity with admin credentials: %v %v", id, err)
+	}
+	resp, err = http.Get(inst.URL + "/_sim/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Roles []struct {
+			Arn string `json:"arn"`
+		} `json:"roles"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&state)
+	resp.Body.Close()
+	if len(state.Roles) != 1 || state.Roles[0].Arn != "arn:aws:iam::222222222222:role/fn" {
+		t.Errorf("state roles: got %+v", state.Roles)
+	}
+	resp, err = http.Post(inst.URL+"/_sim/settings", "application/json", strings.NewReader(`{"propagationDelaySeconds":30}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("settings: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if got := inst.Store.Settings().PropagationDelay.Seconds(); got != 30 {
+		t.Errorf("propagation delay: got %v, want 30", got)
+	}
+}
+
+func TestStreamingLargeObject(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("big")}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "body")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := md5.New()
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	for i := 0; i < 32; i++ {
+		chunk[i] = byte(i)
+		_, _ = f.Write(chunk)
+		h.Write(chunk)
+	}
+	_, _ = f.Seek(0, 0)
+	defer f.Close()
+	want := `"` + hex.EncodeToString(h.Sum(nil)) + `"`
+	out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("big"), Key: aws.String("blob"), Body: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.ETag) != want {
+		t.Errorf("ETag: got %s, want %s", aws.ToString(out.ETag), want)
+	}
+	get, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("big"), Key: aws.String("blob"), Range: aws.String("bytes=0-1048575")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, get.Body)
+	get.Body.Close()
+	if n != 1<<20 {
+		t.Errorf("ranged GET: got %d bytes, want %d", n, 1<<20)
+	}
+}
+
+// TestEndpointFromEnvironment checks the way the Lambdas reach the simulator: the SDK's
+// standard AWS_ENDPOINT_URL with an IP address uses path-style S3 requests.
+func TestEndpointFromEnvironment(t *testing.T) {
+	inst := startSim(t)
+	t.Setenv("AWS_ENDPOINT_URL", inst.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAADMINB")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "sb")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(id.Account) != acctB {
+		t.Fatalf("GetCallerIdentity: %v %v", id, err)
+	}
+	s3c := s3.NewFromConfig(cfg)
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("env-bucket")}); err != nil {
+		t.Fatalf("CreateBucket (path-style): %v", err)
+	}
+	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("env-bucket"), Key: aws.String("dir/k"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+}
