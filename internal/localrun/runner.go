@@ -41,6 +41,8 @@ type Options struct {
 	// Instances is how many execution environments each function gets (default 1); more
 	// let several executions run at once, as Lambda scales out.
 	Instances int
+	// SimBinary is a prebuilt simulator; "" builds ./cmd/awssim into Root/bin/awssim.
+	SimBinary string
 	// StateMachine is the definition file; default Root/statemachine/dsmigrate.asl.json.
 	StateMachine string
 }
@@ -161,12 +163,7 @@ func (o *Options) CheckPrerequisites() error {
 // BuildSim builds the simulator into Root/bin/awssim (a no-op when it is up to date).
 func BuildSim(ctx context.Context, root string) (string, error) {
 	out := filepath.Join(root, "bin", "awssim")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/awssim")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/awssim: %v\n%s", err, b)
-	}
-	return out, nil
+	return out, buildSimTo(root, out)
 }
 
 // Start builds the simulator, starts it, creates the stacks' roles in the two accounts
@@ -232,9 +229,11 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		}
 	}
 
-	simBin, err := BuildSim(ctx, opts.Root)
-	if err != nil {
-		return nil, err
+	simBin := opts.SimBinary
+	if simBin == "" {
+		if simBin, err = BuildSim(ctx, opts.Root); err != nil {
+			return nil, err
+		}
 	}
 	cfg := newSimConfig(e.Region, srcAcct, dstAcct, max(opts.TimeScale, 0))
 	cfg.PropagationDelaySeconds = opts.PropagationDelaySeconds
@@ -370,6 +369,19 @@ func (e *Env) Close() {
 			e.logFile.Close()
 		}
 	})
+}
+
+// LogTail returns the last n lines of the environment's log.
+func (e *Env) LogTail(n int) string {
+	b, err := os.ReadFile(e.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // RemoveWorkDir deletes the work directory (config, simulator data, logs).
@@ -620,6 +632,16 @@ func listAt(st map[string]any, key string) []any {
 			}
 			return out
 		}
+	}
+	return nil
+}
+
+// buildSimTo builds the simulator to out.
+func buildSimTo(root, out string) error {
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/awssim")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/awssim: %v\n%s", err, b)
 	}
 	return nil
 }

@@ -1,0 +1,596 @@
+package localrun
+
+// End-to-end tests: the simulator with accounts A and B, the six real bootstrap binaries
+// under the Lambda RIE with the roles of the synthesized DestinationStack, and the real
+// statemachine/dsmigrate.asl.json on the local Step Functions driver — the same runner as
+// `dsmigrate local run`. They need `make deps build-local synth` (make test does it).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+var (
+	simOnce sync.Once
+	simBin  string
+	simErr  error
+)
+
+// e2eEnv starts an environment for one scenario, or fails the test naming the make target
+// that provides what is missing (never a skip).
+func e2eEnv(t *testing.T, opts Options) *Env {
+	t.Helper()
+	if err := opts.CheckPrerequisites(); err != nil {
+		t.Fatalf("end-to-end prerequisites missing; run `make test` (or `make test-localrun`), which builds them:\n%v", err)
+	}
+	simOnce.Do(func() {
+		simBin = filepath.Join(os.TempDir(), fmt.Sprintf("dsmigrate-awssim-%d", os.Getpid()))
+		simErr = buildSimTo(opts.Root, simBin)
+	})
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	opts.SimBinary = simBin
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	env, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("start the local environment: %v", err)
+	}
+	t.Cleanup(func() {
+		env.Close()
+		if t.Failed() {
+			t.Logf("last lines of %s:\n%s", env.LogPath, env.LogTail(60))
+		}
+		env.RemoveWorkDir()
+	})
+	return env
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// seed creates the source bucket (ownership as given) with objects and an empty destination.
+func seed(t *testing.T, env *Env, ownership s3types.ObjectOwnership, objs []SampleObject) (src, dst string) {
+	t.Helper()
+	ctx := testCtx(t)
+	src, dst, err := env.DefaultBuckets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateBucket(ctx, env.Source.S3, src, env.Region, ownership); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateBucket(ctx, env.Destination.S3, dst, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
+		t.Fatal(err)
+	}
+	if err := Upload(ctx, env.Source.S3, src, objs); err != nil {
+		t.Fatal(err)
+	}
+	return src, dst
+}
+
+// smallObjects are n small objects under prefix.
+func smallObjects(seed uint64, n int, prefix string) []SampleObject {
+	objs := SampleSet{Seed: seed, Small: n}.Objects()
+	for i := range objs {
+		objs[i].Key = prefix + objs[i].Key
+		objs[i].Size = objs[i].Size%(48<<10) + 1<<10
+	}
+	return objs
+}
+
+func run(t *testing.T, env *Env, req any, name string) *Result {
+	t.Helper()
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Run(testCtx(t), body, name)
+	if err != nil {
+		t.Fatalf("run %s: %v", name, err)
+	}
+	t.Logf("%s: succeeded=%v in %s, %d transitions, path %s", name, res.Succeeded, res.Duration.Round(time.Millisecond), res.Transitions(), compressPath(res.StatesEntered()))
+	if !res.Succeeded {
+		t.Logf("%s: Error %s; Cause %s", name, res.Error, res.Cause)
+	}
+	return res
+}
+
+func mustSucceed(t *testing.T, res *Result) {
+	t.Helper()
+	if !res.Succeeded {
+		t.Fatalf("got execution %s failed with %s: %s, want success", res.ExecutionName, res.Error, res.Cause)
+	}
+}
+
+// policy returns the bucket's policy text, "" when it has none.
+func policy(t *testing.T, c *s3.Client, bucket string) string {
+	t.Helper()
+	out, err := c.GetBucketPolicy(testCtx(t), &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "NoSuchBucketPolicy" {
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("get policy of %s: %v", bucket, err)
+	}
+	return aws.ToString(out.Policy)
+}
+
+func putPolicy(t *testing.T, c *s3.Client, bucket, doc string) {
+	t.Helper()
+	if _, err := c.PutBucketPolicy(testCtx(t), &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(doc)}); err != nil {
+		t.Fatalf("put policy on %s: %v", bucket, err)
+	}
+}
+
+// sameJSON compares two JSON texts by value ("" equals "").
+func sameJSON(a, b string) bool {
+	if a == "" || b == "" {
+		return a == b
+	}
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func inventory(t *testing.T, env *Env) Inventory {
+	t.Helper()
+	st, err := env.Sim.State(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return InventoryOf(st)
+}
+
+// summary is the execution output of the state machine's Summarize state.
+type summary struct {
+	MigrationID string `json:"migrationId"`
+	Status      string `json:"status"`
+	Roles       struct {
+		TransferRoleArn string `json:"transferRoleArn"`
+		ConfigRoleArn   string `json:"configRoleArn"`
+	} `json:"roles"`
+	Locations struct {
+		SourceLocationArn      string `json:"sourceLocationArn"`
+		DestinationLocationArn string `json:"destinationLocationArn"`
+	} `json:"locations"`
+	Task struct {
+		TaskArn          string `json:"taskArn"`
+		TaskExecutionArn string `json:"taskExecutionArn"`
+	} `json:"task"`
+	BucketPolicy struct {
+		Bucket       string          `json:"bucket"`
+		StatementIDs []string        `json:"statementIds"`
+		PolicyBefore string          `json:"policyBefore"`
+		Revoke       json.RawMessage `json:"revoke"`
+	} `json:"bucketPolicy"`
+	Transfer struct {
+		FilesTransferred int64 `json:"filesTransferred"`
+		BytesTransferred int64 `json:"bytesTransferred"`
+	} `json:"transfer"`
+}
+
+func summaryOf(t *testing.T, res *Result) summary {
+	t.Helper()
+	var s summary
+	if err := json.Unmarshal(res.Output, &s); err != nil {
+		t.Fatalf("decode output %s: %v", res.Output, err)
+	}
+	return s
+}
+
+// grantOutput is the PutBucketPolicy (grant) output as kept in $.grant.
+type grantOutput struct {
+	StatementIDs []string `json:"statementIds"`
+	PolicyBefore string   `json:"policyBefore"`
+	PolicyAfter  string   `json:"policyAfter"`
+}
+
+func grantOf(t *testing.T, res *Result) grantOutput {
+	t.Helper()
+	var doc struct {
+		Grant grantOutput `json:"grant"`
+	}
+	if err := json.Unmarshal(res.StateOutput("PutBucketPolicy"), &doc); err != nil {
+		t.Fatalf("decode PutBucketPolicy output: %v", err)
+	}
+	return doc.Grant
+}
+
+func containsFold(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(strings.ToLower(s), strings.ToLower(sub)) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestE2EHappyPath(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	objs := append(smallObjects(1, 24, "photos/2026/"), smallObjects(2, 5, "other/")...)
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
+	before := policy(t, env.Source.S3, src)
+
+	res := run(t, env, env.NewRequest("happy", src, "photos/", dst, "from-a/"), "happy-path")
+	mustSucceed(t, res)
+	s := summaryOf(t, res)
+	b := env.Destination.AccountID
+	checks := []struct{ name, got, want string }{
+		{"migration id", s.MigrationID, "happy"},
+		{"status", s.Status, "SUCCESS"},
+		{"transfer role", s.Roles.TransferRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate-happy-transfer"},
+		{"config role", s.Roles.ConfigRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate-happy-config"},
+		{"bucket", s.BucketPolicy.Bucket, src},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	prefix := "arn:aws:datasync:" + env.Region + ":" + b + ":"
+	for name, arn := range map[string]string{"source location": s.Locations.SourceLocationArn, "destination location": s.Locations.DestinationLocationArn, "task": s.Task.TaskArn, "execution": s.Task.TaskExecutionArn} {
+		if !strings.HasPrefix(arn, prefix) {
+			t.Errorf("%s: got %q, want an ARN starting %s", name, arn, prefix)
+		}
+	}
+	if !strings.HasPrefix(s.Task.TaskExecutionArn, s.Task.TaskArn+"/execution/") {
+		t.Errorf("got execution %s, want one of task %s", s.Task.TaskExecutionArn, s.Task.TaskArn)
+	}
+	var wantBytes, wantFiles int64
+	for _, o := range objs {
+		if strings.HasPrefix(o.Key, "photos/") {
+			wantFiles++
+			wantBytes += o.Size
+		}
+	}
+	if s.Transfer.FilesTransferred != wantFiles || s.Transfer.BytesTransferred != wantBytes {
+		t.Errorf("got %d files, %d bytes transferred, want %d, %d", s.Transfer.FilesTransferred, s.Transfer.BytesTransferred, wantFiles, wantBytes)
+	}
+	if len(s.BucketPolicy.StatementIDs) != 3 {
+		t.Errorf("got statement ids %v, want our three", s.BucketPolicy.StatementIDs)
+	}
+	if g := grantOf(t, res); !containsFold(g.PolicyAfter, s.BucketPolicy.StatementIDs...) {
+		t.Errorf("got policy after grant %s, want our Sids %v in it", g.PolicyAfter, s.BucketPolicy.StatementIDs)
+	}
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, before) {
+		t.Errorf("got source policy %q after the run, want it restored to %q", after, before)
+	}
+	v, err := Verify(testCtx(t), env.Source.S3, env.Destination.S3, src, "photos/", dst, "from-a/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.OK() || int64(v.Objects) != wantFiles {
+		t.Errorf("got verification %+v, want %d identical objects", v, wantFiles)
+	}
+	keys, _ := ListKeys(testCtx(t), env.Destination.S3, dst, "")
+	if int64(len(keys)) != wantFiles {
+		t.Errorf("got %d destination objects, want %d (only the prefix)", len(keys), wantFiles)
+	}
+}
+
+func TestE2ECrossAccountBucketAccessRole(t *testing.T) {
+	t.Parallel()
+	// Seed pitfall 1. dsmigrate always creates the bucket access roles in B, so the
+	// pitfall is injected into the state: a proxy in front of the createroles RIE rewrites
+	// its output so the transfer role is the same-named role in account A, as if the
+	// request had brought a role of the source account.
+	var srcAcct string
+	env := e2eEnv(t, Options{ResponseFilters: map[string]func([]byte) []byte{
+		"createroles": func(b []byte) []byte {
+			var out map[string]map[string]any
+			if json.Unmarshal(b, &out) != nil || out["transferRole"] == nil {
+				return b
+			}
+			arn, _ := out["transferRole"]["arn"].(string)
+			out["transferRole"]["arn"] = strings.Replace(arn, ":"+DefaultDestinationAccount+":", ":"+srcAcct+":", 1)
+			nb, _ := json.Marshal(out)
+			return nb
+		},
+	}})
+	srcAcct = env.Source.AccountID
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(3, 3, ""))
+	before := policy(t, env.Source.S3, src)
+
+	res := run(t, env, env.NewRequest("pitfall-one", src, "", dst, ""), "pitfall-1")
+	if res.Succeeded {
+		t.Fatal("got success, want a Fail for the cross-account bucket access role")
+	}
+	if !containsFold(res.Cause, "cross-account") || !containsFold(res.Cause, "role") || !containsFold(res.Cause, env.Destination.AccountID) {
+		t.Errorf("got Cause %q, want it to explain that a cross-account role cannot be passed and to use a role in %s", res.Cause, env.Destination.AccountID)
+	}
+	if !slices.Contains(res.StatesEntered(), "RevokeBucketPolicy") {
+		t.Errorf("got path %v, want the grant revoked", res.StatesEntered())
+	}
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, before) {
+		t.Errorf("got source policy %q, want %q", after, before)
+	}
+}
+
+func TestE2EListBucketGrantMissing(t *testing.T) {
+	t.Parallel()
+	// Seed pitfall 2. The caller's s3:ListBucket grant is taken away by another team's
+	// explicit Deny in the source bucket policy (a Deny wins over our Allow).
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(4, 3, ""))
+	caller := env.Spec.Functions[3].Env["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"]
+	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"NoListingForB","Effect":"Deny","Principal":{"AWS":%q},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s"}]}`, caller, src)
+	putPolicy(t, env.Source.S3, src, deny)
+
+	res := run(t, env, env.NewRequest("pitfall-two", src, "", dst, ""), "pitfall-2")
+	if res.Succeeded {
+		t.Fatal("got success, want a Fail for the missing ListBucket grant")
+	}
+	if n := len(res.TaskFailures("CreateLocations")); n < 2 {
+		t.Errorf("got %d CreateLocations failures, want it retried", n)
+	}
+	want := "DataSync location access test failed: could not perform s3:HeadBucket on bucket " + src + ". Access denied. Ensure bucket access role has s3:ListBucket permission."
+	if !strings.Contains(res.Cause, want) {
+		t.Errorf("got Cause %q, want the seed's message %q", res.Cause, want)
+	}
+	if !containsFold(res.Cause, "s3:ListBucket", caller) {
+		t.Errorf("got Cause %q, want the fix: s3:ListBucket for %s", res.Cause, caller)
+	}
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, deny) {
+		t.Errorf("got source policy %q, want it restored to %q", after, deny)
+	}
+}
+
+func TestE2ERolePropagationDelay(t *testing.T) {
+	t.Parallel()
+	// New roles become usable only after 4 s; the NotReadyError retries (5 s, 10 s, 20 s …
+	// scaled by 0.1) absorb it.
+	env := e2eEnv(t, Options{PropagationDelaySeconds: 4, WaitScale: 0.1})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(5, 4, ""))
+	res := run(t, env, env.NewRequest("propagation", src, "", dst, ""), "propagation")
+	mustSucceed(t, res)
+	var notReady int
+	for _, ev := range res.TaskFailures("") {
+		if ev.Error == "NotReadyError" {
+			notReady++
+		}
+	}
+	if notReady == 0 {
+		t.Errorf("got no NotReadyError retry (failures %v), want the propagation delay seen and absorbed", res.TaskFailures(""))
+	}
+}
+
+func TestE2EACLsEnabled(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipObjectWriter, smallObjects(6, 3, ""))
+	// Another account (B's admin) writes an object: with ObjectWriter it owns it.
+	allow := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"PartnerUploads","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::%s/partner/*"}]}`, env.Destination.AccountID, src)
+	putPolicy(t, env.Source.S3, src, allow)
+	if _, err := env.Destination.S3.PutObject(testCtx(t), &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("partner/upload.csv"), Body: strings.NewReader("a,b\n")}); err != nil {
+		t.Fatalf("put an object from account B: %v", err)
+	}
+	before := inventory(t, env)
+
+	res := run(t, env, env.NewRequest("acls", src, "", dst, ""), "acls-enabled")
+	if res.Succeeded {
+		t.Fatal("got success, want a Fail in Preflight")
+	}
+	if res.Error != "PreconditionError" || !containsFold(res.Cause, "ACL") {
+		t.Errorf("got %s: %s, want PreconditionError saying to disable ACLs", res.Error, res.Cause)
+	}
+	if slices.Contains(res.StatesEntered(), "CreateRoles") {
+		t.Errorf("got path %v, want nothing after Preflight", res.StatesEntered())
+	}
+	after := inventory(t, env)
+	if d := before.Diff(after); len(d) != 0 {
+		t.Errorf("got changes %v, want nothing changed", d)
+	}
+	if got := policy(t, env.Source.S3, src); got != allow && !sameJSON(got, allow) {
+		t.Errorf("got policy %q, want it untouched", got)
+	}
+}
+
+func TestE2EForeignStatementsSurvive(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(7, 6, ""))
+	original := fmt.Sprintf(`{"Version":"2012-10-17","Id":"team-a","Statement":[`+
+		`{"Sid":"AnalyticsRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%[1]s:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%[2]s/reports/*"},`+
+		`{"Sid":"AuditList","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::%[3]s:root"]},"Action":["s3:ListBucket","s3:GetBucketLocation"],"Resource":"arn:aws:s3:::%[2]s"}]}`,
+		env.Destination.AccountID, src, env.Source.AccountID)
+	putPolicy(t, env.Source.S3, src, original)
+	stored := policy(t, env.Source.S3, src)
+
+	res := run(t, env, env.NewRequest("foreign", src, "", dst, ""), "foreign-statements")
+	mustSucceed(t, res)
+	g := grantOf(t, res)
+	var doc struct {
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal([]byte(g.PolicyAfter), &doc); err != nil {
+		t.Fatalf("decode policy after grant: %v", err)
+	}
+	var sids []string
+	for _, st := range doc.Statement {
+		sid, _ := st["Sid"].(string)
+		sids = append(sids, sid)
+	}
+	if len(sids) != 5 || sids[0] != "AnalyticsRead" || sids[1] != "AuditList" {
+		t.Errorf("got Sids %v during the migration, want the two foreign ones first, then our three", sids)
+	}
+	after := policy(t, env.Source.S3, src)
+	if !sameJSON(after, stored) {
+		t.Errorf("got policy after revoke %s, want the original %s", after, stored)
+	}
+	if after != stored {
+		t.Logf("policy equal by value but not byte for byte:\n%s\n%s", after, stored)
+	}
+}
+
+func TestE2EThrottlingEverywhere(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(8, 4, ""))
+	ctx := testCtx(t)
+	// Each step's first call is throttled 3 times (more than the SDK's 3 attempts, so the
+	// step fails with TransientError and Step Functions retries it); every other call the
+	// steps make is throttled twice (the SDK's own retries absorb it).
+	first := map[string]bool{"sts/AssumeRole": true, "iam/GetRole": true, "datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true}
+	ops := []string{
+		"sts/AssumeRole",
+		"s3/GetBucketOwnershipControls", "s3/GetBucketPolicy", "s3/PutBucketPolicy", "s3/DeleteBucketPolicy", "s3/HeadBucket", "s3/GetBucketLocation", "s3/ListObjectsV2",
+		"iam/GetRole", "iam/CreateRole", "iam/PutRolePolicy", "iam/GetRolePolicy", "iam/ListRolePolicies", "iam/ListRoleTags", "iam/TagRole",
+		"datasync/ListLocations", "datasync/CreateLocationS3", "datasync/DescribeLocationS3", "datasync/ListTagsForResource", "datasync/TagResource",
+		"datasync/ListTasks", "datasync/CreateTask", "datasync/DescribeTask", "datasync/ListTaskExecutions", "datasync/StartTaskExecution", "datasync/DescribeTaskExecution",
+	}
+	for _, op := range ops {
+		service, operation, _ := strings.Cut(op, "/")
+		count := 2
+		if first[op] {
+			count = 3
+		}
+		if err := env.Sim.InjectFault(ctx, Fault{Service: service, Operation: operation, Count: count, Kind: "throttle"}); err != nil {
+			t.Fatalf("inject fault %s: %v", op, err)
+		}
+	}
+	res := run(t, env, env.NewRequest("throttled", src, "", dst, ""), "throttling")
+	mustSucceed(t, res)
+	var transient []string
+	for _, ev := range res.TaskFailures("") {
+		if ev.Error == "TransientError" {
+			transient = append(transient, ev.State)
+		}
+	}
+	if len(transient) == 0 {
+		t.Errorf("got no TransientError retry, want the throttling seen by Step Functions (failures %v)", res.TaskFailures(""))
+	}
+	t.Logf("steps retried after throttling: %v", transient)
+}
+
+func TestE2EDataSyncExecutionError(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	objs := append(smallObjects(9, 4, "ok/"), smallObjects(10, 1, "blocked/")...)
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
+	// Another team's Deny keeps everyone in B, the transfer role included, from reading blocked/.
+	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"KeepBlockedPrivate","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/blocked/*"}]}`, env.Destination.AccountID, src)
+	putPolicy(t, env.Source.S3, src, deny)
+
+	res := run(t, env, env.NewRequest("ds-error", src, "", dst, ""), "datasync-error")
+	if res.Succeeded {
+		t.Fatal("got success, want the DataSync execution ERROR")
+	}
+	if res.Error != "TransferFailedError" || !containsFold(res.Cause, "ERROR") {
+		t.Errorf("got %s: %s, want TransferFailedError with DataSync's error code", res.Error, res.Cause)
+	}
+	var code string
+	if st, err := env.Sim.State(testCtx(t)); err == nil {
+		for _, x := range listAt(st, "executions") {
+			if m, ok := x.(map[string]any); ok {
+				if r, ok := m["result"].(map[string]any); ok {
+					code = str(r, "errorCode", "ErrorCode")
+				}
+				code = firstNonEmpty(code, str(m, "errorCode", "ErrorCode"))
+			}
+		}
+	}
+	if code == "" || !strings.Contains(res.Cause, code) {
+		t.Errorf("got Cause %q, want DataSync's error code %q in it", res.Cause, code)
+	}
+	if !slices.Contains(res.StatesEntered(), "RevokeBucketPolicy") {
+		t.Errorf("got path %v, want the revoke to run", res.StatesEntered())
+	}
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, deny) {
+		t.Errorf("got policy %q, want it restored to %q", after, deny)
+	}
+}
+
+func TestE2ETwoMigrationsSameSource(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{Instances: 2})
+	objs := append(smallObjects(11, 6, "photos/"), smallObjects(12, 5, "docs/")...)
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
+	original := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AuditList","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s"}]}`, env.Source.AccountID, src)
+	putPolicy(t, env.Source.S3, src, original)
+	stored := policy(t, env.Source.S3, src)
+
+	check := func(res *Result, id, srcPrefix, dstPrefix string, wantFiles int) {
+		t.Helper()
+		mustSucceed(t, res)
+		s := summaryOf(t, res)
+		enc := "Dsm" + strings.ReplaceAll(id, "-", "X")
+		for _, sid := range s.BucketPolicy.StatementIDs {
+			if !strings.HasPrefix(sid, enc) {
+				t.Errorf("%s: got Sid %s, want only its own (%s…)", id, sid, enc)
+			}
+		}
+		if g := grantOf(t, res); !containsFold(g.PolicyAfter, "AuditList") {
+			t.Errorf("%s: got policy after grant %s, want the foreign statement kept", id, g.PolicyAfter)
+		}
+		v, err := Verify(testCtx(t), env.Source.S3, env.Destination.S3, src, srcPrefix, dst, dstPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.OK() || v.Objects != wantFiles {
+			t.Errorf("%s: got %+v, want %d identical objects", id, v, wantFiles)
+		}
+	}
+
+	// One after the other.
+	r1 := run(t, env, env.NewRequest("seq-photos", src, "photos/", dst, "seq-photos/"), "sequential-1")
+	check(r1, "seq-photos", "photos/", "seq-photos/", 6)
+	r2 := run(t, env, env.NewRequest("seq-docs", src, "docs/", dst, "seq-docs/"), "sequential-2")
+	check(r2, "seq-docs", "docs/", "seq-docs/", 5)
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, stored) {
+		t.Errorf("after the sequential runs: got policy %s, want %s", after, stored)
+	}
+
+	// At the same time: each grant's read-modify-write must keep the other's statements.
+	var wg sync.WaitGroup
+	results := make([]*Result, 2)
+	for i, id := range []string{"par-photos", "par-docs"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			prefix := strings.TrimPrefix(id, "par-") + "/"
+			body, _ := json.Marshal(env.NewRequest(id, src, prefix, dst, id+"/"))
+			res, err := env.Run(testCtx(t), body, "concurrent-"+id)
+			if err != nil {
+				t.Errorf("run %s: %v", id, err)
+				return
+			}
+			results[i] = res
+		}()
+	}
+	wg.Wait()
+	if results[0] == nil || results[1] == nil {
+		t.FailNow()
+	}
+	for _, r := range results {
+		t.Logf("%s: succeeded=%v %s %s", r.ExecutionName, r.Succeeded, r.Error, r.Cause)
+	}
+	check(results[0], "par-photos", "photos/", "par-photos/", 6)
+	check(results[1], "par-docs", "docs/", "par-docs/", 5)
+	if after := policy(t, env.Source.S3, src); !sameJSON(after, stored) {
+		t.Errorf("after the concurrent runs: got policy %s, want %s", after, stored)
+	}
+}
