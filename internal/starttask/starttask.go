@@ -1,0 +1,299 @@
+// Package starttask is the step that gets (by name and tag) or creates the DataSync task
+// of a migration and starts one execution of it, unless one is already queued or running:
+// a retried start must not queue a duplicate copy.
+package starttask
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/createlocations"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// DataSyncAPI is what starttask calls of DataSync.
+type DataSyncAPI interface {
+	ListTasks(ctx context.Context, params *datasync.ListTasksInput, optFns ...func(*datasync.Options)) (*datasync.ListTasksOutput, error)
+	ListTagsForResource(ctx context.Context, params *datasync.ListTagsForResourceInput, optFns ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error)
+	DescribeTask(ctx context.Context, params *datasync.DescribeTaskInput, optFns ...func(*datasync.Options)) (*datasync.DescribeTaskOutput, error)
+	CreateTask(ctx context.Context, params *datasync.CreateTaskInput, optFns ...func(*datasync.Options)) (*datasync.CreateTaskOutput, error)
+	ListTaskExecutions(ctx context.Context, params *datasync.ListTaskExecutionsInput, optFns ...func(*datasync.Options)) (*datasync.ListTaskExecutionsOutput, error)
+	StartTaskExecution(ctx context.Context, params *datasync.StartTaskExecutionInput, optFns ...func(*datasync.Options)) (*datasync.StartTaskExecutionOutput, error)
+}
+
+var _ DataSyncAPI = (*datasync.Client)(nil)
+
+// RoleTask is the naming.RoleTagKey value of a task.
+const RoleTask = "task"
+
+// Running are the execution statuses of an execution that is queued or still running.
+var Running = []dstypes.TaskExecutionStatus{
+	dstypes.TaskExecutionStatusQueued, dstypes.TaskExecutionStatusLaunching, dstypes.TaskExecutionStatusPreparing,
+	dstypes.TaskExecutionStatusTransferring, dstypes.TaskExecutionStatusVerifying,
+}
+
+// Config is the deployment's part of the step.
+type Config struct {
+	Env request.Env
+	// LogGroupArn is the CloudWatch log group for task logs; "" means no task logging.
+	LogGroupArn string
+}
+
+// Handler runs the starttask step.
+type Handler struct {
+	Config   Config
+	DataSync DataSyncAPI
+}
+
+// Input is the step input.
+type Input struct {
+	Request   request.Request        `json:"request"`
+	Locations createlocations.Output `json:"locations"`
+}
+
+// Output names the task and the execution the state machine polls.
+type Output struct {
+	TaskArn          string `json:"taskArn"`
+	TaskCreated      bool   `json:"taskCreated"`
+	TaskExecutionArn string `json:"taskExecutionArn"`
+	// ExecutionStarted is false when an execution of the task was already queued or
+	// running and is reused.
+	ExecutionStarted bool `json:"executionStarted"`
+}
+
+// TaskName is the DataSync task name of a migration.
+func TaskName(id string) string { return "dsmigrate-" + id }
+
+// Handle gets or creates the task and starts or reuses an execution. On error it returns
+// exactly one of the failure types.
+func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+	out, err := h.handle(ctx, in)
+	if err != nil {
+		err = awserror.Boundary(err)
+		slog.ErrorContext(ctx, "starttask failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
+		return nil, err
+	}
+	slog.InfoContext(ctx, "task execution running", "migrationId", in.Request.MigrationID,
+		"taskArn", out.TaskArn, "taskCreated", out.TaskCreated, "taskExecutionArn", out.TaskExecutionArn, "executionStarted", out.ExecutionStarted)
+	return out, nil
+}
+
+func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+	r := in.Request
+	if err := h.validate(in); err != nil {
+		return nil, err
+	}
+	want := h.desired(ctx, r, in.Locations)
+
+	taskArn, existing, err := h.find(ctx, r.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Output{TaskArn: taskArn}
+	var overrides *datasync.StartTaskExecutionInput
+	if taskArn == "" {
+		created, err := h.DataSync.CreateTask(ctx, want)
+		if err != nil {
+			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:CreateTask", Resource: aws.ToString(want.SourceLocationArn)}, awserror.Precondition)
+		}
+		out.TaskArn, out.TaskCreated = aws.ToString(created.TaskArn), true
+	} else if overrides, err = compare(existing, want); err != nil {
+		return nil, err
+	}
+
+	running, err := h.running(ctx, out.TaskArn)
+	if err != nil {
+		return nil, err
+	}
+	if running != "" {
+		out.TaskExecutionArn = running
+		return out, nil
+	}
+	start := &datasync.StartTaskExecutionInput{TaskArn: aws.String(out.TaskArn)}
+	if overrides != nil {
+		start.OverrideOptions, start.Includes, start.Excludes = overrides.OverrideOptions, overrides.Includes, overrides.Excludes
+	}
+	started, err := h.DataSync.StartTaskExecution(ctx, start)
+	if err != nil {
+		return nil, awserror.Classify(err, awserror.Call{Action: "datasync:StartTaskExecution", Resource: out.TaskArn}, awserror.Precondition)
+	}
+	out.TaskExecutionArn, out.ExecutionStarted = aws.ToString(started.TaskExecutionArn), true
+	return out, nil
+}
+
+func (h *Handler) validate(in Input) error {
+	v := &failure.ValidationError{}
+	if err := in.Request.Validate(h.Config.Env); err != nil {
+		rv, ok := err.(*failure.ValidationError)
+		if !ok {
+			return err
+		}
+		v.Fields = append(v.Fields, rv.Fields...)
+	}
+	for _, l := range []struct{ field, value string }{
+		{"locations.sourceLocationArn", in.Locations.SourceLocationArn},
+		{"locations.destinationLocationArn", in.Locations.DestinationLocationArn},
+	} {
+		if !strings.HasPrefix(l.value, "arn:") || !strings.Contains(l.value, ":datasync:") || !strings.Contains(l.value, ":location/") {
+			v.Add(l.field, "must be a DataSync location ARN as CreateLocations returns it (got %q)", l.value)
+		}
+	}
+	return v.OrNil()
+}
+
+// desired is the CreateTask input the request asks for.
+func (h *Handler) desired(ctx context.Context, r request.Request, locs createlocations.Output) *datasync.CreateTaskInput {
+	t := r.Task
+	logLevel := t.EffectiveLogLevel(h.Config.LogGroupArn != "")
+	if h.Config.LogGroupArn == "" && logLevel != string(dstypes.LogLevelOff) {
+		slog.WarnContext(ctx, "task.logLevel needs a task log group, and this deployment has none; task logging is off",
+			"migrationId", r.MigrationID, "logLevel", logLevel)
+		logLevel = string(dstypes.LogLevelOff)
+	}
+	in := &datasync.CreateTaskInput{
+		Name:                   aws.String(TaskName(r.MigrationID)),
+		SourceLocationArn:      aws.String(locs.SourceLocationArn),
+		DestinationLocationArn: aws.String(locs.DestinationLocationArn),
+		TaskMode:               dstypes.TaskMode(t.TaskMode),
+		// Only the options the request controls are set; metadata options (Atime, Mtime,
+		// Uid, Gid, PosixPermissions, ObjectTags) keep DataSync's defaults, which suit
+		// S3 to S3 in both task modes. BytesPerSecond does not apply to ENHANCED.
+		Options: &dstypes.Options{
+			VerifyMode:           dstypes.VerifyMode(t.VerifyMode),
+			OverwriteMode:        dstypes.OverwriteMode(t.OverwriteMode),
+			TransferMode:         dstypes.TransferMode(t.TransferMode),
+			PreserveDeletedFiles: dstypes.PreserveDeletedFiles(t.PreserveDeletedFiles),
+			LogLevel:             dstypes.LogLevel(logLevel),
+		},
+		Includes: filter(t.IncludeFilter()),
+		Excludes: filter(t.ExcludeFilter()),
+		Tags: []dstypes.TagListEntry{
+			{Key: aws.String(naming.TagKey), Value: aws.String(r.MigrationID)},
+			{Key: aws.String(naming.RoleTagKey), Value: aws.String(RoleTask)},
+		},
+	}
+	if h.Config.LogGroupArn != "" {
+		in.CloudWatchLogGroupArn = aws.String(h.Config.LogGroupArn)
+	}
+	return in
+}
+
+func filter(value string) []dstypes.FilterRule {
+	if value == "" {
+		return nil
+	}
+	return []dstypes.FilterRule{{FilterType: dstypes.FilterTypeSimplePattern, Value: aws.String(value)}}
+}
+
+// find returns this migration's task: named TaskName(id) and tagged with the id.
+func (h *Handler) find(ctx context.Context, id string) (string, *datasync.DescribeTaskOutput, error) {
+	p := datasync.NewListTasksPaginator(h.DataSync, &datasync.ListTasksInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTasks", Resource: "*"}, awserror.Precondition)
+		}
+		for _, e := range page.Tasks {
+			if aws.ToString(e.Name) != TaskName(id) {
+				continue
+			}
+			taskArn := aws.ToString(e.TaskArn)
+			tags, err := h.tags(ctx, taskArn)
+			if err != nil {
+				return "", nil, err
+			}
+			if tags[naming.TagKey] != id || tags[naming.RoleTagKey] != RoleTask {
+				continue
+			}
+			d, err := h.DataSync.DescribeTask(ctx, &datasync.DescribeTaskInput{TaskArn: aws.String(taskArn)})
+			if err != nil {
+				return "", nil, awserror.Classify(err, awserror.Call{Action: "datasync:DescribeTask", Resource: taskArn}, awserror.Precondition)
+			}
+			return taskArn, d, nil
+		}
+	}
+	return "", nil, nil
+}
+
+func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]string, error) {
+	tags := map[string]string{}
+	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
+		}
+		for _, t := range page.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	return tags, nil
+}
+
+// compare checks that an existing task can run this request: same locations and task mode
+// (they cannot be overridden). Options and filters that differ are returned as overrides
+// for StartTaskExecution; nil when the task already has the request's settings.
+func compare(d *datasync.DescribeTaskOutput, want *datasync.CreateTaskInput) (*datasync.StartTaskExecutionInput, error) {
+	taskArn := aws.ToString(d.TaskArn)
+	if aws.ToString(d.SourceLocationArn) != aws.ToString(want.SourceLocationArn) || aws.ToString(d.DestinationLocationArn) != aws.ToString(want.DestinationLocationArn) {
+		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+			"DataSync task %s of this migration copies %s to %s, not the locations of this run (%s to %s); delete the task or use another migrationId",
+			taskArn, aws.ToString(d.SourceLocationArn), aws.ToString(d.DestinationLocationArn), aws.ToString(want.SourceLocationArn), aws.ToString(want.DestinationLocationArn))}
+	}
+	if d.TaskMode != "" && d.TaskMode != want.TaskMode {
+		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+			"DataSync task %s of this migration runs in task mode %s, the request asks for %s, and a task's mode cannot change; delete the task or use another migrationId",
+			taskArn, d.TaskMode, want.TaskMode)}
+	}
+	got := d.Options
+	if got == nil {
+		got = &dstypes.Options{}
+	}
+	w := want.Options
+	same := got.VerifyMode == w.VerifyMode && got.OverwriteMode == w.OverwriteMode && got.TransferMode == w.TransferMode &&
+		got.PreserveDeletedFiles == w.PreserveDeletedFiles && got.LogLevel == w.LogLevel &&
+		sameFilters(d.Includes, want.Includes) && sameFilters(d.Excludes, want.Excludes)
+	if same {
+		return nil, nil
+	}
+	return &datasync.StartTaskExecutionInput{OverrideOptions: w, Includes: want.Includes, Excludes: want.Excludes}, nil
+}
+
+func sameFilters(a, b []dstypes.FilterRule) bool {
+	return slices.EqualFunc(a, b, func(x, y dstypes.FilterRule) bool {
+		return x.FilterType == y.FilterType && aws.ToString(x.Value) == aws.ToString(y.Value)
+	})
+}
+
+// running returns an execution of the task that is queued or running, or "".
+func (h *Handler) running(ctx context.Context, taskArn string) (string, error) {
+	p := datasync.NewListTaskExecutionsPaginator(h.DataSync, &datasync.ListTaskExecutionsInput{TaskArn: aws.String(taskArn)})
+	queued := ""
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", awserror.Classify(err, awserror.Call{Action: "datasync:ListTaskExecutions", Resource: taskArn}, awserror.Precondition)
+		}
+		for _, e := range page.TaskExecutions {
+			switch {
+			case e.Status == dstypes.TaskExecutionStatusQueued:
+				if queued == "" {
+					queued = aws.ToString(e.TaskExecutionArn)
+				}
+			case slices.Contains(Running, e.Status):
+				return aws.ToString(e.TaskExecutionArn), nil
+			}
+		}
+	}
+	return queued, nil
+}

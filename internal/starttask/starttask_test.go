@@ -1,0 +1,362 @@
+package starttask
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/createlocations"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/output.json")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+type fakeTask struct {
+	in         *datasync.CreateTaskInput
+	arn        string
+	executions []*fakeExecution
+}
+
+type fakeExecution struct {
+	arn    string
+	status dstypes.TaskExecutionStatus
+	start  *datasync.StartTaskExecutionInput
+}
+
+// fakeDataSync keeps tasks and executions like DataSync. start, when set, replaces
+// StartTaskExecution.
+type fakeDataSync struct {
+	calls []string
+	tasks []*fakeTask
+	start func(in *datasync.StartTaskExecutionInput) (*datasync.StartTaskExecutionOutput, error)
+}
+
+func (f *fakeDataSync) task(taskArn string) *fakeTask {
+	for _, t := range f.tasks {
+		if t.arn == taskArn {
+			return t
+		}
+	}
+	return nil
+}
+
+func (f *fakeDataSync) ListTasks(_ context.Context, in *datasync.ListTasksInput, _ ...func(*datasync.Options)) (*datasync.ListTasksOutput, error) {
+	f.calls = append(f.calls, "ListTasks")
+	out := &datasync.ListTasksOutput{}
+	for _, t := range f.tasks {
+		out.Tasks = append(out.Tasks, dstypes.TaskListEntry{TaskArn: aws.String(t.arn), Name: t.in.Name, Status: dstypes.TaskStatusAvailable})
+	}
+	return out, nil
+}
+
+func (f *fakeDataSync) ListTagsForResource(_ context.Context, in *datasync.ListTagsForResourceInput, _ ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error) {
+	f.calls = append(f.calls, "ListTagsForResource")
+	return &datasync.ListTagsForResourceOutput{Tags: f.task(aws.ToString(in.ResourceArn)).in.Tags}, nil
+}
+
+func (f *fakeDataSync) DescribeTask(_ context.Context, in *datasync.DescribeTaskInput, _ ...func(*datasync.Options)) (*datasync.DescribeTaskOutput, error) {
+	f.calls = append(f.calls, "DescribeTask")
+	t := f.task(aws.ToString(in.TaskArn))
+	return &datasync.DescribeTaskOutput{
+		TaskArn: aws.String(t.arn), Name: t.in.Name, SourceLocationArn: t.in.SourceLocationArn, DestinationLocationArn: t.in.DestinationLocationArn,
+		TaskMode: t.in.TaskMode, Options: t.in.Options, Includes: t.in.Includes, Excludes: t.in.Excludes, Status: dstypes.TaskStatusAvailable,
+	}, nil
+}
+
+func (f *fakeDataSync) CreateTask(_ context.Context, in *datasync.CreateTaskInput, _ ...func(*datasync.Options)) (*datasync.CreateTaskOutput, error) {
+	f.calls = append(f.calls, "CreateTask")
+	t := &fakeTask{in: in, arn: fmt.Sprintf("arn:aws:datasync:ap-northeast-1:222222222222:task/task-%017d", len(f.tasks))}
+	f.tasks = append(f.tasks, t)
+	return &datasync.CreateTaskOutput{TaskArn: aws.String(t.arn)}, nil
+}
+
+func (f *fakeDataSync) ListTaskExecutions(_ context.Context, in *datasync.ListTaskExecutionsInput, _ ...func(*datasync.Options)) (*datasync.ListTaskExecutionsOutput, error) {
+	f.calls = append(f.calls, "ListTaskExecutions")
+	out := &datasync.ListTaskExecutionsOutput{}
+	for _, e := range f.task(aws.ToString(in.TaskArn)).executions {
+		out.TaskExecutions = append(out.TaskExecutions, dstypes.TaskExecutionListEntry{TaskExecutionArn: aws.String(e.arn), Status: e.status})
+	}
+	return out, nil
+}
+
+func (f *fakeDataSync) StartTaskExecution(_ context.Context, in *datasync.StartTaskExecutionInput, _ ...func(*datasync.Options)) (*datasync.StartTaskExecutionOutput, error) {
+	f.calls = append(f.calls, "StartTaskExecution")
+	if f.start != nil {
+		return f.start(in)
+	}
+	t := f.task(aws.ToString(in.TaskArn))
+	e := &fakeExecution{arn: fmt.Sprintf("%s/execution/exec-%017d", t.arn, len(t.executions)), status: dstypes.TaskExecutionStatusLaunching, start: in}
+	t.executions = append(t.executions, e)
+	return &datasync.StartTaskExecutionOutput{TaskExecutionArn: aws.String(e.arn)}, nil
+}
+
+func locations() createlocations.Output {
+	return createlocations.Output{
+		SourceLocationArn:      "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-00000000000000000",
+		DestinationLocationArn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-00000000000000001",
+	}
+}
+
+func newHandler(f *fakeDataSync, logGroup string) *Handler {
+	return &Handler{Config: Config{Env: requesttest.Env, LogGroupArn: logGroup}, DataSync: f}
+}
+
+const logGroup = "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*"
+
+func TestCreateStartThenReuse(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+
+	first, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if !first.TaskCreated || !first.ExecutionStarted {
+		t.Errorf("got %+v, want task created and execution started", first)
+	}
+	c := f.tasks[0].in
+	if aws.ToString(c.Name) != "dsmigrate-media-2026-11" || c.TaskMode != dstypes.TaskModeEnhanced ||
+		aws.ToString(c.CloudWatchLogGroupArn) != logGroup || c.Options.LogLevel != dstypes.LogLevelBasic ||
+		c.Options.VerifyMode != dstypes.VerifyModeOnlyFilesTransferred || c.Options.PreserveDeletedFiles != dstypes.PreserveDeletedFilesPreserve {
+		t.Errorf("got CreateTask %+v options %+v, want the request's settings", c, c.Options)
+	}
+	if len(c.Includes) != 1 || aws.ToString(c.Includes[0].Value) != "/2026*" || c.Includes[0].FilterType != dstypes.FilterTypeSimplePattern {
+		t.Errorf("got includes %+v, want one SIMPLE_PATTERN /2026*", c.Includes)
+	}
+	if f.tasks[0].executions[0].start.OverrideOptions != nil {
+		t.Errorf("got override options on a new task, want none")
+	}
+
+	// The state machine retries the step (e.g. after a timeout): the running execution is reused.
+	f.calls = nil
+	second, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatalf("rerun: got %v, want nil", err)
+	}
+	if second.TaskCreated || second.ExecutionStarted || second.TaskExecutionArn != first.TaskExecutionArn || second.TaskArn != first.TaskArn {
+		t.Errorf("rerun: got %+v, want the same task and execution reused", second)
+	}
+	for _, call := range f.calls {
+		if call == "CreateTask" || call == "StartTaskExecution" {
+			t.Errorf("rerun: got %s, want nothing new", call)
+		}
+	}
+
+	// Once the execution has ended, a new run of the same migration starts a new execution.
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	third, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.TaskCreated || !third.ExecutionStarted || third.TaskExecutionArn == first.TaskExecutionArn {
+		t.Errorf("after success: got %+v, want a new execution of the same task", third)
+	}
+	if len(f.tasks) != 1 {
+		t.Errorf("got %d tasks, want 1", len(f.tasks))
+	}
+}
+
+func TestReusesEachRunningStatus(t *testing.T) {
+	for _, status := range Running {
+		t.Run(string(status), func(t *testing.T) {
+			f := &fakeDataSync{}
+			h := newHandler(f, "")
+			in := Input{Request: requesttest.Valid(), Locations: locations()}
+			first, err := h.Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.tasks[0].executions[0].status = status
+			got, err := h.Handle(context.Background(), in)
+			if err != nil || got.ExecutionStarted || got.TaskExecutionArn != first.TaskExecutionArn {
+				t.Errorf("got %+v %v, want execution %s reused", got, err, first.TaskExecutionArn)
+			}
+		})
+	}
+}
+
+func TestPrefersRunningOverQueued(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, "")
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	task := f.tasks[0]
+	task.executions[0].status = dstypes.TaskExecutionStatusQueued
+	task.executions = append(task.executions, &fakeExecution{arn: task.arn + "/execution/exec-running", status: dstypes.TaskExecutionStatusTransferring})
+	got, err := h.Handle(context.Background(), in)
+	if err != nil || got.TaskExecutionArn != task.arn+"/execution/exec-running" {
+		t.Errorf("got %+v %v, want the transferring execution", got, err)
+	}
+}
+
+func TestNoLogGroupTurnsLoggingOff(t *testing.T) {
+	f := &fakeDataSync{}
+	if _, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.tasks[0].in
+	if c.Options.LogLevel != dstypes.LogLevelOff || c.CloudWatchLogGroupArn != nil {
+		t.Errorf("got log level %s and group %v, want OFF and none", c.Options.LogLevel, c.CloudWatchLogGroupArn)
+	}
+}
+
+func TestChangedOptionsAreOverridden(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, "")
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	in.Request.Task.OverwriteMode = "NEVER"
+	in.Request.Task.Excludes = nil
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	start := f.tasks[0].executions[1].start
+	if start.OverrideOptions == nil || start.OverrideOptions.OverwriteMode != dstypes.OverwriteModeNever || start.Excludes != nil {
+		t.Errorf("got start %+v, want OverrideOptions with NEVER and no excludes", start)
+	}
+}
+
+func TestExistingTaskWithOtherLocations(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, "")
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	in.Locations.DestinationLocationArn = "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-0000000000000000f"
+	_, err := h.Handle(context.Background(), in)
+	if typeName(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
+		t.Errorf("got %v, want a PreconditionError naming the locations", err)
+	}
+}
+
+func TestTaskWithOurNameButNotOurTag(t *testing.T) {
+	f := &fakeDataSync{}
+	f.tasks = []*fakeTask{{arn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-foreign", in: &datasync.CreateTaskInput{Name: aws.String("dsmigrate-media-2026-11"),
+		Tags: []dstypes.TagListEntry{{Key: aws.String(naming.TagKey), Value: aws.String("someone-else")}}}}}
+	got, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+	if err != nil || !got.TaskCreated || got.TaskArn == "arn:aws:datasync:ap-northeast-1:222222222222:task/task-foreign" {
+		t.Errorf("got %+v %v, want a new task, the foreign one untouched", got, err)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	tests := []struct {
+		give     error
+		wantType string
+	}{
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "StartTaskExecution", Err: &smithy.GenericAPIError{Code: "ThrottlingException"}}, wantType: "TransientError"},
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "StartTaskExecution", Err: &dstypes.InvalidRequestException{Message: aws.String("Cannot start: 50 executions already queued")}}, wantType: "PreconditionError"},
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "StartTaskExecution", Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}, wantType: "PermissionError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantType, func(t *testing.T) {
+			f := &fakeDataSync{start: func(*datasync.StartTaskExecutionInput) (*datasync.StartTaskExecutionOutput, error) {
+				return nil, tt.give
+			}}
+			_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+			if typeName(err) != tt.wantType {
+				t.Errorf("got %s (%v), want %s", typeName(err), err, tt.wantType)
+			}
+		})
+	}
+}
+
+func TestGolden(t *testing.T) {
+	var in Input
+	readJSON(t, "input.json", &in)
+	got, err := newHandler(&fakeDataSync{}, logGroup).Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotJSON, _ := json.MarshalIndent(got, "", "  ")
+	if *update {
+		_ = os.WriteFile(filepath.Join("testdata", "output.json"), append(gotJSON, '\n'), 0o644)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "output.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
+		t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
+	}
+}
+
+func TestBadInputsCallNothing(t *testing.T) {
+	n := 0
+	for _, c := range requesttest.BadRequests() {
+		if c.DecodeOnly {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			r, err := requesttest.Typed(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fakeDataSync{}
+			_, err = newHandler(f, "").Handle(context.Background(), Input{Request: r, Locations: locations()})
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			if !requesttest.HasField(v, c.WantField) {
+				t.Errorf("got %v, want field %s", v, c.WantField)
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("got calls %v, want none", f.calls)
+			}
+		})
+	}
+	if n < 30 {
+		t.Errorf("got %d cases, want at least 30", n)
+	}
+	f := &fakeDataSync{}
+	_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid()})
+	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "locations.sourceLocationArn") || len(f.calls) != 0 {
+		t.Errorf("missing locations: got %v and calls %v, want a ValidationError and no call", err, f.calls)
+	}
+}
+
+func typeName(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
+}
+
+func readJSON(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
