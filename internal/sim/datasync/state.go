@@ -59,8 +59,11 @@ func filterValues(rules []filterRule) []string {
 	return out
 }
 
-// State returns a snapshot of every location, task and execution.
-func (s *Service) State() State {
+// State returns Snapshot() for the server's GET /_sim/state.
+func (s *Service) State() any { return s.Snapshot() }
+
+// Snapshot returns every location, task and execution.
+func (s *Service) Snapshot() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var st State
