@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -39,7 +40,7 @@ func InventoryOf(st map[string]any) Inventory {
 			}
 			ids = append(ids, id)
 			if kind == "buckets" {
-				if p := str(m, "policy", "Policy"); p != "" {
+				if p := policyText(m["policy"]); p != "" {
 					inv.Policies[str(m, "name", "Name", "bucket", "Bucket")] = p
 				}
 			}
@@ -48,6 +49,19 @@ func InventoryOf(st map[string]any) Inventory {
 		inv.Kinds[kind] = ids
 	}
 	return inv
+}
+
+// policyText is a bucket policy from a state dump: a string, or a JSON document.
+func policyText(v any) string {
+	switch p := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return p
+	default:
+		b, _ := json.Marshal(p)
+		return string(b)
+	}
 }
 
 // Diff lists, per kind, what b has that a has not ("+id") and what a had that b lost ("-id").

@@ -553,7 +553,8 @@ func executionsWithBytes(st map[string]any) []string {
 		if !ok {
 			continue
 		}
-		if num(m, "bytesTransferred", "BytesTransferred", "bytesWritten", "BytesWritten") > 0 {
+		d, _ := m["describe"].(map[string]any)
+		if num(m, "bytesTransferred", "BytesTransferred", "bytesWritten", "BytesWritten") > 0 || num(d, "BytesWritten", "BytesTransferred", "bytesWritten", "bytesTransferred") > 0 {
 			out = append(out, firstNonEmpty(str(m, "arn", "taskExecutionArn", "TaskExecutionArn"), fmt.Sprint(i)))
 		}
 	}
@@ -616,8 +617,14 @@ func num(m map[string]any, keys ...string) float64 {
 	return 0
 }
 
-// listAt returns the list at key in a state dump: a JSON list, or the values of an object.
+// listAt returns the list at key in a state dump (at the top level or in its "datasync"
+// part): a JSON list, or the values of an object.
 func listAt(st map[string]any, key string) []any {
+	if ds, ok := st["datasync"].(map[string]any); ok {
+		if l := listAt(ds, key); l != nil {
+			return l
+		}
+	}
 	for k, v := range st {
 		if !strings.EqualFold(k, key) {
 			continue
