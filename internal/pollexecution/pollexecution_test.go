@@ -1,0 +1,214 @@
+package pollexecution
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+const execArn = "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0"
+
+type fakeDataSync struct {
+	calls    []string
+	describe func() (*datasync.DescribeTaskExecutionOutput, error)
+}
+
+func (f *fakeDataSync) DescribeTaskExecution(_ context.Context, in *datasync.DescribeTaskExecutionInput, _ ...func(*datasync.Options)) (*datasync.DescribeTaskExecutionOutput, error) {
+	f.calls = append(f.calls, "DescribeTaskExecution:"+aws.ToString(in.TaskExecutionArn))
+	return f.describe()
+}
+
+var (
+	start = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	now   = start.Add(10 * time.Minute)
+)
+
+func handler(d *datasync.DescribeTaskExecutionOutput, err error) (*Handler, *fakeDataSync) {
+	f := &fakeDataSync{describe: func() (*datasync.DescribeTaskExecutionOutput, error) { return d, err }}
+	return &Handler{DataSync: f, Now: func() time.Time { return now }}, f
+}
+
+func TestProgress(t *testing.T) {
+	prev := &Output{TaskExecutionArn: execArn, Status: "TRANSFERRING", BytesTransferred: 100 << 20, EstimatedBytesToTransfer: 1 << 30,
+		PolledAt: start.Add(5 * time.Minute).Format(time.RFC3339), StartTime: start.Format(time.RFC3339)}
+	d := &datasync.DescribeTaskExecutionOutput{
+		Status: dstypes.TaskExecutionStatusTransferring, StartTime: aws.Time(start),
+		BytesTransferred: 256 << 20, EstimatedBytesToTransfer: 1 << 30, FilesTransferred: 10, EstimatedFilesToTransfer: 40, FilesVerified: 3,
+	}
+	h, f := handler(d, nil)
+	got, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn, Previous: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Done || got.PercentDone != 25 || got.ElapsedSeconds != 600 || got.StartTime != "2026-11-27T03:00:00Z" || got.PolledAt != "2026-11-27T03:10:00Z" {
+		t.Errorf("got %+v, want 25 %% after 600 s, not done", got)
+	}
+	want := waitpolicy.Next(previous(prev), waitpolicy.Observation{At: now, Start: start, Status: "TRANSFERRING",
+		BytesDone: 256 << 20, BytesTotal: 1 << 30, FilesDone: 10, FilesTotal: 40})
+	if got.NextWaitSeconds != int64(want.Seconds()+0.999) || got.NextWaitSeconds <= 0 {
+		t.Errorf("got wait %d s, want %v from the wait policy with the previous observation", got.NextWaitSeconds, want)
+	}
+	if len(f.calls) != 1 {
+		t.Errorf("got calls %v, want one describe", f.calls)
+	}
+}
+
+func TestPercent(t *testing.T) {
+	tests := []struct {
+		name string
+		give datasync.DescribeTaskExecutionOutput
+		want float64
+	}{
+		{name: "bytes", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", BytesTransferred: 1, EstimatedBytesToTransfer: 3}, want: 33.3},
+		{name: "files when bytes unknown", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", FilesTransferred: 1, EstimatedFilesToTransfer: 8}, want: 12.5},
+		{name: "nothing known", give: datasync.DescribeTaskExecutionOutput{Status: "LAUNCHING"}, want: 0},
+		{name: "estimate exceeded", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", BytesTransferred: 5, EstimatedBytesToTransfer: 4}, want: 100},
+		{name: "success with empty source", give: datasync.DescribeTaskExecutionOutput{Status: "SUCCESS"}, want: 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := percent(&tt.give); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFirstPollWithoutStartTime(t *testing.T) {
+	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusQueued}, nil)
+	got, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartTime != got.PolledAt || got.ElapsedSeconds != 0 || got.NextWaitSeconds != int64(waitpolicy.Floor.Seconds()) {
+		t.Errorf("got %+v, want start = now and the floor wait", got)
+	}
+}
+
+func TestSuccessIsDone(t *testing.T) {
+	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusSuccess, StartTime: aws.Time(start),
+		BytesTransferred: 10, EstimatedBytesToTransfer: 10, FilesTransferred: 2, EstimatedFilesToTransfer: 2, FilesVerified: 2}, nil)
+	got, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Done || got.PercentDone != 100 || got.NextWaitSeconds != 0 {
+		t.Errorf("got %+v, want done, 100 %%, no wait", got)
+	}
+}
+
+func TestErrorIsTransferFailed(t *testing.T) {
+	d := &datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError, Result: &dstypes.TaskExecutionResultDetail{
+		ErrorCode: aws.String("S3AccessDenied"), ErrorDetail: aws.String("Access denied on s3://team-a-media/photos/a.jpg"),
+		PrepareStatus: dstypes.PhaseStatusSuccess, TransferStatus: dstypes.PhaseStatusError,
+	}, FilesFailed: &dstypes.TaskExecutionFilesFailedDetail{Transfer: 3}}
+	h, _ := handler(d, nil)
+	_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+	e, ok := err.(*failure.TransferFailedError)
+	if !ok {
+		t.Fatalf("got %T %v, want *failure.TransferFailedError", err, err)
+	}
+	if e.ErrorCode != "S3AccessDenied" || e.TaskExecutionArn != execArn {
+		t.Errorf("got %+v, want the code and the ARN", e)
+	}
+	for _, s := range []string{"Access denied on s3://team-a-media/photos/a.jpg", "transfer ERROR", "3 files failed"} {
+		if !strings.Contains(e.Error(), s) {
+			t.Errorf("message %q does not contain %q", e.Error(), s)
+		}
+	}
+}
+
+func TestAWSErrors(t *testing.T) {
+	tests := []struct {
+		give     error
+		wantType string
+	}{
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "DescribeTaskExecution", Err: &smithy.GenericAPIError{Code: "ThrottlingException"}}, wantType: "TransientError"},
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "DescribeTaskExecution", Err: &dstypes.InternalException{Message: aws.String("x")}}, wantType: "TransientError"},
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "DescribeTaskExecution", Err: &dstypes.InvalidRequestException{Message: aws.String("execution not found")}}, wantType: "PreconditionError"},
+		{give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "DescribeTaskExecution", Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "no"}}, wantType: "PermissionError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantType, func(t *testing.T) {
+			h, _ := handler(nil, tt.give)
+			_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+			if got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure."); got != tt.wantType {
+				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
+			}
+		})
+	}
+}
+
+func TestBadInputCallsNothing(t *testing.T) {
+	for _, give := range []string{"", "exec-1", "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0", "arn:aws:s3:::bucket"} {
+		h, f := handler(nil, nil)
+		_, err := h.Handle(context.Background(), Input{TaskExecutionArn: give})
+		v, ok := err.(*failure.ValidationError)
+		if !ok || len(v.Fields) != 1 || v.Fields[0].Field != "taskExecutionArn" || len(f.calls) != 0 {
+			t.Errorf("%q: got %v and calls %v, want a ValidationError naming taskExecutionArn and no call", give, err, f.calls)
+		}
+	}
+}
+
+// TestGolden runs testdata/<name>-input.json against a fixed DataSync answer.
+func TestGolden(t *testing.T) {
+	answers := map[string]*datasync.DescribeTaskExecutionOutput{
+		"first": {Status: dstypes.TaskExecutionStatusLaunching, StartTime: aws.Time(start)},
+		"transferring": {Status: dstypes.TaskExecutionStatusTransferring, StartTime: aws.Time(start),
+			BytesTransferred: 3 << 30, EstimatedBytesToTransfer: 10 << 30, FilesTransferred: 3000, EstimatedFilesToTransfer: 10000},
+		"success": {Status: dstypes.TaskExecutionStatusSuccess, StartTime: aws.Time(start),
+			BytesTransferred: 10 << 30, EstimatedBytesToTransfer: 10 << 30, FilesTransferred: 10000, EstimatedFilesToTransfer: 10000, FilesVerified: 10000},
+	}
+	for name, d := range answers {
+		t.Run(name, func(t *testing.T) {
+			var in Input
+			b, err := os.ReadFile(filepath.Join("testdata", name+"-input.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &in); err != nil {
+				t.Fatal(err)
+			}
+			h, _ := handler(d, nil)
+			got, err := h.Handle(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotJSON, _ := json.MarshalIndent(got, "", "  ")
+			path := filepath.Join("testdata", name+"-output.json")
+			if *update {
+				_ = os.WriteFile(path, append(gotJSON, '\n'), 0o644)
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
+				t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
+			}
+		})
+	}
+}
