@@ -115,13 +115,15 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		}
 	}
 	required := func(key string) string {
-		v := str(key, "")
-		if v == "" && get(key) == nil {
+		raw := get(key)
+		if raw == nil {
 			fail(key, "missing; set it in cdk.json or pass -c %s=...", key)
-		} else if v == "" {
+			return ""
+		}
+		if s, ok := raw.(string); ok && s == "" {
 			fail(key, "must not be empty")
 		}
-		return v
+		return str(key, "")
 	}
 
 	c := Config{

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func validContext() map[string]any {
+	return map[string]any{
+		ctxDestinationAccount: "222222222222",
+		ctxSourceAccount:      "111111111111",
+		ctxRegion:             "ap-northeast-1",
+		ctxSourceBuckets:      []any{"team-a-media"},
+		ctxDestinationBuckets: []any{"team-b-media"},
+		ctxExternalID:         "dsmigrate-7f3c",
+	}
+}
+
+func TestConfigFromContext(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    map[string]any // changes to validContext; nil value deletes the key
+		want    func(Config) bool
+		wantErr []string // substrings, each must appear
+	}{
+		{name: "defaults", want: func(c Config) bool {
+			return c.NamePrefix == "dsmigrate" && c.LogRetentionDays == 30 && c.Schedule == "" &&
+				c.SourceAccessRoleName() == "dsmigrate-source-access" &&
+				c.ExecutionRoleArn("preflight") == "arn:aws:iam::222222222222:role/dsmigrate-fn-preflight"
+		}},
+		{name: "lists as -c text", give: map[string]any{ctxSourceBuckets: "a-bucket, b-bucket", ctxDestinationBuckets: `["c-bucket"]`},
+			want: func(c Config) bool {
+				return reflect.DeepEqual(c.SourceBuckets, []string{"a-bucket", "b-bucket"}) && reflect.DeepEqual(c.DestinationBuckets, []string{"c-bucket"})
+			}},
+		{name: "retention as -c text", give: map[string]any{ctxLogRetentionDays: "90"}, want: func(c Config) bool { return c.LogRetentionDays == 90 }},
+		{name: "any source account", give: map[string]any{ctxSourceAccount: "*"}, want: func(c Config) bool { return c.SourceAccount == "*" }},
+		{name: "china partition", give: map[string]any{ctxRegion: "cn-north-1"}, want: func(c Config) bool {
+			return c.ExecutionRoleArn("preflight") == "arn:aws-cn:iam::222222222222:role/dsmigrate-fn-preflight"
+		}},
+		{name: "schedule with request as JSON text", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: `{"migrationId":"nightly"}`},
+			want: func(c Config) bool { return string(c.ScheduledRequest) == `{"migrationId":"nightly"}` }},
+		{
+			name: "every missing key is reported",
+			give: map[string]any{ctxDestinationAccount: nil, ctxSourceAccount: nil, ctxRegion: nil, ctxSourceBuckets: nil, ctxDestinationBuckets: nil, ctxExternalID: nil},
+			wantErr: []string{
+				`"dsmigrate:destinationAccount": missing`, `"dsmigrate:sourceAccount": missing`, `"dsmigrate:region": missing`,
+				`"dsmigrate:sourceBuckets": missing`, `"dsmigrate:destinationBuckets": missing`, `"dsmigrate:externalId": missing`,
+			},
+		},
+		{name: "bad account", give: map[string]any{ctxDestinationAccount: "12345"}, wantErr: []string{`"dsmigrate:destinationAccount": "12345" is not a 12-digit account id`}},
+		{name: "same accounts", give: map[string]any{ctxSourceAccount: "222222222222"}, wantErr: []string{`"dsmigrate:sourceAccount"`, "two accounts"}},
+		{name: "bad region", give: map[string]any{ctxRegion: "tokyo"}, wantErr: []string{`"dsmigrate:region"`}},
+		{name: "bad prefix", give: map[string]any{ctxNamePrefix: "DsMigrate_"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
+		{name: "long prefix", give: map[string]any{ctxNamePrefix: "abcdefghijklmnopqrstu"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
+		{name: "bad bucket", give: map[string]any{ctxSourceBuckets: []any{"Team_A"}}, wantErr: []string{`"dsmigrate:sourceBuckets": "Team_A" is not an S3 bucket name`}},
+		{name: "duplicate bucket", give: map[string]any{ctxSourceBuckets: []any{"team-a", "team-a"}}, wantErr: []string{"listed twice"}},
+		{name: "empty bucket list", give: map[string]any{ctxDestinationBuckets: []any{}}, wantErr: []string{`"dsmigrate:destinationBuckets": must name at least one bucket`}},
+		{name: "bucket list of numbers", give: map[string]any{ctxSourceBuckets: []any{1.0}}, wantErr: []string{"element 0"}},
+		{name: "bad external id", give: map[string]any{ctxExternalID: "has space"}, wantErr: []string{`"dsmigrate:externalId"`}},
+		{name: "bad retention", give: map[string]any{ctxLogRetentionDays: 10.0}, wantErr: []string{`"dsmigrate:logRetentionDays": 10 is not a CloudWatch Logs retention period`}},
+		{name: "schedule without request", give: map[string]any{ctxSchedule: "rate(1 day)"}, wantErr: []string{`"dsmigrate:scheduledRequest": missing`}},
+		{name: "request without schedule", give: map[string]any{ctxScheduledRequest: map[string]any{"migrationId": "x"}}, wantErr: []string{"set both or neither"}},
+		{name: "bad schedule", give: map[string]any{ctxSchedule: "daily", ctxScheduledRequest: map[string]any{}}, wantErr: []string{`"dsmigrate:schedule": "daily"`}},
+		{name: "request not an object", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: "[1]"}, wantErr: []string{"want a JSON object"}},
+		{name: "wrong type", give: map[string]any{ctxRegion: 5.0}, wantErr: []string{`"dsmigrate:region": want a string, got float64`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := validContext()
+			for k, v := range tt.give {
+				if v == nil {
+					delete(ctx, k)
+				} else {
+					ctx[k] = v
+				}
+			}
+			got, err := ConfigFromContext(func(k string) any { return ctx[k] })
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("got error %v, want none", err)
+				}
+				if tt.want != nil && !tt.want(got) {
+					t.Fatalf("got %+v, not what the case wants", got)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("got no error, want %v", tt.wantErr)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("got error %q, want it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestCDKJSONIsValid keeps the committed defaults usable for an offline synth.
+func TestCDKJSONIsValid(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := loadCDKContext(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ConfigFromContext(func(k string) any { return ctx[k] }); err != nil {
+		t.Fatalf("cdk.json context: %v", err)
+	}
+	if ctx["@aws-cdk/core:enablePartitionLiterals"] != true {
+		t.Errorf("cdk.json: want @aws-cdk/core:enablePartitionLiterals true (literal ARNs for the local runner)")
+	}
+}

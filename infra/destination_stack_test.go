@@ -1,0 +1,442 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// wantEnv is the contract's table of environment variables per function.
+var wantEnv = map[string][]string{
+	"preflight":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
+	"createroles":     {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX"},
+	"putbucketpolicy": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
+	"createlocations": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
+	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
+	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
+}
+
+func TestFunctions(t *testing.T) {
+	app := defaultSynth(t)
+	cfg := app.Config
+	fns := resources(app.Dest, "AWS::Lambda::Function")
+	if len(fns) != 6 {
+		t.Fatalf("got %d functions, want 6", len(fns))
+	}
+	for _, spec := range steps {
+		t.Run(spec.Name, func(t *testing.T) {
+			p := fns[functionLogicalID(t, app.Dest, cfg.FunctionName(spec.Name))]
+			if p["Runtime"] != "provided.al2023" {
+				t.Errorf("Runtime: got %v, want provided.al2023", p["Runtime"])
+			}
+			if got := strs(p["Architectures"]); !reflect.DeepEqual(got, []string{"arm64"}) {
+				t.Errorf("Architectures: got %v, want [arm64]", got)
+			}
+			if p["Handler"] != "bootstrap" {
+				t.Errorf("Handler: got %v, want bootstrap", p["Handler"])
+			}
+			logging, _ := p["LoggingConfig"].(map[string]any)
+			if logging["LogFormat"] != "JSON" || logging["LogGroup"] == nil {
+				t.Errorf("LoggingConfig: got %v, want JSON to an explicit log group", logging)
+			}
+			if got := jsonString(p["TracingConfig"]); got != `{"Mode":"Active"}` {
+				t.Errorf("TracingConfig: got %s, want Active", got)
+			}
+			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if got := slices.Sorted(maps.Keys(vars)); !reflect.DeepEqual(got, wantEnv[spec.Name]) {
+				t.Errorf("env: got %v, want %v", got, wantEnv[spec.Name])
+			}
+			want := map[string]any{
+				"DSMIGRATE_ACCOUNT_ID":                cfg.DestinationAccount,
+				"DSMIGRATE_ROLE_PREFIX":               cfg.NamePrefix,
+				"DSMIGRATE_SOURCE_ACCESS_ROLE_NAME":   cfg.NamePrefix + "-source-access",
+				"DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN": "arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-createlocations",
+			}
+			for k, v := range want {
+				if got, ok := vars[k]; ok && got != v {
+					t.Errorf("%s: got %v, want %v", k, got, v)
+				}
+			}
+			if v, ok := vars["DSMIGRATE_TASK_LOG_GROUP_ARN"]; ok && jsonString(v) != `{"Fn::GetAtt":["`+logGroupID(t, app.Dest, "/aws/datasync/"+cfg.NamePrefix)+`","Arn"]}` {
+				t.Errorf("DSMIGRATE_TASK_LOG_GROUP_ARN: got %s, want the task log group's ARN", jsonString(v))
+			}
+		})
+	}
+
+	// The role that calls CreateLocationS3 is the createlocations function's role.
+	roles := resources(app.Dest, "AWS::IAM::Role")
+	fn := fns[functionLogicalID(t, app.Dest, cfg.FunctionName("createlocations"))]
+	roleID := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	if got := roles[roleID]["RoleName"]; got != cfg.NamePrefix+"-fn-createlocations" {
+		t.Errorf("createlocations role name: got %v, want %s-fn-createlocations", got, cfg.NamePrefix)
+	}
+}
+
+// logGroupID returns the logical id of the log group named name.
+func logGroupID(t *testing.T, tmpl map[string]any, name string) string {
+	t.Helper()
+	for id, p := range resources(tmpl, "AWS::Logs::LogGroup") {
+		if p["LogGroupName"] == name {
+			return id
+		}
+	}
+	t.Fatalf("no log group named %s", name)
+	return ""
+}
+
+// stateMachineID returns the logical id of the only state machine.
+func stateMachineID(t *testing.T, tmpl map[string]any) string {
+	t.Helper()
+	for id := range resources(tmpl, "AWS::StepFunctions::StateMachine") {
+		return id
+	}
+	t.Fatal("no state machine")
+	return ""
+}
+
+// TestFunctionTimeoutsFitTheStates checks each function's timeout is below the
+// TimeoutSeconds of every Task state that invokes it, so the function's own timeout (not
+// States.Timeout) is what the state machine sees.
+func TestFunctionTimeoutsFitTheStates(t *testing.T) {
+	app := defaultSynth(t)
+	var def struct {
+		States map[string]struct {
+			Type           string
+			Resource       string
+			TimeoutSeconds float64
+		}
+	}
+	if err := json.Unmarshal([]byte(app.Definition), &def); err != nil {
+		t.Fatal(err)
+	}
+	for name, st := range def.States {
+		if st.Type != "Task" || st.TimeoutSeconds == 0 {
+			continue
+		}
+		for _, spec := range steps {
+			if st.Resource == "${"+spec.Placeholder+"}" && spec.TimeoutSeconds >= st.TimeoutSeconds {
+				t.Errorf("state %s: function %s timeout %vs, want < TimeoutSeconds %vs", name, spec.Name, spec.TimeoutSeconds, st.TimeoutSeconds)
+			}
+		}
+	}
+}
+
+// substitute replaces each ${Name} in text by subs[Name].
+func substitute(t *testing.T, text string, subs map[string]string) string {
+	t.Helper()
+	return placeholderPattern.ReplaceAllStringFunc(text, func(m string) string {
+		name := m[2 : len(m)-1]
+		v, ok := subs[name]
+		if !ok {
+			t.Errorf("placeholder %s has no substitution", m)
+		}
+		return v
+	})
+}
+
+func TestStateMachineIsTheDefinitionFile(t *testing.T) {
+	app := defaultSynth(t)
+	sms := resources(app.Dest, "AWS::StepFunctions::StateMachine")
+	if len(sms) != 1 {
+		t.Fatalf("got %d state machines, want 1", len(sms))
+	}
+	var sm map[string]any
+	for _, p := range sms {
+		sm = p
+	}
+	if sm["StateMachineType"] != "STANDARD" {
+		t.Errorf("StateMachineType: got %v, want STANDARD", sm["StateMachineType"])
+	}
+	if got := jsonString(sm["TracingConfiguration"]); got != `{"Enabled":true}` {
+		t.Errorf("TracingConfiguration: got %s", got)
+	}
+	logCfg := sm["LoggingConfiguration"].(map[string]any)
+	if logCfg["Level"] != "ALL" || logCfg["IncludeExecutionData"] != true || logCfg["Destinations"] == nil {
+		t.Errorf("LoggingConfiguration: got %s, want level ALL with execution data to a log group", jsonString(logCfg))
+	}
+
+	// CloudFormation substitutes DefinitionSubstitutions into DefinitionString. Do the same
+	// with a stand-in for each function ARN (its GetAtt), and do it to the file read from
+	// disk with the function the placeholder must name: both must be the same document.
+	defString, ok := sm["DefinitionString"].(string)
+	if !ok {
+		t.Fatalf("DefinitionString is not a plain string: %s", jsonString(sm["DefinitionString"]))
+	}
+	fromTemplate := map[string]string{}
+	for name, v := range sm["DefinitionSubstitutions"].(map[string]any) {
+		getAtt, _ := v.(map[string]any)["Fn::GetAtt"].([]any)
+		if len(getAtt) != 2 || getAtt[1] != "Arn" {
+			t.Fatalf("substitution %s: got %s, want a function's Fn::GetAtt Arn", name, jsonString(v))
+		}
+		fromTemplate[name] = "arn-of-" + getAtt[0].(string)
+	}
+	fromFile := map[string]string{}
+	for _, spec := range steps {
+		fromFile[spec.Placeholder] = "arn-of-" + functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Name))
+	}
+	var got, want any
+	if err := json.Unmarshal([]byte(substitute(t, defString, fromTemplate)), &got); err != nil {
+		t.Fatalf("deployed definition is not JSON: %v", err)
+	}
+	if err := json.Unmarshal([]byte(substitute(t, app.Definition, fromFile)), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("deployed definition differs from %s with the function ARNs substituted:\ngot  %s\nwant %s", DefinitionFile, jsonString(got), jsonString(want))
+	}
+	if defString != app.Definition {
+		t.Errorf("DefinitionString is not the file text verbatim")
+	}
+	if len(fromTemplate) != len(steps) {
+		t.Errorf("got %d substitutions, want %d", len(fromTemplate), len(steps))
+	}
+
+	// The state machine may invoke the six functions.
+	var invoke []string
+	for _, st := range statements(app.Dest) {
+		if contains(strs(st.S["Action"]), "lambda:InvokeFunction") {
+			invoke = append(invoke, strs(st.S["Resource"])...)
+		}
+	}
+	for _, spec := range steps {
+		id := functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Name))
+		if !contains(invoke, jsonString(map[string]any{"Fn::GetAtt": []any{id, "Arn"}})) {
+			t.Errorf("state machine may not invoke %s", spec.Name)
+		}
+	}
+}
+
+// TestDefinitionIsReadFromDisk proves the template follows the file: a different file
+// gives a different definition.
+func TestDefinitionIsReadFromDisk(t *testing.T) {
+	var def map[string]any
+	if err := json.Unmarshal([]byte(standInDefinition()), &def); err != nil {
+		t.Fatal(err)
+	}
+	def["Comment"] = "marker 6f1d0c2e"
+	b, _ := json.Marshal(def)
+	app := synthApp(t, nil, string(b))
+	app.DestTmpl.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), &map[string]any{
+		"DefinitionString": string(b),
+	})
+}
+
+func TestCheckDefinition(t *testing.T) {
+	all := standInDefinition()
+	tests := []struct {
+		name    string
+		give    string
+		wantErr string
+	}{
+		{name: "every placeholder once", give: all},
+		{name: "not JSON", give: "{", wantErr: "not a JSON object"},
+		{name: "missing placeholder", give: strings.Replace(all, "${PollExecutionFunctionArn}", "arn:aws:lambda:x", 1), wantErr: "${PollExecutionFunctionArn} is never used"},
+		{name: "unknown placeholder", give: strings.Replace(all, "${PollExecutionFunctionArn}", "${PollFunctionArn}", 1), wantErr: "${PollFunctionArn} has no substitution"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkDefinition(tt.give)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("got %v, want no error", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
+	app := defaultSynth(t)
+	smID := stateMachineID(t, app.Dest)
+	rules := resources(app.Dest, "AWS::Events::Rule")
+	if len(rules) != 1 {
+		t.Fatalf("got %d rules, want 1 (no schedule in cdk.json)", len(rules))
+	}
+	for _, r := range rules {
+		if r["EventBusName"] != nil {
+			t.Errorf("EventBusName: got %v, want the default bus", r["EventBusName"])
+		}
+		if got, want := jsonString(r["EventPattern"]), `{"detail-type":["`+RequestEventDetailType+`"],"source":["`+RequestEventSource+`"]}`; got != want {
+			t.Errorf("EventPattern: got %s, want %s", got, want)
+		}
+		targets := asList(r["Targets"])
+		if len(targets) != 1 {
+			t.Fatalf("got %d targets, want 1", len(targets))
+		}
+		tg := targets[0].(map[string]any)
+		if got := jsonString(tg["Arn"]); got != `{"Ref":"`+smID+`"}` {
+			t.Errorf("target: got %s, want the state machine %s", got, smID)
+		}
+		if tg["InputPath"] != "$.detail" {
+			t.Errorf("InputPath: got %v, want $.detail", tg["InputPath"])
+		}
+		if tg["DeadLetterConfig"] == nil || tg["RetryPolicy"] == nil {
+			t.Errorf("target: got %s, want a DeadLetterConfig and a RetryPolicy", jsonString(tg))
+		}
+	}
+}
+
+func TestScheduleFromContext(t *testing.T) {
+	request := map[string]any{"migrationId": "nightly", "source": map[string]any{"bucket": "team-a-media"}}
+	app := synthApp(t, map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: request}, "")
+	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(2))
+	app.DestTmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
+		"ScheduleExpression": "rate(1 day)",
+		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+			"Input": jsonString(request),
+		})}),
+	})
+}
+
+func TestNoIAMStatementAllowsAllActions(t *testing.T) {
+	app := defaultSynth(t)
+	for _, tmpl := range []map[string]any{app.Dest, app.Source} {
+		for _, st := range statements(tmpl) {
+			if st.S["NotAction"] != nil && st.S["Effect"] == "Allow" {
+				t.Errorf("%s: Allow with NotAction %v", st.Where, st.S["NotAction"])
+			}
+			for _, a := range strs(st.S["Action"]) {
+				if a == "*" || (st.S["Effect"] == "Allow" && strings.HasSuffix(a, ":*")) {
+					t.Errorf("%s: Allow of action %q", st.Where, a)
+				}
+			}
+		}
+	}
+}
+
+// TestExecutionRolesAreScoped checks the rules of the issue on every function policy:
+// IAM only on the per-migration roles, PassRole only to DataSync, AssumeRole only on the
+// source-access role, and "*" only with actions that need it.
+func TestExecutionRolesAreScoped(t *testing.T) {
+	app := defaultSynth(t)
+	cfg := app.Config
+	a := arnsFor(cfg)
+	// Actions whose Service Authorization Reference entry lists no resource type.
+	needStar := []string{
+		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "datasync:CreateLocationS3",
+		"datasync:ListLocations", "datasync:CreateTask", "datasync:ListTasks", "datasync:ListTaskExecutions",
+	}
+	passRoles := 0
+	for _, st := range statements(app.Dest) {
+		if !strings.Contains(st.Where, "Role") || strings.HasPrefix(st.Where, "StateMachine") {
+			continue
+		}
+		actions, res := strs(st.S["Action"]), strs(st.S["Resource"])
+		for _, act := range actions {
+			switch {
+			case act == "iam:PassRole":
+				passRoles++
+				if got := jsonString(st.S["Condition"]); got != `{"StringEquals":{"iam:PassedToService":"datasync.amazonaws.com"}}` {
+					t.Errorf("%s: PassRole condition: got %s, want iam:PassedToService datasync.amazonaws.com", st.Where, got)
+				}
+				fallthrough
+			case strings.HasPrefix(act, "iam:"):
+				if !reflect.DeepEqual(slices.Sorted(slices.Values(res)), slices.Sorted(slices.Values(a.datasyncRoles))) {
+					t.Errorf("%s: %s on %v, want only %v", st.Where, act, res, a.datasyncRoles)
+				}
+			case act == "sts:AssumeRole":
+				if !reflect.DeepEqual(res, []string{"arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.NamePrefix + "-source-access"}) {
+					t.Errorf("%s: sts:AssumeRole on %v, want only the source-access role", st.Where, res)
+				}
+			}
+			if contains(res, "*") && !contains(needStar, act) {
+				t.Errorf("%s: %s on *, but the action supports resource-level permissions", st.Where, act)
+			}
+		}
+		for _, r := range res {
+			if hasPrefixAny(r, "arn:aws:iam::") && !strings.Contains(r, ":role/"+cfg.NamePrefix+"-") {
+				t.Errorf("%s: IAM resource %s outside %s-*", st.Where, r, cfg.NamePrefix)
+			}
+		}
+	}
+	if passRoles != 1 {
+		t.Errorf("got %d PassRole grants, want 1 (createlocations)", passRoles)
+	}
+	for _, r := range a.datasyncRoles {
+		// The functions' own roles must not match the patterns they may modify.
+		for _, spec := range steps {
+			if globMatch(strings.TrimPrefix(r, "arn:aws:iam::"+cfg.DestinationAccount+":role/"), cfg.ExecutionRoleName(spec.Name)) {
+				t.Errorf("pattern %s matches the execution role %s", r, cfg.ExecutionRoleName(spec.Name))
+			}
+		}
+	}
+}
+
+// globMatch matches IAM's * wildcard.
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(s, p)
+		}
+		j := strings.Index(s, p)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(p):]
+	}
+	return true
+}
+
+func TestTaskLogGroupAcceptsDataSync(t *testing.T) {
+	app := defaultSynth(t)
+	pols := resources(app.Dest, "AWS::Logs::ResourcePolicy")
+	if len(pols) != 1 {
+		t.Fatalf("got %d log resource policies, want 1", len(pols))
+	}
+	for _, p := range pols {
+		doc := jsonString(p["PolicyDocument"])
+		for _, want := range []string{`\"Service\":\"datasync.amazonaws.com\"`, `logs:PutLogEvents`, `aws:SourceAccount`} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("task log group policy %s lacks %s", doc, want)
+			}
+		}
+	}
+}
+
+// nagFindings returns the cdk-nag errors and warnings (unsuppressed findings) of a stack.
+func nagFindings(stack awscdk.Stack) []string {
+	var out []string
+	ann := assertions.Annotations_FromStack(stack)
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
+	for _, m := range append(*ann.FindError(jsii.String("*"), match), *ann.FindWarning(jsii.String("*"), match)...) {
+		out = append(out, *m.Id+": "+jsonString(m.Entry.Data))
+	}
+	return out
+}
+
+func TestNoUnsuppressedNagFindings(t *testing.T) {
+	app := defaultSynth(t)
+	for _, s := range []awscdk.Stack{app.Stacks.Destination.Stack, app.Stacks.SourceAccess.Stack} {
+		if got := nagFindings(s); len(got) != 0 {
+			t.Errorf("%s: %d cdk-nag findings:\n%s", *s.StackName(), len(got), strings.Join(got, "\n"))
+		}
+	}
+}
+
+// TestNagReportsUnsuppressedFindings shows the check above can fail: the same rule pack on
+// a queue without the suppression reports an error.
+func TestNagReportsUnsuppressedFindings(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	stack := awscdk.NewStack(app, jsii.String("Canary"), nil)
+	awssqs.NewQueue(stack, jsii.String("Queue"), &awssqs.QueueProps{EnforceSSL: jsii.Bool(true)})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
+	got := nagFindings(stack)
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, "AwsSolutions-SQS3") }) {
+		t.Errorf("got findings %v, want AwsSolutions-SQS3", got)
+	}
+}
