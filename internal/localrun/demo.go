@@ -26,7 +26,7 @@ type DemoReport struct {
 	Unchanged   bool
 	Created     map[string][]string // by the first run
 	Changed     map[string][]string // by the second run (executions only, when all is well)
-	Functions   map[string][]Invocation
+	Functions   map[string]FunctionTiming
 	Total       time.Duration
 }
 
@@ -126,12 +126,12 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 		say("  source bucket policy differs after the second run")
 	}
 
-	rep.Functions = map[string][]Invocation{}
-	say("\nfunctions under the Lambda RIE (init = first invoke's cold start):")
+	rep.Functions = map[string]FunctionTiming{}
+	say("\nfunctions under the Lambda RIE (RIE's Init/Duration; first = cold invoke as the driver saw it):")
 	for _, f := range Functions {
-		inv := env.Functions[f].Reports()
-		rep.Functions[f] = inv
-		say("  %-16s %s", f, invocationSummary(inv))
+		ft := TimingOf(env.Instances[f])
+		rep.Functions[f] = ft
+		say("  %-16s %s", f, ft)
 	}
 	say("\nstate transitions: 1st %d, 2nd %d; path of the 1st: %s", rep.First.Transitions(), rep.Second.Transitions(), compressPath(rep.First.StatesEntered()))
 	rep.Total = time.Since(t0)
@@ -154,19 +154,52 @@ func transferred(out json.RawMessage) (files, bytes int64) {
 	return o.Transfer.FilesTransferred, o.Transfer.BytesTransferred
 }
 
-func invocationSummary(inv []Invocation) string {
-	if len(inv) == 0 {
+// FunctionTiming sums up a function's invocations under the RIE.
+type FunctionTiming struct {
+	Invokes   int
+	Init      time.Duration // RIE "Init Duration" of the first invoke
+	InvokeAvg time.Duration // RIE "Duration", average
+	InvokeMax time.Duration
+	FirstWall time.Duration // the first invoke end to end (process start, init, handler)
+	WarmWall  time.Duration // later invokes end to end, average
+}
+
+// TimingOf reads the RIE reports and the proxy's measurements of a function's instances.
+func TimingOf(fps []*FunctionProcess) FunctionTiming {
+	var ft FunctionTiming
+	var sum, warm time.Duration
+	var nWarm int
+	for _, fp := range fps {
+		for _, r := range fp.Reports() {
+			ft.Invokes++
+			ft.Init = max(ft.Init, r.Init)
+			sum += r.Duration
+			ft.InvokeMax = max(ft.InvokeMax, r.Duration)
+		}
+		for i, w := range fp.Walls() {
+			if i == 0 {
+				ft.FirstWall = max(ft.FirstWall, w)
+				continue
+			}
+			warm += w
+			nWarm++
+		}
+	}
+	if ft.Invokes > 0 {
+		ft.InvokeAvg = sum / time.Duration(ft.Invokes)
+	}
+	if nWarm > 0 {
+		ft.WarmWall = warm / time.Duration(nWarm)
+	}
+	return ft
+}
+
+func (ft FunctionTiming) String() string {
+	if ft.Invokes == 0 {
 		return "not invoked"
 	}
-	var init, sum, mx time.Duration
-	for _, i := range inv {
-		if i.Init > init {
-			init = i.Init
-		}
-		sum += i.Duration
-		mx = max(mx, i.Duration)
-	}
-	return fmt.Sprintf("init %6.1f ms   invoke avg %6.1f ms, max %6.1f ms over %d", msf(init), msf(sum/time.Duration(len(inv))), msf(mx), len(inv))
+	return fmt.Sprintf("%2d invokes  init %5.1f ms  invoke avg %6.1f ms (max %6.1f)  first %6.1f ms  warm avg %6.1f ms",
+		ft.Invokes, msf(ft.Init), msf(ft.InvokeAvg), msf(ft.InvokeMax), msf(ft.FirstWall), msf(ft.WarmWall))
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -30,6 +30,20 @@ type FunctionProcess struct {
 
 	mu      sync.Mutex
 	reports []Invocation
+	walls   []time.Duration // each invoke as the caller saw it (the first includes the cold start)
+}
+
+func (f *FunctionProcess) recordWall(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.walls = append(f.walls, d)
+}
+
+// Walls returns each invoke's duration as the caller saw it.
+func (f *FunctionProcess) Walls() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.walls...)
 }
 
 // Reports returns the invocations seen so far.

@@ -296,16 +296,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	}
 	for _, f := range e.Spec.Functions {
 		e.Functions[f.Dir] = e.Instances[f.Dir][0]
-		filter := opts.ResponseFilters[f.Dir]
-		if instances == 1 && filter == nil {
-			e.Endpoints[f.Arn] = e.Functions[f.Dir].InvokeURL
-			continue
-		}
-		var urls []string
-		for _, fp := range e.Instances[f.Dir] {
-			urls = append(urls, fp.InvokeURL)
-		}
-		if e.Endpoints[f.Arn], err = e.proxy(urls, filter); err != nil {
+		// Every invoke goes through a small proxy: it picks a free instance, measures the
+		// invoke as the caller sees it, and applies a test's response filter.
+		if e.Endpoints[f.Arn], err = e.proxy(e.Instances[f.Dir], opts.ResponseFilters[f.Dir]); err != nil {
 			return nil, err
 		}
 	}
@@ -316,25 +309,26 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 // proxy serves on a free port and hands each invoke to a free instance of the function
 // (one invoke at a time per RIE, as Lambda runs one event per execution environment),
 // rewriting the response body with filter when one is given.
-func (e *Env) proxy(urls []string, filter func([]byte) []byte) (string, error) {
+func (e *Env) proxy(fps []*FunctionProcess, filter func([]byte) []byte) (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	free := make(chan string, len(urls))
-	for _, u := range urls {
-		free <- u
+	free := make(chan *FunctionProcess, len(fps))
+	for _, fp := range fps {
+		free <- fp
 	}
 	client := &http.Client{}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var url string
+		var fp *FunctionProcess
 		select {
-		case url = <-free:
+		case fp = <-free:
 		case <-r.Context().Done():
 			return
 		}
-		defer func() { free <- url }()
-		req, _ := http.NewRequestWithContext(r.Context(), r.Method, url, r.Body)
+		defer func() { free <- fp }()
+		t0 := time.Now()
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, fp.InvokeURL, r.Body)
 		req.Header = r.Header.Clone()
 		resp, err := client.Do(req)
 		if err != nil {
@@ -343,6 +337,7 @@ func (e *Env) proxy(urls []string, filter func([]byte) []byte) (string, error) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		fp.recordWall(time.Since(t0))
 		if resp.StatusCode == http.StatusOK && filter != nil {
 			b = filter(b)
 		}
