@@ -40,6 +40,9 @@ const (
 // Config is the deployment's part of the step.
 type Config struct {
 	Env request.Env
+	// RolePrefix names the DataSync roles; the bucket access roles must be exactly
+	// <prefix>-<id>-transfer and -config ("" skips the name check).
+	RolePrefix string
 	// LocationsCallerRoleArn is this function's own role: the principal that calls
 	// CreateLocationS3 and needs s3:ListBucket on the source bucket.
 	LocationsCallerRoleArn string
@@ -93,7 +96,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err := r.Validate(h.Config.Env); err != nil {
 		return nil, err
 	}
-	if err := h.checkRoles(in.Roles); err != nil {
+	if err := h.checkRoles(r.MigrationID, in.Roles); err != nil {
 		return nil, err
 	}
 	wanted := []location{
@@ -123,11 +126,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 }
 
 // checkRoles rejects, before any call, a bucket access role that DataSync would refuse.
-func (h *Handler) checkRoles(roles createroles.Output) error {
+func (h *Handler) checkRoles(id string, roles createroles.Output) error {
 	v := &failure.ValidationError{}
-	for _, role := range []struct{ field, value string }{
-		{"roles.transferRole.arn", roles.TransferRole.Arn},
-		{"roles.configRole.arn", roles.ConfigRole.Arn},
+	for _, role := range []struct{ field, value, name string }{
+		{"roles.transferRole.arn", roles.TransferRole.Arn, naming.TransferRoleName(h.Config.RolePrefix, id)},
+		{"roles.configRole.arn", roles.ConfigRole.Arn, naming.ConfigRoleName(h.Config.RolePrefix, id)},
 	} {
 		a, err := arn.Parse(role.value)
 		if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") {
@@ -138,6 +141,9 @@ func (h *Handler) checkRoles(roles createroles.Output) error {
 			return &failure.PreconditionError{Message: fmt.Sprintf(
 				"bucket access role %s is in account %s, but the DataSync locations are created in account %s: DataSync requires the bucket access role in the account that creates the location (AWS answers \"Cross-account pass role is not allowed\"). dsmigrate's CreateRoles step creates both roles in account %s; pass its output as roles",
 				role.value, a.AccountID, h.Config.Env.AccountID, h.Config.Env.AccountID)}
+		}
+		if h.Config.RolePrefix != "" && a.Resource != "role/"+role.name {
+			v.Add(role.field, "must be the role %s that CreateRoles makes for this migration (got %q)", role.name, role.value)
 		}
 	}
 	return v.OrNil()

@@ -98,7 +98,7 @@ func roles() createroles.Output {
 }
 
 func newHandler(f *fakeDataSync) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
+	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
 }
 
 func input() Input { return Input{Request: requesttest.Valid(), Roles: roles()} }
@@ -266,7 +266,13 @@ func TestBadRequestsCallNothing(t *testing.T) {
 		t.Errorf("got %d cases, want at least 30", n)
 	}
 	f := &fakeDataSync{}
-	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
+	other := roles()
+	other.ConfigRole.Arn = "arn:aws:iam::222222222222:role/admin"
+	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid(), Roles: other})
+	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "roles.configRole.arn") || len(f.calls) != 0 {
+		t.Errorf("foreign role: got %v and calls %v, want a ValidationError naming roles.configRole.arn and no call", err, f.calls)
+	}
+	_, err = newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "roles.transferRole.arn") || len(f.calls) != 0 {
 		t.Errorf("missing roles: got %v and calls %v, want a ValidationError naming roles.transferRole.arn and no call", err, f.calls)
 	}

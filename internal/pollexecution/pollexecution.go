@@ -30,7 +30,9 @@ var _ DataSyncAPI = (*datasync.Client)(nil)
 
 // Handler runs the pollexecution step.
 type Handler struct {
-	DataSync DataSyncAPI
+	// AccountID is account B; an execution of another account is refused ("" skips).
+	AccountID string
+	DataSync  DataSyncAPI
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -78,6 +80,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if !executionArn.MatchString(in.TaskExecutionArn) {
 		v := &failure.ValidationError{}
 		v.Add("taskExecutionArn", "must be a DataSync task execution ARN arn:aws:datasync:<region>:<account>:task/task-<id>/execution/exec-<id> as StartTask returns it (got %q)", in.TaskExecutionArn)
+		return nil, v
+	}
+	if h.AccountID != "" && strings.Split(in.TaskExecutionArn, ":")[4] != h.AccountID {
+		v := &failure.ValidationError{}
+		v.Add("taskExecutionArn", "must be an execution in account %s, where dsmigrate runs (got %q)", h.AccountID, in.TaskExecutionArn)
 		return nil, v
 	}
 	d, err := h.DataSync.DescribeTaskExecution(ctx, &datasync.DescribeTaskExecutionInput{TaskExecutionArn: aws.String(in.TaskExecutionArn)})

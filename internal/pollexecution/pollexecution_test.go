@@ -48,7 +48,7 @@ var (
 
 func handler(d *datasync.DescribeTaskExecutionOutput, err error) (*Handler, *fakeDataSync) {
 	f := &fakeDataSync{describe: func() (*datasync.DescribeTaskExecutionOutput, error) { return d, err }}
-	return &Handler{DataSync: f, Now: func() time.Time { return now }}, f
+	return &Handler{AccountID: "222222222222", DataSync: f, Now: func() time.Time { return now }}, f
 }
 
 func TestProgress(t *testing.T) {
@@ -163,7 +163,7 @@ func TestAWSErrors(t *testing.T) {
 }
 
 func TestBadInputCallsNothing(t *testing.T) {
-	for _, give := range []string{"", "exec-1", "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0", "arn:aws:s3:::bucket"} {
+	for _, give := range []string{"", "exec-1", "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0", "arn:aws:s3:::bucket", strings.ReplaceAll(execArn, "222222222222", "111111111111")} {
 		h, f := handler(nil, nil)
 		_, err := h.Handle(context.Background(), Input{TaskExecutionArn: give})
 		v, ok := err.(*failure.ValidationError)

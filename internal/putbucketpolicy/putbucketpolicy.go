@@ -54,6 +54,10 @@ const (
 // Config is the deployment's part of the step.
 type Config struct {
 	Env request.Env
+	// RolePrefix names the DataSync roles; in mode grant the roles of the input must be
+	// exactly <prefix>-<id>-transfer and -config of account B, so the step never grants
+	// the source bucket to another principal.
+	RolePrefix string
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
 	LocationsCallerRoleArn string
 }
@@ -177,13 +181,14 @@ func (h *Handler) validate(in Input) error {
 	v := &failure.ValidationError{}
 	switch in.Mode {
 	case ModeGrant:
-		for _, role := range []struct{ field, arn string }{
-			{"roles.transferRole.arn", roleArn(in.Roles, true)},
-			{"roles.configRole.arn", roleArn(in.Roles, false)},
+		id := in.Request.MigrationID
+		for _, role := range []struct{ field, got, name string }{
+			{"roles.transferRole.arn", roleArn(in.Roles, true), naming.TransferRoleName(h.Config.RolePrefix, id)},
+			{"roles.configRole.arn", roleArn(in.Roles, false), naming.ConfigRoleName(h.Config.RolePrefix, id)},
 		} {
-			prefix := "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/"
-			if !strings.HasPrefix(role.arn, prefix) || len(role.arn) == len(prefix) {
-				v.Add(role.field, "must be the ARN of a role in account %s (%s...) as CreateRoles returns it (got %q)", h.Config.Env.AccountID, prefix, role.arn)
+			want := "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/" + role.name
+			if role.got != want {
+				v.Add(role.field, "must be %s, the role CreateRoles makes for this migration (got %q)", want, role.got)
 			}
 		}
 	case ModeRevoke:

@@ -88,7 +88,7 @@ func setup(policies map[string]string) (*Handler, *fakeS3, *fakeAssumer) {
 	f := &fakeS3{policies: policies}
 	a := &fakeAssumer{s3: f}
 	h := &Handler{
-		Config:  Config{Env: requesttest.Env, LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
+		Config:  Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
 		Assumer: a,
 	}
 	return h, f, a
@@ -176,6 +176,8 @@ func TestRevokeKeepsAnotherMigrationsGrant(t *testing.T) {
 	ctx := context.Background()
 	other := grantInput()
 	other.Request.MigrationID = "other-run"
+	other.Roles.TransferRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-transfer"
+	other.Roles.ConfigRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-config"
 	if _, err := h.Handle(ctx, other); err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +322,10 @@ func TestBadInputsCallNothing(t *testing.T) {
 		in        Input
 		wantField string
 	}
+	otherRole := grantInput()
+	otherRole.Roles.TransferRole.Arn = "arn:aws:iam::222222222222:role/admin"
 	cases := []bad{
+		{name: "grant to a role that is not ours", in: otherRole, wantField: "roles.transferRole.arn"},
 		{name: "unknown mode", in: Input{Mode: "grnat", Request: requesttest.Valid(), Roles: roles()}, wantField: "mode"},
 		{name: "no mode", in: Input{Request: requesttest.Valid()}, wantField: "mode"},
 		{name: "grant without roles", in: Input{Mode: ModeGrant, Request: requesttest.Valid()}, wantField: "roles.transferRole.arn"},

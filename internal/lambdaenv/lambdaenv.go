@@ -1,0 +1,110 @@
+// Package lambdaenv reads a Lambda function's environment variables (docs/contract.md) and
+// reports every missing or malformed one in a single error, so that main can exit once
+// with the whole list.
+package lambdaenv
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// Names of the variables.
+const (
+	Region                 = "AWS_REGION"
+	AccountID              = "DSMIGRATE_ACCOUNT_ID"
+	RolePrefix             = "DSMIGRATE_ROLE_PREFIX"
+	LocationsCallerRoleArn = "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"
+	SourceAccessRoleName   = "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"
+	TaskLogGroupArn        = "DSMIGRATE_TASK_LOG_GROUP_ARN"
+)
+
+var (
+	accountPattern  = regexp.MustCompile(`^[0-9]{12}$`)
+	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	prefixPattern   = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	roleArnPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+	logGroupPattern = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
+)
+
+// Reader collects values and problems. LookupEnv defaults to os.LookupEnv.
+type Reader struct {
+	LookupEnv func(string) (string, bool)
+	problems  []string
+}
+
+func (r *Reader) lookup(name string) (string, bool) {
+	if r.LookupEnv == nil {
+		r.LookupEnv = os.LookupEnv
+	}
+	v, ok := r.LookupEnv(name)
+	return strings.TrimSpace(v), ok && strings.TrimSpace(v) != ""
+}
+
+// Required returns the variable; it records a problem when it is missing or empty.
+func (r *Reader) Required(name string) string {
+	v, ok := r.lookup(name)
+	if !ok {
+		r.problems = append(r.problems, name+" is missing")
+	}
+	return v
+}
+
+// Optional returns the variable, or "" when it is unset.
+func (r *Reader) Optional(name string) string {
+	v, _ := r.lookup(name)
+	return v
+}
+
+func (r *Reader) check(name, v string, ok bool, rule string) string {
+	if v != "" && !ok {
+		r.problems = append(r.problems, fmt.Sprintf("%s %s (got %q)", name, rule, v))
+	}
+	return v
+}
+
+// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID and, when withSourceRole is set,
+// DSMIGRATE_SOURCE_ACCESS_ROLE_NAME.
+func (r *Reader) Env(withSourceRole bool) request.Env {
+	e := request.Env{Region: r.Required(Region)}
+	e.AccountID = r.Required(AccountID)
+	r.check(AccountID, e.AccountID, accountPattern.MatchString(e.AccountID), "must be 12 digits")
+	e.Partition = request.Partition(e.Region)
+	if withSourceRole {
+		e.SourceAccessRoleName = r.Required(SourceAccessRoleName)
+		r.check(SourceAccessRoleName, e.SourceAccessRoleName, roleNamePattern.MatchString(e.SourceAccessRoleName), "must be an IAM role name")
+	}
+	return e
+}
+
+// RolePrefix reads DSMIGRATE_ROLE_PREFIX (at most naming.MaxPrefixLength characters, so
+// that role names stay within 64).
+func (r *Reader) RolePrefix() string {
+	v := r.Required(RolePrefix)
+	return r.check(RolePrefix, v, len(v) <= naming.MaxPrefixLength && prefixPattern.MatchString(v),
+		fmt.Sprintf("must be 1-%d characters of letters, digits and +=,.@_-", naming.MaxPrefixLength))
+}
+
+// LocationsCallerRoleArn reads DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN.
+func (r *Reader) LocationsCallerRoleArn() string {
+	v := r.Required(LocationsCallerRoleArn)
+	return r.check(LocationsCallerRoleArn, v, roleArnPattern.MatchString(v), "must be an IAM role ARN")
+}
+
+// TaskLogGroupArn reads the optional DSMIGRATE_TASK_LOG_GROUP_ARN.
+func (r *Reader) TaskLogGroupArn() string {
+	v := r.Optional(TaskLogGroupArn)
+	return r.check(TaskLogGroupArn, v, logGroupPattern.MatchString(v), "must be a CloudWatch Logs log group ARN")
+}
+
+// Err returns one error listing every problem, or nil.
+func (r *Reader) Err() error {
+	if len(r.problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("environment: %s", strings.Join(r.problems, "; "))
+}

@@ -1,0 +1,65 @@
+package lambdaenv
+
+import (
+	"strings"
+	"testing"
+)
+
+func reader(env map[string]string) *Reader {
+	return &Reader{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+}
+
+func TestAllMissingListedAtOnce(t *testing.T) {
+	r := reader(map[string]string{})
+	r.Env(true)
+	r.RolePrefix()
+	r.LocationsCallerRoleArn()
+	r.TaskLogGroupArn()
+	err := r.Err()
+	if err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	for _, name := range []string{Region, AccountID, SourceAccessRoleName, RolePrefix, LocationsCallerRoleArn} {
+		if !strings.Contains(err.Error(), name+" is missing") {
+			t.Errorf("got %q, want %s listed", err, name)
+		}
+	}
+	if strings.Contains(err.Error(), TaskLogGroupArn) {
+		t.Errorf("got %q, want the optional log group not listed", err)
+	}
+}
+
+func TestValid(t *testing.T) {
+	r := reader(map[string]string{
+		Region: "ap-northeast-1", AccountID: "222222222222", SourceAccessRoleName: "dsmigrate-source-access",
+		RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations",
+		TaskLogGroupArn: "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*",
+	})
+	e := r.Env(true)
+	if r.RolePrefix() != "dsmigrate" || r.TaskLogGroupArn() == "" || r.LocationsCallerRoleArn() == "" {
+		t.Errorf("values not read")
+	}
+	if err := r.Err(); err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if e.Partition != "aws" || e.AccountID != "222222222222" || e.SourceAccessRoleName != "dsmigrate-source-access" {
+		t.Errorf("got %+v", e)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	r := reader(map[string]string{
+		Region: "ap-northeast-1", AccountID: "2222", RolePrefix: "a-prefix-that-is-far-too-long",
+		LocationsCallerRoleArn: "arn:aws:iam::222222222222:user/x", TaskLogGroupArn: "my-group",
+	})
+	r.Env(false)
+	r.RolePrefix()
+	r.LocationsCallerRoleArn()
+	r.TaskLogGroupArn()
+	err := r.Err()
+	for _, name := range []string{AccountID, RolePrefix, LocationsCallerRoleArn, TaskLogGroupArn} {
+		if err == nil || !strings.Contains(err.Error(), name+" must") {
+			t.Errorf("got %v, want %s reported as malformed", err, name)
+		}
+	}
+}
