@@ -631,3 +631,13 @@ func TestASLValidator(t *testing.T) {
 		t.Fatalf("asl-validator: %v\n%s", err, out)
 	}
 }
+
+// TestDriverLib runs the driver's own unit tests (localrun/lib.test.mjs) with node --test.
+func TestDriverLib(t *testing.T) {
+	t.Parallel()
+	node := nodeBinary(t)
+	out, err := nodeCommand(node, "--test", filepath.Join(repoRoot(t), "statemachine", "localrun", "lib.test.mjs")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test localrun/lib.test.mjs: %v\n%s", err, out)
+	}
+}
