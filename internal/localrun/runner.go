@@ -247,10 +247,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		return nil, err
 	}
 
-	// Roles as CloudFormation would create them.
-	if err := createRole(ctx, e.Source.IAM, e.SourceRole); err != nil {
-		return nil, fmt.Errorf("account %s: %w", srcAcct, err)
-	}
+	// Roles as CloudFormation would create them, in the documented deploy order: the
+	// destination stack first, since IAM resolves the role ARNs in the source-access
+	// role's trust policy when it is saved.
 	made := map[string]bool{}
 	for _, f := range e.Spec.Functions {
 		if made[f.Role.Name] {
@@ -260,6 +259,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			return nil, fmt.Errorf("account %s: %w", dstAcct, err)
 		}
 		made[f.Role.Name] = true
+	}
+	if err := createRole(ctx, e.Source.IAM, e.SourceRole); err != nil {
+		return nil, fmt.Errorf("account %s: %w", srcAcct, err)
 	}
 
 	// The functions, each with its role's credentials, started in parallel.
