@@ -91,6 +91,7 @@ func (i *Instance) Close() error {
 		err = i.http.Close()
 	}
 	_ = i.DataSync.Close()
+	_ = i.Store.Close()
 	i.cleanup()
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/iampolicy"
@@ -52,7 +53,8 @@ type Object struct {
 	ContentType  string
 	StorageClass string
 	Metadata     map[string]string
-	path         string
+	path         string // body file of a large object
+	segOff       int64  // offset in the segment of a small object (-1: none)
 }
 
 // BucketInfo is a copy of a bucket's settings.
@@ -289,7 +291,38 @@ type PutObjectInput struct {
 	Verify func() error
 }
 
-// PutObject streams the body to a file, then installs the object.
+// smallObjectMax is the size up to which bodies go into the shared segment file
+// instead of a file of their own (creating a file per small object costs more than
+// the copy).
+const smallObjectMax = 8 << 20
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// segment is an append-only file holding small object bodies at reserved offsets. Space
+// of deleted or overwritten small objects is not reclaimed until the simulator exits.
+type segment struct {
+	mu   sync.Mutex
+	f    *os.File
+	size int64
+}
+
+func (s *Store) reserve(n int64) (*os.File, int64, error) {
+	s.seg.mu.Lock()
+	defer s.seg.mu.Unlock()
+	if s.seg.f == nil {
+		f, err := os.OpenFile(filepath.Join(s.dataDir, "objects", "segment"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.seg.f = f
+	}
+	off := s.seg.size
+	s.seg.size += n
+	return s.seg.f, off, nil
+}
+
+// PutObject streams the body to disk (the shared segment for small objects of known
+// size, a file of its own otherwise), then installs the object.
 func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	if in.Key == "" || len(in.Key) > 1024 {
 		return Object{}, Errf("KeyTooLongError", "Your key is too long")
@@ -297,23 +330,50 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	if _, ok := s.Bucket(in.Bucket); !ok {
 		return Object{}, noSuchBucket(in.Bucket)
 	}
-	f, err := os.CreateTemp(filepath.Join(s.dataDir, "objects"), "obj-*")
-	if err != nil {
-		return Object{}, err
-	}
-	path := f.Name()
 	h := md5.New()
-	writers := []io.Writer{f, h}
+	writers := []io.Writer{nil, h}
 	for _, x := range in.Extra {
 		writers = append(writers, x)
 	}
-	buf := make([]byte, 1<<20)
-	n, err := io.CopyBuffer(io.MultiWriter(writers...), in.Body, buf)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	var (
+		path    string
+		segOff  int64 = -1
+		n       int64
+		err     error
+		bufp    = copyBufs.Get().(*[]byte)
+		discard = func() {
+			if path != "" {
+				_ = os.Remove(path)
+			}
+		}
+	)
+	defer copyBufs.Put(bufp)
+	if in.Size >= 0 && in.Size <= smallObjectMax {
+		var f *os.File
+		f, segOff, err = s.reserve(in.Size)
+		if err != nil {
+			return Object{}, err
+		}
+		writers[0] = io.NewOffsetWriter(f, segOff)
+		// one byte more than announced reveals a body longer than Content-Length
+		n, err = io.CopyBuffer(io.MultiWriter(writers...), io.LimitReader(in.Body, in.Size+1), *bufp)
+		if err == nil && n > in.Size {
+			return Object{}, Errf("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
+		}
+	} else {
+		f, cerr := os.CreateTemp(filepath.Join(s.dataDir, "objects"), "obj-*")
+		if cerr != nil {
+			return Object{}, cerr
+		}
+		path = f.Name()
+		writers[0] = f
+		n, err = io.CopyBuffer(io.MultiWriter(writers...), in.Body, *bufp)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	fail := func(e error) (Object, error) {
-		_ = os.Remove(path)
+		discard()
 		return Object{}, e
 	}
 	if err != nil {
@@ -341,7 +401,7 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	defer s.mu.Unlock()
 	b, ok := s.buckets[in.Bucket]
 	if !ok {
-		_ = os.Remove(path)
+		discard()
 		return Object{}, noSuchBucket(in.Bucket)
 	}
 	owner := in.Writer
@@ -350,9 +410,9 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	}
 	o := &Object{Key: in.Key, Size: n, ETag: `"` + hex.EncodeToString(sum) + `"`,
 		LastModified: s.now().UTC().Truncate(time.Second), Owner: owner, ContentType: in.ContentType,
-		StorageClass: in.StorageClass, Metadata: in.Metadata, path: path}
+		StorageClass: in.StorageClass, Metadata: in.Metadata, path: path, segOff: segOff}
 	if old, ok := b.objects[in.Key]; ok {
-		_ = os.Remove(old.path) // open readers keep their file
+		old.remove() // open readers keep their file
 	} else {
 		i := sort.SearchStrings(b.keys, in.Key)
 		b.keys = append(b.keys, "")
@@ -361,6 +421,13 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	}
 	b.objects[in.Key] = o
 	return o.copy(), nil
+}
+
+// remove deletes the body file of a large object (segment space is not reclaimed).
+func (o *Object) remove() {
+	if o.path != "" {
+		_ = os.Remove(o.path)
+	}
 }
 
 func (o *Object) copy() Object {
@@ -394,8 +461,18 @@ func (s *Store) HeadObject(bucket, key string) (Object, error) {
 	return o.copy(), nil
 }
 
-// OpenObject opens an object's body; the caller closes the file.
-func (s *Store) OpenObject(bucket, key string) (*os.File, Object, error) {
+// Body is an open object body.
+type Body interface {
+	io.ReadSeeker
+	io.Closer
+}
+
+type segmentBody struct{ *io.SectionReader }
+
+func (segmentBody) Close() error { return nil }
+
+// OpenObject opens an object's body; the caller closes it.
+func (s *Store) OpenObject(bucket, key string) (Body, Object, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	b, ok := s.buckets[bucket]
@@ -405,6 +482,9 @@ func (s *Store) OpenObject(bucket, key string) (*os.File, Object, error) {
 	o, ok := b.objects[key]
 	if !ok {
 		return nil, Object{}, noSuchKey(bucket, key)
+	}
+	if o.path == "" {
+		return segmentBody{io.NewSectionReader(s.seg.f, o.segOff, o.Size)}, o.copy(), nil
 	}
 	f, err := os.Open(o.path)
 	if err != nil {
@@ -425,7 +505,7 @@ func (s *Store) DeleteObject(bucket, key string) error {
 	if !ok {
 		return nil
 	}
-	_ = os.Remove(o.path)
+	o.remove()
 	delete(b.objects, key)
 	i := sort.SearchStrings(b.keys, key)
 	if i < len(b.keys) && b.keys[i] == key {
@@ -502,4 +582,16 @@ func (s *Store) ObjectOwner(bucket, key string) string {
 		}
 	}
 	return ""
+}
+
+// Close releases the segment file.
+func (s *Store) Close() error {
+	s.seg.mu.Lock()
+	defer s.seg.mu.Unlock()
+	if s.seg.f == nil {
+		return nil
+	}
+	err := s.seg.f.Close()
+	s.seg.f = nil
+	return err
 }

@@ -79,6 +79,7 @@ type Store struct {
 	buckets  map[string]*Bucket
 	settings Settings
 	now      func() time.Time
+	seg      segment
 }
 
 // New builds a store from a config; object bodies go under dataDir (created if absent).
