@@ -335,7 +335,7 @@ func happyMocks(t *testing.T) map[string][]mock {
 var (
 	setupPath   = []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "StartTask"}
 	threePolls  = []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress"}
-	successPath = concat(setupPath, threePolls, []string{"RevokeBucketPolicy", "AfterCleanup", "Summarize", "Succeeded"})
+	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "Succeeded"})
 )
 
 func concat(parts ...[]string) []string { return slices.Concat(parts...) }
@@ -443,7 +443,7 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	mocks["Preflight"] = []mock{ok(t, pre)}
 	delete(mocks, "RevokeBucketPolicy")
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"Summarize", "Succeeded"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "Summarize", "Succeeded"}))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
@@ -456,6 +456,24 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	}
 	if got := lookup(out, "bucketPolicy.statementIds"); got == nil {
 		t.Errorf("bucketPolicy.statementIds missing: the operator needs them to revoke later")
+	}
+}
+
+// Without cleanup.revokeBucketPolicy (Preflight always sets it; this guards a regression)
+// the grant is revoked: when in doubt, no cross-account access is left behind.
+func TestScenarioCleanupFlagMissingRevokes(t *testing.T) {
+	t.Parallel()
+	mocks := happyMocks(t)
+	var pre map[string]any
+	if err := json.Unmarshal(fixture(t, "preflight.json"), &pre); err != nil {
+		t.Fatal(err)
+	}
+	delete(pre["request"].(map[string]any), "cleanup")
+	mocks["Preflight"] = []mock{ok(t, pre)}
+	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
+	checkPath(t, r, successPath)
+	if r.code != 0 {
+		t.Fatalf("exit code %d, want 0; last %+v", r.code, r.last())
 	}
 }
 
@@ -573,7 +591,7 @@ func TestScenarioRevokeFailsAfterSuccess(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy")
 }
 
