@@ -58,6 +58,10 @@ func runDriver(ctx context.Context, a driverArgs, log io.Writer, g *group, onEve
 		return nil, err
 	}
 	g.add(p)
+	defer func() {
+		p.stop(2 * time.Second)
+		g.remove(p)
+	}()
 	events := make(chan Event)
 	go func() {
 		defer close(events)
@@ -91,7 +95,6 @@ func runDriver(ctx context.Context, a driverArgs, log io.Writer, g *group, onEve
 				last = &e
 			}
 		case <-ctx.Done():
-			p.stop(2 * time.Second)
 			return nil, ctx.Err()
 		}
 	}

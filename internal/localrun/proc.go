@@ -52,15 +52,19 @@ func (p *process) stop(grace time.Duration) {
 	if p == nil || p.cmd.Process == nil {
 		return
 	}
-	pgid := p.cmd.Process.Pid
-	if !p.exited() {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(grace):
-		}
+	if p.exited() {
+		// Once the leader has been reaped its id may be reused: never signal the group
+		// of a process that ended by itself.
+		return
 	}
-	// The group may hold children that outlived the leader (the RIE's bootstrap).
+	pgid := p.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+	}
+	// The group may hold children that outlived the leader (the RIE's bootstrap); the
+	// leader is reaped only after this, so the group id is still ours.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	<-p.done
 }
@@ -75,6 +79,18 @@ func (g *group) add(p *process) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.procs = append(g.procs, p)
+}
+
+// remove forgets a process that has ended.
+func (g *group) remove(p *process) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, q := range g.procs {
+		if q == p {
+			g.procs = append(g.procs[:i], g.procs[i+1:]...)
+			return
+		}
+	}
 }
 
 func (g *group) stopAll(grace time.Duration) {
