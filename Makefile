@@ -74,6 +74,21 @@ test-go: $(CDK_MANIFEST)
 test-localrun: deps build-local $(CDK_MANIFEST) ## run only the end-to-end tests (simulator, RIE, real state machine)
 	go test -count=1 -run 'TestE2E' -v ./internal/localrun
 
+# Deploy with two AWS CLI profiles, account B first (docs/deploy.md). Extra cdk flags,
+# e.g. -c dsmigrate:sourceBuckets=..., go in CDK_ARGS.
+PROFILE_A ?=
+PROFILE_B ?=
+CDK_ARGS ?=
+CDK := $(NODE) node_modules/.bin/cdk
+
+deploy-destination: deps build ## deploy DsmigrateDestination to account B (PROFILE_B=<profile>; `cdk bootstrap` B first)
+	@[ -n "$(PROFILE_B)" ] || { echo "set PROFILE_B to an AWS CLI profile for account B (destination)"; exit 2; }
+	$(CDK) deploy DsmigrateDestination --profile $(PROFILE_B) $(CDK_ARGS)
+
+deploy-source: deps build ## deploy DsmigrateSourceAccess to account A (PROFILE_A=<profile>), after deploy-destination
+	@[ -n "$(PROFILE_A)" ] || { echo "set PROFILE_A to an AWS CLI profile for account A (source)"; exit 2; }
+	$(CDK) deploy DsmigrateSourceAccess --profile $(PROFILE_A) $(CDK_ARGS)
+
 bench: ## print the measured numbers (wait policy, simulator throughput)
 	go test -run '^$$' -bench . -benchtime 1x ./...
 
