@@ -50,9 +50,7 @@ func conditionMatches(c Condition, ctx identity.Context) bool {
 	}
 	values, present := ctx.Get(c.Key)
 	if op == "null" {
-		if set != "" {
-			return false
-		}
+		// Null tests presence only; a set operator in front of it changes nothing.
 		want := "true"
 		if present {
 			want = "false"

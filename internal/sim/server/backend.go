@@ -61,7 +61,7 @@ func (b *DataSyncBackend) Bucket(name string) (datasync.BucketInfo, bool) {
 
 func objectInfo(o store.Object) datasync.ObjectInfo {
 	return datasync.ObjectInfo{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified,
-		StorageClass: o.StorageClass, Metadata: o.Metadata}
+		StorageClass: o.StorageClass, ContentType: o.ContentType, Metadata: o.Metadata}
 }
 
 func (b *DataSyncBackend) bucketExists(bucket string) error {
