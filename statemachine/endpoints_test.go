@@ -96,6 +96,7 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 
 	rie.mu.Lock()
 	defer rie.mu.Unlock()
+	checkTaskInputs(t, rie.payloads)
 	var request map[string]any
 	if err := json.Unmarshal(fixture(t, "request.json"), &request); err != nil {
 		t.Fatal(err)
