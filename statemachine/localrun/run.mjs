@@ -42,12 +42,20 @@ function fail(message) {
   return exit(2);
 }
 
-function readJSON(file, what) {
+function readText(file, what) {
   try {
-    const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-    return JSON.parse(text);
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
   } catch (err) {
     throw new DriverError(`reading ${what} ${file}: ${err.message}`);
+  }
+}
+
+function readJSON(file, what) {
+  const text = readText(file, what);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DriverError(`${what} ${file}: ${err.message}`);
   }
 }
 
@@ -55,9 +63,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const definitionText = readFileSync(opts.definition, 'utf8');
   const substitutions = readJSON(opts.substitutions, 'substitutions');
-  const definition = JSON.parse(substitute(definitionText, substitutions));
+  let definition;
+  try {
+    definition = JSON.parse(substitute(readText(opts.definition, 'definition'), substitutions));
+  } catch (err) {
+    throw err instanceof DriverError ? err : new DriverError(`definition ${opts.definition}: ${err.message}`);
+  }
   const input = readJSON(opts.input, 'input');
 
   const states = definition.States;
@@ -126,7 +138,7 @@ async function main() {
   let outcome = null;
   const printing = (async () => {
     for await (const ev of execution.eventLogs) {
-      const line = translate(ev, states);
+      const line = translate(ev);
       if (line) emit(line);
       if (ev.type === 'StateEntered' && ev.state.type === 'Wait') {
         let seconds;
@@ -157,7 +169,7 @@ async function main() {
 }
 
 // translate turns an interpreter event into a line of the driver protocol (or null).
-function translate(ev, states) {
+function translate(ev) {
   switch (ev.type) {
     case 'StateEntered':
       return { event: 'StateEntered', state: ev.state.name, type: ev.state.type, input: ev.state.input };
