@@ -239,6 +239,10 @@ func (s *Server) s3Dispatch(q *s3Req, op string) {
 			return nil
 		})
 	case "HeadBucket":
+		if b, ok := s.store.Bucket(q.bucket); ok {
+			// S3 tells the bucket's region even when it then denies the request.
+			q.w.Header().Set("x-amz-bucket-region", b.Region)
+		}
 		err = s.s3Bucket(q, "ListBucket", func(b store.BucketInfo) error {
 			q.w.Header().Set("x-amz-bucket-region", b.Region)
 			q.w.WriteHeader(200)

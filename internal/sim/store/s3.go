@@ -556,7 +556,7 @@ func (s *Store) ListObjects(bucket, prefix, delimiter, after string, max int) (L
 			}
 		}
 		if count == max {
-			res.Truncated = true
+			res.Truncated = max > 0
 			break
 		}
 		if isPrefix {

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func newTestStore(t *testing.T) *Store {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(`{"accounts":[{"id":"111111111111","name":"a","users":[]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestListObjectsPagination(t *testing.T) {
+	s := newTestStore(t)
+	if err := s.CreateBucket("bkt", "us-east-1", "111111111111", ""); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"a", "b/1", "b/2", "b/c/3", "c", "d/1", "d/2", "e"}
+	for _, k := range keys {
+		if _, err := s.PutObject(PutObjectInput{Bucket: "bkt", Key: k, Body: strings.NewReader(k), Size: int64(len(k))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name              string
+		prefix, delimiter string
+		max               int
+		want              string
+	}{
+		{"all one by one", "", "", 1, "[a b/1 b/2 b/c/3 c d/1 d/2 e]"},
+		{"delimiter one by one", "", "/", 1, "[a b/ c d/ e]"},
+		{"delimiter pages of two", "", "/", 2, "[a b/ c d/ e]"},
+		{"prefix and delimiter", "b/", "/", 1, "[b/1 b/2 b/c/]"},
+		{"prefix only", "d", "", 1000, "[d/1 d/2]"},
+		{"no match", "zz", "/", 10, "[]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := []string{}
+			after := ""
+			for pages := 0; pages < 20; pages++ {
+				res, err := s.ListObjects("bkt", tt.prefix, tt.delimiter, after, tt.max)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(res.Objects) + len(res.CommonPrefixes); n > tt.max {
+					t.Fatalf("page of %d entries, want at most %d", n, tt.max)
+				}
+				// merge objects and prefixes in key order, as S3 returns them interleaved
+				i, j := 0, 0
+				for i < len(res.Objects) || j < len(res.CommonPrefixes) {
+					if j >= len(res.CommonPrefixes) || (i < len(res.Objects) && res.Objects[i].Key < res.CommonPrefixes[j]) {
+						got = append(got, res.Objects[i].Key)
+						i++
+					} else {
+						got = append(got, res.CommonPrefixes[j])
+						j++
+					}
+				}
+				if !res.Truncated {
+					break
+				}
+				after = res.Next
+			}
+			if fmt.Sprint(got) != tt.want {
+				t.Errorf("got %v, want %s", got, tt.want)
+			}
+		})
+	}
+	res, _ := s.ListObjects("bkt", "", "", "", 0)
+	if res.Truncated || len(res.Objects) != 0 {
+		t.Errorf("max 0: got truncated=%v objects=%d, want false 0", res.Truncated, len(res.Objects))
+	}
+}
+
+func TestPutObjectSizesAndOverwrite(t *testing.T) {
+	s := newTestStore(t)
+	if err := s.CreateBucket("bkt", "us-east-1", "111111111111", OwnershipWriter); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		body    string
+		size    int64
+		wantErr string
+	}{
+		{"exact", "hello", 5, ""},
+		{"empty", "", 0, ""},
+		{"body shorter than size", "hell", 5, "IncompleteBody"},
+		{"body longer than size", "hello!", 5, "IncompleteBody"},
+		{"unknown size", "hello world", -1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := s.PutObject(PutObjectInput{Bucket: "bkt", Key: "k", Body: strings.NewReader(tt.body), Size: tt.size, Writer: "222222222222"})
+			if tt.wantErr != "" {
+				if e, ok := err.(*Error); !ok || e.Code != tt.wantErr {
+					t.Fatalf("got %v, want %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Owner != "222222222222" {
+				t.Errorf("owner with ObjectWriter: got %s, want the writer", o.Owner)
+			}
+			f, got, err := s.OpenObject("bkt", "k")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			b := make([]byte, 64)
+			n, _ := f.Read(b)
+			if string(b[:n]) != tt.body || got.Size != int64(len(tt.body)) {
+				t.Errorf("body: got %q (size %d), want %q", b[:n], got.Size, tt.body)
+			}
+		})
+	}
+}
