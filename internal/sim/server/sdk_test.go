@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -698,4 +699,35 @@ func TestEndpointFromEnvironment(t *testing.T) {
 	if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("env-bucket"), Key: aws.String("dir/k"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatalf("PutObject: %v", err)
 	}
+}
+
+// TestBucketPolicyNewRolePropagation: a role younger than the propagation delay is an
+// "Invalid principal in policy" for S3, as while IAM's change propagates on AWS.
+func TestBucketPolicyNewRolePropagation(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	delay := 3600.0
+	inst.Store.UpdateSettings(durationPtr(delay), nil, nil)
+	iamB, _, _ := clients(inst, "AKIAADMINB", "sb", "")
+	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := iamB.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fresh"), AssumeRolePolicyDocument: aws.String(trustDataSync)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Statement":[{"Sid":"R","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/fresh"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::src"}]}`
+	_, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)})
+	if apiCode(err) != "MalformedPolicy" || apiMessage(err) != "Invalid principal in policy" {
+		t.Fatalf("young role: got %v, want MalformedPolicy Invalid principal in policy", err)
+	}
+	inst.Store.UpdateSettings(durationPtr(0), nil, nil)
+	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)}); err != nil {
+		t.Fatalf("after propagation: %v", err)
+	}
+}
+
+func durationPtr(seconds float64) *time.Duration {
+	d := time.Duration(seconds * float64(time.Second))
+	return &d
 }

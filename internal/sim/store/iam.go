@@ -89,7 +89,7 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 			}
 		}
 	}
-	if bad := s.unknownPrincipalLocked(p); bad != "" {
+	if bad := s.unknownPrincipalLocked(p, false); bad != "" {
 		return nil, Errf("MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"%s\"", bad)
 	}
 	return p, nil
@@ -97,7 +97,9 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 
 // unknownPrincipalLocked returns the first AWS principal naming a user or role that does
 // not exist in a simulated account (IAM and S3 resolve principals when a policy is saved).
-func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy) string {
+// With propagation, a role younger than the propagation delay is not known yet either
+// (IAM eventual consistency, seen as S3's "Invalid principal in policy" for new roles).
+func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy, propagation bool) string {
 	for _, v := range p.PrincipalARNs() {
 		if v == "*" || (len(v) == 12 && strings.Trim(v, "0123456789") == "") {
 			continue
@@ -119,7 +121,11 @@ func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy) string {
 		switch {
 		case res == "root":
 		case strings.HasPrefix(res, "role/"):
-			if _, ok := s.roles[v]; !ok {
+			r, ok := s.roles[v]
+			if !ok {
+				return v
+			}
+			if propagation && s.now().Sub(r.CreateDate) < s.settings.PropagationDelay {
 				return v
 			}
 		case strings.HasPrefix(res, "user/"):
