@@ -1,0 +1,34 @@
+// Command pollexecution is the Lambda function of the PollExecution state: it describes
+// the DataSync task execution and says how long to wait before the next poll.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+
+	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
+	"github.com/dsmigrate/dsmigrate/internal/pollexecution"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	var env lambdaenv.Reader
+	e := env.Env(false)
+	if err := env.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &pollexecution.Handler{AccountID: e.AccountID, DataSync: datasync.NewFromConfig(awsCfg)}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,44 @@
+// Command preflight is the Lambda function of the Preflight state: it validates the
+// migration request and checks both buckets without changing anything.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
+	"github.com/dsmigrate/dsmigrate/internal/preflight"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	var env lambdaenv.Reader
+	cfg := preflight.Config{
+		Env:                    env.Env(true),
+		RolePrefix:             env.RolePrefix(),
+		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
+	}
+	if err := env.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &preflight.Handler{
+		Config:  cfg,
+		S3:      s3.NewFromConfig(awsCfg),
+		Assumer: preflight.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+	}
+	lambda.Start(h.Handle)
+}

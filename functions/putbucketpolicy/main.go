@@ -1,0 +1,43 @@
+// Command putbucketpolicy is the Lambda function of the PutBucketPolicy and
+// RevokeBucketPolicy states: it adds our statements to the source bucket policy in
+// account A, or removes them.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
+	"github.com/dsmigrate/dsmigrate/internal/putbucketpolicy"
+	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	var env lambdaenv.Reader
+	cfg := putbucketpolicy.Config{
+		Env:                    env.Env(true),
+		RolePrefix:             env.RolePrefix(),
+		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
+	}
+	if err := env.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &putbucketpolicy.Handler{
+		Config:  cfg,
+		Assumer: putbucketpolicy.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+	}
+	lambda.Start(h.Handle)
+}
