@@ -84,7 +84,12 @@ type Store struct {
 
 // New builds a store from a config; object bodies go under dataDir (created if absent).
 func New(cfg *Config, dataDir string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Join(dataDir, "objects"), 0o755); err != nil {
+	// State lives in memory only, so bodies left by an earlier run are garbage.
+	objects := filepath.Join(dataDir, "objects")
+	if err := os.RemoveAll(objects); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(objects, 0o755); err != nil {
 		return nil, err
 	}
 	s := &Store{
