@@ -228,10 +228,20 @@ func writeJSON(t *testing.T, dir, name string, v any) string {
 // definition is validated by TestASLValidator and make validate-asl as well.
 func runDriver(t *testing.T, input json.RawMessage, mocks map[string][]mock, endpoints map[string]string) result {
 	t.Helper()
-	return runDriverValidating(t, false, input, mocks, endpoints)
+	return runDriverWith(t, driverOptions{waitScale: "0"}, input, mocks, endpoints)
 }
 
 func runDriverValidating(t *testing.T, validate bool, input json.RawMessage, mocks map[string][]mock, endpoints map[string]string) result {
+	t.Helper()
+	return runDriverWith(t, driverOptions{waitScale: "0", validate: validate}, input, mocks, endpoints)
+}
+
+type driverOptions struct {
+	waitScale string
+	validate  bool
+}
+
+func runDriverWith(t *testing.T, opts driverOptions, input json.RawMessage, mocks map[string][]mock, endpoints map[string]string) result {
 	t.Helper()
 	node := nodeBinary(t)
 	root := repoRoot(t)
@@ -241,10 +251,10 @@ func runDriverValidating(t *testing.T, validate bool, input json.RawMessage, moc
 		"--definition", filepath.Join(root, "statemachine", FileName),
 		"--input", writeJSON(t, dir, "input.json", input),
 		"--substitutions", writeJSON(t, dir, "substitutions.json", LocalFunctionArns("ap-northeast-1", "222222222222")),
-		"--wait-scale", "0",
+		"--wait-scale", opts.waitScale,
 		"--execution-name", "scenario-" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-"),
 	}
-	if !validate {
+	if !opts.validate {
 		args = append(args, "--no-validate")
 	}
 	if mocks != nil {
@@ -474,6 +484,35 @@ func TestScenarioCleanupFlagMissingRevokes(t *testing.T) {
 	checkPath(t, r, successPath)
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0; last %+v", r.code, r.last())
+	}
+}
+
+// With a wait scale other than 0 and 1, the driver still prints the requested seconds
+// and sleeps seconds × scale before the next poll (what the local runner uses).
+func TestDriverScaledWaits(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	r := runDriverWith(t, driverOptions{waitScale: "0.02"}, fixture(t, "request.json"), happyMocks(t), nil)
+	elapsed := time.Since(start)
+	checkPath(t, r, successPath)
+	if got, want := r.waits(), []int{10, 20}; !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+	if elapsed < 600*time.Millisecond {
+		t.Errorf("the run took %s, want at least (10+20) s × 0.02 = 600ms", elapsed)
+	}
+}
+
+// PutBucketPolicy retries S3's "Invalid principal" (new roles not visible yet) as
+// NotReadyError.
+func TestScenarioPolicyPrincipalNotReady(t *testing.T) {
+	t.Parallel()
+	mocks := happyMocks(t)
+	mocks["PutBucketPolicy"] = append([]mock{fails("NotReadyError", "S3 MalformedPolicy: Invalid principal in policy (the new roles are not visible to S3 yet)")}, mocks["PutBucketPolicy"]...)
+	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
+	checkPath(t, r, successPath)
+	if got := r.count("TaskRetried", "PutBucketPolicy"); got != 1 {
+		t.Errorf("PutBucketPolicy retried %d times, want 1", got)
 	}
 }
 
