@@ -30,7 +30,7 @@ var queryStatus = map[string]int{
 	"MalformedPolicyDocument": 400, "ValidationError": 400, "AccessDenied": 403,
 	"InvalidClientTokenId": 403, "ExpiredToken": 403, "MissingAuthenticationToken": 403,
 	"IncompleteSignature": 400, "Throttling": 400, "ServiceFailure": 500, "InternalFailure": 500,
-	"InvalidAction": 400, "InvalidParameterValue": 400, "MissingParameter": 400,
+	"InvalidAction": 400, "InvalidInput": 400, "InvalidParameterValue": 400, "MissingParameter": 400,
 }
 
 type xmlErrorResponse struct {

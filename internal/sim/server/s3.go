@@ -113,6 +113,10 @@ func s3Operation(method, bucket, key string, q url.Values) string {
 			}
 		case http.MethodHead:
 			return "HeadBucket"
+		case http.MethodPost:
+			if has("delete") {
+				return "DeleteObjects"
+			}
 		case http.MethodDelete:
 			switch {
 			case has("policy"):
@@ -260,6 +264,8 @@ func (s *Server) s3Dispatch(q *s3Req, op string) {
 		err = s.s3PutObject(q)
 	case "GetObject", "HeadObject":
 		err = s.s3GetObject(q, op == "HeadObject")
+	case "DeleteObjects":
+		err = s.s3Bucket(q, "", func(store.BucketInfo) error { return s.s3DeleteObjects(q) })
 	case "DeleteObject":
 		err = s.s3Bucket(q, "", func(b store.BucketInfo) error {
 			if err := s.authorizeS3(q, "DeleteObject", objectArn(q.bucket, q.key), nil); err != nil {
@@ -722,5 +728,49 @@ func (s *Server) s3GetObject(q *s3Req, head bool) error {
 		h.Set("Content-Type", v)
 	}
 	http.ServeContent(q.w, q.r, "", o.LastModified, f)
+	return nil
+}
+
+// s3DeleteObjects deletes up to 1,000 keys, each authorized as s3:DeleteObject; denied
+// keys are reported per key, as S3 does.
+func (s *Server) s3DeleteObjects(q *s3Req) error {
+	var in struct {
+		Quiet   bool `xml:"Quiet"`
+		Objects []struct {
+			Key string `xml:"Key"`
+		} `xml:"Object"`
+	}
+	body, err := io.ReadAll(io.LimitReader(q.r.Body, 4<<20))
+	if err != nil || xml.Unmarshal(body, &in) != nil || len(in.Objects) == 0 || len(in.Objects) > 1000 {
+		return store.Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+	}
+	type deleted struct {
+		Key string `xml:"Key"`
+	}
+	type failed struct {
+		Key     string `xml:"Key"`
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	}
+	out := struct {
+		XMLName xml.Name  `xml:"DeleteResult"`
+		Xmlns   string    `xml:"xmlns,attr"`
+		Deleted []deleted `xml:"Deleted"`
+		Errors  []failed  `xml:"Error"`
+	}{Xmlns: s3NS}
+	for _, o := range in.Objects {
+		if err := s.authorizeS3(q, "DeleteObject", objectArn(q.bucket, o.Key), nil); err != nil {
+			out.Errors = append(out.Errors, failed{o.Key, "AccessDenied", "Access Denied"})
+			continue
+		}
+		if err := s.store.DeleteObject(q.bucket, o.Key); err != nil {
+			out.Errors = append(out.Errors, failed{o.Key, "InternalError", err.Error()})
+			continue
+		}
+		if !in.Quiet {
+			out.Deleted = append(out.Deleted, deleted{o.Key})
+		}
+	}
+	q.writeXML(200, out)
 	return nil
 }

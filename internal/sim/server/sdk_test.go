@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -730,4 +732,54 @@ func TestBucketPolicyNewRolePropagation(t *testing.T) {
 func durationPtr(seconds float64) *time.Duration {
 	d := time.Duration(seconds * float64(time.Second))
 	return &d
+}
+
+func TestDataSyncFrontEnd(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	unknown := datasync.NewFromConfig(awsCfg(inst, "AKIAUNKNOWN", "x", "", "us-east-1"))
+	if _, err := unknown.ListTasks(ctx, &datasync.ListTasksInput{}); apiCode(err) != "UnrecognizedClientException" {
+		t.Errorf("unknown key: got %v, want UnrecognizedClientException", err)
+	}
+	resp, err := http.Post(inst.URL+"/_sim/faults", "application/json",
+		strings.NewReader(`{"service":"datasync","operation":"ListTasks","count":1,"kind":"500"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	dsc := datasync.NewFromConfig(awsCfg(inst, "AKIAADMINB", "sb", "", "us-east-1"))
+	_, err = dsc.ListTasks(ctx, &datasync.ListTasksInput{})
+	var ie *dstypes.InternalException
+	if !errors.As(err, &ie) {
+		t.Errorf("500 fault: got %v, want InternalException", err)
+	}
+	if _, err := dsc.ListTasks(ctx, &datasync.ListTasksInput{}); err != nil {
+		t.Errorf("after the fault: %v", err)
+	}
+}
+
+func TestDeleteObjects(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := s3c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bkt"), Delete: &s3types.Delete{
+		Objects: []s3types.ObjectIdentifier{{Key: aws.String("a")}, {Key: aws.String("b")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 2 || len(out.Errors) != 0 {
+		t.Errorf("got %d deleted %d errors, want 2 0", len(out.Deleted), len(out.Errors))
+	}
+	lo, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")})
+	if err != nil || len(lo.Contents) != 1 || aws.ToString(lo.Contents[0].Key) != "c" {
+		t.Errorf("after DeleteObjects: got %+v %v", lo, err)
+	}
 }

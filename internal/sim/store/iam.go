@@ -46,6 +46,9 @@ func (s *Store) CreateRole(in CreateRoleInput) (identity.Role, error) {
 	if len(in.Tags) > 50 {
 		return identity.Role{}, Errf("LimitExceeded", "Cannot exceed quota for TagsPerRole: 50.")
 	}
+	if err := validateTags(in.Tags); err != nil {
+		return identity.Role{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	trust, err := s.validateTrustLocked(in.TrustPolicy)
@@ -282,8 +285,25 @@ func (s *Store) ListRolePolicies(accountID, roleName string) ([]string, error) {
 	return sortedKeys(r.InlinePolicies), nil
 }
 
+func validateTags(tags []identity.Tag) error {
+	for _, t := range tags {
+		switch {
+		case len(t.Key) < 1 || len(t.Key) > 128:
+			return validationErr(t.Key, "tags.member.key", "Member must have length less than or equal to 128")
+		case len(t.Value) > 256:
+			return validationErr(t.Value, "tags.member.value", "Member must have length less than or equal to 256")
+		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
+			return Errf("InvalidInput", "User-defined tag keys can't start with 'aws:'. This prefix is reserved for AWS tags.")
+		}
+	}
+	return nil
+}
+
 // TagRole adds or overwrites tags.
 func (s *Store) TagRole(accountID, roleName string, tags []identity.Tag) error {
+	if err := validateTags(tags); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.roleLocked(accountID, roleName)
