@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// TestDeployGuideExamples keeps docs/deploy.md honest: the console input and the
+// put-events entry are valid requests for the cdk.json deployment, and the entry matches
+// the rule.
+func TestDeployGuideExamples(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, err := loadCDKContext(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigFromContext(func(k string) any { return ctx[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	console := jsonBlockAfter(t, string(doc), "### From the Step Functions console")
+	var entries []struct {
+		Source, DetailType, Detail string
+	}
+	if err := json.Unmarshal([]byte(jsonBlockAfter(t, string(doc), "### By an event")), &entries); err != nil {
+		t.Fatalf("put-events entry: %v", err)
+	}
+	if len(entries) != 1 {
+		t.Fatalf("got %d entries, want 1", len(entries))
+	}
+	if entries[0].Source != RequestEventSource || entries[0].DetailType != RequestEventDetailType {
+		t.Errorf("entry: got source %q detail-type %q, want %q %q", entries[0].Source, entries[0].DetailType, RequestEventSource, RequestEventDetailType)
+	}
+
+	env := request.Env{
+		Region: cfg.Region, AccountID: cfg.DestinationAccount, Partition: cfg.Partition(),
+		SourceAccessRoleName: cfg.SourceAccessRoleName(),
+	}
+	for name, text := range map[string]string{"console input": console, "event detail": entries[0].Detail} {
+		t.Run(name, func(t *testing.T) {
+			r, err := request.Decode([]byte(text))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			r.Normalize("docs-example")
+			if err := r.Validate(env); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if !slices.Contains(cfg.SourceBuckets, r.Source.Bucket) || !slices.Contains(cfg.DestinationBuckets, r.Destination.Bucket) {
+				t.Errorf("buckets %s -> %s are not in the cdk.json bucket lists", r.Source.Bucket, r.Destination.Bucket)
+			}
+			if r.Source.ExternalID != cfg.ExternalID {
+				t.Errorf("source.externalId: got %q, want %q (dsmigrate:externalId)", r.Source.ExternalID, cfg.ExternalID)
+			}
+			if want := "arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.SourceAccessRoleName(); r.Source.PolicyRoleArn != want {
+				t.Errorf("source.policyRoleArn: got %q, want %q", r.Source.PolicyRoleArn, want)
+			}
+		})
+	}
+}
+
+var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")
+
+// jsonBlockAfter returns the first ```json block after heading.
+func jsonBlockAfter(t *testing.T, doc, heading string) string {
+	t.Helper()
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		t.Fatalf("docs/deploy.md has no %q", heading)
+	}
+	m := jsonBlock.FindStringSubmatch(doc[i:])
+	if m == nil {
+		t.Fatalf("no json block after %q", heading)
+	}
+	return m[1]
+}
