@@ -221,6 +221,10 @@ func (s *Server) bucketFor(q *s3Req, checkRegion bool) (store.BucketInfo, error)
 			Message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
 			Fields:  map[string]string{"Bucket": q.bucket, "Endpoint": "s3." + b.Region + ".amazonaws.com", "Region": b.Region}}
 	}
+	// x-amz-expected-bucket-owner: another owner is a 403, as S3 answers it.
+	if want := q.r.Header.Get("x-amz-expected-bucket-owner"); want != "" && want != b.Owner {
+		return b, store.Errf("AccessDenied", "Access Denied")
+	}
 	return b, nil
 }
 

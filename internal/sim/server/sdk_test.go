@@ -783,3 +783,19 @@ func TestDeleteObjects(t *testing.T) {
 		t.Errorf("after DeleteObjects: got %+v %v", lo, err)
 	}
 }
+
+func TestExpectedBucketOwner(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("bkt"), ExpectedBucketOwner: aws.String(acctA)}); err != nil {
+		t.Errorf("right owner: %v", err)
+	}
+	_, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("bkt"), ExpectedBucketOwner: aws.String(acctB)})
+	if apiCode(err) != "AccessDenied" {
+		t.Errorf("wrong owner: got %v, want AccessDenied", err)
+	}
+}
