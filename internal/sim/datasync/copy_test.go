@@ -367,3 +367,49 @@ func TestOtherAccountSeesNothing(t *testing.T) {
 		t.Errorf("other account ListTasks: got %+v %v, want none", list, err)
 	}
 }
+
+func TestSimulatorBandwidthLimitSlowsTransfer(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	w.fb.set(func(f *fakeBackend) { f.settings.TransferBytesPerSecond = 1 << 20 })
+	w.fb.seed(t, "src-bucket", "big", strings.Repeat("x", 256<<10))
+	start := time.Now()
+	d := w.wait(w.start(w.task(&datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced})))
+	if d.Status != types.TaskExecutionStatusSuccess {
+		t.Fatalf("got %s", d.Status)
+	}
+	// 256 KiB at 1 MiB/s takes about 250 ms.
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("got %v, want at least 200ms at 1 MiB/s", took)
+	}
+}
+
+func TestCancelDuringTransfer(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	w.fb.set(func(f *fakeBackend) { f.settings.TransferBytesPerSecond = 64 << 10 })
+	w.fb.seed(t, "src-bucket", "big", strings.Repeat("x", 1<<20)) // 16 s at 64 KiB/s
+	execArn := w.start(w.task(&datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced}))
+	for {
+		d, err := w.client.DescribeTaskExecution(context.Background(), &datasync.DescribeTaskExecutionInput{TaskExecutionArn: aws.String(execArn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status == types.TaskExecutionStatusTransferring && d.BytesTransferred > 0 {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if _, err := w.client.CancelTaskExecution(context.Background(), &datasync.CancelTaskExecutionInput{TaskExecutionArn: aws.String(execArn)}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	d := w.wait(execArn)
+	if d.Status != types.TaskExecutionStatusError || aws.ToString(d.Result.ErrorCode) != "Cancelled" || d.Result.TransferStatus != types.PhaseStatusError {
+		t.Errorf("got %s %s transfer %s", d.Status, aws.ToString(d.Result.ErrorCode), d.Result.TransferStatus)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("cancel took %v", took)
+	}
+	if _, ok := w.fb.body(t, "dst-bucket", "big"); ok {
+		t.Error("a cancelled upload left an object at the destination")
+	}
+}

@@ -87,7 +87,7 @@ func sourcePolicy(withCaller bool, extra string) string {
 }
 
 type e2e struct {
-	t         *testing.T
+	t         testing.TB
 	inst      *server.Instance
 	s3A, s3B  *s3.Client
 	iamA      *iam.Client
@@ -103,7 +103,7 @@ func cfgFor(inst *server.Instance, key, secret string) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider(key, secret, "")}
 }
 
-func startE2E(t *testing.T) *e2e {
+func startE2E(t testing.TB) *e2e {
 	t.Helper()
 	cfg, err := store.ParseConfig([]byte(e2eConfig))
 	if err != nil {

@@ -437,7 +437,7 @@ func (s *Service) runExecution(e *execution) {
 	terr := j.transfer(ctx, plan)
 	s.mu.Lock()
 	e.xferDur = ms(time.Since(t1))
-	if terr != nil {
+	if terr != nil || ctx.Err() != nil {
 		e.xferStatus = "ERROR"
 	} else {
 		e.xferStatus = "SUCCESS"
