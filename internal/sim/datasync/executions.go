@@ -3,6 +3,7 @@ package datasync
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -183,13 +184,15 @@ func (s *Service) listTaskExecutions(ctx context.Context, caller identity.Princi
 			all = append(all, execEntry{TaskExecutionArn: e.arn, Status: e.status, TaskMode: t.mode})
 		}
 	} else {
+		var execs []*execution
 		for _, t := range s.st.tasks {
-			if t.account != caller.AccountID {
-				continue
+			if t.account == caller.AccountID {
+				execs = append(execs, t.execOrder...)
 			}
-			for _, e := range t.execOrder {
-				all = append(all, execEntry{TaskExecutionArn: e.arn, Status: e.status, TaskMode: t.mode})
-			}
+		}
+		sort.SliceStable(execs, func(i, j int) bool { return execs[i].start.Before(execs[j].start) })
+		for _, e := range execs {
+			all = append(all, execEntry{TaskExecutionArn: e.arn, Status: e.status, TaskMode: e.task.mode})
 		}
 	}
 	s.mu.Unlock()
@@ -302,6 +305,7 @@ func (s *Service) runTask(t *task) {
 		s.mu.Unlock()
 
 		s.runExecution(e)
+		s.logEnd(e)
 
 		s.mu.Lock()
 		t.running = nil
@@ -487,4 +491,14 @@ func (s *Service) runExecution(e *execution) {
 		e.finishLocked(s.now(), "SUCCESS", "", "")
 		s.mu.Unlock()
 	}
+}
+
+// logEnd reports how an execution ended and its measured throughput.
+func (s *Service) logEnd(e *execution) {
+	s.mu.Lock()
+	st, status, code := e.stats, e.status, e.errCode
+	s.mu.Unlock()
+	s.log.Info("datasync execution finished", "taskExecutionArn", e.arn, "status", status,
+		"errorCode", code, "files", st.Objects, "bytes", st.Bytes, "transferSeconds", st.TransferSeconds,
+		"megabytesPerSecond", st.BytesPerSecond/1e6, "objectsPerSecond", st.ObjectsPerSecond)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +22,9 @@ type Options struct {
 	Phases Phases
 	// MaxQueued is how many executions may wait behind a running one (default 50).
 	MaxQueued int
+	// Log receives one line per finished execution with its throughput
+	// (default slog.Default()).
+	Log *slog.Logger
 }
 
 // Phases are the simulated lengths of an execution's phases at TimeScale 1.
@@ -39,6 +43,7 @@ var DefaultPhases = Phases{Queued: 1 * time.Second, Launching: 20 * time.Second,
 type Service struct {
 	b    Backend
 	opts Options
+	log  *slog.Logger
 
 	mu sync.Mutex
 	st *store
@@ -68,8 +73,12 @@ func New(b Backend, opts Options) *Service {
 	if opts.Phases.Verifying == 0 {
 		opts.Phases.Verifying = DefaultPhases.Verifying
 	}
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Service{b: b, opts: opts, st: newStore(), ctx: ctx, cancel: cancel}
+	return &Service{b: b, opts: opts, log: log, st: newStore(), ctx: ctx, cancel: cancel}
 }
 
 // Close stops every running execution and waits for its goroutines.
