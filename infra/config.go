@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
 // Context keys read from cdk.json or `cdk synth -c key=value`.
@@ -192,10 +194,41 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		raw, err := jsonObject(req)
 		if err != nil {
 			fail(ctxScheduledRequest, "%v", err)
+			break
 		}
 		c.ScheduledRequest = raw
+		if len(errs) == 0 {
+			if err := c.checkScheduledRequest(); err != nil {
+				fail(ctxScheduledRequest, "%v", err)
+			}
+		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// checkScheduledRequest validates the scheduled request as the functions will, so a bad one
+// fails at synth instead of at every run. Scheduled executions get generated names, so the
+// request must carry its migration id (the same id every run reuses the same resources).
+func (c Config) checkScheduledRequest() error {
+	r, err := request.Decode(c.ScheduledRequest)
+	if err != nil {
+		return err
+	}
+	if r.MigrationID == "" {
+		return errors.New("migrationId is required: every scheduled run must reuse the same roles, locations and task")
+	}
+	r.Normalize("")
+	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), SourceAccessRoleName: c.SourceAccessRoleName()}
+	if err := r.Validate(env); err != nil {
+		return err
+	}
+	if !slices.Contains(c.SourceBuckets, r.Source.Bucket) {
+		return fmt.Errorf("source.bucket %q is not in %s", r.Source.Bucket, ctxSourceBuckets)
+	}
+	if !slices.Contains(c.DestinationBuckets, r.Destination.Bucket) {
+		return fmt.Errorf("destination.bucket %q is not in %s", r.Destination.Bucket, ctxDestinationBuckets)
+	}
+	return nil
 }
 
 // buckets reads a non-empty list of bucket names.

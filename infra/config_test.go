@@ -17,6 +17,9 @@ func validContext() map[string]any {
 	}
 }
 
+// scheduledRequestJSON is a valid request for validContext.
+const scheduledRequestJSON = `{"migrationId":"nightly","source":{"bucket":"team-a-media","accountId":"111111111111","region":"ap-northeast-1","policyRoleArn":"arn:aws:iam::111111111111:role/dsmigrate-source-access","externalId":"dsmigrate-7f3c"},"destination":{"bucket":"team-b-media","region":"ap-northeast-1"}}`
+
 func TestConfigFromContext(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -38,8 +41,16 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "china partition", give: map[string]any{ctxRegion: "cn-north-1"}, want: func(c Config) bool {
 			return c.ExecutionRoleArn("preflight") == "arn:aws-cn:iam::222222222222:role/dsmigrate-fn-preflight"
 		}},
-		{name: "schedule with request as JSON text", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: `{"migrationId":"nightly"}`},
-			want: func(c Config) bool { return string(c.ScheduledRequest) == `{"migrationId":"nightly"}` }},
+		{name: "schedule with request as JSON text", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: scheduledRequestJSON},
+			want: func(c Config) bool { return strings.Contains(string(c.ScheduledRequest), `"migrationId":"nightly"`) }},
+		{name: "scheduled request without id", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"migrationId":"nightly",`, "", 1)},
+			wantErr: []string{`"dsmigrate:scheduledRequest": migrationId is required`}},
+		{name: "scheduled request invalid", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1"}}`, `"region":"us-east-1"}}`, 1)},
+			wantErr: []string{`"dsmigrate:scheduledRequest"`, "destination.region"}},
+		{name: "scheduled request unknown field", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"migrationId"`, `"bogus":1,"migrationId"`, 1)},
+			wantErr: []string{`"dsmigrate:scheduledRequest"`, "bogus"}},
+		{name: "scheduled request bucket not listed", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: strings.Replace(scheduledRequestJSON, "team-b-media", "other-bucket", 1)},
+			wantErr: []string{`destination.bucket "other-bucket" is not in dsmigrate:destinationBuckets`}},
 		{
 			name: "every missing key is reported",
 			give: map[string]any{ctxDestinationAccount: nil, ctxSourceAccount: nil, ctxRegion: nil, ctxSourceBuckets: nil, ctxDestinationBuckets: nil, ctxExternalID: nil},

@@ -287,7 +287,10 @@ func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
 }
 
 func TestScheduleFromContext(t *testing.T) {
-	request := map[string]any{"migrationId": "nightly", "source": map[string]any{"bucket": "team-a-media"}}
+	var request map[string]any
+	if err := json.Unmarshal([]byte(scheduledRequestJSON), &request); err != nil {
+		t.Fatal(err)
+	}
 	app := synthApp(t, map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: request}, "")
 	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(2))
 	app.DestTmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
