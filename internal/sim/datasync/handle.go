@@ -175,8 +175,6 @@ func page(n int, maxResults *int32, token *string) (from, to int, next *string, 
 
 // tags
 
-type tagSet []tagEntry
-
 func validateTags(tags []tagEntry) error {
 	if len(tags) > 50 {
 		return validation(fmt.Sprint(len(tags)), "tags", "Member must have length less than or equal to 50")

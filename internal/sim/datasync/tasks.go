@@ -202,7 +202,7 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	}
 
 	s.mu.Lock()
-	src, err := s.ownLocation(caller, *in.SourceLocationArn)
+	_, err := s.ownLocation(caller, *in.SourceLocationArn)
 	if err == nil {
 		_, err = s.ownLocation(caller, *in.DestinationLocationArn)
 	}
@@ -217,7 +217,6 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if err != nil {
 		return nil, err
 	}
-	_ = src
 	if n >= maxTasks {
 		return nil, invalid("You have reached the maximum number of tasks (%d) for this account in this Region.", maxTasks)
 	}
