@@ -76,8 +76,9 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 		},
 	}))
 
-	// The functions. The createlocations role is created first: its ARN is the principal
-	// that the source bucket policy grants s3:ListBucket (DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN).
+	// The functions, with the contract's environment. DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN
+	// (the principal the source bucket policy grants s3:ListBucket) is the createlocations
+	// execution role, whose fixed name gives its ARN without a reference between functions.
 	env := func(step string) map[string]*string {
 		e := map[string]*string{"DSMIGRATE_ACCOUNT_ID": jsii.String(cfg.DestinationAccount)}
 		switch step {
