@@ -48,17 +48,22 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			PropagationDelaySeconds *float64 `json:"propagationDelaySeconds"`
 			TimeScale               *float64 `json:"timeScale"`
-			TransferBytesPerSecond  *int64   `json:"transferBytesPerSecond"`
+			TransferBytesPerSecond  *float64 `json:"transferBytesPerSecond"` // a JSON number in any form
 		}
 		if !readJSON(w, r, &in) {
 			return
+		}
+		var bps *int64
+		if in.TransferBytesPerSecond != nil {
+			v := int64(*in.TransferBytesPerSecond)
+			bps = &v
 		}
 		var delay *time.Duration
 		if in.PropagationDelaySeconds != nil {
 			d := time.Duration(*in.PropagationDelaySeconds * float64(time.Second))
 			delay = &d
 		}
-		s.store.UpdateSettings(delay, in.TimeScale, in.TransferBytesPerSecond)
+		s.store.UpdateSettings(delay, in.TimeScale, bps)
 		writeJSON(w, 200, s.settingsJSON())
 	case "GET /_sim/state":
 		writeJSON(w, 200, s.state())
@@ -125,7 +130,17 @@ func (s *Server) state() map[string]any {
 	out := map[string]any{"region": s.store.Region(), "settings": s.settingsJSON(), "accounts": s.store.Accounts(),
 		"roles": roles, "buckets": buckets, "faults": s.faults.list()}
 	if s.datasync != nil {
-		out["datasync"] = s.datasync.State()
+		ds := s.datasync.State()
+		out["datasync"] = ds
+		// The contract lists locations, tasks and executions at the top level too.
+		var flat map[string]json.RawMessage
+		if b, err := json.Marshal(ds); err == nil && json.Unmarshal(b, &flat) == nil {
+			for k, v := range flat {
+				if _, taken := out[k]; !taken {
+					out[k] = v
+				}
+			}
+		}
 	}
 	return out
 }

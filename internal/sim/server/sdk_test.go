@@ -619,19 +619,27 @@ func TestAdminAPI(t *testing.T) {
 		Roles []struct {
 			Arn string `json:"arn"`
 		} `json:"roles"`
+		Tasks     json.RawMessage `json:"tasks"`
+		Locations json.RawMessage `json:"locations"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&state)
 	resp.Body.Close()
 	if len(state.Roles) != 1 || state.Roles[0].Arn != "arn:aws:iam::222222222222:role/fn" {
 		t.Errorf("state roles: got %+v", state.Roles)
 	}
-	resp, err = http.Post(inst.URL+"/_sim/settings", "application/json", strings.NewReader(`{"propagationDelaySeconds":30}`))
+	if state.Tasks == nil || state.Locations == nil {
+		t.Errorf("state: want top-level tasks and locations, got %s %s", state.Tasks, state.Locations)
+	}
+	resp, err = http.Post(inst.URL+"/_sim/settings", "application/json", strings.NewReader(`{"propagationDelaySeconds":30,"transferBytesPerSecond":1.048576e+06}`))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("settings: %v %v", resp, err)
 	}
 	resp.Body.Close()
 	if got := inst.Store.Settings().PropagationDelay.Seconds(); got != 30 {
 		t.Errorf("propagation delay: got %v, want 30", got)
+	}
+	if got := inst.Store.Settings().TransferBytesPerSecond; got != 1<<20 {
+		t.Errorf("transferBytesPerSecond: got %v, want %d", got, 1<<20)
 	}
 }
 
