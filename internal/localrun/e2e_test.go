@@ -292,42 +292,77 @@ func TestE2EHappyPath(t *testing.T) {
 	}
 }
 
+// toSourceAccount moves the "arn" at path of a step's JSON into account A.
+func toSourceAccount(body []byte, path ...string) []byte {
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) != nil {
+		return body
+	}
+	m := doc
+	for _, k := range path {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return body
+		}
+		m = next
+	}
+	arn, _ := m["arn"].(string)
+	m["arn"] = strings.Replace(arn, ":"+DefaultDestinationAccount+":", ":"+DefaultSourceAccount+":", 1)
+	out, _ := json.Marshal(doc)
+	return out
+}
+
 func TestE2ECrossAccountBucketAccessRole(t *testing.T) {
 	t.Parallel()
-	// Seed pitfall 1. dsmigrate always creates the bucket access roles in B, so the
-	// pitfall is injected into the state: a proxy in front of the createroles RIE rewrites
-	// its output so the transfer role is the same-named role in account A, as if the
-	// request had brought a role of the source account.
-	var srcAcct string
-	env := e2eEnv(t, Options{ResponseFilters: map[string]func([]byte) []byte{
-		"createroles": func(b []byte) []byte {
-			var out map[string]map[string]any
-			if json.Unmarshal(b, &out) != nil || out["transferRole"] == nil {
-				return b
-			}
-			arn, _ := out["transferRole"]["arn"].(string)
-			out["transferRole"]["arn"] = strings.Replace(arn, ":"+DefaultDestinationAccount+":", ":"+srcAcct+":", 1)
-			nb, _ := json.Marshal(out)
-			return nb
-		},
-	}})
-	srcAcct = env.Source.AccountID
-	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(3, 3, ""))
-	before := policy(t, env.Source.S3, src)
+	// Seed pitfall 1: a role of account A as the bucket access role. dsmigrate always
+	// creates the roles in B and no request field names them, so the pitfall is injected
+	// into the state by a proxy in front of a function's RIE, at two places.
+	t.Run("at CreateLocations", func(t *testing.T) {
+		t.Parallel()
+		// The roles CreateLocations receives name the transfer role in account A: Fail
+		// explaining the cross-account PassRole and what to do; the grant is revoked.
+		env := e2eEnv(t, Options{RequestFilters: map[string]func([]byte) []byte{
+			"createlocations": func(b []byte) []byte { return toSourceAccount(b, "roles", "transferRole") },
+		}})
+		src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(3, 3, ""))
+		before := policy(t, env.Source.S3, src)
 
-	res := run(t, env, env.NewRequest("pitfall-one", src, "", dst, ""), "pitfall-1")
-	if res.Succeeded {
-		t.Fatal("got success, want a Fail for the cross-account bucket access role")
-	}
-	if !containsFold(res.Cause, "cross-account") || !containsFold(res.Cause, "role") || !containsFold(res.Cause, env.Destination.AccountID) {
-		t.Errorf("got Cause %q, want it to explain that a cross-account role cannot be passed and to use a role in %s", res.Cause, env.Destination.AccountID)
-	}
-	if !slices.Contains(res.StatesEntered(), "RevokeBucketPolicy") {
-		t.Errorf("got path %v, want the grant revoked", res.StatesEntered())
-	}
-	if after := policy(t, env.Source.S3, src); !sameJSON(after, before) {
-		t.Errorf("got source policy %q, want %q", after, before)
-	}
+		res := run(t, env, env.NewRequest("pitfall-one", src, "", dst, ""), "pitfall-1")
+		if res.Succeeded {
+			t.Fatal("got success, want a Fail for the cross-account bucket access role")
+		}
+		if res.Error != "PreconditionError" || !containsFold(res.Cause, "Cross-account pass role is not allowed", env.Destination.AccountID, "CreateRoles") {
+			t.Errorf("got %s: %q, want a PreconditionError explaining the cross-account pass role and to use the role in %s", res.Error, res.Cause, env.Destination.AccountID)
+		}
+		if !slices.Contains(res.StatesEntered(), "RevokeBucketPolicy") {
+			t.Errorf("got path %v, want the grant revoked", res.StatesEntered())
+		}
+		if after := policy(t, env.Source.S3, src); !sameJSON(after, before) {
+			t.Errorf("got source policy %q, want %q", after, before)
+		}
+	})
+	t.Run("from CreateRoles", func(t *testing.T) {
+		t.Parallel()
+		// CreateRoles' output names the role in A: PutBucketPolicy refuses it before
+		// granting anything.
+		env := e2eEnv(t, Options{ResponseFilters: map[string]func([]byte) []byte{
+			"createroles": func(b []byte) []byte { return toSourceAccount(b, "transferRole") },
+		}})
+		src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(3, 3, ""))
+		res := run(t, env, env.NewRequest("pitfall-one", src, "", dst, ""), "pitfall-1-early")
+		if res.Succeeded {
+			t.Fatal("got success, want a Fail for the cross-account bucket access role")
+		}
+		if !containsFold(res.Cause, "arn:aws:iam::"+env.Destination.AccountID+":role/dsmigrate-pitfall-one-transfer") {
+			t.Errorf("got %s: %q, want it to name the role in %s to use", res.Error, res.Cause, env.Destination.AccountID)
+		}
+		if slices.Contains(res.StatesEntered(), "CreateLocations") {
+			t.Errorf("got path %v, want it stopped before CreateLocations", res.StatesEntered())
+		}
+		if after := policy(t, env.Source.S3, src); after != "" {
+			t.Errorf("got source policy %q, want none", after)
+		}
+	})
 }
 
 func TestE2EListBucketGrantMissing(t *testing.T) {
@@ -451,20 +486,21 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 	env := e2eEnv(t, Options{})
 	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(8, 4, ""))
 	ctx := testCtx(t)
-	// Each step's first call is throttled 3 times (more than the SDK's 3 attempts, so the
-	// step fails with TransientError and Step Functions retries it); every other call the
-	// steps make is throttled twice (the SDK's own retries absorb it).
-	first := map[string]bool{"sts/AssumeRole": true, "iam/GetRole": true, "datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true}
+	// Every function's first AWS call is throttled 3 times — as often as the SDK tries —
+	// so the step fails with TransientError and Step Functions retries it; the other
+	// calls the steps make are throttled once and absorbed by the SDK's own retry.
+	first := map[string]bool{"sts/AssumeRole": true, "iam/GetRole": true, "s3/PutBucketPolicy": true, "s3/DeleteBucketPolicy": true,
+		"datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true}
 	ops := []string{
 		"sts/AssumeRole",
-		"s3/GetBucketOwnershipControls", "s3/GetBucketPolicy", "s3/PutBucketPolicy", "s3/DeleteBucketPolicy", "s3/HeadBucket", "s3/GetBucketLocation", "s3/ListObjectsV2",
-		"iam/GetRole", "iam/CreateRole", "iam/PutRolePolicy", "iam/GetRolePolicy", "iam/ListRolePolicies", "iam/ListRoleTags", "iam/TagRole",
-		"datasync/ListLocations", "datasync/CreateLocationS3", "datasync/DescribeLocationS3", "datasync/ListTagsForResource", "datasync/TagResource",
-		"datasync/ListTasks", "datasync/CreateTask", "datasync/DescribeTask", "datasync/ListTaskExecutions", "datasync/StartTaskExecution", "datasync/DescribeTaskExecution",
+		"s3/GetBucketOwnershipControls", "s3/GetBucketPolicy", "s3/PutBucketPolicy", "s3/DeleteBucketPolicy",
+		"iam/GetRole", "iam/CreateRole", "iam/PutRolePolicy",
+		"datasync/ListLocations", "datasync/CreateLocationS3", "datasync/ListTagsForResource",
+		"datasync/ListTasks", "datasync/CreateTask", "datasync/ListTaskExecutions", "datasync/StartTaskExecution", "datasync/DescribeTaskExecution",
 	}
 	for _, op := range ops {
 		service, operation, _ := strings.Cut(op, "/")
-		count := 2
+		count := 1
 		if first[op] {
 			count = 3
 		}

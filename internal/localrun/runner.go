@@ -38,6 +38,8 @@ type Options struct {
 	// ResponseFilters rewrite a function's responses (by function directory) through a
 	// proxy in front of its RIE. Tests use it to put a state the product cannot produce.
 	ResponseFilters map[string]func(body []byte) []byte
+	// RequestFilters rewrite the event a function receives (by function directory).
+	RequestFilters map[string]func(body []byte) []byte
 	// Instances is how many execution environments each function gets (default 1); more
 	// let several executions run at once, as Lambda scales out.
 	Instances int
@@ -300,7 +302,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 		e.Functions[f.Dir] = e.Instances[f.Dir][0]
 		// Every invoke goes through a small proxy: it picks a free instance, measures the
 		// invoke as the caller sees it, and applies a test's response filter.
-		if e.Endpoints[f.Arn], err = e.proxy(e.Instances[f.Dir], opts.ResponseFilters[f.Dir]); err != nil {
+		if e.Endpoints[f.Arn], err = e.proxy(e.Instances[f.Dir], opts.RequestFilters[f.Dir], opts.ResponseFilters[f.Dir]); err != nil {
 			return nil, err
 		}
 	}
@@ -311,7 +313,7 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 // proxy serves on a free port and hands each invoke to a free instance of the function
 // (one invoke at a time per RIE, as Lambda runs one event per execution environment),
 // rewriting the response body with filter when one is given.
-func (e *Env) proxy(fps []*FunctionProcess, filter func([]byte) []byte) (string, error) {
+func (e *Env) proxy(fps []*FunctionProcess, reqFilter, filter func([]byte) []byte) (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -330,8 +332,17 @@ func (e *Env) proxy(fps []*FunctionProcess, filter func([]byte) []byte) (string,
 		}
 		defer func() { free <- fp }()
 		t0 := time.Now()
-		req, _ := http.NewRequestWithContext(r.Context(), r.Method, fp.InvokeURL, r.Body)
+		in, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if reqFilter != nil {
+			in = reqFilter(in)
+		}
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, fp.InvokeURL, bytes.NewReader(in))
 		req.Header = r.Header.Clone()
+		req.Header.Del("Content-Length")
 		resp, err := client.Do(req)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
