@@ -383,6 +383,10 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
+		if cfg.SourceAccount == anyAccount && (spec.Name == "preflight" || spec.Name == "putbucketpolicy") {
+			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the source-access role may be in any source account; the role name is fixed and its trust policy requires this role and the external id",
+				"Resource::"+a.sourceAccessRole)
+		}
 		if spec.Name == "createroles" || spec.Name == "createlocations" {
 			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time; the patterns match only those names, never the functions' own roles",
 				stringsToAny(prefixAll("Resource::", a.datasyncRoles))...)

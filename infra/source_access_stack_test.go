@@ -2,6 +2,8 @@ package main
 
 import (
 	"reflect"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"slices"
 	"testing"
 )
@@ -81,5 +83,33 @@ func TestSourceAccessStackEnvironment(t *testing.T) {
 	}
 	if got := *app.Stacks.Destination.Account(); got != app.Config.DestinationAccount {
 		t.Errorf("DestinationStack account: got %s, want %s", got, app.Config.DestinationAccount)
+	}
+}
+
+// TestAnySourceAccount: with dsmigrate:sourceAccount "*" the functions may assume the
+// source-access role in any account, the stack for A is not pinned to an account, and
+// cdk-nag still passes (the wildcard is suppressed with its reason).
+func TestAnySourceAccount(t *testing.T) {
+	app := synthApp(t, map[string]any{ctxSourceAccount: "*"}, "")
+	want := "arn:aws:iam::*:role/" + app.Config.SourceAccessRoleName()
+	found := 0
+	for _, st := range statements(app.Dest) {
+		if slices.Contains(strs(st.S["Action"]), "sts:AssumeRole") {
+			found++
+			if got := strs(st.S["Resource"]); !reflect.DeepEqual(got, []string{want}) {
+				t.Errorf("%s: sts:AssumeRole on %v, want [%s]", st.Where, got, want)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("got %d AssumeRole statements, want 2 (preflight, putbucketpolicy)", found)
+	}
+	if got := *app.Stacks.SourceAccess.Account(); got == "*" || got == app.Config.DestinationAccount {
+		t.Errorf("SourceAccessStack account: got %s, want the deploying profile's account", got)
+	}
+	for _, s := range []awscdk.Stack{app.Stacks.Destination.Stack, app.Stacks.SourceAccess.Stack} {
+		if got := nagFindings(s); len(got) != 0 {
+			t.Errorf("%s: cdk-nag findings: %v", *s.StackName(), got)
+		}
 	}
 }
