@@ -213,8 +213,11 @@ func required(f url.Values, names ...string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return store.Errf("ValidationError", "%d validation error%s detected: %s", len(missing),
-		map[bool]string{true: "s", false: ""}[len(missing) > 1], strings.Join(missing, "; "))
+	plural := ""
+	if len(missing) > 1 {
+		plural = "s"
+	}
+	return store.Errf("ValidationError", "%d validation error%s detected: %s", len(missing), plural, strings.Join(missing, "; "))
 }
 
 func (s *Server) iamAuthorize(c caller, action, roleName string, ctx identity.Context) error {
