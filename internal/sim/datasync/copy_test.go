@@ -72,8 +72,8 @@ func TestNormalizePrefix(t *testing.T) {
 // TestStatusProgression watches one execution move through every status, with the
 // estimates filled when PREPARING ends and the counters growing while TRANSFERRING.
 func TestStatusProgression(t *testing.T) {
-	w := newWorld(t, Options{Phases: Phases{Queued: 60 * time.Millisecond, Launching: 60 * time.Millisecond,
-		Preparing: 60 * time.Millisecond, Verifying: 60 * time.Millisecond}, Workers: 1})
+	w := newWorld(t, Options{Phases: Phases{Queued: 150 * time.Millisecond, Launching: 150 * time.Millisecond,
+		Preparing: 150 * time.Millisecond, Verifying: 150 * time.Millisecond}, Workers: 1})
 	w.fb.set(func(f *fakeBackend) { f.settings.TimeScale = 1 })
 	for _, k := range []string{"a", "b", "c", "d"} {
 		w.fb.seed(t, "src-bucket", k, strings.Repeat("x", 64<<10))
