@@ -413,3 +413,21 @@ func TestCancelDuringTransfer(t *testing.T) {
 		t.Error("a cancelled upload left an object at the destination")
 	}
 }
+
+func TestVerificationMismatch(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	w.fb.seed(t, "src-bucket", "a", "A")
+	w.fb.seed(t, "src-bucket", "b", "B")
+	w.fb.set(func(f *fakeBackend) { f.headLies = map[string]bool{"dst-bucket/b": true} })
+	d := w.wait(w.start(w.task(&datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced})))
+	if d.Status != types.TaskExecutionStatusError || d.Result.VerifyStatus != types.PhaseStatusError || d.Result.TransferStatus != types.PhaseStatusSuccess {
+		t.Fatalf("got %s verify %s transfer %s", d.Status, d.Result.VerifyStatus, d.Result.TransferStatus)
+	}
+	want := "Transfer and verification completed. Verification detected mismatches. Files with mismatches are listed in Cloud Watch Logs"
+	if got := aws.ToString(d.Result.ErrorDetail); got != want {
+		t.Errorf("got ErrorDetail %q, want %q", got, want)
+	}
+	if d.FilesVerified != 1 || d.FilesFailed.Verify != 1 {
+		t.Errorf("got verified %d failed %d, want 1 and 1", d.FilesVerified, d.FilesFailed.Verify)
+	}
+}

@@ -31,6 +31,8 @@ type fakeBackend struct {
 	trust   map[string]func(cond identity.Context) bool // role ARN → trust check
 	buckets map[string]*fakeBucket
 	n       int
+	// headLies makes HeadObject report one byte more for these "bucket/key"s.
+	headLies map[string]bool
 }
 
 type fakeBucket struct {
@@ -218,7 +220,13 @@ func (f *fakeBackend) HeadObject(ctx context.Context, p identity.Principal, buck
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return o.info, nil
+	info := o.info
+	f.mu.Lock()
+	if f.headLies[bucket+"/"+key] {
+		info.Size++
+	}
+	f.mu.Unlock()
+	return info, nil
 }
 
 func (f *fakeBackend) GetObject(ctx context.Context, p identity.Principal, bucket, key string) (io.ReadCloser, ObjectInfo, error) {
