@@ -103,18 +103,10 @@ func conditionMatches(c Condition, ctx identity.Context) bool {
 		// A missing key: ...IfExists and negated operators match, others do not.
 		return ifExists || vo.negated
 	}
-	if vo.negated {
-		for _, r := range values {
-			if !single(r) {
-				return false
-			}
-		}
-		return true
+	if len(values) > 1 {
+		// "Multivalued context keys require a condition set operator": without one the
+		// condition does not match (as the independent iam-simulate engine decides).
+		return false
 	}
-	for _, r := range values {
-		if single(r) {
-			return true
-		}
-	}
-	return false
+	return single(values[0])
 }

@@ -186,6 +186,8 @@ func TestEvaluate(t *testing.T) {
 			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["a"]}}}}`}}, true, ""},
 		{"unknown operator never allows", give{p: userA, action: "s3:GetObject", resource: objArn,
 			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"alice"}}}}`}}, false, ""},
+		{"multivalued key without set operator never matches", give{p: userA, action: "s3:GetObject", resource: objArn, ctx: identity.Context{"aws:TagKeys": {"a", "b"}},
+			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:TagKeys":"a"}}}}`}}, false, ""},
 		{"two conditions are ANDed", give{p: userA, action: "s3:ListBucket", resource: bucketArn, ctx: identity.Context{"s3:prefix": {"photos/"}},
 			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"photos/","aws:username":"bob"}}}}`}}, false, ""},
 		// STS trust policies
