@@ -55,16 +55,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 type commonFlags struct {
 	timeScale, waitScale float64
 	verbose              bool
+	cdkOut               string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.timeScale, "time-scale", 0.05, "simulator time scale: multiplies DataSync phase lengths (0.05 = 20x faster)")
 	fs.Float64Var(&c.waitScale, "wait-scale", 0.02, "state machine wait scale: multiplies Wait states and retry pauses")
 	fs.BoolVar(&c.verbose, "verbose", false, "copy the simulator's, functions' and driver's logs to stderr")
+	fs.StringVar(&c.cdkOut, "cdk-out", "", "the synthesized cloud assembly (default cdk.out; e.g. `cdk synth -o DIR -c ...` with other context)")
 }
 
 func (c *commonFlags) options(stderr io.Writer) Options {
-	o := Options{TimeScale: c.timeScale, WaitScale: c.waitScale, Progress: stderr}
+	o := Options{TimeScale: c.timeScale, WaitScale: c.waitScale, Progress: stderr, CloudAssembly: c.cdkOut}
 	if c.timeScale == 0 {
 		o.TimeScale = -1 // as fast as possible
 	}
@@ -135,7 +137,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "\nexecution %s failed\n  Error: %s\n  Cause: %s\n", res.ExecutionName, res.Error, res.Cause)
 		code = ExitFailed
 	}
-	fmt.Fprintf(stderr, "%d state transitions in %s\n", res.Transitions(), round(res.Duration))
+	fmt.Fprintf(stderr, "%d state transitions in %s (%s with the driver's start-up)\n", res.Transitions(), round(res.Duration), round(res.Wall))
 	if *keep {
 		printKeep(env, stderr)
 		<-ctx.Done()

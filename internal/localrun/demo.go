@@ -87,8 +87,8 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 	}
 	rep.Created = InventoryOf(before).Diff(InventoryOf(afterFirst))
 	files, bytes := transferred(rep.First.Output)
-	say("  succeeded in %s: %d files, %s copied; %d state transitions; first byte copied %s after the execution started",
-		round(rep.First.Duration), files, humanBytes(bytes), rep.First.Transitions(), round(rep.First.FirstByte))
+	say("  succeeded in %s (%s with the driver's start-up): %d files, %s copied; %d state transitions; first byte copied %s after the execution started",
+		round(rep.First.Duration), round(rep.First.Wall), files, humanBytes(bytes), rep.First.Transitions(), round(rep.First.FirstByte))
 
 	t = time.Now()
 	if rep.Verify, err = Verify(ctx, env.Source.S3, env.Destination.S3, src, "", dst, ""); err != nil {
@@ -116,7 +116,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 	rep.Changed = a.Diff(b)
 	rep.SecondFiles, _ = transferred(rep.Second.Output)
 	rep.Unchanged = len(rep.Changed["roles"]) == 0 && len(rep.Changed["locations"]) == 0 && len(rep.Changed["tasks"]) == 0 && len(rep.Changed["buckets"]) == 0
-	say("  succeeded in %s: %d files copied; %d state transitions", round(rep.Second.Duration), rep.SecondFiles, rep.Second.Transitions())
+	say("  succeeded in %s (%s with the driver's start-up): %d files copied; %d state transitions", round(rep.Second.Duration), round(rep.Second.Wall), rep.SecondFiles, rep.Second.Transitions())
 	if rep.Unchanged {
 		say("  nothing new was created: %s are the same before and after; executions %+d", b.Summary("roles", "locations", "tasks"), b.Count("executions")-a.Count("executions"))
 	} else {

@@ -406,8 +406,12 @@ type Result struct {
 	Output        json.RawMessage // ExecutionSucceeded output
 	Error, Cause  string          // ExecutionFailed
 	Events        []Event
-	Started       time.Time
-	Duration      time.Duration
+	// Started is when the driver reported the execution's first state (the execution
+	// start); Launched is when the driver process was started (Node's start-up before).
+	Started, Launched time.Time
+	// Duration is from the execution start to its last event; Wall includes the driver's
+	// start-up and exit.
+	Duration, Wall time.Duration
 	// FirstByte is the time from the execution start to the first byte the simulator's
 	// DataSync copied (0 when none was seen).
 	FirstByte time.Duration
@@ -487,7 +491,7 @@ func (e *Env) Run(ctx context.Context, request []byte, executionName string) (*R
 	if a.LambdaEndpoints, err = write("lambda-endpoints.json", e.Endpoints); err != nil {
 		return nil, err
 	}
-	res := &Result{ExecutionName: executionName, Started: time.Now()}
+	res := &Result{ExecutionName: executionName, Launched: time.Now()}
 	rep := NewReporter(e.Opts.Progress)
 	if e.Opts.Progress == nil {
 		rep.Quiet = true
@@ -500,14 +504,22 @@ func (e *Env) Run(ctx context.Context, request []byte, executionName string) (*R
 		log = &lockedWriter{w: e.logFile}
 	}
 	last, err := runDriver(ctx, a, prefixed(log, "[driver] "), &e.g, func(ev Event) {
+		if len(res.Events) == 0 {
+			res.Started = ev.At
+		}
 		res.Events = append(res.Events, ev)
 		rep.Event(ev)
 	})
 	stopWatch()
-	res.Duration = time.Since(res.Started)
+	res.Wall = time.Since(res.Launched)
+	if n := len(res.Events); n > 0 {
+		res.Duration = res.Events[n-1].At.Sub(res.Started)
+	}
 	select {
 	case t := <-firstByte:
-		res.FirstByte = t.Sub(res.Started)
+		if !res.Started.IsZero() {
+			res.FirstByte = t.Sub(res.Started)
+		}
 	default:
 	}
 	if err != nil {
