@@ -30,10 +30,10 @@ var valueOps = map[string]valueOp{
 	"stringnotequalsignorecase": {true, strings.EqualFold},
 	"stringlike":                {false, wildcard},
 	"stringnotlike":             {true, wildcard},
-	"arnequals":                 {false, arnLike},
-	"arnlike":                   {false, arnLike},
-	"arnnotequals":              {true, arnLike},
-	"arnnotlike":                {true, arnLike},
+	"arnequals":                 {false, arnCondition},
+	"arnlike":                   {false, arnCondition},
+	"arnnotequals":              {true, arnCondition},
+	"arnnotlike":                {true, arnCondition},
 	"bool":                      {false, strings.EqualFold},
 }
 
@@ -109,4 +109,13 @@ func conditionMatches(c Condition, ctx identity.Context) bool {
 		return false
 	}
 	return single(values[0])
+}
+
+// arnCondition is ArnLike/ArnEquals for one value: both sides must be ARNs (six
+// components); each component is compared with wildcards.
+func arnCondition(policy, request string) bool {
+	if strings.Count(policy, ":") < 5 || strings.Count(request, ":") < 5 {
+		return false
+	}
+	return arnLike(policy, request)
 }
