@@ -295,3 +295,19 @@ func readJSON(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestErrorLoggedOnce(t *testing.T) {
+	rec := &requesttest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) {
+		return nil, &dstypes.InvalidRequestException{Message: aws.String("Unable to assume role")}
+	}}
+	if _, err := newHandler(f).Handle(context.Background(), input()); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
+		t.Errorf("got %d error records, want 1", n)
+	}
+}

@@ -318,3 +318,18 @@ func readJSON(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestErrorLoggedOnce(t *testing.T) {
+	rec := &requesttest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	f := newFakeIAM()
+	f.getRole = func(string) (*iam.GetRoleOutput, error) { return nil, &smithy.GenericAPIError{Code: "Throttling"} }
+	if _, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()}); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
+		t.Errorf("got %d error records, want 1", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
 )
 
@@ -210,5 +211,19 @@ func TestGolden(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
 			}
 		})
+	}
+}
+
+func TestErrorLoggedOnce(t *testing.T) {
+	rec := &requesttest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError}, nil)
+	if _, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn}); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
+		t.Errorf("got %d error records, want 1", n)
 	}
 }

@@ -332,3 +332,53 @@ func readJSON(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// TestErrorLoggedOnce checks the boundary logs a failure exactly once, with lowerCamel keys.
+func TestErrorLoggedOnce(t *testing.T) {
+	rec := &requesttest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+
+	w := newWorld()
+	w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "") }
+	if _, err := w.h.Handle(context.Background(), validInput()); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	errs := rec.AtLevel(slog.LevelError)
+	if len(errs) != 1 {
+		t.Fatalf("got %d error records, want 1", len(errs))
+	}
+	for _, k := range requesttest.Keys(errs[0]) {
+		if k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- ") {
+			t.Errorf("got key %q, want lowerCamel", k)
+		}
+	}
+}
+
+// FuzzHandle feeds arbitrary raw requests to preflight: it never panics, returns either an
+// output or one of the failure types itself, and calls nothing for an invalid request.
+func FuzzHandle(f *testing.F) {
+	f.Add(requesttest.ValidJSON(), "media-run-1")
+	for _, c := range requesttest.BadRequests() {
+		f.Add(c.Raw, "run")
+	}
+	f.Add([]byte(`{"source":{"bucket":"a.b-c"},"destination":{}}`), "")
+	f.Fuzz(func(t *testing.T, raw []byte, name string) {
+		w := newWorld()
+		out, err := w.h.Handle(context.Background(), Input{Request: raw, ExecutionName: name})
+		switch e := err.(type) {
+		case nil:
+			if out == nil || out.Request == nil || out.Request.MigrationID == "" {
+				t.Fatalf("got output %+v, want a normalized request", out)
+			}
+		case *failure.ValidationError:
+			if len(e.Fields) == 0 || len(w.log) != 0 {
+				t.Fatalf("got %v with calls %v, want fields and no call", e, w.log)
+			}
+		case *failure.PreconditionError, *failure.PermissionError, *failure.TransientError, *failure.NotReadyError:
+		default:
+			t.Fatalf("got %T %v, want one of the failure types", err, err)
+		}
+	})
+}

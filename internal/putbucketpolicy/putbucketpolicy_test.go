@@ -381,3 +381,18 @@ func readJSON(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 }
+
+func TestErrorLoggedOnce(t *testing.T) {
+	rec := &requesttest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	h, f, _ := setup(map[string]string{})
+	f.put = func(*s3.PutBucketPolicyInput) error { return &smithy.GenericAPIError{Code: "SlowDown"} }
+	if _, err := h.Handle(context.Background(), grantInput()); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
+		t.Errorf("got %d error records, want 1", n)
+	}
+}
