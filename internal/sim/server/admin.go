@@ -122,13 +122,26 @@ func (s *Server) state() map[string]any {
 		}
 		roles = append(roles, sr)
 	}
+	type stateUser struct {
+		Arn       string            `json:"arn"`
+		AccountID string            `json:"accountId"`
+		Policies  []json.RawMessage `json:"policies"`
+	}
+	users := []stateUser{}
+	for _, u := range s.store.Users() {
+		su := stateUser{Arn: u.Arn, AccountID: u.AccountID, Policies: []json.RawMessage{}}
+		for _, d := range u.Docs {
+			su.Policies = append(su.Policies, rawOrString(d))
+		}
+		users = append(users, su)
+	}
 	buckets := []stateBucket{}
 	for _, b := range s.store.Buckets() {
 		buckets = append(buckets, stateBucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Ownership: b.Ownership,
 			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
 	}
 	out := map[string]any{"region": s.store.Region(), "settings": s.settingsJSON(), "accounts": s.store.Accounts(),
-		"roles": roles, "buckets": buckets, "faults": s.faults.list()}
+		"users": users, "roles": roles, "buckets": buckets, "faults": s.faults.list()}
 	if s.datasync != nil {
 		ds := s.datasync.State()
 		out["datasync"] = ds

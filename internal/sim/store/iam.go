@@ -443,3 +443,17 @@ func (s *Store) AuthorizeServiceAssume(roleArn, service string, ctx identity.Con
 	}
 	return err
 }
+
+// Users lists the configured users sorted by ARN.
+func (s *Store) Users() []User {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]User, 0, len(s.users))
+	for _, arn := range sortedKeys(s.users) {
+		u := *s.users[arn]
+		u.Docs = append([]string(nil), u.Docs...)
+		u.policies = nil
+		out = append(out, u)
+	}
+	return out
+}
