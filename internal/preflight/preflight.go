@@ -167,7 +167,15 @@ func CheckOwnership(ctx context.Context, c S3API, partition, side, bucket, regio
 		if p := sourceaccess.BucketError(err, side, bucket, region, owner); p != nil {
 			return p
 		}
-		return awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketOwnershipControls", Resource: BucketArn(partition, bucket)}, awserror.Precondition)
+		who := principal
+		if who == "" {
+			who = "the preflight function's role"
+		}
+		return awserror.Classify(err, awserror.Call{
+			Principal: principal, Action: "s3:GetBucketOwnershipControls", Resource: BucketArn(partition, bucket),
+			Grant: fmt.Sprintf("grant s3:GetBucketOwnershipControls on %s to %s; if it is granted, check that the %s bucket belongs to account %s (S3 also answers AccessDenied when ExpectedBucketOwner does not match)",
+				BucketArn(partition, bucket), who, side, owner),
+		}, awserror.Precondition)
 	}
 	ownership := ""
 	if out.OwnershipControls != nil && len(out.OwnershipControls.Rules) > 0 {
