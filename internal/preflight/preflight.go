@@ -148,9 +148,6 @@ func RoleArn(partition, accountID, name string) string {
 	return "arn:" + partition + ":iam::" + accountID + ":role/" + name
 }
 
-// BucketArn is the ARN of an S3 bucket.
-func BucketArn(partition, bucket string) string { return "arn:" + partition + ":s3:::" + bucket }
-
 // OwnershipFix is what to do when ACLs are enabled on a bucket.
 const OwnershipFix = "disable ACLs: set Object Ownership to \"Bucket owner enforced\" (aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'); DataSync needs it for a transfer between accounts so that account B owns the copied objects"
 
@@ -172,9 +169,9 @@ func CheckOwnership(ctx context.Context, c S3API, partition, side, bucket, regio
 			who = "the preflight function's role"
 		}
 		return awserror.Classify(err, awserror.Call{
-			Principal: principal, Action: "s3:GetBucketOwnershipControls", Resource: BucketArn(partition, bucket),
+			Principal: principal, Action: "s3:GetBucketOwnershipControls", Resource: policy.BucketArn(partition, bucket),
 			Grant: fmt.Sprintf("grant s3:GetBucketOwnershipControls on %s to %s; if it is granted, check that the %s bucket belongs to account %s (S3 also answers AccessDenied when ExpectedBucketOwner does not match)",
-				BucketArn(partition, bucket), who, side, owner),
+				policy.BucketArn(partition, bucket), who, side, owner),
 		}, awserror.Precondition)
 	}
 	ownership := ""
@@ -197,7 +194,7 @@ func GetPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, p
 		if p := sourceaccess.BucketError(err, "source", bucket, region, owner); p != nil {
 			return "", p
 		}
-		return "", awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketPolicy", Resource: BucketArn(partition, bucket)}, awserror.Precondition)
+		return "", awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketPolicy", Resource: policy.BucketArn(partition, bucket)}, awserror.Precondition)
 	}
 	return aws.ToString(out.Policy), nil
 }
