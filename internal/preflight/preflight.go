@@ -104,10 +104,10 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
 	}
-	if err := CheckOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn); err != nil {
+	if err := checkOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn); err != nil {
 		return nil, err
 	}
-	existing, err := GetPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn)
+	existing, err := getPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +120,8 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 		statements = len(doc.Statement)
 	}
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
-		RoleArn(partition, h.Config.Env.AccountID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID)),
-		RoleArn(partition, h.Config.Env.AccountID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID)),
+		roleArn(partition, h.Config.Env.AccountID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID)),
+		roleArn(partition, h.Config.Env.AccountID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID)),
 		h.Config.LocationsCallerRoleArn)
 	merged, err := policy.Merge(existing, ours)
 	if err != nil {
@@ -130,7 +130,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", len(merged))
 
 	dst := r.Destination
-	if err := CheckOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
+	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
 		return nil, err
 	}
 	return &Output{Request: r, SourcePolicyBytes: len(existing), SourcePolicyStatements: statements}, nil
@@ -143,23 +143,23 @@ func (h *Handler) partition() string {
 	return request.Partition(h.Config.Env.Region)
 }
 
-// RoleArn is the ARN of a role with the default path "/".
-func RoleArn(partition, accountID, name string) string {
+// roleArn is the ARN of a role with the default path "/".
+func roleArn(partition, accountID, name string) string {
 	return "arn:" + partition + ":iam::" + accountID + ":role/" + name
 }
 
-// OwnershipFix is what to do when ACLs are enabled on a bucket.
-const OwnershipFix = "disable ACLs: set Object Ownership to \"Bucket owner enforced\" (aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'); DataSync needs it for a transfer between accounts so that account B owns the copied objects"
+// ownershipFix is what to do when ACLs are enabled on a bucket.
+const ownershipFix = "disable ACLs: set Object Ownership to \"Bucket owner enforced\" (aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls 'Rules=[{ObjectOwnership=BucketOwnerEnforced}]'); DataSync needs it for a transfer between accounts so that account B owns the copied objects"
 
-// CheckOwnership requires Object Ownership BucketOwnerEnforced (ACLs disabled).
-func CheckOwnership(ctx context.Context, c S3API, partition, side, bucket, region, owner, principal string) error {
+// checkOwnership requires Object Ownership BucketOwnerEnforced (ACLs disabled).
+func checkOwnership(ctx context.Context, c S3API, partition, side, bucket, region, owner, principal string) error {
 	out, err := c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{
 		Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(owner),
 	})
 	var notFound interface{ ErrorCode() string }
 	switch {
 	case err != nil && errors.As(err, &notFound) && notFound.ErrorCode() == "OwnershipControlsNotFoundError":
-		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has no Object Ownership setting, so ACLs are enabled; "+OwnershipFix, side, bucket, bucket)}
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has no Object Ownership setting, so ACLs are enabled; "+ownershipFix, side, bucket, bucket)}
 	case err != nil:
 		if p := sourceaccess.BucketError(err, side, bucket, region, owner); p != nil {
 			return p
@@ -179,13 +179,13 @@ func CheckOwnership(ctx context.Context, c S3API, partition, side, bucket, regio
 		ownership = string(out.OwnershipControls.Rules[0].ObjectOwnership)
 	}
 	if ownership != string(s3types.ObjectOwnershipBucketOwnerEnforced) {
-		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has Object Ownership %q, so ACLs are enabled; "+OwnershipFix, side, bucket, ownership, bucket)}
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s has Object Ownership %q, so ACLs are enabled; "+ownershipFix, side, bucket, ownership, bucket)}
 	}
 	return nil
 }
 
-// GetPolicy returns the bucket policy text, "" when the bucket has none.
-func GetPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, principal string) (string, error) {
+// getPolicy returns the bucket policy text, "" when the bucket has none.
+func getPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, principal string) (string, error) {
 	out, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(owner)})
 	switch {
 	case awserror.HasCode(err, "NoSuchBucketPolicy"):
