@@ -630,3 +630,58 @@ func TestE2ETwoMigrationsSameSource(t *testing.T) {
 		t.Errorf("after the concurrent runs: got policy %s, want %s", after, stored)
 	}
 }
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || !strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
+}
+
+func TestE2ECleanupOnCancel(t *testing.T) {
+	t.Parallel()
+	// Ctrl-C in the middle of a transfer: the run returns, and Close leaves no simulator,
+	// RIE, bootstrap or Node process behind.
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(13, 3, ""))
+	ctx, cancel := context.WithCancel(testCtx(t))
+	var pids []int
+	var mu sync.Mutex
+	go func() {
+		// Cancel once the poll loop runs, with every process of the run alive.
+		for ctx.Err() == nil {
+			if st, err := env.Sim.State(ctx); err == nil && InventoryOf(st).Count("executions") > 0 {
+				mu.Lock()
+				pids = env.g.pids()
+				mu.Unlock()
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	body, _ := json.Marshal(env.NewRequest("cancelled", src, "", dst, ""))
+	_, err := env.Run(ctx, body, "cancelled")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want the run cancelled", err)
+	}
+	env.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pids) < 1+2*len(Functions)+1 {
+		t.Fatalf("got %d processes, want the simulator, %d RIE with their bootstraps and the driver", len(pids), len(Functions))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, pid := range pids {
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(pid) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			t.Errorf("process %d (%s) still runs after Close", pid, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -58,6 +61,9 @@ func (p *process) stop(grace time.Duration) {
 		return
 	}
 	pgid := p.cmd.Process.Pid
+	// The RIE starts the bootstrap in a process group of its own: remember every
+	// descendant now, while the tree is intact, and kill what is left of it at the end.
+	desc := descendants(pgid)
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -66,7 +72,52 @@ func (p *process) stop(grace time.Duration) {
 	// The group may hold children that outlived the leader (the RIE's bootstrap); the
 	// leader is reaped only after this, so the group id is still ours.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for _, pid := range desc {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 	<-p.done
+}
+
+// descendants lists the pids below pid in the process tree (Linux /proc).
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
 }
 
 // group stops processes in reverse start order, each once.
@@ -79,6 +130,21 @@ func (g *group) add(p *process) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.procs = append(g.procs, p)
+}
+
+// pids returns the process ids of the group's processes and of everything below them.
+func (g *group) pids() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []int
+	for _, p := range g.procs {
+		if p.exited() {
+			continue
+		}
+		out = append(out, p.cmd.Process.Pid)
+		out = append(out, descendants(p.cmd.Process.Pid)...)
+	}
+	return out
 }
 
 // remove forgets a process that has ended.
