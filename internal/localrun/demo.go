@@ -14,20 +14,21 @@ import (
 
 // DemoReport is what `dsmigrate local demo` measured.
 type DemoReport struct {
-	Startup     time.Duration
-	Seeding     time.Duration
-	Objects     int
-	Bytes       int64
-	First       *Result
-	Verify      Verification
-	VerifyTime  time.Duration
-	Second      *Result
-	SecondFiles int64
-	Unchanged   bool
-	Created     map[string][]string // by the first run
-	Changed     map[string][]string // by the second run (executions only, when all is well)
-	Functions   map[string]FunctionTiming
-	Total       time.Duration
+	Startup        time.Duration
+	Seeding        time.Duration
+	Objects        int
+	Bytes          int64
+	First          *Result
+	Verify         Verification
+	VerifyTime     time.Duration
+	Second         *Result
+	SecondFiles    int64
+	Unchanged      bool
+	PolicyRestored bool
+	Created        map[string][]string // by the first run
+	Changed        map[string][]string // by the second run (executions only, when all is well)
+	Functions      map[string]FunctionTiming
+	Total          time.Duration
 }
 
 // Demo seeds a source bucket in A and an empty destination in B, runs one migration,
@@ -122,8 +123,12 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 	} else {
 		say("  CHANGED by the second run: %v", rep.Changed)
 	}
-	if pol := a.Policies[src]; pol != b.Policies[src] {
-		say("  source bucket policy differs after the second run")
+	origPolicy := InventoryOf(before).Policies[src]
+	rep.PolicyRestored = b.Policies[src] == origPolicy && a.Policies[src] == origPolicy
+	if rep.PolicyRestored {
+		say("  source bucket policy after each execution: %s, as before the first", describePolicy(origPolicy))
+	} else {
+		say("  source bucket policy NOT restored: before %s, after the 1st %s, after the 2nd %s", describePolicy(origPolicy), describePolicy(a.Policies[src]), describePolicy(b.Policies[src]))
 	}
 
 	rep.Functions = map[string]FunctionTiming{}
@@ -136,8 +141,8 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 	say("\nstate transitions: 1st %d, 2nd %d; path of the 1st: %s", rep.First.Transitions(), rep.Second.Transitions(), compressPath(rep.First.StatesEntered()))
 	rep.Total = time.Since(t0)
 	say("total %s", round(rep.Total))
-	if rep.SecondFiles != 0 || !rep.Unchanged {
-		return rep, fmt.Errorf("the second execution was not a no-op: %d files copied, changes %v", rep.SecondFiles, rep.Changed)
+	if rep.SecondFiles != 0 || !rep.Unchanged || !rep.PolicyRestored {
+		return rep, fmt.Errorf("the second execution was not a no-op: %d files copied, changes %v, policy restored %v", rep.SecondFiles, rep.Changed, rep.PolicyRestored)
 	}
 	return rep, nil
 }
@@ -248,4 +253,11 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func describePolicy(p string) string {
+	if p == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%d bytes", len(p))
 }
