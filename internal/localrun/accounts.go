@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,12 +73,4 @@ func createRole(ctx context.Context, c *iam.Client, rs *RoleSpec) error {
 		}
 	}
 	return nil
-}
-
-// urlEncoded is what IAM returns for policy documents.
-func urlDecoded(s string) string {
-	if d, err := url.QueryUnescape(s); err == nil {
-		return d
-	}
-	return s
 }

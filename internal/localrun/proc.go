@@ -3,7 +3,6 @@ package localrun
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -224,5 +223,3 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
-
-var errNotFound = errors.New("not found")
