@@ -116,15 +116,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitInternal
 	}
 	defer env.Close()
-	fmt.Fprintf(stderr, "local environment ready in %s (simulator %s; accounts: source %s, destination %s; region %s; logs: %s)\n",
-		round(env.StartupTime), env.Sim.Addr, env.Source.AccountID, env.Destination.AccountID, env.Region, env.LogPath)
+	fmt.Fprintf(stderr, "local environment ready in %s (simulator %s; accounts: source %s, destination %s; region %s)\n",
+		round(env.StartupTime), env.Sim.Addr, env.Source.AccountID, env.Destination.AccountID, env.Region)
 	if err := seedFromRequest(ctx, env, req, *objects, stderr); err != nil {
-		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		env.KeepLog()
+		fmt.Fprintf(stderr, "dsmigrate local: %v (log: %s)\n", err, env.LogPath)
 		return ExitInternal
 	}
 	res, err := env.Run(ctx, body, *name)
 	if err != nil {
-		fmt.Fprintf(stderr, "dsmigrate local: %v (logs: %s)\n", err, env.LogPath)
+		env.KeepLog()
+		fmt.Fprintf(stderr, "dsmigrate local: %v (log: %s)\n", err, env.LogPath)
 		return ExitInternal
 	}
 	code := ExitOK
@@ -134,7 +136,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		b, _ := json.MarshalIndent(pretty, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		fmt.Fprintf(stderr, "\nexecution %s failed\n  Error: %s\n  Cause: %s\n", res.ExecutionName, res.Error, res.Cause)
+		fmt.Fprintf(stderr, "\nexecution %s failed\n  Error: %s\n  Cause: %s\n(the functions' and simulator's log: %s)\n", res.ExecutionName, res.Error, res.Cause, env.LogPath)
+		env.KeepLog()
 		code = ExitFailed
 	}
 	fmt.Fprintf(stderr, "%d state transitions in %s (%s with the driver's start-up)\n", res.Transitions(), round(res.Duration), round(res.Wall))

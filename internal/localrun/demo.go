@@ -33,7 +33,7 @@ type DemoReport struct {
 // Demo seeds a source bucket in A and an empty destination in B, runs one migration,
 // verifies every object byte for byte, runs the same request again and checks nothing
 // new was created and nothing copied. It writes a report to out and progress to opts.Progress.
-func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error) {
+func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err error) {
 	t0 := time.Now()
 	rep := &DemoReport{}
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
@@ -43,7 +43,13 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (*DemoReport, error)
 	if err != nil {
 		return nil, err
 	}
-	defer env.Close()
+	defer func() {
+		if err != nil {
+			env.KeepLog()
+			err = fmt.Errorf("%w (log: %s)", err, env.LogPath)
+		}
+		env.Close()
+	}()
 	rep.Startup = env.StartupTime
 	say("  environment ready in %s: simulator %s, %d functions under the Lambda RIE, roles from %s", round(env.StartupTime), env.Sim.Addr, len(env.Functions), opts.CloudAssembly)
 

@@ -31,6 +31,14 @@ var (
 	simErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if simBin != "" {
+		os.Remove(simBin)
+	}
+	os.Exit(code)
+}
+
 // e2eEnv starts an environment for one scenario, or fails the test naming the make target
 // that provides what is missing (never a skip).
 func e2eEnv(t *testing.T, opts Options) *Env {
@@ -53,11 +61,10 @@ func e2eEnv(t *testing.T, opts Options) *Env {
 		t.Fatalf("start the local environment: %v", err)
 	}
 	t.Cleanup(func() {
-		env.Close()
 		if t.Failed() {
 			t.Logf("last lines of %s:\n%s", env.LogPath, env.LogTail(60))
 		}
-		env.RemoveWorkDir()
+		env.Close()
 	})
 	return env
 }

@@ -25,7 +25,7 @@ import (
 // Options configure an environment. Zero values take the defaults.
 type Options struct {
 	Root          string  // repository root; default: the directory holding go.mod above the working directory
-	CloudAssembly string  // default Root/cdk.out
+	CloudAssembly string  // default $DSMIGRATE_CDK_OUT, else Root/cdk.out
 	Arch          string  // bootstrap architecture; default runtime.GOARCH
 	TimeScale     float64 // simulator time scale: multiplies DataSync phase lengths; default 0.05 (negative = 0)
 	WaitScale     float64 // driver wait scale (Wait states, retry pauses); default 0.02
@@ -71,6 +71,7 @@ type Env struct {
 	servers []*http.Server
 	closed  sync.Once
 	runs    int
+	keepLog bool
 	mu      sync.Mutex
 }
 
@@ -104,6 +105,9 @@ func (o *Options) defaults() error {
 		if o.Root, err = FindRoot(wd); err != nil {
 			return err
 		}
+	}
+	if o.CloudAssembly == "" {
+		o.CloudAssembly = os.Getenv("DSMIGRATE_CDK_OUT")
 	}
 	if o.CloudAssembly == "" {
 		o.CloudAssembly = filepath.Join(o.Root, "cdk.out")
@@ -182,12 +186,14 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	e := &Env{Opts: opts, Partition: "aws", Functions: map[string]*FunctionProcess{}, Instances: map[string][]*FunctionProcess{}, Endpoints: map[string]string{}}
 	defer func() {
 		if err != nil {
+			e.KeepLog()
 			e.Close()
 			if e.LogPath != "" {
 				err = fmt.Errorf("%w (log: %s)", err, e.LogPath)
 			}
 		}
 		if r := recover(); r != nil {
+			e.KeepLog()
 			e.Close()
 			panic(r)
 		}
@@ -363,7 +369,8 @@ func (e *Env) proxy(fps []*FunctionProcess, reqFilter, filter func([]byte) []byt
 }
 
 // Close stops every process the environment started and removes its work directory
-// (the log is kept when KeepLogs says so). It is safe to call more than once.
+// (simulator data, run files, log) unless KeepLog was called; then only the log stays.
+// It is safe to call more than once.
 func (e *Env) Close() {
 	if e == nil {
 		return
@@ -376,7 +383,30 @@ func (e *Env) Close() {
 		if e.logFile != nil {
 			e.logFile.Close()
 		}
+		if e.Dir == "" {
+			return
+		}
+		e.mu.Lock()
+		keep := e.keepLog
+		e.mu.Unlock()
+		if !keep {
+			os.RemoveAll(e.Dir)
+			return
+		}
+		entries, _ := os.ReadDir(e.Dir)
+		for _, en := range entries {
+			if p := filepath.Join(e.Dir, en.Name()); p != e.LogPath {
+				os.RemoveAll(p)
+			}
+		}
 	})
+}
+
+// KeepLog makes Close keep the log file (LogPath), e.g. after a failure.
+func (e *Env) KeepLog() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.keepLog = true
 }
 
 // LogTail returns the last n lines of the environment's log.
@@ -390,13 +420,6 @@ func (e *Env) LogTail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// RemoveWorkDir deletes the work directory (config, simulator data, logs).
-func (e *Env) RemoveWorkDir() {
-	if e != nil && e.Dir != "" {
-		os.RemoveAll(e.Dir)
-	}
 }
 
 // Result is the outcome of one execution.
