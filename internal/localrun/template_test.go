@@ -170,6 +170,7 @@ func TestReadDestinationFailsLoudly(t *testing.T) {
 }
 
 func TestCheckPrerequisitesNamesMakeTargets(t *testing.T) {
+	t.Setenv("DSMIGRATE_CDK_OUT", "")
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o600)
 	o := Options{Root: root, Arch: "amd64"}
