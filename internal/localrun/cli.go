@@ -3,7 +3,6 @@ package localrun
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -191,12 +190,11 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
-	_, err := Demo(ctx, c.options(stderr), stdout)
+	rep, err := Demo(ctx, c.options(stderr), stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "dsmigrate local demo: %v\n", err)
-		var missing *MissingError
-		if errors.As(err, &missing) || errors.Is(err, context.Canceled) {
-			return ExitInternal
+		if rep == nil {
+			return ExitInternal // the environment, not the migration, failed
 		}
 		return ExitFailed
 	}
