@@ -299,6 +299,9 @@ func TestScheduleFromContext(t *testing.T) {
 			"Input": jsonString(request),
 		})}),
 	})
+	if got := nagFindings(app.Stacks.Destination.Stack); len(got) != 0 {
+		t.Errorf("cdk-nag findings with a schedule: %v", got)
+	}
 }
 
 func TestNoIAMStatementAllowsAllActions(t *testing.T) {
