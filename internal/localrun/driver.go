@@ -20,6 +20,8 @@ type Event struct {
 	Error   string          `json:"error,omitempty"`
 	Cause   string          `json:"cause,omitempty"`
 	Seconds float64         `json:"seconds,omitempty"`
+	Attempt int             `json:"attempt,omitempty"` // TaskRetried
+	Next    string          `json:"next,omitempty"`    // TaskCaught
 	// At is when the runner read the line.
 	At time.Time `json:"-"`
 }

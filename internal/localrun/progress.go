@@ -97,6 +97,10 @@ func (r *Reporter) Event(ev Event) {
 		r.printf("%6.1fs  ▶ %s\n", at, ev.State)
 	case "TaskFailed":
 		r.printf("%6.1fs    ✗ %s: %s: %s\n", at, ev.State, ev.Error, oneLine(ev.Cause, 160))
+	case "TaskRetried":
+		r.printf("%6.1fs    ↻ %s: retry %d\n", at, ev.State, ev.Attempt)
+	case "TaskCaught":
+		r.printf("%6.1fs    ↳ %s: caught, next %s\n", at, ev.State, ev.Next)
 	case "StateExited":
 		p, ok := progressOf(ev.Output)
 		if !ok || !r.isPoll(ev) {
@@ -106,7 +110,7 @@ func (r *Reporter) Event(ev Event) {
 	case "ExecutionSucceeded":
 		r.printf("%6.1fs  ✔ execution succeeded\n", at)
 	case "ExecutionFailed":
-		r.printf("%6.1fs  ✘ execution failed: %s: %s\n", at, ev.Error, oneLine(ev.Cause, 400))
+		r.printf("%6.1fs  ✘ execution failed: %s: %s\n", at, ev.Error, oneLine(ev.Cause, 200))
 	}
 }
 
