@@ -39,6 +39,7 @@ type item struct {
 
 type plan struct {
 	copy   []item
+	skip   int64 // existing destination objects kept by OverwriteMode NEVER
 	bytes  int64
 	delete []string // destination keys to delete
 	scope  []item   // every selected source object (POINT_IN_TIME_CONSISTENT verifies them)
@@ -131,7 +132,7 @@ func (j *job) prepare(ctx context.Context) (*plan, *jobErr) {
 		d, exists := dstObjs[it.rel]
 		switch {
 		case exists && *o.OverwriteMode == "NEVER":
-			e.filesSkipped.Add(1)
+			pl.skip++
 		case exists && *o.TransferMode == "CHANGED" && unchanged(it.obj, d):
 			// identical at the destination: nothing to do
 		default:
@@ -196,6 +197,7 @@ func (j *job) transfer(ctx context.Context, pl *plan) *jobErr {
 		}
 		return r
 	}
+	e.filesSkipped.Add(pl.skip) // DataSync reports skipped files while transferring
 	j.parallel(ctx, len(pl.copy), func(i int) {
 		pl.copy[i].ok = j.copyOne(ctx, pl.copy[i])
 	})
