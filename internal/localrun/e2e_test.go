@@ -633,6 +633,15 @@ func TestE2ETwoMigrationsSameSource(t *testing.T) {
 	}
 	check(results[0], "par-photos", "photos/", "par-photos/", 6)
 	check(results[1], "par-docs", "docs/", "par-docs/", 5)
+	// Both grants ran while the other migration was still transferring: the later one
+	// must have kept the earlier one's statements (a lost update would drop them).
+	g0, g1 := grantOf(t, results[0]), grantOf(t, results[1])
+	both := func(g grantOutput) bool {
+		return containsFold(g.PolicyAfter, g0.StatementIDs...) && containsFold(g.PolicyAfter, g1.StatementIDs...) && containsFold(g.PolicyAfter, "AuditList")
+	}
+	if !both(g0) && !both(g1) {
+		t.Errorf("got policies after the grants\n%s\n%s\nwant one holding both migrations' statements and the foreign one", g0.PolicyAfter, g1.PolicyAfter)
+	}
 	if after := policy(t, env.Source.S3, src); !sameJSON(after, stored) {
 		t.Errorf("after the concurrent runs: got policy %s, want %s", after, stored)
 	}
