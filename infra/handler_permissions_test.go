@@ -1,0 +1,115 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sdkMethod matches a method of a consumer-declared AWS client interface (STYLE.md):
+// `CreateRole(ctx context.Context, params *iam.CreateRoleInput, ...`.
+var sdkMethod = regexp.MustCompile(`(?m)^\s+(\w+)\(ctx context\.Context, params \*(\w+)\.(\w+)Input\b`)
+
+// dependentActions are the extra actions AWS evaluates for a call the handlers make
+// (Service Authorization Reference "dependent actions"; tags given at creation).
+var dependentActions = map[string][]string{
+	"iam:CreateRole":            {"iam:TagRole"},
+	"datasync:CreateLocationS3": {"iam:PassRole", "datasync:TagResource"},
+	"datasync:CreateTask":       {"datasync:TagResource"},
+}
+
+// serviceChecks are actions granted for checks a service makes with the caller's identity
+// rather than for calls of the handler: DataSync's CreateLocationS3 access test.
+var serviceChecks = map[string][]string{
+	"createlocations": {"s3:ListBucket"},
+}
+
+// handlerActions lists the IAM actions of the AWS calls declared in internal/<step>, and
+// whether the step assumes the source-access role (functions/<step>/main.go uses
+// sourceaccess).
+func handlerActions(t *testing.T, root, step string) (actions []string, assumesSource bool) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "internal", step, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Skipf("internal/%s not present yet", step)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range sdkMethod.FindAllStringSubmatch(string(b), -1) {
+			if m[1] == m[3] {
+				actions = append(actions, m[2]+":"+m[1])
+			}
+		}
+	}
+	main, err := os.ReadFile(filepath.Join(root, "functions", step, "main.go"))
+	if err != nil {
+		t.Skipf("functions/%s not present yet", step)
+	}
+	return actions, strings.Contains(string(main), "sourceaccess.")
+}
+
+// TestPoliciesMatchTheHandlers ties each execution role to the code it runs: every AWS
+// call a handler declares is allowed (directly, or through the source-access role in A),
+// and every allowed action is used, so a handler change that needs a new permission, or
+// makes one unnecessary, fails here rather than in AWS.
+func TestPoliciesMatchTheHandlers(t *testing.T) {
+	app := defaultSynth(t)
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string][]string{} // step -> actions
+	for id, p := range resources(app.Dest, "AWS::IAM::Policy") {
+		for _, spec := range steps {
+			if strings.HasPrefix(id, spec.Construct+"Role") {
+				for _, s := range asList(p["PolicyDocument"].(map[string]any)["Statement"]) {
+					granted[spec.Name] = append(granted[spec.Name], strs(s.(map[string]any)["Action"])...)
+				}
+			}
+		}
+	}
+	for _, spec := range steps {
+		t.Run(spec.Name, func(t *testing.T) {
+			calls, assumes := handlerActions(t, root, spec.Name)
+			if len(calls) == 0 {
+				t.Fatalf("found no AWS client methods in internal/%s", spec.Name)
+			}
+			mine := granted[spec.Name]
+			used := map[string]bool{"logs:CreateLogStream": true, "logs:PutLogEvents": true,
+				"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+			if assumes {
+				if !slices.Contains(mine, "sts:AssumeRole") {
+					t.Errorf("the function assumes the source-access role but may not sts:AssumeRole")
+				}
+				used["sts:AssumeRole"] = true
+			}
+			for _, a := range serviceChecks[spec.Name] {
+				used[a] = true
+			}
+			for _, call := range calls {
+				need := append([]string{call}, dependentActions[call]...)
+				for _, a := range need {
+					used[a] = true
+					viaSource := assumes && slices.Contains(sourceBucketActions, a)
+					if !slices.Contains(mine, a) && !viaSource {
+						t.Errorf("internal/%s calls %s but the role may not %s", spec.Name, call, a)
+					}
+				}
+			}
+			for _, a := range mine {
+				if !used[a] {
+					t.Errorf("the role may %s but internal/%s makes no call that needs it", a, spec.Name)
+				}
+			}
+		})
+	}
+}
