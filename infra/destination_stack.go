@@ -147,6 +147,9 @@ type arns struct {
 	locations        string
 	tasks            string
 	taskExecutions   string
+	// DataSync's service-linked role, which an Enhanced-mode CreateTask creates the first
+	// time in an account (CreateTask's dependent action iam:CreateServiceLinkedRole).
+	dataSyncServiceLinkedRole string
 }
 
 func arnsFor(cfg Config) arns {
@@ -166,12 +169,13 @@ func arnsFor(cfg Config) arns {
 			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-transfer", p, acct, cfg.NamePrefix),
 			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-config", p, acct, cfg.NamePrefix),
 		},
-		sourceAccessRole: fmt.Sprintf("arn:%s:iam::%s:role/%s", p, cfg.SourceAccount, cfg.SourceAccessRoleName()),
-		sourceBuckets:    bucketArns(cfg.SourceBuckets),
-		destBuckets:      bucketArns(cfg.DestinationBuckets),
-		locations:        datasync + "location/*",
-		tasks:            datasync + "task/*",
-		taskExecutions:   datasync + "task/*/execution/*",
+		sourceAccessRole:          fmt.Sprintf("arn:%s:iam::%s:role/%s", p, cfg.SourceAccount, cfg.SourceAccessRoleName()),
+		sourceBuckets:             bucketArns(cfg.SourceBuckets),
+		destBuckets:               bucketArns(cfg.DestinationBuckets),
+		locations:                 datasync + "location/*",
+		dataSyncServiceLinkedRole: fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync", p, acct),
+		tasks:                     datasync + "task/*",
+		taskExecutions:            datasync + "task/*/execution/*",
 	}
 }
 
@@ -246,6 +250,10 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 			"datasync:DescribeTask", "datasync:ListTagsForResource", "datasync:TagResource",
 			"datasync:StartTaskExecution",
 		}, []string{a.tasks}, nil),
+		// The first Enhanced-mode task of an account makes DataSync's service-linked role.
+		allow("CreateDataSyncServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"},
+			[]string{a.dataSyncServiceLinkedRole},
+			map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "datasync.amazonaws.com"}}),
 	)
 
 	// pollexecution: one read.

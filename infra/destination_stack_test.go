@@ -346,9 +346,16 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 					t.Errorf("%s: PassRole condition: got %s, want iam:PassedToService datasync.amazonaws.com", st.Where, got)
 				}
 				fallthrough
-			case strings.HasPrefix(act, "iam:"):
+			case strings.HasPrefix(act, "iam:") && act != "iam:CreateServiceLinkedRole":
 				if !reflect.DeepEqual(slices.Sorted(slices.Values(res)), slices.Sorted(slices.Values(a.datasyncRoles))) {
 					t.Errorf("%s: %s on %v, want only %v", st.Where, act, res, a.datasyncRoles)
+				}
+			case act == "iam:CreateServiceLinkedRole":
+				if !reflect.DeepEqual(res, []string{a.dataSyncServiceLinkedRole}) {
+					t.Errorf("%s: %s on %v, want only DataSync's service-linked role", st.Where, act, res)
+				}
+				if got := jsonString(st.S["Condition"]); got != `{"StringEquals":{"iam:AWSServiceName":"datasync.amazonaws.com"}}` {
+					t.Errorf("%s: CreateServiceLinkedRole condition: got %s, want iam:AWSServiceName datasync.amazonaws.com", st.Where, got)
 				}
 			case act == "sts:AssumeRole":
 				if !reflect.DeepEqual(res, []string{"arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.NamePrefix + "-source-access"}) {
@@ -360,7 +367,7 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 			}
 		}
 		for _, r := range res {
-			if hasPrefixAny(r, "arn:aws:iam::") && !strings.Contains(r, ":role/"+cfg.NamePrefix+"-") {
+			if hasPrefixAny(r, "arn:aws:iam::") && !strings.Contains(r, ":role/"+cfg.NamePrefix+"-") && r != a.dataSyncServiceLinkedRole {
 				t.Errorf("%s: IAM resource %s outside %s-*", st.Where, r, cfg.NamePrefix)
 			}
 		}
