@@ -51,7 +51,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err 
 		env.Close()
 	}()
 	rep.Startup = env.StartupTime
-	say("  environment ready in %s: simulator %s, %d functions under the Lambda RIE, roles from %s", round(env.StartupTime), env.Sim.Addr, len(env.Functions), opts.CloudAssembly)
+	say("  environment ready in %s: simulator %s, %d functions under the Lambda RIE, roles from %s", round(env.StartupTime), env.Sim.Addr, len(env.Functions), env.Opts.CloudAssembly)
 
 	src, dst, err := env.DefaultBuckets()
 	if err != nil {
