@@ -33,7 +33,7 @@ func TestIDFromExecutionName(t *testing.T) {
 func TestLongNameIsCutAndHashed(t *testing.T) {
 	give := "0f5b9c1e-7c6d-4d38-a1a3-1f1a2b3c4d5e" // a console-generated execution name
 	got := IDFromExecutionName(give)
-	if len(got) > MaxIDLength || !ValidID(got) || !strings.HasPrefix(got, "0f5b9c1e-7c6d-4d38-a-") {
+	if len(got) > MaxIDLength || !ValidID(got) || !strings.HasPrefix(got, "0f5b9c1e-7c6d-4d38-a1a3-") {
 		t.Fatalf("got %q, want a valid id of at most %d chars: the name cut to 23 chars, '-', 8 hex", got, MaxIDLength)
 	}
 	if again := IDFromExecutionName(give); again != got {
