@@ -431,3 +431,61 @@ func TestVerificationMismatch(t *testing.T) {
 		t.Errorf("got verified %d failed %d, want 1 and 1", d.FilesVerified, d.FilesFailed.Verify)
 	}
 }
+
+func TestUpdateTask(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	taskArn := w.task(&datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced})
+	tests := []struct {
+		name    string
+		give    *datasync.UpdateTaskInput
+		wantErr string
+	}{
+		{name: "new options and filters", give: &datasync.UpdateTaskInput{Name: aws.String("renamed"),
+			Options:  &types.Options{OverwriteMode: types.OverwriteModeNever, TransferMode: types.TransferModeAll},
+			Excludes: []types.FilterRule{{FilterType: types.FilterTypeSimplePattern, Value: aws.String("*.tmp")}}}},
+		{name: "REMOVE now conflicts with the task's ALL", give: &datasync.UpdateTaskInput{
+			Options: &types.Options{PreserveDeletedFiles: types.PreserveDeletedFilesRemove}}, wantErr: "TransferMode: ALL"},
+		{name: "point in time on Enhanced", give: &datasync.UpdateTaskInput{
+			Options: &types.Options{VerifyMode: types.VerifyModePointInTimeConsistent}}, wantErr: "Enhanced"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.give.TaskArn = aws.String(taskArn)
+			_, err := w.client.UpdateTask(context.Background(), tt.give)
+			if tt.wantErr != "" {
+				var ire *types.InvalidRequestException
+				if !asInvalid(err, &ire) || !strings.Contains(aws.ToString(ire.Message), tt.wantErr) {
+					t.Fatalf("got %v, want InvalidRequestException containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	d, err := w.client.DescribeTask(context.Background(), &datasync.DescribeTaskInput{TaskArn: aws.String(taskArn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(d.Name) != "renamed" || d.Options.OverwriteMode != types.OverwriteModeNever || d.Options.TransferMode != types.TransferModeAll ||
+		d.Options.VerifyMode != types.VerifyModeOnlyFilesTransferred || len(d.Excludes) != 1 || d.Options.PreserveDeletedFiles != types.PreserveDeletedFilesPreserve {
+		t.Errorf("got name %s options %+v excludes %v", aws.ToString(d.Name), d.Options, d.Excludes)
+	}
+}
+
+func TestDeleteTaskEndsItsExecutions(t *testing.T) {
+	w := newWorld(t, Options{Phases: Phases{Queued: time.Millisecond, Launching: time.Hour}})
+	w.fb.set(func(f *fakeBackend) { f.settings.TimeScale = 1 })
+	taskArn := w.task(&datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced})
+	running, queued := w.start(taskArn), w.start(taskArn)
+	if _, err := w.client.DeleteTask(context.Background(), &datasync.DeleteTaskInput{TaskArn: aws.String(taskArn)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, arn := range []string{running, queued} {
+		d := w.wait(arn)
+		if d.Status != types.TaskExecutionStatusError || aws.ToString(d.Result.ErrorCode) != "SyncTaskDeletedByUser" {
+			t.Errorf("%s: got %s %s, want ERROR SyncTaskDeletedByUser", arn, d.Status, aws.ToString(d.Result.ErrorCode))
+		}
+	}
+}
