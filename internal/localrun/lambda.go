@@ -64,6 +64,20 @@ func ms(s string) time.Duration {
 // env is the complete environment: nothing of the caller's environment leaks in (no
 // AWS profile, no real credentials).
 func startFunction(ctx context.Context, rie, bootstrap string, spec *FunctionSpec, env map[string]string, log io.Writer, g *group) (*FunctionProcess, error) {
+	var err error
+	for range 3 { // another program may take a port between its choice and the RIE's bind
+		var fp *FunctionProcess
+		if fp, err = startFunctionOnce(ctx, rie, bootstrap, spec, env, log, g); err == nil {
+			return fp, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, err
+}
+
+func startFunctionOnce(ctx context.Context, rie, bootstrap string, spec *FunctionSpec, env map[string]string, log io.Writer, g *group) (*FunctionProcess, error) {
 	emuPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -71,11 +85,6 @@ func startFunction(ctx context.Context, rie, bootstrap string, spec *FunctionSpe
 	apiPort, err := freePort()
 	if err != nil {
 		return nil, err
-	}
-	for apiPort == emuPort {
-		if apiPort, err = freePort(); err != nil {
-			return nil, err
-		}
 	}
 	emuAddr := fmt.Sprintf("127.0.0.1:%d", emuPort)
 	cmd := exec.Command(rie,
@@ -119,7 +128,9 @@ func startFunction(ctx context.Context, rie, bootstrap string, spec *FunctionSpe
 		}
 		io.Copy(io.Discard, pr)
 	}()
-	if err := waitForPort(ctx, p, emuAddr, 10*time.Second); err != nil {
+	if err := waitForListener(ctx, p, 10*time.Second, emuPort, apiPort); err != nil {
+		p.stop(time.Second)
+		g.remove(p)
 		return nil, err
 	}
 	return fp, nil

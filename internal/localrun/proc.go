@@ -174,30 +174,63 @@ func (g *group) stopAll(grace time.Duration) {
 	wg.Wait()
 }
 
-// freePort asks the kernel for a free loopback TCP port.
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{} // handed out by freePort in this process
+)
+
+// freePort asks the kernel for a free loopback TCP port that this process has not handed
+// out before (parallel environments in one test binary must not get the same port
+// between its release here and the child's bind).
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("find a free port: %w", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("find a free port: no unused port in 100 tries")
 }
 
-// waitForPort waits until something accepts connections on addr or the process ends.
-func waitForPort(ctx context.Context, p *process, addr string, timeout time.Duration) error {
+// waitForListener waits until p (or a process below it) listens on each loopback port.
+// A port that something else holds is an error: the child could not bind it.
+func waitForListener(ctx context.Context, p *process, timeout time.Duration, ports ...int) error {
+	for _, port := range ports {
+		if err := waitForPort(ctx, p, port, timeout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func waitForPort(ctx context.Context, p *process, port int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	var foreignSince time.Time
 	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
+		owned, busy := listening(p.cmd.Process.Pid, port)
+		switch {
+		case owned:
 			return nil
+		case !busy:
+			foreignSince = time.Time{}
+		case foreignSince.IsZero():
+			foreignSince = time.Now()
+		case time.Since(foreignSince) > 300*time.Millisecond:
+			return fmt.Errorf("%s: port %d is held by another process", p.name, port)
 		}
 		if p.exited() {
-			return fmt.Errorf("%s exited before listening on %s: %v", p.name, addr, p.err)
+			return fmt.Errorf("%s exited before listening on port %d: %v", p.name, port, p.err)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not listen on %s within %s", p.name, addr, timeout)
+			return fmt.Errorf("%s did not listen on port %d within %s", p.name, port, timeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -205,6 +238,41 @@ func waitForPort(ctx context.Context, p *process, addr string, timeout time.Dura
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// listening reports whether a TCP socket listens on port (busy) and whether it belongs to
+// pid or a process below it (owned), from /proc/net/tcp and the processes' fds.
+func listening(pid, port int) (owned, busy bool) {
+	inodes := map[string]bool{}
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 10 || fs[3] != "0A" { // 0A = LISTEN
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if n, err := strconv.ParseInt(hexPort, 16, 32); ok && err == nil && int(n) == port {
+				inodes["socket:["+fs[9]+"]"] = true
+			}
+		}
+	}
+	if len(inodes) == 0 {
+		return false, false
+	}
+	for _, q := range append([]int{pid}, descendants(pid)...) {
+		dir := fmt.Sprintf("/proc/%d/fd", q)
+		fds, _ := os.ReadDir(dir)
+		for _, fd := range fds {
+			if link, err := os.Readlink(dir + "/" + fd.Name()); err == nil && inodes[link] {
+				return true, true
+			}
+		}
+	}
+	return false, true
 }
 
 // lockedWriter serializes writes from several goroutines to one writer.
