@@ -21,7 +21,9 @@ func main() {
 
 // run returns the exit code after every deferred cleanup has run (os.Exit skips defers).
 func run() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: a closed stdout (| head) must end the run through the same cleanup
+	// instead of killing the process before its deferred shutdown runs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 	if len(os.Args) < 2 || os.Args[1] != "local" {
 		fmt.Fprint(os.Stderr, usage)

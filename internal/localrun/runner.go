@@ -17,8 +17,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -198,7 +200,11 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 			panic(r)
 		}
 	}()
-	if e.Dir, err = os.MkdirTemp("", "dsmigrate-local-"); err != nil {
+	sweepStaleWorkDirs()
+	if e.Dir, err = os.MkdirTemp("", workDirPrefix); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(e.Dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, err
 	}
 	e.LogPath = filepath.Join(e.Dir, "local.log")
@@ -407,6 +413,30 @@ func (e *Env) KeepLog() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.keepLog = true
+}
+
+const workDirPrefix = "dsmigrate-local-"
+
+// sweepStaleWorkDirs removes what earlier runs that were killed outright (SIGKILL) left
+// in their work directories, except the log: the simulator's data can be hundreds of MB.
+func sweepStaleWorkDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), workDirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "pid"))
+		if err != nil {
+			continue // finished runs have no pid file
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // still running (or not ours to judge)
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, en := range entries {
+			if en.Name() != "local.log" {
+				os.RemoveAll(filepath.Join(dir, en.Name()))
+			}
+		}
+	}
 }
 
 // LogTail returns the last n lines of the environment's log.
