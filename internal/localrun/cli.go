@@ -59,7 +59,7 @@ type commonFlags struct {
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.timeScale, "time-scale", 0.05, "simulator time scale: multiplies DataSync phase lengths (0.05 = 20x faster)")
-	fs.Float64Var(&c.waitScale, "wait-scale", 0.02, "state machine wait scale: multiplies Wait states and retry pauses")
+	fs.Float64Var(&c.waitScale, "wait-scale", 0.05, "state machine wait scale: multiplies Wait states and retry pauses (equal to --time-scale keeps the number of polls AWS-like)")
 	fs.BoolVar(&c.verbose, "verbose", false, "copy the simulator's, functions' and driver's logs to stderr")
 	fs.StringVar(&c.cdkOut, "cdk-out", "", "the synthesized cloud assembly (default cdk.out; e.g. `cdk synth -o DIR -c ...` with other context)")
 }

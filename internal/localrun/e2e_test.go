@@ -375,8 +375,9 @@ func TestE2ECrossAccountBucketAccessRole(t *testing.T) {
 func TestE2EListBucketGrantMissing(t *testing.T) {
 	t.Parallel()
 	// Seed pitfall 2. The caller's s3:ListBucket grant is taken away by another team's
-	// explicit Deny in the source bucket policy (a Deny wins over our Allow).
-	env := e2eEnv(t, Options{})
+	// explicit Deny in the source bucket policy (a Deny wins over our Allow). The retry
+	// budget (about 3 minutes) runs at wait scale 0.02: 3.7 s.
+	env := e2eEnv(t, Options{WaitScale: 0.02})
 	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(4, 3, ""))
 	caller := env.Spec.Functions[3].Env["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"]
 	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"NoListingForB","Effect":"Deny","Principal":{"AWS":%q},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s"}]}`, caller, src)

@@ -30,7 +30,7 @@ type Options struct {
 	CloudAssembly string  // default $DSMIGRATE_CDK_OUT, else Root/cdk.out
 	Arch          string  // bootstrap architecture; default runtime.GOARCH
 	TimeScale     float64 // simulator time scale: multiplies DataSync phase lengths; default 0.05 (negative = 0)
-	WaitScale     float64 // driver wait scale (Wait states, retry pauses); default 0.02
+	WaitScale     float64 // driver wait scale (Wait states, retry pauses); default 0.05, as TimeScale
 	// PropagationDelaySeconds is the simulator's IAM propagation delay at start.
 	PropagationDelaySeconds float64
 	// Log receives the children's output; default a file in the work directory.
@@ -121,7 +121,7 @@ func (o *Options) defaults() error {
 		o.TimeScale = 0.05
 	}
 	if o.WaitScale == 0 {
-		o.WaitScale = 0.02
+		o.WaitScale = 0.05
 	}
 	if o.StateMachine == "" {
 		o.StateMachine = filepath.Join(o.Root, "statemachine", "dsmigrate.asl.json")
