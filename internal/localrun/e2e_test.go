@@ -6,6 +6,7 @@ package localrun
 // `dsmigrate local run`. They need `make deps build-local synth` (make test does it).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -700,5 +701,45 @@ func TestE2ECleanupOnCancel(t *testing.T) {
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 			t.Errorf("process %d (%s) still runs after Close", pid, strings.ReplaceAll(string(b), "\x00", " "))
 		}
+	}
+}
+
+func TestE2ELocalRunCommand(t *testing.T) {
+	t.Parallel()
+	if err := (&Options{}).CheckPrerequisites(); err != nil {
+		t.Fatalf("end-to-end prerequisites missing; run `make test` (or `make test-localrun`):\n%v", err)
+	}
+	ctx := testCtx(t)
+	var example, stderr bytes.Buffer
+	if code := Main(ctx, []string{"example"}, &example, &stderr); code != ExitOK {
+		t.Fatalf("example: got exit %d, want 0: %s", code, stderr.String())
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "request.json")
+	os.WriteFile(good, example.Bytes(), 0o600)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, bytes.Replace(example.Bytes(), []byte(`"team-b-media"`), []byte(`"someone-elses-bucket"`), 1), 0o600)
+
+	tests := []struct {
+		name       string
+		give       string
+		want       int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "success prints the output", give: good, want: ExitOK, wantStdout: `"status": "SUCCESS"`, wantStderr: "execution succeeded"},
+		{name: "a failed execution prints Error and Cause", give: bad, want: ExitFailed, wantStderr: "Cause:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			got := Main(ctx, []string{"run", "--input", tt.give, "--objects", "3", "--execution-name", "cli-" + strings.Fields(tt.name)[0]}, &stdout, &stderr)
+			if got != tt.want {
+				t.Errorf("got exit %d, want %d\nstderr: %s", got, tt.want, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) || !strings.Contains(stderr.String(), tt.wantStderr) {
+				t.Errorf("got stdout %q\nstderr %q\nwant %q and %q", stdout.String(), stderr.String(), tt.wantStdout, tt.wantStderr)
+			}
+		})
 	}
 }
