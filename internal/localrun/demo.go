@@ -95,6 +95,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err 
 	files, bytes := transferred(rep.First.Output)
 	say("  succeeded in %s (%s with the driver's start-up): %d files, %s copied; %d state transitions; first byte copied %s after the execution started",
 		round(rep.First.Duration), round(rep.First.Wall), files, humanBytes(bytes), rep.First.Transitions(), round(rep.First.FirstByte))
+	say("  created in account %s: %s", env.Destination.AccountID, createdSummary(rep.Created))
 
 	t = time.Now()
 	if rep.Verify, err = Verify(ctx, env.Source.S3, env.Destination.S3, src, "", dst, ""); err != nil {
@@ -255,4 +256,33 @@ func describePolicy(p string) string {
 		return "none"
 	}
 	return fmt.Sprintf("%d bytes", len(p))
+}
+
+// createdSummary is "2 roles (…), 2 locations, 1 task, 1 execution" from an inventory diff.
+func createdSummary(d map[string][]string) string {
+	var parts []string
+	for _, kind := range []string{"roles", "locations", "tasks", "executions"} {
+		var added []string
+		for _, id := range d[kind] {
+			if name, ok := strings.CutPrefix(id, "+"); ok {
+				added = append(added, name)
+			}
+		}
+		if len(added) == 0 {
+			continue
+		}
+		part := fmt.Sprintf("%d %s", len(added), kind)
+		if kind == "roles" {
+			var names []string
+			for _, a := range added {
+				names = append(names, a[strings.LastIndex(a, "/")+1:])
+			}
+			part += " (" + strings.Join(names, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
 }
