@@ -12,7 +12,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
-// TestDeployGuideExamples keeps docs/deploy.md honest: the console input and the
+// TestDeployGuideExamples keeps the README's deploy guide honest: the console input and the
 // put-events entry are valid requests for the cdk.json deployment, and the entry matches
 // the rule.
 func TestDeployGuideExamples(t *testing.T) {
@@ -20,7 +20,7 @@ func TestDeployGuideExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	doc, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func jsonBlockAfter(t *testing.T, doc, heading string) string {
 	t.Helper()
 	i := strings.Index(doc, heading)
 	if i < 0 {
-		t.Fatalf("docs/deploy.md has no %q", heading)
+		t.Fatalf("README.md has no %q", heading)
 	}
 	m := jsonBlock.FindStringSubmatch(doc[i:])
 	if m == nil {

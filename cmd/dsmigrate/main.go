@@ -1,5 +1,5 @@
 // Command dsmigrate runs dsmigrate locally: `dsmigrate local run --input request.json`
-// and `dsmigrate local demo` (see docs/localrun.md).
+// and `dsmigrate local demo` (see README.md, "Running locally").
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/localrun"
 )
 
-const usage = `usage: dsmigrate local (run|demo|example) [flags]   (see docs/localrun.md)
+const usage = `usage: dsmigrate local (run|demo|example) [flags]   (see README.md, "Running locally")
 `
 
 func main() {

@@ -27,7 +27,7 @@ func Decode(raw []byte) (*Request, error) {
 		return nil, verr
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
-		verr.Add("(request)", "is empty; give a JSON object (see docs/contract.md)")
+		verr.Add("(request)", "is empty; give the migration request as a JSON object (README: The migration request)")
 		return nil, verr
 	}
 	if !json.Valid(raw) {
