@@ -25,6 +25,7 @@ func main() {
 		Env:                    env.Env(true),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
+		SettleDelay:            putbucketpolicy.DefaultSettleDelay,
 	}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -60,7 +61,17 @@ type Config struct {
 	RolePrefix string
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
 	LocationsCallerRoleArn string
+	// SettleDelay is how long the step waits after a write before it reads the policy
+	// back. S3 has no conditional write for bucket policies: another writer that read the
+	// policy before our write overwrites it within its own read-modify-write window (two
+	// S3 calls). Reading back after longer than that window sees such a lost update, and
+	// the step fails with TransientError so the state machine runs it again, which merges
+	// again. The other writer, if it is another migration, checks the same way.
+	SettleDelay time.Duration
 }
+
+// DefaultSettleDelay is the SettleDelay of the deployed function.
+const DefaultSettleDelay = 2 * time.Second
 
 // Handler runs the putbucketpolicy step.
 type Handler struct {
@@ -126,7 +137,21 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if in.Mode == ModeGrant {
 		return h.grant(ctx, b, in, out)
 	}
-	return revoke(ctx, b, out)
+	return h.revoke(ctx, b, out)
+}
+
+// readBackAfterSettling waits SettleDelay, then reads the policy again.
+func (h *Handler) readBackAfterSettling(ctx context.Context, b *bucket) (string, error) {
+	if h.Config.SettleDelay > 0 {
+		t := time.NewTimer(h.Config.SettleDelay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return "", &failure.TransientError{Message: fmt.Sprintf("stopped before reading back the policy of source bucket %s: %v; retry", b.name, ctx.Err())}
+		case <-t.C:
+		}
+	}
+	return b.get(ctx)
 }
 
 func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (*Output, error) {
@@ -143,7 +168,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (
 	if err := b.put(ctx, merged); err != nil {
 		return nil, err
 	}
-	after, err := b.get(ctx)
+	after, err := h.readBackAfterSettling(ctx, b)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +180,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (
 	return out, nil
 }
 
-func revoke(ctx context.Context, b *bucket, out *Output) (*Output, error) {
+func (h *Handler) revoke(ctx context.Context, b *bucket, out *Output) (*Output, error) {
 	result, deleted, err := policy.Revoke(out.PolicyBefore, out.StatementIDs)
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, b.name, b.owner)
@@ -174,6 +199,18 @@ func revoke(ctx context.Context, b *bucket, out *Output) (*Output, error) {
 		}
 		out.Changed, out.PolicyAfter = true, result
 	}
+	if !out.Changed {
+		return out, nil
+	}
+	after, err := h.readBackAfterSettling(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if left := presentSids(after, out.StatementIDs); len(left) > 0 {
+		return nil, &failure.TransientError{Message: fmt.Sprintf(
+			"the statements %s were removed from the policy of source bucket %s, but reading it back shows them again (another writer wrote a copy it had read before); retry", strings.Join(left, ", "), b.name)}
+	}
+	out.PolicyAfter = after
 	return out, nil
 }
 
@@ -241,6 +278,15 @@ func same(a, b string) bool {
 		return false
 	}
 	return da.Equivalent(*db)
+}
+
+// presentSids returns those of sids that the policy text holds.
+func presentSids(text string, sids []string) []string {
+	if text == "" {
+		return nil
+	}
+	missing := missingSids(text, sids)
+	return slices.DeleteFunc(slices.Clone(sids), func(s string) bool { return slices.Contains(missing, s) })
 }
 
 func missingSids(text string, sids []string) []string {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,9 +167,81 @@ func TestGrantOnNoPolicyThenRevokeDeletes(t *testing.T) {
 	if _, ok := f.policies["team-a-media"]; ok {
 		t.Errorf("policy still there, want deleted")
 	}
-	if f.calls[len(f.calls)-1] != "DeleteBucketPolicy" {
-		t.Errorf("got calls %v, want DeleteBucketPolicy last", f.calls)
+	if got := f.calls[len(f.calls)-2:]; !slices.Equal(got, []string{"DeleteBucketPolicy", "GetBucketPolicy"}) {
+		t.Errorf("got calls %v, want DeleteBucketPolicy then the read-back last", f.calls)
 	}
+}
+
+// racingS3 lets another writer replace the policy right after our write, as a concurrent
+// read-modify-write that read the policy before our write would: the settle read-back
+// must see it and fail with TransientError so the state machine runs the step again.
+type racingS3 struct {
+	*fakeS3
+	other string // what the other writer writes after our next write
+}
+
+func (r *racingS3) PutBucketPolicy(ctx context.Context, in *s3.PutBucketPolicyInput, o ...func(*s3.Options)) (*s3.PutBucketPolicyOutput, error) {
+	out, err := r.fakeS3.PutBucketPolicy(ctx, in, o...)
+	if r.other != "" {
+		r.policies[aws.ToString(in.Bucket)], r.other = r.other, ""
+	}
+	return out, err
+}
+
+func (r *racingS3) DeleteBucketPolicy(ctx context.Context, in *s3.DeleteBucketPolicyInput, o ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
+	out, err := r.fakeS3.DeleteBucketPolicy(ctx, in, o...)
+	if r.other != "" {
+		r.policies[aws.ToString(in.Bucket)], r.other = r.other, ""
+	}
+	return out, err
+}
+
+func TestLostUpdateIsSeenAndRetried(t *testing.T) {
+	ctx := context.Background()
+	t.Run("grant overwritten by a writer that read before it", func(t *testing.T) {
+		h, f, _ := setup(map[string]string{"team-a-media": foreign})
+		r := &racingS3{fakeS3: f, other: foreign}
+		h.Assumer = &racingAssumer{r}
+		_, err := h.Handle(ctx, grantInput())
+		if _, ok := err.(*failure.TransientError); !ok {
+			t.Fatalf("got %T %v, want TransientError", err, err)
+		}
+		// The state machine's retry merges again and succeeds.
+		out, err := h.Handle(ctx, grantInput())
+		if err != nil || !out.Changed {
+			t.Fatalf("retry: got %+v, %v, want the grant written", out, err)
+		}
+		if missing := missingSids(f.policies["team-a-media"], out.StatementIDs); len(missing) > 0 {
+			t.Errorf("after the retry: got missing %v, want every Sid present", missing)
+		}
+	})
+	t.Run("revoke undone by a writer that read before it", func(t *testing.T) {
+		h, f, _ := setup(map[string]string{"team-a-media": foreign})
+		g, err := h.Handle(ctx, grantInput())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &racingS3{fakeS3: f, other: g.PolicyAfter}
+		h.Assumer = &racingAssumer{r}
+		if _, err := h.Handle(ctx, revokeInput()); err == nil {
+			t.Fatal("got nil, want TransientError")
+		} else if _, ok := err.(*failure.TransientError); !ok {
+			t.Fatalf("got %T %v, want TransientError", err, err)
+		}
+		out, err := h.Handle(ctx, revokeInput())
+		if err != nil || !out.Changed || out.PolicyAfter != f.policies["team-a-media"] {
+			t.Fatalf("retry: got %+v, %v, want the statements removed", out, err)
+		}
+		if !same(f.policies["team-a-media"], foreign) {
+			t.Errorf("after the retry: got %s, want the original policy", f.policies["team-a-media"])
+		}
+	})
+}
+
+type racingAssumer struct{ s3 *racingS3 }
+
+func (a *racingAssumer) AssumeS3(context.Context, sourceaccess.Params) (S3API, error) {
+	return a.s3, nil
 }
 
 func TestRevokeKeepsAnotherMigrationsGrant(t *testing.T) {
