@@ -41,6 +41,7 @@ type Bucket struct {
 	policy  *iampolicy.Policy
 	objects map[string]*Object
 	keys    []string // sorted
+	bytes   int64    // total size of objects, kept current so info() is O(1)
 }
 
 // Object is an object's metadata; the body lives in a file.
@@ -132,10 +133,7 @@ func (s *Store) Bucket(name string) (BucketInfo, bool) {
 
 func (b *Bucket) info() BucketInfo {
 	bi := BucketInfo{Name: b.Name, Region: b.Region, Owner: b.Owner, Policy: b.Policy, Ownership: b.Ownership,
-		Created: b.Created, Objects: len(b.objects)}
-	for _, o := range b.objects {
-		bi.Bytes += o.Size
-	}
+		Created: b.Created, Objects: len(b.objects), Bytes: b.bytes}
 	return bi
 }
 
@@ -411,7 +409,9 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	o := &Object{Key: in.Key, Size: n, ETag: `"` + hex.EncodeToString(sum) + `"`,
 		LastModified: s.now().UTC().Truncate(time.Second), Owner: owner, ContentType: in.ContentType,
 		StorageClass: in.StorageClass, Metadata: in.Metadata, path: path, segOff: segOff}
+	b.bytes += n
 	if old, ok := b.objects[in.Key]; ok {
+		b.bytes -= old.Size
 		old.remove() // open readers keep their file
 	} else {
 		i := sort.SearchStrings(b.keys, in.Key)
@@ -506,6 +506,7 @@ func (s *Store) DeleteObject(bucket, key string) error {
 		return nil
 	}
 	o.remove()
+	b.bytes -= o.Size
 	delete(b.objects, key)
 	i := sort.SearchStrings(b.keys, key)
 	if i < len(b.keys) && b.keys[i] == key {

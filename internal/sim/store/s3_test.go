@@ -128,3 +128,36 @@ func TestPutObjectSizesAndOverwrite(t *testing.T) {
 		})
 	}
 }
+
+func TestBucketTotalsFollowPutsOverwritesAndDeletes(t *testing.T) {
+	s := newTestStore(t)
+	if err := s.CreateBucket("bkt", "us-east-1", "111111111111", OwnershipEnforced); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key, body string) {
+		t.Helper()
+		if _, err := s.PutObject(PutObjectInput{Bucket: "bkt", Key: key, Body: strings.NewReader(body), Size: int64(len(body)), Writer: "111111111111"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string, wantObjects int, wantBytes int64) {
+		t.Helper()
+		b, ok := s.Bucket("bkt")
+		if !ok || b.Objects != wantObjects || b.Bytes != wantBytes {
+			t.Errorf("%s: got %d objects, %d bytes, want %d, %d", step, b.Objects, b.Bytes, wantObjects, wantBytes)
+		}
+	}
+	put("a", "12345")
+	put("b", "123")
+	check("two puts", 2, 8)
+	put("a", "1")
+	check("overwrite", 2, 4)
+	if err := s.DeleteObject("bkt", "b"); err != nil {
+		t.Fatal(err)
+	}
+	check("delete", 1, 1)
+	if err := s.DeleteObject("bkt", "missing"); err != nil {
+		t.Fatal(err)
+	}
+	check("delete of a missing key", 1, 1)
+}
