@@ -24,7 +24,10 @@ type Source struct {
 
 // Destination is the bucket in account B, where every DataSync resource lives.
 type Destination struct {
-	Bucket       string `json:"bucket"`
+	Bucket string `json:"bucket"`
+	// AccountID is optional: when given it must be the account dsmigrate runs in (B), so
+	// a request meant for another deployment fails instead of landing in the wrong account.
+	AccountID    string `json:"accountId,omitempty"`
 	Region       string `json:"region"`
 	Prefix       string `json:"prefix,omitempty"`
 	StorageClass string `json:"storageClass,omitempty"`

@@ -283,6 +283,8 @@ func TestValidateBadRequests(t *testing.T) {
 			r.Source.Region = "cn-north-1"
 			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
 		}, wantErr: []string{"source.region"}},
+		{name: "destination account not ours", give: func(r *Request) { r.Destination.AccountID = "333333333333" }, wantErr: []string{"destination.accountId"}},
+		{name: "destination account not 12 digits", give: func(r *Request) { r.Destination.AccountID = "2222" }, wantErr: []string{"destination.accountId"}},
 		{name: "destination region not ours", give: func(r *Request) { r.Destination.Region = "us-east-1" }, wantErr: []string{"destination.region"}},
 		{name: "destination region bad", give: func(r *Request) { r.Destination.Region = "US-EAST-1" }, wantErr: []string{"destination.region"}},
 		{name: "source prefix leading slash", give: func(r *Request) { r.Source.Prefix = "/photos/" }, wantErr: []string{"source.prefix"}},

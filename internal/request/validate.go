@@ -108,6 +108,13 @@ func (r *Request) Validate(env Env) error {
 
 	d := r.Destination
 	checkBucket(v, "destination.bucket", d.Bucket)
+	switch {
+	case d.AccountID == "":
+	case !accountPattern.MatchString(d.AccountID):
+		v.Add("destination.accountId", "must be 12 digits (got %q)", d.AccountID)
+	case env.AccountID != "" && d.AccountID != env.AccountID:
+		v.Add("destination.accountId", "is %s, but this dsmigrate runs in account %s, where every DataSync resource and the destination bucket must be; start the migration in the destination account's dsmigrate, or leave the field out", d.AccountID, env.AccountID)
+	}
 	if checkRegion(v, "destination.region", d.Region) && env.Region != "" && d.Region != env.Region {
 		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", env.Region, d.Region)
 	}
