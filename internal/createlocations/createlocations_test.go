@@ -150,7 +150,7 @@ func TestCreateThenRerun(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	readJSON(t, "input.json", &in)
+	requesttest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(&fakeDataSync{}).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestCreateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) { return nil, tt.give }}
 			_, err := newHandler(f).Handle(context.Background(), input())
-			if got := typeName(err); got != tt.wantType {
+			if got := requesttest.ErrorName(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -231,7 +231,7 @@ func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 		tags: []dstypes.TagListEntry{{Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
 	}}}
 	_, err := newHandler(f).Handle(context.Background(), input())
-	if typeName(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
+	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
 		t.Errorf("got %v, want a PreconditionError naming the location's URI", err)
 	}
 }
@@ -275,24 +275,6 @@ func TestBadRequestsCallNothing(t *testing.T) {
 	_, err = newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "roles.transferRole.arn") || len(f.calls) != 0 {
 		t.Errorf("missing roles: got %v and calls %v, want a ValidationError naming roles.transferRole.arn and no call", err, f.calls)
-	}
-}
-
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -141,7 +140,7 @@ func TestCreateThenRerun(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	readJSON(t, "input.json", &in)
+	requesttest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(newFakeIAM()).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +262,7 @@ func TestAWSErrors(t *testing.T) {
 			f := newFakeIAM()
 			tt.setup(f)
 			_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-			if got := typeName(err); got != tt.wantType {
+			if got := requesttest.ErrorName(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})
@@ -298,24 +297,6 @@ func TestBadRequestsCallNothing(t *testing.T) {
 	}
 	if n < 30 {
 		t.Errorf("got %d cases, want at least 30", n)
-	}
-}
-
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -144,7 +144,7 @@ func TestHandleValid(t *testing.T) {
 func TestGolden(t *testing.T) {
 	w := newWorld()
 	var in Input
-	readJSON(t, "input.json", &in)
+	requesttest.ReadJSON(t, "input.json", &in)
 	got, err := w.h.Handle(context.Background(), in)
 	if err != nil {
 		t.Fatalf("got %v, want nil", err)
@@ -296,7 +296,7 @@ func TestFailures(t *testing.T) {
 			w := newWorld()
 			tt.setup(w)
 			_, err := w.h.Handle(context.Background(), validInput())
-			if got := typeName(err); got != tt.wantType {
+			if got := requesttest.ErrorName(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -315,23 +315,6 @@ func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
 }
 
 // typeName is the error name aws-lambda-go reports; a wrapper would show up as such.
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestErrorLoggedOnce checks the boundary logs a failure exactly once, with lowerCamel keys.
 func TestErrorLoggedOnce(t *testing.T) {

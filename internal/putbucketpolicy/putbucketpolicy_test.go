@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -287,7 +286,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			var in Input
-			readJSON(t, name+"-input.json", &in)
+			requesttest.ReadJSON(t, name+"-input.json", &in)
 			got, err := h.Handle(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
@@ -379,7 +378,7 @@ func TestFailures(t *testing.T) {
 				f.put = tt.put(f)
 			}
 			_, err := h.Handle(context.Background(), tt.in)
-			if got := typeName(err); got != tt.wantType {
+			if got := requesttest.ErrorName(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {
@@ -434,24 +433,6 @@ func TestBadInputsCallNothing(t *testing.T) {
 				t.Errorf("got calls %v and %d assumes, want none", f.calls, a.calls)
 			}
 		})
-	}
-}
-
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
 	}
 }
 

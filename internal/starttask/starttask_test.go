@@ -250,7 +250,7 @@ func TestExistingTaskWithOtherLocations(t *testing.T) {
 	}
 	in.Locations.DestinationLocationArn = "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-0000000000000000f"
 	_, err := h.Handle(context.Background(), in)
-	if typeName(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
+	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
 		t.Errorf("got %v, want a PreconditionError naming the locations", err)
 	}
 }
@@ -280,8 +280,8 @@ func TestStartErrors(t *testing.T) {
 				return nil, tt.give
 			}}
 			_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
-			if typeName(err) != tt.wantType {
-				t.Errorf("got %s (%v), want %s", typeName(err), err, tt.wantType)
+			if requesttest.ErrorName(err) != tt.wantType {
+				t.Errorf("got %s (%v), want %s", requesttest.ErrorName(err), err, tt.wantType)
 			}
 		})
 	}
@@ -289,7 +289,7 @@ func TestStartErrors(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	readJSON(t, "input.json", &in)
+	requesttest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(&fakeDataSync{}, logGroup).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -340,24 +340,6 @@ func TestBadInputsCallNothing(t *testing.T) {
 	_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "locations.sourceLocationArn") || len(f.calls) != 0 {
 		t.Errorf("missing locations: got %v and calls %v, want a ValidationError and no call", err, f.calls)
-	}
-}
-
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
-func readJSON(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatal(err)
 	}
 }
 
