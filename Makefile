@@ -89,8 +89,10 @@ deploy-source: deps build ## deploy DsmigrateSourceAccess to account A (PROFILE_
 	@[ -n "$(PROFILE_A)" ] || { echo "set PROFILE_A to an AWS CLI profile for account A (source)"; exit 2; }
 	$(CDK) deploy DsmigrateSourceAccess --profile $(PROFILE_A) $(CDK_ARGS)
 
-bench: ## print the measured numbers (wait policy, simulator throughput)
-	go test -run '^$$' -bench . -benchtime 1x ./...
+bench: ## print the measured numbers: wait policy, state-machine transitions, simulator and copy throughput
+	go test -count=1 -run 'TestWaitPolicyReport' -v ./internal/waitpolicy
+	go test -count=1 -run 'Long|Thirty|Happy' -v ./statemachine
+	go test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/waitpolicy ./internal/sim/...
 
 clean: ## remove build output
 	rm -rf dist dist-* cdk.out bin
