@@ -1,5 +1,6 @@
-// Command dsmigrate runs dsmigrate locally: `dsmigrate local run --input request.json`
-// and `dsmigrate local demo` (see README.md, "Running locally").
+// Command dsmigrate starts and follows a migration on AWS (`dsmigrate start`, `dsmigrate
+// watch`; README.md, "Deploying to two accounts", 5) and runs dsmigrate locally
+// (`dsmigrate local run --input request.json`, `dsmigrate local demo`; "Running locally").
 package main
 
 import (
@@ -9,10 +10,18 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/dsmigrate/dsmigrate/internal/awsrun"
 	"github.com/dsmigrate/dsmigrate/internal/localrun"
 )
 
-const usage = `usage: dsmigrate local (run|demo|example) [flags]   (see README.md, "Running locally")
+const usage = `usage:
+  dsmigrate start --state-machine-arn ARN --input FILE|- [--name NAME] [--watch] [--profile P] [--region R]
+                                          start a migration on AWS (the request is checked first)
+  dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
+                                          follow an execution until it ends
+  dsmigrate local (run|demo|example) [flags]
+                                          run locally (see README.md, "Running locally")
+Run a command with -h for its flags.
 `
 
 func main() {
@@ -25,9 +34,19 @@ func run() int {
 	// instead of killing the process before its deferred shutdown runs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
-	if len(os.Args) < 2 || os.Args[1] != "local" {
+	if len(os.Args) < 2 {
 		fmt.Fprint(os.Stderr, usage)
 		return localrun.ExitUsage
 	}
-	return localrun.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	switch os.Args[1] {
+	case "local":
+		return localrun.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	case "start", "watch":
+		return awsrun.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(os.Stdout, usage)
+		return localrun.ExitOK
+	}
+	fmt.Fprintf(os.Stderr, "unknown command %q\n%s", os.Args[1], usage)
+	return localrun.ExitUsage
 }

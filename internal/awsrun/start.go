@@ -1,0 +1,203 @@
+package awsrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// MaxExecutionNameLength is Step Functions' limit on an execution name.
+const MaxExecutionNameLength = 80
+
+// executionName is the shape dsmigrate gives and accepts: Step Functions allows more
+// characters, but CloudWatch Logs and the migration id derivation want only these.
+var executionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// timestampLayout is the UTC suffix of a default execution name (16 characters).
+const timestampLayout = "20060102T150405Z"
+
+// ExecutionName returns the default execution name for a migration id: the id, '-' and
+// the UTC time, e.g. media-2026-11-20261127T032306Z. Characters other than
+// [A-Za-z0-9_-] become '-', and the id is cut so that the name fits in 80 characters.
+// An empty id gives dsmigrate-<time>.
+func ExecutionName(migrationID string, now time.Time) string {
+	suffix := "-" + now.UTC().Format(timestampLayout)
+	base := strings.Map(func(r rune) rune {
+		if r < 128 && (r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return r
+		}
+		return '-'
+	}, migrationID)
+	if base == "" {
+		base = "dsmigrate"
+	}
+	if room := MaxExecutionNameLength - len(suffix); len(base) > room {
+		base = base[:room] // ASCII only after the mapping, so this cuts no character
+	}
+	return base + suffix
+}
+
+// stateMachineARN parses a state machine ARN (optionally with a version or alias).
+func stateMachineARN(s string) (arn.ARN, error) {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "states" || !strings.HasPrefix(a.Resource, "stateMachine:") || a.Region == "" || a.AccountID == "" {
+		return arn.ARN{}, fmt.Errorf("--state-machine-arn %q is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>; the StateMachineArn output of DsmigrateDestination)", s)
+	}
+	return a, nil
+}
+
+func (r *Runner) start(ctx context.Context, args []string) int {
+	fs := r.flagSet("start")
+	smArn := fs.String("state-machine-arn", "", "the StateMachineArn output of DsmigrateDestination (required)")
+	input := fs.String("input", "", "the migration request: a JSON file, or - for stdin (required)")
+	name := fs.String("name", "", "execution name (default <migrationId>-<UTC timestamp>)")
+	watch := fs.Bool("watch", false, "follow the execution until it ends, as dsmigrate watch does")
+	interval := fs.Duration("interval", defaultInterval, "with --watch: the shortest pause between polls")
+	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
+	region := fs.String("region", "", "AWS region (default: the state machine ARN's)")
+	if err := parse(fs, args); err != nil {
+		return r.errUsage(err)
+	}
+	var missing []string
+	if *smArn == "" {
+		missing = append(missing, "--state-machine-arn")
+	}
+	if *input == "" {
+		missing = append(missing, "--input")
+	}
+	if len(missing) > 0 {
+		return r.errUsage(fmt.Errorf("missing %s", strings.Join(missing, " and ")))
+	}
+	sm, err := stateMachineARN(*smArn)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	reg, err := pickRegion(*region, sm.Region)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	if *interval <= 0 {
+		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
+	}
+	raw, err := r.readInput(*input)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	execName, ok := r.check(raw, *name, sm)
+	if !ok {
+		return ExitUsage
+	}
+
+	client, err := r.client(ctx, *profile, reg)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return ExitAWS
+	}
+	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(*smArn),
+		Name:            aws.String(execName),
+		Input:           aws.String(string(raw)),
+	})
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, execName))
+		return ExitAWS
+	}
+	execArn := aws.ToString(out.ExecutionArn)
+	if !*watch {
+		fmt.Fprintln(r.Stdout, execArn)
+		return ExitOK
+	}
+	fmt.Fprintf(r.Stderr, "started %s\n", execArn)
+	return r.watch(ctx, client, execArn, *interval)
+}
+
+// readInput reads the request file, or stdin for "-". It reads one byte more than a
+// request may have so that request.Decode reports the size.
+func (r *Runner) readInput(path string) ([]byte, error) {
+	var rd io.Reader
+	if path == "-" {
+		if r.Stdin == nil {
+			return nil, errors.New("--input -: no standard input")
+		}
+		rd = r.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("--input: %w", err)
+		}
+		defer f.Close()
+		rd = f
+	}
+	raw, err := io.ReadAll(io.LimitReader(rd, request.MaxRequestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("--input %s: %w", path, err)
+	}
+	return raw, nil
+}
+
+// check decodes, normalizes and validates the request as the Preflight step will, as far
+// as that is possible without AWS: the account, region and partition come from the state
+// machine ARN; the source-access role name is not known here (Preflight checks it). It
+// prints every problem and returns the execution name to use.
+func (r *Runner) check(raw []byte, name string, sm arn.ARN) (string, bool) {
+	problems := &failure.ValidationError{}
+	if name != "" && !executionName.MatchString(name) {
+		problems.Add("--name", "use 1-%d characters A-Z a-z 0-9 - _ (got %q)", MaxExecutionNameLength, name)
+	}
+	req, err := request.Decode(raw)
+	idGiven := false
+	if err == nil {
+		idGiven = req.MigrationID != ""
+		if name == "" {
+			name = ExecutionName(req.MigrationID, r.now())
+		}
+		req.Normalize(name)
+		err = req.Validate(request.Env{AccountID: sm.AccountID, Region: sm.Region, Partition: sm.Partition})
+	}
+	var verr *failure.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		problems.Fields = append(problems.Fields, verr.Fields...)
+	case err != nil: // not expected: request reports every problem as a ValidationError
+		problems.Add("(request)", "%v", err)
+	}
+	if len(problems.Fields) > 0 {
+		fmt.Fprintf(r.Stderr, "invalid migration request, %d problem(s); nothing was started:\n", len(problems.Fields))
+		for _, f := range problems.Fields {
+			fmt.Fprintf(r.Stderr, "  %s\n", f)
+		}
+		return "", false
+	}
+	if !idGiven {
+		fmt.Fprintf(r.Stderr, "note: the request has no migrationId; this migration's id is %q (from the execution name).\n"+
+			"      A re-run continues a migration only with the same id: give migrationId in the request.\n", req.MigrationID)
+	}
+	return name, true
+}
+
+// startHint says what to do about a StartExecution error that the operator can fix.
+func startHint(err error, name string) string {
+	var exists *types.ExecutionAlreadyExists
+	var missing *types.StateMachineDoesNotExist
+	var deleting *types.StateMachineDeleting
+	switch {
+	case errors.As(err, &exists):
+		return fmt.Sprintf("an execution named %s already exists (names are unique for 90 days): give another --name, or leave --name out\n", name)
+	case errors.As(err, &missing), errors.As(err, &deleting):
+		return "check --state-machine-arn (the StateMachineArn output of DsmigrateDestination) and that --profile is account B\n"
+	}
+	return ""
+}
