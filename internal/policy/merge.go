@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -229,8 +230,14 @@ func Merge(existing string, ours []Statement) (string, error) {
 	return result, nil
 }
 
+// deletedRoleID matches the unique id of an IAM role (AROA…), which S3 shows in a bucket
+// policy in place of a role ARN once that role was deleted.
+var deletedRoleID = regexp.MustCompile(`^AROA[A-Z0-9]{12,28}$`)
+
 // checkOurs accepts a statement with one of our Sids only when it names AWS principals
-// and all of them are among the principals we grant.
+// and all of them are among the principals we grant, or are unique role ids: a statement
+// of ours left from an earlier run whose roles were deleted since (the Sid carries the
+// migration id, so only dsmigrate writes it).
 func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 	conflict := func(why string) error {
 		return &SidConflictError{Sid: sid, Message: fmt.Sprintf(
@@ -256,7 +263,7 @@ func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 		return conflict("it names no AWS principal")
 	}
 	for _, a := range s.Principal.AWS {
-		if !allowed[a] {
+		if !allowed[a] && !deletedRoleID.MatchString(a) {
 			return conflict(fmt.Sprintf("principal %q is not one of our roles", a))
 		}
 	}
