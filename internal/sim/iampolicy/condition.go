@@ -1,7 +1,13 @@
 package iampolicy
 
 import (
+	"bytes"
+	"encoding/base64"
+	"math/big"
+	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 )
@@ -35,6 +41,86 @@ var valueOps = map[string]valueOp{
 	"arnnotequals":              {true, arnCondition},
 	"arnnotlike":                {true, arnCondition},
 	"bool":                      {false, strings.EqualFold},
+	"numericequals":             {false, numeric(func(c int) bool { return c == 0 })},
+	"numericnotequals":          {true, numeric(func(c int) bool { return c == 0 })},
+	"numericlessthan":           {false, numeric(func(c int) bool { return c < 0 })},
+	"numericlessthanequals":     {false, numeric(func(c int) bool { return c <= 0 })},
+	"numericgreaterthan":        {false, numeric(func(c int) bool { return c > 0 })},
+	"numericgreaterthanequals":  {false, numeric(func(c int) bool { return c >= 0 })},
+	"dateequals":                {false, date(func(c int) bool { return c == 0 })},
+	"datenotequals":             {true, date(func(c int) bool { return c == 0 })},
+	"datelessthan":              {false, date(func(c int) bool { return c < 0 })},
+	"datelessthanequals":        {false, date(func(c int) bool { return c <= 0 })},
+	"dategreaterthan":           {false, date(func(c int) bool { return c > 0 })},
+	"dategreaterthanequals":     {false, date(func(c int) bool { return c >= 0 })},
+	"ipaddress":                 {false, ipInRange},
+	"notipaddress":              {true, ipInRange},
+	"binaryequals":              {false, binaryEquals},
+}
+
+// numeric compares the request value with the policy value as numbers (integers or
+// decimals); cmp gets the sign of request - policy. A value that is not a number
+// matches nothing.
+func numeric(cmp func(int) bool) func(policy, request string) bool {
+	return func(policy, request string) bool {
+		p, ok1 := new(big.Rat).SetString(strings.TrimSpace(policy))
+		r, ok2 := new(big.Rat).SetString(strings.TrimSpace(request))
+		if !ok1 || !ok2 {
+			return false
+		}
+		return cmp(r.Cmp(p))
+	}
+}
+
+// date compares the request time with the policy time: ISO 8601 (W3C profile: a date,
+// or a date and time with an offset or Z) or epoch seconds; cmp gets the sign of
+// request - policy. A value that is not a time matches nothing.
+func date(cmp func(int) bool) func(policy, request string) bool {
+	return func(policy, request string) bool {
+		p, ok1 := parseDate(policy)
+		r, ok2 := parseDate(request)
+		if !ok1 || !ok2 {
+			return false
+		}
+		return cmp(r.Compare(p))
+	}
+}
+
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0), true
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ipInRange: the request address lies in the policy's CIDR block (or equals its single
+// address).
+func ipInRange(policy, request string) bool {
+	addr, err := netip.ParseAddr(strings.TrimSpace(request))
+	if err != nil {
+		return false
+	}
+	policy = strings.TrimSpace(policy)
+	if pfx, err := netip.ParsePrefix(policy); err == nil {
+		return pfx.Contains(addr.Unmap())
+	}
+	if a, err := netip.ParseAddr(policy); err == nil {
+		return a.Unmap() == addr.Unmap()
+	}
+	return false
+}
+
+// binaryEquals compares base64-encoded values byte for byte.
+func binaryEquals(policy, request string) bool {
+	p, err1 := base64.StdEncoding.DecodeString(policy)
+	r, err2 := base64.StdEncoding.DecodeString(request)
+	return err1 == nil && err2 == nil && bytes.Equal(p, r)
 }
 
 // conditionMatches evaluates one condition. An unknown operator never matches, so a

@@ -1,7 +1,9 @@
 package iampolicy
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 )
@@ -15,7 +17,8 @@ type Request struct {
 	ResourceAccount string
 	// Context holds the request's condition keys. Evaluate adds the global principal
 	// keys (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType, aws:userid,
-	// aws:username, aws:PrincipalIsAWSService) when they are absent.
+	// aws:username, aws:PrincipalIsAWSService, aws:CurrentTime, aws:EpochTime) when they
+	// are absent.
 	Context identity.Context
 }
 
@@ -189,6 +192,9 @@ func withGlobalKeys(req Request) identity.Context {
 			ctx[k] = []string{v}
 		}
 	}
+	now := time.Now().UTC()
+	set("aws:CurrentTime", now.Format(time.RFC3339))
+	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
 	p := req.Principal
 	switch p.Kind {
 	case identity.KindService:
