@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Version is the current IAM policy language version.
@@ -95,6 +96,76 @@ func (p Principal) MarshalJSON() ([]byte, error) {
 
 // Condition maps a condition operator to keys and their values.
 type Condition map[string]map[string]StringList
+
+// UnmarshalJSON accepts what IAM accepts as a condition value: a string, a number or a
+// boolean, or a list of them (AWS's own examples write "s3:TlsVersion": 1.2 and
+// "aws:SecureTransport": false unquoted). Numbers and booleans are kept as their JSON text.
+func (c *Condition) UnmarshalJSON(b []byte) error {
+	var raw map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(Condition, len(raw))
+	for op, kv := range raw {
+		if kv == nil {
+			return fmt.Errorf("condition operator %s: want an object of keys and values", op)
+		}
+		out[op] = make(map[string]StringList, len(kv))
+		for key, v := range kv {
+			values, err := conditionValues(v)
+			if err != nil {
+				return fmt.Errorf("condition %s %s: %w", op, key, err)
+			}
+			out[op][key] = values
+		}
+	}
+	*c = out
+	return nil
+}
+
+// conditionValues reads one condition value or a list of them as text.
+func conditionValues(raw json.RawMessage) (StringList, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, err
+		}
+		out := make(StringList, 0, len(list))
+		for _, e := range list {
+			s, err := conditionScalar(e)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	s, err := conditionScalar(raw)
+	if err != nil {
+		return nil, err
+	}
+	return StringList{s}, nil
+}
+
+func conditionScalar(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case json.Number:
+		return x.String(), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("want a string, a number or a boolean, got %s", raw)
+}
 
 // Statement is one IAM policy statement.
 type Statement struct {

@@ -105,8 +105,14 @@ func TestParse(t *testing.T) {
 				NotAction: StringList{"s3:Get*"}, NotResource: StringList{"r1", "r2"}, Condition: Condition{"Bool": {"aws:SecureTransport": {"false"}}}}}}},
 		{name: "principal star", give: `{"Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":"x"}]}`,
 			want: &Document{Statement: Statements{{Effect: "Allow", Principal: &Principal{Wildcard: true}, Action: StringList{"s3:GetObject"}, Resource: StringList{"x"}}}}},
+		{name: "unquoted number and boolean condition values (AWS's own TLS and HTTPS examples)",
+			give: `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"x","Condition":{"NumericLessThan":{"s3:TlsVersion":1.2},"Bool":{"aws:SecureTransport":false},"NumericEquals":{"s3:max-keys":[10,"20"]}}}]}`,
+			want: &Document{Statement: Statements{{Effect: "Deny", Principal: &Principal{Wildcard: true}, Action: StringList{"s3:*"}, Resource: StringList{"x"},
+				Condition: Condition{"NumericLessThan": {"s3:TlsVersion": {"1.2"}}, "Bool": {"aws:SecureTransport": {"false"}}, "NumericEquals": {"s3:max-keys": {"10", "20"}}}}}}},
 		{name: "not json", give: `{`, wantErr: true},
 		{name: "statement a string", give: `{"Statement":"x"}`, wantErr: true},
+		{name: "condition value null", give: `{"Statement":[{"Effect":"Deny","Condition":{"Null":{"k":null}}}]}`, wantErr: true},
+		{name: "condition value an object", give: `{"Statement":[{"Effect":"Deny","Condition":{"Bool":{"k":{"a":"b"}}}}]}`, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -140,6 +140,23 @@ func TestHandleValid(t *testing.T) {
 	}
 }
 
+// A source bucket policy in AWS's recommended form, with unquoted number and boolean
+// condition values, is a valid policy: preflight must read it, not ask to "fix" it.
+func TestHandleUnquotedConditionValues(t *testing.T) {
+	w := newWorld()
+	tls := `{"Version":"2012-10-17","Statement":[{"Sid":"EnforceTLSv12orHigher","Effect":"Deny","Principal":{"AWS":"*"},"Action":["s3:*"],"Resource":["arn:aws:s3:::team-a-media","arn:aws:s3:::team-a-media/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}},{"Sid":"DenyHTTP","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-a-media/*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}`
+	w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) {
+		return &s3.GetBucketPolicyOutput{Policy: aws.String(tls)}, nil
+	}
+	got, err := w.h.Handle(context.Background(), validInput())
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if got.SourcePolicyStatements != 2 {
+		t.Errorf("got %d statements, want 2", got.SourcePolicyStatements)
+	}
+}
+
 // TestGolden runs the fixture input and compares the output with testdata/output.json.
 func TestGolden(t *testing.T) {
 	w := newWorld()

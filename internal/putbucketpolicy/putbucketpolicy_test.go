@@ -146,6 +146,32 @@ func TestGrantRerunRevokeRestores(t *testing.T) {
 	}
 }
 
+// AWS's recommended TLS and HTTPS statements write condition values unquoted. The grant's
+// read-back must still find our Sids (and the revoke restore the policy), not report a
+// lost write on every attempt.
+func TestGrantAndRevokeWithUnquotedConditionValues(t *testing.T) {
+	tls := `{"Version":"2012-10-17","Statement":[{"Sid":"EnforceTLSv12orHigher","Effect":"Deny","Principal":{"AWS":"*"},"Action":["s3:*"],"Resource":["arn:aws:s3:::team-a-media","arn:aws:s3:::team-a-media/*"],"Condition":{"NumericLessThan":{"s3:TlsVersion":1.2}}},{"Sid":"DenyHTTP","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::team-a-media/*","Condition":{"Bool":{"aws:SecureTransport":false}}}]}`
+	h, f, _ := setup(map[string]string{"team-a-media": tls})
+	ctx := context.Background()
+	g, err := h.Handle(ctx, grantInput())
+	if err != nil {
+		t.Fatalf("grant: got %v, want nil", err)
+	}
+	if !g.Changed || g.PolicyBefore != tls {
+		t.Errorf("grant: got changed=%v before=%q, want changed and the backup", g.Changed, g.PolicyBefore)
+	}
+	f.calls = nil
+	if g2, err := h.Handle(ctx, grantInput()); err != nil || g2.Changed || strings.Join(f.calls, ",") != "GetBucketPolicy" {
+		t.Errorf("grant rerun: got %v changed=%v calls=%v, want unchanged and only a read", err, g2 != nil && g2.Changed, f.calls)
+	}
+	if _, err := h.Handle(ctx, revokeInput()); err != nil {
+		t.Fatalf("revoke: got %v, want nil", err)
+	}
+	if got := f.policies["team-a-media"]; got != tls {
+		t.Errorf("revoke: got %s, want the original %s", got, tls)
+	}
+}
+
 func TestGrantOnNoPolicyThenRevokeDeletes(t *testing.T) {
 	h, f, _ := setup(map[string]string{})
 	ctx := context.Background()
