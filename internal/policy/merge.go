@@ -270,6 +270,38 @@ func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 	return nil
 }
 
+// RevokeOurs is Revoke of the Sids of ours, for the statements that are ours only: a
+// statement with one of those Sids that Merge would refuse to overwrite (its principals
+// are not all among those of ours, or it uses NotPrincipal, "*" or non-AWS principals) is
+// someone else's. Then nothing is removed and the error is a *SidConflictError.
+func RevokeOurs(existing string, ours []Statement) (result string, deleted bool, err error) {
+	sids := make([]string, 0, len(ours))
+	allowed := map[string]bool{}
+	for _, s := range ours {
+		sids = append(sids, s.Sid)
+		if s.Principal != nil {
+			for _, a := range s.Principal.AWS {
+				allowed[a] = true
+			}
+		}
+	}
+	if strings.TrimSpace(existing) == "" {
+		return "", false, nil
+	}
+	p, err := parseRaw(existing)
+	if err != nil {
+		return "", false, err
+	}
+	for _, raw := range p.statements {
+		if sid := sidOf(raw); slices.Contains(sids, sid) {
+			if err := checkOurs(sid, raw, allowed); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	return Revoke(existing, sids)
+}
+
 // Revoke removes the statements whose Sid is in sids from the existing policy text and
 // keeps everything else as Merge does. deleted is true when no statement is left: S3
 // refuses an empty policy, so the caller deletes the bucket policy instead of writing

@@ -367,6 +367,46 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+func TestRevokeOurs(t *testing.T) {
+	merged, err := Merge(foreignList, ours(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignWithOurSid := `{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:role/x"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:role/dsmigrate-media-transfer"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
+	deletedRole := `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["AROAEXAMPLEID1234567","` + configArn + `"]},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
+	tests := []struct {
+		name        string
+		give        string
+		want        string
+		wantDeleted bool
+		wantSid     string // a *SidConflictError for this Sid
+	}{
+		{name: "no policy", give: "", want: ""},
+		{name: "ours removed, foreign restored", give: merged, want: foreignList},
+		{name: "ours with a deleted role's unique id", give: deletedRole, want: "", wantDeleted: true},
+		{name: "another principal under our Sid is kept", give: foreignWithOurSid, wantSid: "DsmmediaRolesBucketAccess"},
+		{name: "wildcard principal under our Sid is kept", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"x"}]}`, wantSid: "DsmmediaRolesObjectAccess"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, deleted, err := RevokeOurs(tt.give, ours(t))
+			if tt.wantSid != "" {
+				var c *SidConflictError
+				if !errors.As(err, &c) || c.Sid != tt.wantSid {
+					t.Fatalf("got (%q, %v, %v), want a *SidConflictError for %s", got, deleted, err, tt.wantSid)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v", err)
+			}
+			if got != tt.want || deleted != tt.wantDeleted {
+				t.Errorf("got (%s, %v), want (%s, %v)", got, deleted, tt.want, tt.wantDeleted)
+			}
+		})
+	}
+}
+
 func jsonOf(t *testing.T, s []Statement) []string {
 	out := make([]string, len(s))
 	for i := range s {

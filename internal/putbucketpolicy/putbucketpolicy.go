@@ -6,6 +6,7 @@ package putbucketpolicy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -137,7 +138,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if in.Mode == ModeGrant {
 		return h.grant(ctx, b, in, out)
 	}
-	return h.revoke(ctx, b, out)
+	return h.revoke(ctx, b, r, out)
 }
 
 // readBackAfterSettling waits SettleDelay, then reads the policy again.
@@ -180,8 +181,21 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (
 	return out, nil
 }
 
-func (h *Handler) revoke(ctx context.Context, b *bucket, out *Output) (*Output, error) {
-	result, deleted, err := policy.Revoke(out.PolicyBefore, out.StatementIDs)
+func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out *Output) (*Output, error) {
+	// Only statements this migration wrote are removed: one with our Sid but another
+	// principal belongs to someone else (another deployment using the same migrationId,
+	// or a hand-written copy) and is left alone.
+	id := r.MigrationID
+	ours := policy.SourceBucketStatements(b.partition, naming.SidsFor(id), b.name, r.Source.Prefix,
+		h.roleArn(naming.TransferRoleName(h.Config.RolePrefix, id)), h.roleArn(naming.ConfigRoleName(h.Config.RolePrefix, id)),
+		h.Config.LocationsCallerRoleArn)
+	result, deleted, err := policy.RevokeOurs(out.PolicyBefore, ours)
+	var conflict *policy.SidConflictError
+	if errors.As(err, &conflict) {
+		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+			"dsmigrate removed nothing from the policy of source bucket %s in account %s: %s. Removing it could cut off someone else's access; if it is a leftover of migration %s from another dsmigrate deployment (another account or role prefix), remove it by hand",
+			b.name, b.owner, conflict.Error(), id)}
+	}
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, b.name, b.owner)
 	}
@@ -251,6 +265,11 @@ func roleArn(o *createroles.Output, transfer bool) string {
 	default:
 		return o.ConfigRole.Arn
 	}
+}
+
+// roleArn is the ARN of a role of account B with the default path "/".
+func (h *Handler) roleArn(name string) string {
+	return "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/" + name
 }
 
 func (h *Handler) partition() string {

@@ -291,6 +291,28 @@ func TestRevokeKeepsAnotherMigrationsGrant(t *testing.T) {
 	}
 }
 
+// A statement that uses one of our Sids but names principals that are not this
+// migration's roles (another dsmigrate deployment in another account that granted first
+// under the same migrationId, say) is not ours: the revoke that runs after our own failed
+// grant must not delete it.
+func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
+	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"}]}`
+	h, f, _ := setup(map[string]string{"team-a-media": theirs})
+	_, err := h.Handle(context.Background(), revokeInput())
+	if got := requesttest.ErrorName(err); got != "PreconditionError" {
+		t.Fatalf("got %s (%v), want PreconditionError", got, err)
+	}
+	if !strings.Contains(err.Error(), "DsmmediaX2026X11RolesBucketAccess") || !strings.Contains(err.Error(), "removed nothing") {
+		t.Errorf("message %q does not name the statement and say nothing was removed", err.Error())
+	}
+	if got := f.policies["team-a-media"]; got != theirs {
+		t.Errorf("got policy %s, want it untouched", got)
+	}
+	if slices.Contains(f.calls, "PutBucketPolicy") || slices.Contains(f.calls, "DeleteBucketPolicy") {
+		t.Errorf("got calls %v, want no write", f.calls)
+	}
+}
+
 func TestRevokeSkippedWhenRequestKeepsGrant(t *testing.T) {
 	h, f, a := setup(map[string]string{})
 	in := revokeInput()
