@@ -406,13 +406,13 @@ func (s *Server) s3List(q *s3Req, v2 bool) error {
 		return err
 	}
 	prefix, delimiter := q.q.Get("prefix"), q.q.Get("delimiter")
-	maxKeys := 1000
+	maxKeys, askedKeys := 1000, ""
 	if v := q.q.Get("max-keys"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return store.Errf("InvalidArgument", "Provided max-keys not an integer or within integer range")
 		}
-		maxKeys = min(n, 1000)
+		maxKeys, askedKeys = min(n, 1000), strconv.Itoa(n)
 	}
 	encodeURL := false
 	switch et := q.q.Get("encoding-type"); et {
@@ -429,7 +429,11 @@ func (s *Server) s3List(q *s3Req, v2 bool) error {
 	if _, ok := q.q["delimiter"]; ok {
 		ctx["s3:delimiter"] = []string{delimiter}
 	}
-	ctx["s3:max-keys"] = []string{strconv.Itoa(maxKeys)}
+	// Like s3:prefix and s3:delimiter, s3:max-keys is in the request context only when
+	// the request carries the parameter (S3's default of 1,000 is not a request value).
+	if askedKeys != "" {
+		ctx["s3:max-keys"] = []string{askedKeys}
+	}
 	if err := s.authorizeS3(q, "ListBucket", bucketArn(q.bucket), ctx); err != nil {
 		return err
 	}

@@ -853,3 +853,38 @@ func TestAwkwardKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestListBucketMaxKeysCondition: s3:max-keys is a request value, present only when the
+// request sends max-keys, and compared as a number.
+func TestListBucketMaxKeysCondition(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
+	_, _, s3Reader := clients(inst, "AKIAREADERB", "sr", "")
+	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Statement":[{"Sid":"SmallPages","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/reader"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::src",
+	  "Condition":{"NumericLessThanEqualsIfExists":{"s3:max-keys":"100"}}}]}`
+	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		give    *int32
+		wantErr string
+	}{
+		{"no max-keys: key absent, IfExists holds", nil, ""},
+		{"max-keys 50", aws.Int32(50), ""},
+		{"max-keys 100", aws.Int32(100), ""},
+		{"max-keys 500", aws.Int32(500), "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s3Reader.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("src"), MaxKeys: tt.give})
+			if got := apiCode(err); got != tt.wantErr {
+				t.Errorf("got error %v, want code %q", err, tt.wantErr)
+			}
+		})
+	}
+}
