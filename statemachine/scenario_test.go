@@ -503,6 +503,27 @@ func TestDriverScaledWaits(t *testing.T) {
 	}
 }
 
+// With a scale other than 0 and 1, a retry pauses as Step Functions would (IntervalSeconds
+// grown by BackoffRate, capped by MaxDelaySeconds) times the scale, so the local runner keeps
+// the NotReadyError budget of about 3 minutes, scaled. Four NotReadyErrors at CreateLocations
+// pause 5+10+20+30 s; with the two waits (10+20 s) that is 95 s × 0.02 = 1.9 s.
+func TestDriverScaledRetries(t *testing.T) {
+	t.Parallel()
+	mocks := happyMocks(t)
+	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer yet (IAM propagation)")
+	mocks["CreateLocations"] = append(repeat(notReady, 4), mocks["CreateLocations"]...)
+	start := time.Now()
+	r := runDriverWith(t, driverOptions{waitScale: "0.02"}, fixture(t, "request.json"), mocks, nil)
+	elapsed := time.Since(start)
+	checkPath(t, r, successPath)
+	if got := r.count("TaskRetried", "CreateLocations"); got != 4 {
+		t.Errorf("CreateLocations retried %d times, want 4", got)
+	}
+	if elapsed < 1900*time.Millisecond {
+		t.Errorf("the run took %s, want at least (5+10+20+30 + 10+20) s × 0.02 = 1.9s", elapsed)
+	}
+}
+
 // PutBucketPolicy retries S3's "Invalid principal" (new roles not visible yet) as
 // NotReadyError.
 func TestScenarioPolicyPrincipalNotReady(t *testing.T) {

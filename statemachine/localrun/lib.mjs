@@ -90,3 +90,16 @@ export function waitSeconds(state, input, now = Date.now()) {
   if (ts === undefined) return null;
   return Math.max(0, Math.ceil((new Date(ts).getTime() - now) / 1000));
 }
+
+// retryPauseSeconds is how long Step Functions waits before retry number attempt (1 = the
+// first retry) of a Retry rule: IntervalSeconds × BackoffRate^(attempt-1), at most
+// MaxDelaySeconds, and with JitterStrategy FULL a random part of that (random() in [0, 1)).
+// Defaults as in the ASL specification: IntervalSeconds 1, BackoffRate 2.
+export function retryPauseSeconds(retrier, attempt, random = Math.random) {
+  const interval = retrier.IntervalSeconds ?? 1;
+  const backoff = retrier.BackoffRate ?? 2;
+  let seconds = interval * Math.pow(backoff, Math.max(0, attempt - 1));
+  if (retrier.MaxDelaySeconds !== undefined) seconds = Math.min(seconds, retrier.MaxDelaySeconds);
+  if (retrier.JitterStrategy === 'FULL') seconds *= random();
+  return seconds;
+}

@@ -1,7 +1,7 @@
 // Unit tests of lib.mjs, run by `node --test` (TestDriverLib in statemachine/ runs them).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DriverError, parseArgs, substitute, evaluatePath, waitSeconds } from './lib.mjs';
+import { DriverError, parseArgs, substitute, evaluatePath, waitSeconds, retryPauseSeconds } from './lib.mjs';
 
 const base = ['--definition', 'd.json', '--input', 'i.json', '--substitutions', 's.json'];
 
@@ -53,4 +53,17 @@ test('waitSeconds', () => {
   assert.equal(waitSeconds({ SecondsPath: '$.p.n' }, { p: { n: 30 } }), 30);
   assert.equal(waitSeconds({ Timestamp: '2026-11-27T00:01:00Z' }, {}, now), 60);
   assert.equal(waitSeconds({ TimestampPath: '$.t' }, { t: '2026-11-26T00:00:00Z' }, now), 0);
+});
+
+test('retryPauseSeconds', () => {
+  // dsmigrate's NotReadyError rule: 5, 10, 20, then MaxDelaySeconds 30 (185 s in 8 retries).
+  const notReady = { IntervalSeconds: 5, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 30 };
+  const pauses = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => retryPauseSeconds(notReady, n));
+  assert.deepEqual(pauses, [5, 10, 20, 30, 30, 30, 30, 30]);
+  // Defaults: IntervalSeconds 1, BackoffRate 2, no cap.
+  assert.equal(retryPauseSeconds({}, 3), 4);
+  // FULL jitter takes a random part of the capped pause.
+  const transient = { IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
+  assert.equal(retryPauseSeconds(transient, 10, () => 0.5), 30);
+  assert.equal(retryPauseSeconds(transient, 1, () => 0), 0);
 });

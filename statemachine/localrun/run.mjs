@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DriverError, parseArgs, substitute, waitSeconds } from './lib.mjs';
+import { DriverError, parseArgs, retryPauseSeconds, substitute, waitSeconds } from './lib.mjs';
 
 // TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
 // Catch match (like aws-lambda-go's errorType), its message the Cause.
@@ -84,21 +84,23 @@ async function main() {
     throw new DriverError(err.message);
   }
 
-  // Waits. The requested seconds are always printed. With --wait-scale 1 the interpreter sleeps
-  // them itself; with 0 nothing sleeps; with any other scale the Wait state itself is
-  // overridden to 0 and the scaled pause is taken at the start of the next Task (the
-  // interpreter reads a wait override before the Wait's input is visible to this driver).
+  // Waits and retry pauses. The requested Wait seconds are always printed. With --wait-scale 1
+  // the interpreter sleeps both itself; with 0 nothing sleeps; with any other scale the Wait
+  // state and the retry pause are overridden to 0 and the scaled pause is taken at the start of
+  // the next Task attempt (the interpreter reads a wait override before the Wait's input is
+  // visible to this driver). A retry override is slept as it is on every attempt, without
+  // BackoffRate, MaxDelaySeconds or jitter, so the driver computes the pause Step Functions
+  // would take (retryPauseSeconds) from each StateRetried event and scales that.
   let pendingPauseMs = 0;
   const waitTimeOverrides = {};
   const retryIntervalOverrides = {};
   if (opts.waitScale !== 1) {
     for (const name of waitStates) waitTimeOverrides[name] = 0;
     for (const [name, state] of Object.entries(states)) {
-      if (!Array.isArray(state.Retry)) continue;
-      retryIntervalOverrides[name] =
-        opts.waitScale === 0 ? 0 : state.Retry.map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * opts.waitScale));
+      if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = 0;
     }
   }
+  const scaledPauses = opts.waitScale !== 0 && opts.waitScale !== 1;
 
   let driverError = null;
   let execution;
@@ -148,7 +150,10 @@ async function main() {
           seconds = null;
         }
         emit({ event: 'Wait', state: ev.state.name, seconds });
-        if (opts.waitScale !== 0 && opts.waitScale !== 1 && seconds > 0) pendingPauseMs = seconds * 1000 * opts.waitScale;
+        if (scaledPauses && seconds > 0) pendingPauseMs = seconds * 1000 * opts.waitScale;
+      }
+      if (ev.type === 'StateRetried' && scaledPauses) {
+        pendingPauseMs = retryPauseSeconds(ev.retry.retrier, ev.retry.attempt) * 1000 * opts.waitScale;
       }
       if (ev.type === 'ExecutionSucceeded') outcome = 0;
       if (ev.type === 'ExecutionFailed' || ev.type === 'ExecutionTimeout') outcome = 1;
