@@ -139,6 +139,13 @@ func (h *Handler) ensure(ctx context.Context, id, name string, trust, access pol
 		PolicyName:     aws.String(PolicyName),
 		PolicyDocument: aws.String(access.String()),
 	}); err != nil {
+		var missing *iamtypes.NoSuchEntityException
+		if errors.As(err, &missing) {
+			// IAM is eventually consistent: a role created a moment ago (here or by a
+			// concurrent run) may not be found yet. A retry gets or creates it again.
+			return Role{}, &failure.TransientError{Message: fmt.Sprintf(
+				"iam:PutRolePolicy on %s: IAM does not find the role yet (%s); IAM changes take a moment to propagate, retry", aws.ToString(role.Arn), awserror.Message(err))}
+		}
 		return Role{}, awserror.Classify(err, awserror.Call{Action: "iam:PutRolePolicy", Resource: aws.ToString(role.Arn)}, awserror.Precondition)
 	}
 	return Role{Name: name, Arn: aws.ToString(role.Arn), Created: created}, nil

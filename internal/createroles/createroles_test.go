@@ -251,6 +251,11 @@ func TestAWSErrors(t *testing.T) {
 				return nil, &iamtypes.LimitExceededException{Message: aws.String("Cannot exceed quota for RolesPerAccount: 1000")}
 			}
 		}, wantType: "PreconditionError"},
+		{name: "new role not visible to PutRolePolicy yet", setup: func(f *fakeIAM) {
+			f.putRolePolicy = func(in *iam.PutRolePolicyInput) (*iam.PutRolePolicyOutput, error) {
+				return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "PutRolePolicy", Err: &iamtypes.NoSuchEntityException{Message: aws.String("The role with name " + aws.ToString(in.RoleName) + " cannot be found.")}}
+			}
+		}, wantType: "TransientError"},
 		{name: "put policy concurrent", setup: func(f *fakeIAM) {
 			f.putRolePolicy = func(*iam.PutRolePolicyInput) (*iam.PutRolePolicyOutput, error) {
 				return nil, &iamtypes.ConcurrentModificationException{Message: aws.String("busy")}
