@@ -14,9 +14,9 @@ import (
 
 // conditionsMatch: every (operator, key) pair must hold. Keys are case-insensitive,
 // values case-sensitive unless the operator says otherwise.
-func conditionsMatch(conds []Condition, ctx identity.Context) bool {
-	for _, c := range conds {
-		if !conditionMatches(c, ctx) {
+func conditionsMatch(s *Statement, ctx identity.Context) bool {
+	for _, c := range s.Conditions {
+		if !conditionMatches(s, c, ctx) {
 			return false
 		}
 	}
@@ -27,35 +27,48 @@ type valueOp struct {
 	negated bool
 	// test reports whether the request value matches one policy value (before negation).
 	test func(policy, request string) bool
+	// vars says how a policy value with policy variables is matched (varsNone: the
+	// operator takes no variables).
+	vars varsKind
 }
 
+type varsKind int
+
+const (
+	varsNone varsKind = iota
+	varsEquals
+	varsEqualsFold
+	varsLike
+	varsArn
+)
+
 var valueOps = map[string]valueOp{
-	"stringequals":              {false, func(p, r string) bool { return p == r }},
-	"stringnotequals":           {true, func(p, r string) bool { return p == r }},
-	"stringequalsignorecase":    {false, strings.EqualFold},
-	"stringnotequalsignorecase": {true, strings.EqualFold},
-	"stringlike":                {false, wildcard},
-	"stringnotlike":             {true, wildcard},
-	"arnequals":                 {false, arnCondition},
-	"arnlike":                   {false, arnCondition},
-	"arnnotequals":              {true, arnCondition},
-	"arnnotlike":                {true, arnCondition},
-	"bool":                      {false, strings.EqualFold},
-	"numericequals":             {false, numeric(func(c int) bool { return c == 0 })},
-	"numericnotequals":          {true, numeric(func(c int) bool { return c == 0 })},
-	"numericlessthan":           {false, numeric(func(c int) bool { return c < 0 })},
-	"numericlessthanequals":     {false, numeric(func(c int) bool { return c <= 0 })},
-	"numericgreaterthan":        {false, numeric(func(c int) bool { return c > 0 })},
-	"numericgreaterthanequals":  {false, numeric(func(c int) bool { return c >= 0 })},
-	"dateequals":                {false, date(func(c int) bool { return c == 0 })},
-	"datenotequals":             {true, date(func(c int) bool { return c == 0 })},
-	"datelessthan":              {false, date(func(c int) bool { return c < 0 })},
-	"datelessthanequals":        {false, date(func(c int) bool { return c <= 0 })},
-	"dategreaterthan":           {false, date(func(c int) bool { return c > 0 })},
-	"dategreaterthanequals":     {false, date(func(c int) bool { return c >= 0 })},
-	"ipaddress":                 {false, ipInRange},
-	"notipaddress":              {true, ipInRange},
-	"binaryequals":              {false, binaryEquals},
+	"stringequals":              {false, func(p, r string) bool { return p == r }, varsEquals},
+	"stringnotequals":           {true, func(p, r string) bool { return p == r }, varsEquals},
+	"stringequalsignorecase":    {false, strings.EqualFold, varsEqualsFold},
+	"stringnotequalsignorecase": {true, strings.EqualFold, varsEqualsFold},
+	"stringlike":                {false, wildcard, varsLike},
+	"stringnotlike":             {true, wildcard, varsLike},
+	"arnequals":                 {false, arnCondition, varsArn},
+	"arnlike":                   {false, arnCondition, varsArn},
+	"arnnotequals":              {true, arnCondition, varsArn},
+	"arnnotlike":                {true, arnCondition, varsArn},
+	"bool":                      {false, strings.EqualFold, varsNone},
+	"numericequals":             {false, numeric(func(c int) bool { return c == 0 }), varsNone},
+	"numericnotequals":          {true, numeric(func(c int) bool { return c == 0 }), varsNone},
+	"numericlessthan":           {false, numeric(func(c int) bool { return c < 0 }), varsNone},
+	"numericlessthanequals":     {false, numeric(func(c int) bool { return c <= 0 }), varsNone},
+	"numericgreaterthan":        {false, numeric(func(c int) bool { return c > 0 }), varsNone},
+	"numericgreaterthanequals":  {false, numeric(func(c int) bool { return c >= 0 }), varsNone},
+	"dateequals":                {false, date(func(c int) bool { return c == 0 }), varsNone},
+	"datenotequals":             {true, date(func(c int) bool { return c == 0 }), varsNone},
+	"datelessthan":              {false, date(func(c int) bool { return c < 0 }), varsNone},
+	"datelessthanequals":        {false, date(func(c int) bool { return c <= 0 }), varsNone},
+	"dategreaterthan":           {false, date(func(c int) bool { return c > 0 }), varsNone},
+	"dategreaterthanequals":     {false, date(func(c int) bool { return c >= 0 }), varsNone},
+	"ipaddress":                 {false, ipInRange, varsNone},
+	"notipaddress":              {true, ipInRange, varsNone},
+	"binaryequals":              {false, binaryEquals, varsNone},
 }
 
 // numeric compares the request value with the policy value as numbers (integers or
@@ -125,7 +138,7 @@ func binaryEquals(policy, request string) bool {
 
 // conditionMatches evaluates one condition. An unknown operator never matches, so a
 // statement using one never applies (an Allow with it allows nothing).
-func conditionMatches(c Condition, ctx identity.Context) bool {
+func conditionMatches(s *Statement, c Condition, ctx identity.Context) bool {
 	op := strings.ToLower(c.Operator)
 	set := ""
 	if before, after, ok := strings.Cut(op, ":"); ok {
@@ -158,10 +171,18 @@ func conditionMatches(c Condition, ctx identity.Context) bool {
 	}
 	// one request value against the policy values: positive operators need any policy
 	// value to match; negated ones need none to match.
+	matchers := make([]func(string) bool, 0, len(c.Values))
+	for _, p := range c.Values {
+		if vo.vars != varsNone && hasVariables(s, p) {
+			matchers = append(matchers, variableMatcher(vo.vars, p, ctx))
+			continue
+		}
+		matchers = append(matchers, func(r string) bool { return vo.test(p, r) })
+	}
 	single := func(r string) bool {
 		hit := false
-		for _, p := range c.Values {
-			if vo.test(p, r) {
+		for _, m := range matchers {
+			if m(r) {
 				hit = true
 				break
 			}
@@ -204,4 +225,20 @@ func arnCondition(policy, request string) bool {
 		return false
 	}
 	return arnLike(policy, request)
+}
+
+// variableMatcher matches a request value against a policy value holding policy
+// variables; a value whose variables cannot be resolved matches nothing.
+func variableMatcher(kind varsKind, policy string, ctx identity.Context) func(string) bool {
+	never := func(string) bool { return false }
+	if kind == varsArn {
+		return func(r string) bool {
+			return strings.Count(r, ":") >= 5 && arnVariableMatch(policy, r, ctx)
+		}
+	}
+	re, ok := variablePattern(policy, ctx, kind == varsLike, kind == varsEqualsFold)
+	if !ok {
+		return never
+	}
+	return re.MatchString
 }

@@ -226,13 +226,19 @@ func statementMatches(s *Statement, req Request, resourcePolicy bool) bool {
 	if s.HasNotAction && anyMatch(s.NotAction, req.Action, matchAction) {
 		return false
 	}
+	resourceMatch := func(pattern, resource string) bool {
+		if hasVariables(s, pattern) {
+			return pattern == "*" || arnVariableMatch(pattern, resource, req.Context)
+		}
+		return matchResource(pattern, resource)
+	}
 	switch {
 	case s.HasResource:
-		if !anyMatch(s.Resource, req.Resource, matchResource) {
+		if !anyMatch(s.Resource, req.Resource, resourceMatch) {
 			return false
 		}
 	case s.HasNotResource:
-		if anyMatch(s.NotResource, req.Resource, matchResource) {
+		if anyMatch(s.NotResource, req.Resource, resourceMatch) {
 			return false
 		}
 	default:
@@ -242,7 +248,7 @@ func statementMatches(s *Statement, req Request, resourcePolicy bool) bool {
 			return false
 		}
 	}
-	return conditionsMatch(s.Conditions, req.Context)
+	return conditionsMatch(s, req.Context)
 }
 
 func anyMatch(patterns []string, value string, f func(pattern, value string) bool) bool {

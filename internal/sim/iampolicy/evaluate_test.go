@@ -315,3 +315,55 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPolicyVariables(t *testing.T) {
+	const v = `"Version":"2012-10-17",`
+	wildUser := identity.UserPrincipal(acctA, "al*", "AIDAWILD")
+	tests := []struct {
+		name     string
+		p        identity.Principal
+		resource string
+		ctx      identity.Context
+		policy   string
+		want     bool
+	}{
+		{"resource ${aws:username} resolves", userA, "arn:aws:s3:::src/alice/x", nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username}/*"}}`, true},
+		{"resource ${aws:username} of another user", userA, "arn:aws:s3:::src/bob/x", nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username}/*"}}`, false},
+		{"without Version 2012-10-17 a variable is plain text", userA, "arn:aws:s3:::src/alice/x", nil,
+			`{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username}/*"}}`, false},
+		{"missing key matches nothing", sessA, "arn:aws:s3:::src/reader/x", nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username}/*"}}`, false},
+		{"missing key takes the default", sessA, "arn:aws:s3:::src/shared/x", nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username, 'shared'}/*"}}`, true},
+		{"substituted text is literal, not a wildcard", wildUser, "arn:aws:s3:::src/alice/x", nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/${aws:username}/*"}}`, false},
+		{"StringLike with a variable", userA, bucketArn, identity.Context{"s3:prefix": {"alice/photos/"}},
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"${aws:username}/*"}}}}`, true},
+		{"StringLike with a variable, other prefix", userA, bucketArn, identity.Context{"s3:prefix": {"bob/"}},
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"${aws:username}/*"}}}}`, false},
+		{"ArnEquals with a variable holding a colon", userA, bucketArn, nil,
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::${aws:PrincipalAccount}:user/alice"}}}}`, true},
+		{"${*} is a literal asterisk in StringLike", userA, bucketArn, identity.Context{"s3:prefix": {"*"}},
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"${*}"}}}}`, true},
+		{"${*} in StringLike is no wildcard", userA, bucketArn, identity.Context{"s3:prefix": {"abc"}},
+			`{` + v + `"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*","Condition":{"StringLike":{"s3:prefix":"${*}"}}}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse(tt.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			action := "s3:GetObject"
+			if tt.resource == bucketArn {
+				action = "s3:ListBucket"
+			}
+			req := Request{Principal: tt.p, Action: action, Resource: tt.resource, Context: tt.ctx}
+			if got := Evaluate(Input{Request: req, IdentityPolicies: []*Policy{p}}).Allowed; got != tt.want {
+				t.Errorf("got allowed %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

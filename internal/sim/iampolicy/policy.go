@@ -36,6 +36,9 @@ type Statement struct {
 	HasResource, HasNotResource bool
 
 	Conditions []Condition
+
+	// Variables is set when the policy's Version (2012-10-17) enables policy variables.
+	Variables bool
 }
 
 // Principals is a Principal or NotPrincipal element. Any is true for "*" given as the
@@ -100,6 +103,7 @@ func Parse(doc string) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
+		stmt.Variables = p.Version == variablesVersion
 		p.Statements = append(p.Statements, stmt)
 	}
 	return p, nil
