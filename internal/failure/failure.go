@@ -93,7 +93,10 @@ type TransferFailedError struct {
 }
 
 func (e *TransferFailedError) Error() string {
-	return fmt.Sprintf("DataSync task execution %s ended in ERROR: %s: %s", e.TaskExecutionArn, orUnknown(e.ErrorCode), orUnknown(e.ErrorDetail))
+	return fmt.Sprintf("DataSync task execution %s ended in ERROR: %s: %s. "+
+		"Fix what ErrorCode and ErrorDetail name (and the task's CloudWatch log, when task logging is on): typically objects the transfer role cannot read (KMS keys of the source bucket, objects owned by another account) or the destination storage class; "+
+		"then start a new execution with the same migrationId: the task is reused and, with transferMode CHANGED, only what is missing is copied",
+		e.TaskExecutionArn, orUnknown(e.ErrorCode), orUnknown(e.ErrorDetail))
 }
 
 func orUnknown(s string) string {

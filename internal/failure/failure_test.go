@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +59,17 @@ func TestPermissionErrorWithoutMessage(t *testing.T) {
 	want := "(unknown) is not allowed to call s3:GetObject on (unknown)"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// The Cause an operator reads for a failed transfer carries DataSync's code and detail and
+// says what to do next.
+func TestTransferFailedErrorSaysWhatToDo(t *testing.T) {
+	got := (&TransferFailedError{TaskExecutionArn: "arn:exec", ErrorCode: "S3ObjectAccessDenied", ErrorDetail: "Access denied on photos/a.jpg"}).Error()
+	for _, want := range []string{"arn:exec", "S3ObjectAccessDenied", "Access denied on photos/a.jpg", "start a new execution with the same migrationId", "only what is missing is copied"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("got %q, want it to contain %q", got, want)
+		}
 	}
 }
 
