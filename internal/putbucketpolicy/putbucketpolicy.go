@@ -120,10 +120,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	}
 	r := in.Request
 	out := &Output{Mode: in.Mode, Bucket: r.Source.Bucket, StatementIDs: naming.SidsFor(r.MigrationID).All()}
-	if in.Mode == ModeRevoke && !r.Revoke() {
-		slog.InfoContext(ctx, "revoke skipped: the request sets cleanup.revokeBucketPolicy to false", "migrationId", r.MigrationID)
-		return out, nil
-	}
+	// Mode revoke does not look at cleanup.revokeBucketPolicy: the state machine decides.
+	// After SUCCESS it skips RevokeBucketPolicy when the flag is false (CheckCleanup), so
+	// the step runs with the flag false only after a failure, and a failure always revokes.
 	src := r.Source
 	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region})
 	if err != nil {

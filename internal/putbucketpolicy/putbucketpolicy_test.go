@@ -313,14 +313,25 @@ func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
 	}
 }
 
-func TestRevokeSkippedWhenRequestKeepsGrant(t *testing.T) {
-	h, f, a := setup(map[string]string{})
+// cleanup.revokeBucketPolicy = false keeps the grant after SUCCESS: the state machine then
+// skips RevokeBucketPolicy (CheckCleanup). The step itself runs with that flag only after a
+// failure, and a failure revokes whatever the flag says (issue 3: "on any failure after
+// the policy was changed, revoke it, then Fail").
+func TestRevokeAfterFailureIgnoresKeepFlag(t *testing.T) {
+	h, f, _ := setup(map[string]string{"team-a-media": foreign})
+	ctx := context.Background()
+	if _, err := h.Handle(ctx, grantInput()); err != nil {
+		t.Fatal(err)
+	}
 	in := revokeInput()
 	keep := false
 	in.Request.Cleanup.RevokeBucketPolicy = &keep
-	out, err := h.Handle(context.Background(), in)
-	if err != nil || out.Changed || len(f.calls) != 0 || a.calls != 0 {
-		t.Errorf("got %v changed=%v calls=%v assume=%d, want nothing done", err, out.Changed, f.calls, a.calls)
+	out, err := h.Handle(ctx, in)
+	if err != nil || !out.Changed {
+		t.Fatalf("got %+v %v, want our statements removed", out, err)
+	}
+	if got := f.policies["team-a-media"]; !same(got, foreign) {
+		t.Errorf("got %s, want the original policy", got)
 	}
 }
 
