@@ -357,7 +357,10 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 
 // ---- STS ----
 
-var sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var (
+	sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	externalIDRe  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+)
 
 func (s *Server) stsAction(c caller, action string, f url.Values) (any, error) {
 	switch action {
@@ -379,15 +382,50 @@ func (s *Server) assumeRole(c caller, f url.Values) (any, error) {
 		return nil, err
 	}
 	roleArn, session := f.Get("RoleArn"), f.Get("RoleSessionName")
-	if !sessionNameRe.MatchString(session) {
-		return nil, store.Errf("ValidationError", "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session)
+	// Input constraints are checked before anything else and reported together, in
+	// AWS's "N validation error(s) detected" form.
+	var problems []string
+	bad := func(value, member, constraint string) {
+		problems = append(problems, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", value, member, constraint))
+	}
+	switch {
+	case len(session) < 2:
+		bad(session, "roleSessionName", "Member must have length greater than or equal to 2")
+	case len(session) > 64:
+		bad(session, "roleSessionName", "Member must have length less than or equal to 64")
+	case !sessionNameRe.MatchString(session):
+		bad(session, "roleSessionName", `Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
 	ctx := identity.Context{"sts:RoleSessionName": {session}}
-	if ext := f.Get("ExternalId"); ext != "" {
-		if len(ext) < 2 || len(ext) > 1224 {
-			return nil, store.Errf("ValidationError", "1 validation error detected: Value '%s' at 'externalId' failed to satisfy constraint: Member must have length greater than or equal to 2", ext)
+	if _, given := f["ExternalId"]; given {
+		ext := f.Get("ExternalId")
+		switch {
+		case len(ext) < 2:
+			bad(ext, "externalId", "Member must have length greater than or equal to 2")
+		case len(ext) > 1224:
+			bad(ext, "externalId", "Member must have length less than or equal to 1224")
+		case !externalIDRe.MatchString(ext):
+			bad(ext, "externalId", `Member must satisfy regular expression pattern: [\w+=,.@:\/-]*`)
 		}
 		ctx["sts:ExternalId"] = []string{ext}
+	}
+	dur := 3600
+	if v := f.Get("DurationSeconds"); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 900:
+			bad(v, "durationSeconds", "Member must have value greater than or equal to 900")
+		case n > 43200:
+			bad(v, "durationSeconds", "Member must have value less than or equal to 43200")
+		}
+		dur = n
+	}
+	if len(problems) > 0 {
+		plural := "error"
+		if len(problems) > 1 {
+			plural = "errors"
+		}
+		return nil, store.Errf("ValidationError", "%d validation %s detected: %s", len(problems), plural, strings.Join(problems, "; "))
 	}
 	if c.principal.Kind == identity.KindRoot {
 		return nil, store.Errf("AccessDenied", "Roles may not be assumed by root accounts.")
@@ -396,14 +434,6 @@ func (s *Server) assumeRole(c caller, f url.Values) (any, error) {
 		return nil, err
 	}
 	role, _ := s.store.RoleByArn(roleArn)
-	dur := 3600
-	if v := f.Get("DurationSeconds"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 900 {
-			return nil, store.Errf("ValidationError", "1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900", v)
-		}
-		dur = n
-	}
 	if dur > int(role.MaxSessionDuration) {
 		return nil, store.Errf("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}

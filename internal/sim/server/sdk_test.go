@@ -888,3 +888,41 @@ func TestListBucketMaxKeysCondition(t *testing.T) {
 		})
 	}
 }
+
+// TestAssumeRoleValidation: STS checks its input constraints before authorizing and
+// words them as AWS does.
+func TestAssumeRoleValidation(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, stsB, _ := clients(inst, "AKIAADMINB", "sb", "")
+	roleArn := "arn:aws:iam::111111111111:role/none"
+	tests := []struct {
+		name     string
+		session  string
+		external *string
+		duration *int32
+		want     string
+	}{
+		{"session name too short", "a", nil, nil,
+			"1 validation error detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2"},
+		{"session name with a space", "my session", nil, nil,
+			`1 validation error detected: Value 'my session' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`},
+		{"external id too long", "dsm", aws.String(strings.Repeat("x", 1225)), nil,
+			"1 validation error detected: Value '" + strings.Repeat("x", 1225) + "' at 'externalId' failed to satisfy constraint: Member must have length less than or equal to 1224"},
+		{"empty external id", "dsm", aws.String(""), nil,
+			"1 validation error detected: Value '' at 'externalId' failed to satisfy constraint: Member must have length greater than or equal to 2"},
+		{"duration over 12 hours", "dsm", nil, aws.Int32(50000),
+			"1 validation error detected: Value '50000' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
+		{"two problems", "a", nil, aws.Int32(60),
+			"2 validation errors detected: Value 'a' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2; Value '60' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stsB.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(roleArn), RoleSessionName: aws.String(tt.session),
+				ExternalId: tt.external, DurationSeconds: tt.duration})
+			if apiCode(err) != "ValidationError" || apiMessage(err) != tt.want {
+				t.Errorf("got %v, want ValidationError %q", err, tt.want)
+			}
+		})
+	}
+}
