@@ -161,3 +161,34 @@ func TestBucketTotalsFollowPutsOverwritesAndDeletes(t *testing.T) {
 	}
 	check("delete of a missing key", 1, 1)
 }
+
+// TestRequestGlobalKeys: every request carries aws:RequestedRegion and aws:SecureTransport,
+// so the usual region and TLS guards in policies decide as on AWS.
+func TestRequestGlobalKeys(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"region":"ap-northeast-1","accounts":[{"id":"111111111111","name":"a","users":[
+	  {"name":"u","accessKeyId":"AKIAU","secretAccessKey":"s","policies":[{"Version":"2012-10-17","Statement":[
+	    {"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}},
+	    {"Effect":"Deny","NotAction":"iam:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"ap-northeast-1"}}},
+	    {"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":"us-east-1"}}}]}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	c, ok := s.Credential("AKIAU")
+	if !ok {
+		t.Fatal("no credential")
+	}
+	for _, tt := range []struct{ action, resource string }{
+		{"s3:GetObject", "arn:aws:s3:::b/k"},
+		{"datasync:CreateTask", "*"},
+		{"iam:GetRole", "arn:aws:iam::111111111111:role/r"},
+	} {
+		if err := s.Authorize(c.Principal, tt.action, tt.resource, nil); err != nil {
+			t.Errorf("%s: got %v, want allowed (in-region, over TLS)", tt.action, err)
+		}
+	}
+}

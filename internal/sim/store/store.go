@@ -233,8 +233,8 @@ func (s *Store) Authorize(p identity.Principal, action, resource string, ctx ide
 }
 
 func (s *Store) authorizeLocked(p identity.Principal, action, resource string, ctx identity.Context) error {
-	in := iampolicy.Input{Request: iampolicy.Request{Principal: p, Action: action, Resource: resource, Context: ctx},
-		IdentityPolicies: s.identityPolicies(p)}
+	in := iampolicy.Input{Request: iampolicy.Request{Principal: p, Action: action, Resource: resource,
+		Context: s.requestKeys(action, ctx)}, IdentityPolicies: s.identityPolicies(p)}
 	if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
 		bucketName, key, isObject := strings.Cut(rest, "/")
 		if b, ok := s.buckets[bucketName]; ok {
@@ -261,6 +261,27 @@ func (s *Store) authorizeLocked(p identity.Principal, action, resource string, c
 		return nil
 	}
 	return res.Denied(in.Request)
+}
+
+// requestKeys adds the global keys every AWS request carries that the evaluator cannot
+// know: aws:RequestedRegion (us-east-1 for IAM, a global service; the simulated region
+// otherwise) and aws:SecureTransport (true: AWS's endpoints are reached over TLS, the
+// plain HTTP to the simulator stands in for that).
+func (s *Store) requestKeys(action string, ctx identity.Context) identity.Context {
+	out := identity.Context{}
+	for k, v := range ctx {
+		out[k] = v
+	}
+	region := s.region
+	if strings.HasPrefix(strings.ToLower(action), "iam:") {
+		region = "us-east-1"
+	}
+	for k, v := range map[string]string{"aws:RequestedRegion": region, "aws:SecureTransport": "true"} {
+		if _, ok := out.Get(k); !ok && v != "" {
+			out[k] = []string{v}
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
