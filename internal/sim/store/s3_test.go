@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 )
 
 func newTestStore(t *testing.T) *Store {
@@ -189,6 +192,42 @@ func TestRequestGlobalKeys(t *testing.T) {
 	} {
 		if err := s.Authorize(c.Principal, tt.action, tt.resource, nil); err != nil {
 			t.Errorf("%s: got %v, want allowed (in-region, over TLS)", tt.action, err)
+		}
+	}
+}
+
+// TestTagKeys: a session of a tagged role carries aws:PrincipalTag/KEY, and a call on a
+// tagged role carries aws:ResourceTag/KEY and iam:ResourceTag/KEY.
+func TestTagKeys(t *testing.T) {
+	s := newTestStore(t)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}`
+	for _, name := range []string{"team-a", "team-b"} {
+		if _, err := s.CreateRole(CreateRoleInput{AccountID: "111111111111", Name: name, TrustPolicy: trust,
+			MaxSessionDuration: 3600, Tags: []identity.Tag{{Key: "team", Value: strings.TrimPrefix(name, "team-")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pol := `{"Version":"2012-10-17","Statement":[
+	  {"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"a"}}},
+	  {"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"iam:ResourceTag/team":"b"}}}]}`
+	if err := s.PutRolePolicy("111111111111", "team-a", "p", pol); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.IssueSession("arn:aws:iam::111111111111:role/team-a", "s", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		action, resource string
+		want             bool
+	}{
+		{"s3:GetObject", "arn:aws:s3:::b/k", true},
+		{"iam:GetRole", "arn:aws:iam::111111111111:role/team-b", true},
+		{"iam:GetRole", "arn:aws:iam::111111111111:role/team-a", false},
+	}
+	for _, tt := range tests {
+		if got := s.Authorize(c.Principal, tt.action, tt.resource, nil) == nil; got != tt.want {
+			t.Errorf("%s on %s: got allowed %v, want %v", tt.action, tt.resource, got, tt.want)
 		}
 	}
 }

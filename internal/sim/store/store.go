@@ -234,7 +234,7 @@ func (s *Store) Authorize(p identity.Principal, action, resource string, ctx ide
 
 func (s *Store) authorizeLocked(p identity.Principal, action, resource string, ctx identity.Context) error {
 	in := iampolicy.Input{Request: iampolicy.Request{Principal: p, Action: action, Resource: resource,
-		Context: s.requestKeys(action, ctx)}, IdentityPolicies: s.identityPolicies(p)}
+		Context: s.requestKeys(p, action, resource, ctx)}, IdentityPolicies: s.identityPolicies(p)}
 	if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
 		bucketName, key, isObject := strings.Cut(rest, "/")
 		if b, ok := s.buckets[bucketName]; ok {
@@ -263,14 +263,32 @@ func (s *Store) authorizeLocked(p identity.Principal, action, resource string, c
 	return res.Denied(in.Request)
 }
 
-// requestKeys adds the global keys every AWS request carries that the evaluator cannot
-// know: aws:RequestedRegion (us-east-1 for IAM, a global service; the simulated region
-// otherwise) and aws:SecureTransport (true: AWS's endpoints are reached over TLS, the
-// plain HTTP to the simulator stands in for that).
-func (s *Store) requestKeys(action string, ctx identity.Context) identity.Context {
+// requestKeys adds the keys every AWS request carries that the evaluator cannot know:
+// aws:RequestedRegion (us-east-1 for IAM, a global service; the simulated region
+// otherwise), aws:SecureTransport (true: AWS's endpoints are reached over TLS, the plain
+// HTTP to the simulator stands in for that), aws:PrincipalTag/KEY for a session of a
+// tagged role, and aws:ResourceTag/KEY (and iam:ResourceTag/KEY) when the resource is a
+// tagged role. Caller holds mu.
+func (s *Store) requestKeys(p identity.Principal, action, resource string, ctx identity.Context) identity.Context {
 	out := identity.Context{}
 	for k, v := range ctx {
 		out[k] = v
+	}
+	setTags := func(prefix string, tags []identity.Tag) {
+		for _, t := range tags {
+			if _, ok := out.Get(prefix + t.Key); !ok {
+				out[prefix+t.Key] = []string{t.Value}
+			}
+		}
+	}
+	if r, ok := s.roles[p.RoleArn]; ok && p.Kind == identity.KindAssumedRole {
+		setTags("aws:PrincipalTag/", r.Tags)
+	}
+	if r, ok := s.roles[resource]; ok {
+		setTags("aws:ResourceTag/", r.Tags)
+		if strings.HasPrefix(strings.ToLower(action), "iam:") {
+			setTags("iam:ResourceTag/", r.Tags)
+		}
 	}
 	region := s.region
 	if strings.HasPrefix(strings.ToLower(action), "iam:") {
