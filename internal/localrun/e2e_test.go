@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -717,6 +718,9 @@ func TestE2ECleanupOnCancel(t *testing.T) {
 	}
 }
 
+// keptLog finds the log path a failed `local run` prints.
+var keptLog = regexp.MustCompile(`log: (\S+)\)`)
+
 func TestE2ELocalRunCommand(t *testing.T) {
 	t.Parallel()
 	if err := (&Options{}).CheckPrerequisites(); err != nil {
@@ -747,6 +751,13 @@ func TestE2ELocalRunCommand(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			got := Main(ctx, []string{"run", "--input", tt.give, "--objects", "3", "--execution-name", "cli-" + strings.Fields(tt.name)[0]}, &stdout, &stderr)
+			// A failed run keeps its log for the operator and prints where; the test has
+			// read what it needs, so the kept work directory goes.
+			if m := keptLog.FindStringSubmatch(stderr.String()); m != nil {
+				if dir := filepath.Dir(m[1]); strings.HasPrefix(filepath.Base(dir), workDirPrefix) {
+					os.RemoveAll(dir)
+				}
+			}
 			if got != tt.want {
 				t.Errorf("got exit %d, want %d\nstderr: %s", got, tt.want, stderr.String())
 			}

@@ -38,6 +38,16 @@ var (
 	buildErr  error
 )
 
+// TestMain removes the awssim binary the benchmarks built (a temporary directory that
+// would otherwise outlive every run).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 func awssimBinary(b *testing.B) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "awssim-bin-")
