@@ -274,8 +274,16 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		if path == "" {
 			path = "/"
 		}
-		if err := s.store.Authorize(c.principal, "iam:CreateRole", "arn:aws:iam::"+acct+":role"+path+roleName, ctx); err != nil {
+		newArn := "arn:aws:iam::" + acct + ":role" + path + roleName
+		if err := s.store.Authorize(c.principal, "iam:CreateRole", newArn, ctx); err != nil {
 			return nil, err
+		}
+		// Tags given at creation also need iam:TagRole (IAM User Guide, "Permissions
+		// required to tag IAM entities").
+		if len(tagMembers(f)) > 0 {
+			if err := s.store.Authorize(c.principal, "iam:TagRole", newArn, ctx); err != nil {
+				return nil, err
+			}
 		}
 	} else if err := s.iamAuthorize(c, action, roleName, ctx); err != nil {
 		return nil, err

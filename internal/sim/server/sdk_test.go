@@ -926,3 +926,36 @@ func TestAssumeRoleValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateRoleWithTagsNeedsTagRole: tags given to CreateRole also need iam:TagRole.
+func TestCreateRoleWithTagsNeedsTagRole(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamA, stsA, _ := clients(inst, "AKIAADMINA", "sa", "")
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/admin"},"Action":"sts:AssumeRole"}]}`
+	if _, err := iamA.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("creator"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamA.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("creator"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Allow","Action":"iam:CreateRole","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := stsA.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::111111111111:role/creator"), RoleSessionName: aws.String("creator")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	creator, _, _ := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	tagged := &iam.CreateRoleInput{RoleName: aws.String("tagged"), AssumeRolePolicyDocument: aws.String(trust),
+		Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}
+	_, err = creator.CreateRole(ctx, tagged)
+	if apiCode(err) != "AccessDenied" || !strings.Contains(apiMessage(err), "iam:TagRole on resource: arn:aws:iam::111111111111:role/tagged") {
+		t.Errorf("CreateRole with tags, no iam:TagRole: got %v, want AccessDenied for iam:TagRole", err)
+	}
+	if _, err := iamA.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("tagged")}); apiCode(err) != "NoSuchEntity" {
+		t.Errorf("the refused role exists: GetRole got %v, want NoSuchEntity", err)
+	}
+	if _, err := creator.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("plain"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Errorf("CreateRole without tags: %v", err)
+	}
+}
