@@ -118,6 +118,29 @@ func (s *Service) authorize(ctx context.Context, caller identity.Principal, acti
 	return nil
 }
 
+// authorizeTagOnCreate: a creating call that carries tags also needs datasync:TagResource
+// on the new resource, with the tags as aws:RequestTag/KEY and aws:TagKeys (DataSync User
+// Guide, "Permissions for tagging DataSync resources during creation").
+func (s *Service) authorizeTagOnCreate(ctx context.Context, caller identity.Principal, arn string, tags []tagEntry) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	cond := identity.Context{}
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		cond["aws:RequestTag/"+*t.Key] = []string{str(t.Value)}
+		keys = append(keys, *t.Key)
+	}
+	cond["aws:TagKeys"] = keys
+	if err := s.b.Authorize(ctx, caller, "datasync:TagResource", arn, cond); err != nil {
+		if isCode(err, "AccessDenied") {
+			return accessDenied(err)
+		}
+		return internal(err)
+	}
+	return nil
+}
+
 func isCode(err error, code string) bool {
 	var ae APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == code

@@ -162,6 +162,9 @@ func (s *Service) createLocationS3(ctx context.Context, caller identity.Principa
 
 	region := s.b.Settings().Region
 	arn := fmt.Sprintf("arn:aws:datasync:%s:%s:location/loc-%s", region, caller.AccountID, hex17())
+	if err := s.authorizeTagOnCreate(ctx, caller, arn, in.Tags); err != nil {
+		return nil, err
+	}
 
 	// DataSync assumes the role (trust + propagation delay).
 	session, err := s.assumeAsDataSync(ctx, roleArn, caller.AccountID, arn)

@@ -414,3 +414,36 @@ func TestQueuedExecutions(t *testing.T) {
 		t.Errorf("cancelled running: got %s", d.Status)
 	}
 }
+
+// TestTagOnCreateNeedsTagResource: CreateLocationS3 and CreateTask with tags also need
+// datasync:TagResource on the new resource; without tags they do not.
+func TestTagOnCreateNeedsTagResource(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	w.fb.forbid(w.deployer, "datasync:TagResource", "*")
+	tags := []types.TagListEntry{{Key: aws.String("dsmigrate:migration-id"), Value: aws.String("m1")}}
+	loc := func(tags []types.TagListEntry) error {
+		_, err := w.client.CreateLocationS3(context.Background(), &datasync.CreateLocationS3Input{
+			S3BucketArn: aws.String("arn:aws:s3:::src-bucket"),
+			S3Config:    &types.S3Config{BucketAccessRoleArn: aws.String(w.transfer)}, Tags: tags})
+		return err
+	}
+	wantDenied := func(what string, err error) {
+		t.Helper()
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "datasync:TagResource") {
+			t.Errorf("%s with tags: got %v, want AccessDeniedException for datasync:TagResource", what, err)
+		}
+	}
+	wantDenied("CreateLocationS3", loc(tags))
+	if err := loc(nil); err != nil {
+		t.Errorf("CreateLocationS3 without tags: %v", err)
+	}
+	src, dst := w.location("src-bucket", w.transfer, "/"), w.location("dst-bucket", w.config, "/")
+	_, err := w.client.CreateTask(context.Background(), &datasync.CreateTaskInput{
+		SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst), Tags: tags})
+	wantDenied("CreateTask", err)
+	if _, err := w.client.CreateTask(context.Background(), &datasync.CreateTaskInput{
+		SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst)}); err != nil {
+		t.Errorf("CreateTask without tags: %v", err)
+	}
+}

@@ -220,6 +220,10 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if n >= maxTasks {
 		return nil, invalid("You have reached the maximum number of tasks (%d) for this account in this Region.", maxTasks)
 	}
+	taskArn := fmt.Sprintf("arn:aws:datasync:%s:%s:task/task-%s", s.b.Settings().Region, caller.AccountID, hex17())
+	if err := s.authorizeTagOnCreate(ctx, caller, taskArn, in.Tags); err != nil {
+		return nil, err
+	}
 	// An Enhanced task needs the DataSync service-linked role; creating it needs
 	// iam:CreateServiceLinkedRole the first time in an account.
 	if mode == "ENHANCED" && !slr {
@@ -234,7 +238,7 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	}
 
 	t := &task{
-		arn:     fmt.Sprintf("arn:aws:datasync:%s:%s:task/task-%s", s.b.Settings().Region, caller.AccountID, hex17()),
+		arn:     taskArn,
 		account: caller.AccountID, name: str(in.Name), src: *in.SourceLocationArn, dst: *in.DestinationLocationArn,
 		logGroup: str(in.CloudWatchLogGroupArn), mode: mode, opts: resolved,
 		includes: in.Includes, excludes: in.Excludes, created: s.now(), tags: map[string]string{},
