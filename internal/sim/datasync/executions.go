@@ -87,7 +87,7 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, caller, "StartTaskExecution", str(in.TaskArn)); err != nil {
+	if err := s.authorizeWith(ctx, caller, "StartTaskExecution", str(in.TaskArn), tagContext(in.Tags)); err != nil {
 		return nil, err
 	}
 	if err := checkEnums(in.OverrideOptions, "overrideOptions"); err != nil {

@@ -33,6 +33,8 @@ type fakeBackend struct {
 	n       int
 	// headLies makes HeadObject report one byte more for these "bucket/key"s.
 	headLies map[string]bool
+	// conds records the condition keys of the last Authorize of each action.
+	conds map[string]identity.Context
 }
 
 type fakeBucket struct {
@@ -121,6 +123,10 @@ func ruleMatch(rules []string, p, action, resource string) bool {
 func (f *fakeBackend) Authorize(ctx context.Context, p identity.Principal, action, resource string, cond identity.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.conds == nil {
+		f.conds = map[string]identity.Context{}
+	}
+	f.conds[action] = cond
 	pa := p.PrincipalArn()
 	if ruleMatch(f.deny, pa, action, resource) || !ruleMatch(f.allow, pa, action, resource) {
 		return &identity.AccessDeniedError{PrincipalArn: p.Arn, Action: action, Resource: resource,

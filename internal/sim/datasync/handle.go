@@ -109,7 +109,13 @@ func decode(body []byte, v any) error {
 
 // authorize checks that caller may call the DataSync action on resource.
 func (s *Service) authorize(ctx context.Context, caller identity.Principal, action, resource string) error {
-	if err := s.b.Authorize(ctx, caller, "datasync:"+action, resource, nil); err != nil {
+	return s.authorizeWith(ctx, caller, action, resource, nil)
+}
+
+// authorizeWith is authorize with request condition keys (aws:RequestTag/KEY and
+// aws:TagKeys of a call that carries tags).
+func (s *Service) authorizeWith(ctx context.Context, caller identity.Principal, action, resource string, cond identity.Context) error {
+	if err := s.b.Authorize(ctx, caller, "datasync:"+action, resource, cond); err != nil {
 		if isCode(err, "AccessDenied") {
 			return accessDenied(err)
 		}
@@ -125,20 +131,25 @@ func (s *Service) authorizeTagOnCreate(ctx context.Context, caller identity.Prin
 	if len(tags) == 0 {
 		return nil
 	}
+	return s.authorizeWith(ctx, caller, "TagResource", arn, tagContext(tags))
+}
+
+// tagContext gives the request condition keys of tags (nil for none).
+func tagContext(tags []tagEntry) identity.Context {
+	var keys []string
 	cond := identity.Context{}
-	keys := make([]string, 0, len(tags))
 	for _, t := range tags {
+		if t.Key == nil {
+			continue
+		}
 		cond["aws:RequestTag/"+*t.Key] = []string{str(t.Value)}
 		keys = append(keys, *t.Key)
 	}
-	cond["aws:TagKeys"] = keys
-	if err := s.b.Authorize(ctx, caller, "datasync:TagResource", arn, cond); err != nil {
-		if isCode(err, "AccessDenied") {
-			return accessDenied(err)
-		}
-		return internal(err)
+	if len(keys) == 0 {
+		return nil
 	}
-	return nil
+	cond["aws:TagKeys"] = keys
+	return cond
 }
 
 func isCode(err error, code string) bool {

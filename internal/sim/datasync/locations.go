@@ -105,7 +105,7 @@ func (s *Service) createLocationS3(ctx context.Context, caller identity.Principa
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, caller, "CreateLocationS3", "*"); err != nil {
+	if err := s.authorizeWith(ctx, caller, "CreateLocationS3", "*", tagContext(in.Tags)); err != nil {
 		return nil, err
 	}
 	// Input validation (API reference constraints).

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -446,4 +447,39 @@ func TestTagOnCreateNeedsTagResource(t *testing.T) {
 		SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst)}); err != nil {
 		t.Errorf("CreateTask without tags: %v", err)
 	}
+}
+
+// TestCreateCallsCarryRequestTags: a creating call's own authorization sees its tags as
+// aws:RequestTag/KEY and aws:TagKeys (the condition keys DataSync lists for it).
+func TestCreateCallsCarryRequestTags(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	tags := []types.TagListEntry{{Key: aws.String("team"), Value: aws.String("a")}, {Key: aws.String("env"), Value: aws.String("prod")}}
+	ctx := context.Background()
+	check := func(action string) {
+		t.Helper()
+		var got identity.Context
+		w.fb.set(func(f *fakeBackend) { got = f.conds[action] })
+		team, _ := got.Get("aws:RequestTag/team")
+		keys, _ := got.Get("aws:TagKeys")
+		if !slices.Equal(team, []string{"a"}) || !slices.Equal(keys, []string{"team", "env"}) {
+			t.Errorf("%s: got condition keys %v, want aws:RequestTag/team=a and aws:TagKeys [team env]", action, got)
+		}
+	}
+	dst := w.location("dst-bucket", w.config, "/")
+	src, err := w.client.CreateLocationS3(ctx, &datasync.CreateLocationS3Input{S3BucketArn: aws.String("arn:aws:s3:::src-bucket"),
+		S3Config: &types.S3Config{BucketAccessRoleArn: aws.String(w.transfer)}, Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("datasync:CreateLocationS3")
+	task, err := w.client.CreateTask(ctx, &datasync.CreateTaskInput{SourceLocationArn: src.LocationArn,
+		DestinationLocationArn: aws.String(dst), Tags: tags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("datasync:CreateTask")
+	if _, err := w.client.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: task.TaskArn, Tags: tags}); err != nil {
+		t.Fatal(err)
+	}
+	check("datasync:StartTaskExecution")
 }

@@ -156,7 +156,7 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, caller, "CreateTask", "*"); err != nil {
+	if err := s.authorizeWith(ctx, caller, "CreateTask", "*", tagContext(in.Tags)); err != nil {
 		return nil, err
 	}
 	mode := "BASIC"
