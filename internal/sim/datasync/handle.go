@@ -113,8 +113,22 @@ func (s *Service) authorize(ctx context.Context, caller identity.Principal, acti
 }
 
 // authorizeWith is authorize with request condition keys (aws:RequestTag/KEY and
-// aws:TagKeys of a call that carries tags).
+// aws:TagKeys of a call that carries tags). A call on an existing, tagged location, task
+// or execution also carries its tags as aws:ResourceTag/KEY. s.mu must not be held.
 func (s *Service) authorizeWith(ctx context.Context, caller identity.Principal, action, resource string, cond identity.Context) error {
+	s.mu.Lock()
+	tags, _ := s.taggable(caller, resource)
+	if len(tags) > 0 {
+		c := identity.Context{}
+		for k, v := range cond {
+			c[k] = v
+		}
+		for k, v := range tags {
+			c["aws:ResourceTag/"+k] = []string{v}
+		}
+		cond = c
+	}
+	s.mu.Unlock()
 	if err := s.b.Authorize(ctx, caller, "datasync:"+action, resource, cond); err != nil {
 		if isCode(err, "AccessDenied") {
 			return accessDenied(err)

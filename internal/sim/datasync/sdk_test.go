@@ -483,3 +483,24 @@ func TestCreateCallsCarryRequestTags(t *testing.T) {
 	}
 	check("datasync:StartTaskExecution")
 }
+
+// TestCallsOnTaggedResourcesCarryResourceTags: an operation on a tagged task is
+// authorized with the task's tags as aws:ResourceTag/KEY.
+func TestCallsOnTaggedResourcesCarryResourceTags(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	ctx := context.Background()
+	task, err := w.client.CreateTask(ctx, &datasync.CreateTaskInput{
+		SourceLocationArn: aws.String(w.location("src-bucket", w.transfer, "/")), DestinationLocationArn: aws.String(w.location("dst-bucket", w.config, "/")),
+		Tags: []types.TagListEntry{{Key: aws.String("dsmigrate:migration-id"), Value: aws.String("m1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.client.DescribeTask(ctx, &datasync.DescribeTaskInput{TaskArn: task.TaskArn}); err != nil {
+		t.Fatal(err)
+	}
+	var got identity.Context
+	w.fb.set(func(f *fakeBackend) { got = f.conds["datasync:DescribeTask"] })
+	if v, _ := got.Get("aws:ResourceTag/dsmigrate:migration-id"); !slices.Equal(v, []string{"m1"}) {
+		t.Errorf("got condition keys %v, want aws:ResourceTag/dsmigrate:migration-id=m1", got)
+	}
+}
