@@ -143,7 +143,11 @@ func (b *DataSyncBackend) PutObject(_ context.Context, p identity.Principal, buc
 	if err := b.bucketExists(bucket); err != nil {
 		return datasync.ObjectInfo{}, err
 	}
-	if err := b.st.Authorize(p, "s3:PutObject", objectArn(bucket, key), nil); err != nil {
+	var ctx identity.Context
+	if meta.StorageClass != "" {
+		ctx = identity.Context{"s3:x-amz-storage-class": {meta.StorageClass}}
+	}
+	if err := b.st.Authorize(p, "s3:PutObject", objectArn(bucket, key), ctx); err != nil {
 		return datasync.ObjectInfo{}, err
 	}
 	o, err := b.st.PutObject(store.PutObjectInput{Bucket: bucket, Key: key, Body: r, Size: size, Writer: p.AccountID,

@@ -620,6 +620,21 @@ var checksumHeaders = map[string]func() hash.Hash{
 	"x-amz-checksum-sha256": sha256.New,
 }
 
+// putObjectContext gives the PutObject condition keys S3 fills from request headers
+// (s3:x-amz-acl, s3:x-amz-storage-class, s3:x-amz-server-side-encryption, ...), each only
+// when the header is sent.
+func putObjectContext(h http.Header) identity.Context {
+	ctx := identity.Context{}
+	for _, name := range []string{"x-amz-acl", "x-amz-storage-class", "x-amz-server-side-encryption",
+		"x-amz-server-side-encryption-aws-kms-key-id", "x-amz-grant-full-control", "x-amz-grant-read",
+		"x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-content-sha256"} {
+		if v := h.Get(name); v != "" {
+			ctx["s3:"+name] = []string{v}
+		}
+	}
+	return ctx
+}
+
 func (s *Server) s3PutObject(q *s3Req) error {
 	b, err := s.bucketFor(q, true)
 	if err != nil {
@@ -632,7 +647,7 @@ func (s *Server) s3PutObject(q *s3Req) error {
 	if q.r.Header.Get("x-amz-copy-source") != "" {
 		return store.Errf("NotImplemented", "CopyObject is not simulated")
 	}
-	if err := s.authorizeS3(q, "PutObject", objectArn(q.bucket, q.key), nil); err != nil {
+	if err := s.authorizeS3(q, "PutObject", objectArn(q.bucket, q.key), putObjectContext(q.r.Header)); err != nil {
 		return err
 	}
 	writer := q.c.principal.AccountID

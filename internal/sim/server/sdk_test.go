@@ -959,3 +959,39 @@ func TestCreateRoleWithTagsNeedsTagRole(t *testing.T) {
 		t.Errorf("CreateRole without tags: %v", err)
 	}
 }
+
+// TestPutObjectHeaderConditions: PutObject's header condition keys reach the bucket
+// policy (the usual "uploads must grant bucket-owner-full-control" guard).
+func TestPutObjectHeaderConditions(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
+	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("guarded")}); err != nil {
+		t.Fatal(err)
+	}
+	pol := `{"Version":"2012-10-17","Statement":[
+	  {"Sid":"OwnerFullControl","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::guarded/*","Condition":{"StringNotEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}},
+	  {"Sid":"NoGlacier","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::guarded/*","Condition":{"StringEquals":{"s3:x-amz-storage-class":"GLACIER"}}}]}`
+	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("guarded"), Policy: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		acl     s3types.ObjectCannedACL
+		class   s3types.StorageClass
+		wantErr string
+	}{
+		{"no ACL header", "", "", "AccessDenied"},
+		{"bucket-owner-full-control", s3types.ObjectCannedACLBucketOwnerFullControl, "", ""},
+		{"bucket-owner-full-control, GLACIER", s3types.ObjectCannedACLBucketOwnerFullControl, s3types.StorageClassGlacier, "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s3A.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("guarded"), Key: aws.String("k"),
+				Body: strings.NewReader("v"), ACL: tt.acl, StorageClass: tt.class})
+			if got := apiCode(err); got != tt.wantErr {
+				t.Errorf("got %v, want code %q", err, tt.wantErr)
+			}
+		})
+	}
+}
