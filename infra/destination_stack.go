@@ -235,7 +235,7 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		allow("CreateS3Locations", []string{"datasync:CreateLocationS3", "datasync:ListLocations"}, []string{"*"}, nil),
 		// Locations are created with their tags (TagResource) and found again by tag.
 		allow("ReadAndTagLocations", []string{
-			"datasync:ListTagsForResource", "datasync:TagResource",
+			"datasync:DescribeLocationS3", "datasync:ListTagsForResource", "datasync:TagResource",
 		}, []string{a.locations}, nil),
 		passToDataSync(a),
 		allow("ListMigrationBuckets", []string{"s3:ListBucket"}, append(slices.Clone(a.sourceBuckets), a.destBuckets...), nil),

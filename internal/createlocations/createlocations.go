@@ -27,6 +27,7 @@ type DataSyncAPI interface {
 	ListLocations(ctx context.Context, params *datasync.ListLocationsInput, optFns ...func(*datasync.Options)) (*datasync.ListLocationsOutput, error)
 	ListTagsForResource(ctx context.Context, params *datasync.ListTagsForResourceInput, optFns ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error)
 	CreateLocationS3(ctx context.Context, params *datasync.CreateLocationS3Input, optFns ...func(*datasync.Options)) (*datasync.CreateLocationS3Output, error)
+	DescribeLocationS3(ctx context.Context, params *datasync.DescribeLocationS3Input, optFns ...func(*datasync.Options)) (*datasync.DescribeLocationS3Output, error)
 }
 
 var _ DataSyncAPI = (*datasync.Client)(nil)
@@ -115,6 +116,8 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 				return nil, err
 			}
 			created = true
+		} else if err := h.checkReused(ctx, r.MigrationID, locArn, loc); err != nil {
+			return nil, err
 		}
 		if loc.role == RoleSource {
 			out.SourceLocationArn, out.SourceCreated = locArn, created
@@ -123,6 +126,31 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkReused makes sure a location found by tag still is what the request asks for: a
+// re-run with another storage class or bucket access role would otherwise silently reuse
+// the old settings (a location cannot be changed in place for those).
+func (h *Handler) checkReused(ctx context.Context, id, locArn string, loc location) error {
+	d, err := h.DataSync.DescribeLocationS3(ctx, &datasync.DescribeLocationS3Input{LocationArn: aws.String(locArn)})
+	if err != nil {
+		return awserror.Classify(err, awserror.Call{Action: "datasync:DescribeLocationS3", Resource: locArn}, awserror.Precondition)
+	}
+	var problems []string
+	if got := string(d.S3StorageClass); got != "" && got != loc.storageClass {
+		problems = append(problems, fmt.Sprintf("storage class %s, the request asks for %s", got, loc.storageClass))
+	}
+	if d.S3Config != nil {
+		if got := aws.ToString(d.S3Config.BucketAccessRoleArn); got != loc.accessRole {
+			problems = append(problems, fmt.Sprintf("bucket access role %s, this migration's is %s", got, loc.accessRole))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return &failure.PreconditionError{Message: fmt.Sprintf(
+		"DataSync location %s (the %s of migration %s) has %s; DataSync cannot change that on an existing location: start a new migration with another migrationId, or delete the location (aws datasync delete-location --location-arn %s) and re-run",
+		locArn, loc.role, id, strings.Join(problems, "; "), locArn)}
 }
 
 // checkRoles rejects, before any call, a bucket access role that DataSync would refuse.

@@ -90,6 +90,21 @@ func (f *fakeDataSync) CreateLocationS3(_ context.Context, in *datasync.CreateLo
 	return &datasync.CreateLocationS3Output{LocationArn: aws.String(l.arn)}, nil
 }
 
+func (f *fakeDataSync) DescribeLocationS3(_ context.Context, in *datasync.DescribeLocationS3Input, _ ...func(*datasync.Options)) (*datasync.DescribeLocationS3Output, error) {
+	f.calls = append(f.calls, "DescribeLocationS3:"+aws.ToString(in.LocationArn))
+	for _, l := range f.locations {
+		if l.arn != aws.ToString(in.LocationArn) {
+			continue
+		}
+		out := &datasync.DescribeLocationS3Output{LocationArn: aws.String(l.arn), LocationUri: aws.String(l.uri)}
+		if l.in != nil {
+			out.S3StorageClass, out.S3Config = l.in.S3StorageClass, l.in.S3Config
+		}
+		return out, nil
+	}
+	return nil, &dstypes.InvalidRequestException{Message: aws.String("not found")}
+}
+
 func roles() createroles.Output {
 	return createroles.Output{
 		TransferRole: createroles.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
@@ -219,6 +234,46 @@ func TestCreateErrors(t *testing.T) {
 			for _, s := range tt.wantIn {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("message %q does not contain %q", err.Error(), s)
+				}
+			}
+		})
+	}
+}
+
+func TestReusedLocationMustMatchTheRequest(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(in *Input)
+		wantErr string // substring of the PreconditionError; "" = reused
+	}{
+		{name: "same request reuses", change: func(*Input) {}},
+		{name: "other storage class", change: func(in *Input) { in.Request.Destination.StorageClass = "GLACIER_INSTANT_RETRIEVAL" },
+			wantErr: "storage class STANDARD, the request asks for GLACIER_INSTANT_RETRIEVAL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeDataSync{}
+			h := newHandler(f)
+			first, err := h.Handle(context.Background(), input())
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := input()
+			tt.change(&in)
+			f.calls = nil
+			got, err := h.Handle(context.Background(), in)
+			if tt.wantErr == "" {
+				if err != nil || got.DestinationLocationArn != first.DestinationLocationArn || got.DestinationCreated {
+					t.Fatalf("got %+v, %v, want the location %s reused", got, err, first.DestinationLocationArn)
+				}
+				return
+			}
+			if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
+				t.Fatalf("got %v, want a PreconditionError naming %s and %q", err, first.DestinationLocationArn, tt.wantErr)
+			}
+			for _, c := range f.calls {
+				if strings.HasPrefix(c, "CreateLocationS3") {
+					t.Errorf("got call %s, want nothing created", c)
 				}
 			}
 		})
