@@ -195,7 +195,7 @@ func statements(tmpl map[string]any) []statement {
 		r := r.(map[string]any)
 		props, _ := r["Properties"].(map[string]any)
 		switch r["Type"] {
-		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::SQS::QueuePolicy":
+		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy":
 			add(id, props["PolicyDocument"])
 		case "AWS::IAM::Role":
 			for _, p := range asList(props["Policies"]) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +27,7 @@ const (
 	ctxLogRetentionDays   = "dsmigrate:logRetentionDays"
 	ctxSchedule           = "dsmigrate:schedule"
 	ctxScheduledRequest   = "dsmigrate:scheduledRequest"
+	ctxAlertEmail         = "dsmigrate:alertEmail"
 )
 
 // Defaults for the optional context keys.
@@ -50,6 +52,7 @@ type Config struct {
 	LogRetentionDays   int      // retention of every log group
 	Schedule           string   // optional EventBridge schedule expression for recurring syncs
 	ScheduledRequest   json.RawMessage
+	AlertEmail         string // optional address subscribed to the alerts topic
 }
 
 // SourceAccessRoleName is the name of the role in A that the functions assume.
@@ -135,6 +138,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		Region:             required(ctxRegion),
 		ExternalID:         required(ctxExternalID),
 		Schedule:           str(ctxSchedule, ""),
+		AlertEmail:         str(ctxAlertEmail, ""),
 	}
 	if !prefixPattern.MatchString(c.NamePrefix) {
 		fail(ctxNamePrefix, "%q must be 1-20 lower-case letters, digits or '-', start with a letter and not end with '-'", c.NamePrefix)
@@ -178,6 +182,10 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		fail(ctxLogRetentionDays, "%d is not a CloudWatch Logs retention period; use one of %v", c.LogRetentionDays, retentionDays)
 	}
 
+	if c.AlertEmail != "" && !isEmailAddress(c.AlertEmail) {
+		fail(ctxAlertEmail, "%q is not an email address like ops@example.com (one bare address, no display name); leave it empty for no subscription", c.AlertEmail)
+	}
+
 	if c.Schedule != "" && !schedulePattern.MatchString(c.Schedule) {
 		fail(ctxSchedule, "%q is not an EventBridge schedule expression like rate(1 day) or cron(0 3 * * ? *)", c.Schedule)
 	}
@@ -204,6 +212,17 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// isEmailAddress reports whether s is one bare address (local@domain.tld) that SNS can
+// subscribe: no display name, no angle brackets, a dot in the domain.
+func isEmailAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	_, domain, _ := strings.Cut(s, "@")
+	return strings.Contains(strings.Trim(domain, "."), ".")
 }
 
 // checkScheduledRequest validates the scheduled request as the functions will, so a bad one

@@ -74,6 +74,15 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "request without schedule", give: map[string]any{ctxScheduledRequest: map[string]any{"migrationId": "x"}}, wantErr: []string{"set both or neither"}},
 		{name: "bad schedule", give: map[string]any{ctxSchedule: "daily", ctxScheduledRequest: map[string]any{}}, wantErr: []string{`"dsmigrate:schedule": "daily"`}},
 		{name: "request not an object", give: map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: "[1]"}, wantErr: []string{"want a JSON object"}},
+		{name: "alert email", give: map[string]any{ctxAlertEmail: "ops+dsmigrate@example.co.jp"}, want: func(c Config) bool { return c.AlertEmail == "ops+dsmigrate@example.co.jp" }},
+		{name: "alert email empty", give: map[string]any{ctxAlertEmail: ""}, want: func(c Config) bool { return c.AlertEmail == "" }},
+		{name: "alert email without @", give: map[string]any{ctxAlertEmail: "ops.example.com"}, wantErr: []string{`"dsmigrate:alertEmail": "ops.example.com" is not an email address`}},
+		{name: "alert email without domain", give: map[string]any{ctxAlertEmail: "ops@"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
+		{name: "alert email without dot in domain", give: map[string]any{ctxAlertEmail: "ops@localhost"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
+		{name: "alert email with display name", give: map[string]any{ctxAlertEmail: "Ops <ops@example.com>"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
+		{name: "two alert emails", give: map[string]any{ctxAlertEmail: "a@example.com,b@example.com"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
+		{name: "alert email with spaces", give: map[string]any{ctxAlertEmail: " ops@example.com"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
+		{name: "alert email not a string", give: map[string]any{ctxAlertEmail: []any{"ops@example.com"}}, wantErr: []string{`"dsmigrate:alertEmail": want a string`}},
 		{name: "wrong type", give: map[string]any{ctxRegion: 5.0}, wantErr: []string{`"dsmigrate:region": want a string, got float64`}},
 	}
 	for _, tt := range tests {

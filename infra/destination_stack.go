@@ -40,13 +40,17 @@ type DestinationStackProps struct {
 }
 
 // DestinationStack is everything in account B: the step functions, the state machine,
-// its triggers, and the DataSync task log group.
+// its triggers, the failure notifications, and the DataSync task log group.
 type DestinationStack struct {
 	awscdk.Stack
 	Functions    map[string]stepFunction // by step name
 	StateMachine awsstepfunctions.StateMachine
 	RequestRule  awsevents.Rule
-	TaskLogGroup awslogs.LogGroup
+	// DeadLetterQueue holds the events EventBridge could not deliver to a target: a
+	// trigger that could not start an execution, or an alert it could not publish.
+	DeadLetterQueue awssqs.Queue
+	Alerts          *Alerts
+	TaskLogGroup    awslogs.LogGroup
 }
 
 // NewDestinationStack builds the stack. The definition must use exactly the six function
@@ -132,6 +136,9 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	}
 
 	s.addTriggers(cfg)
+	s.Alerts = NewAlerts(stack, "Alerts", &AlertsProps{
+		Config: cfg, StateMachine: s.StateMachine, DeadLetterQueue: s.DeadLetterQueue,
+	})
 	s.addOutputs(cfg)
 	s.addSuppressions(cfg)
 	return s
@@ -265,7 +272,7 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 // addTriggers starts the state machine from a request event and, optionally, on a schedule.
 func (s *DestinationStack) addTriggers(cfg Config) {
 	// Events that cannot be delivered after the retries land here, with the reason in the
-	// message attributes.
+	// message attributes (the alerts rule uses it too).
 	dlq := awssqs.NewQueue(s.Stack, jsii.String("TriggerDeadLetterQueue"), &awssqs.QueueProps{
 		QueueName:       jsii.String(cfg.NamePrefix + "-trigger-dlq"),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
@@ -276,6 +283,7 @@ func (s *DestinationStack) addTriggers(cfg Config) {
 		Id:     jsii.String("AwsSolutions-SQS3"),
 		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets; nothing consumes it automatically"),
 	}}, jsii.Bool(false))
+	s.DeadLetterQueue = dlq
 	target := func(input awsevents.RuleTargetInput) awsevents.IRuleTarget {
 		return awseventstargets.NewSfnStateMachine(s.StateMachine, &awseventstargets.SfnStateMachineProps{
 			Input:           input,
@@ -328,6 +336,10 @@ func (s *DestinationStack) addOutputs(cfg Config) {
 	awscdk.NewCfnOutput(s.Stack, jsii.String("TaskLogGroupArn"), &awscdk.CfnOutputProps{
 		Value:       s.TaskLogGroup.LogGroupArn(),
 		Description: jsii.String("CloudWatch log group of the DataSync task executions"),
+	})
+	awscdk.NewCfnOutput(s.Stack, jsii.String("AlertsTopicArn"), &awscdk.CfnOutputProps{
+		Value:       s.Alerts.Topic.TopicArn(),
+		Description: jsii.String("Executions that end FAILED, TIMED_OUT or ABORTED are published here; subscribe to be told"),
 	})
 	out("RequestEvent", fmt.Sprintf("source=%s detail-type=%s", RequestEventSource, RequestEventDetailType),
 		"Put an event with this source and detail-type on the default bus; its detail is the migration request")

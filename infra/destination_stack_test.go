@@ -258,31 +258,29 @@ func TestCheckDefinition(t *testing.T) {
 func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
 	app := defaultSynth(t)
 	smID := stateMachineID(t, app.Dest)
-	rules := resources(app.Dest, "AWS::Events::Rule")
-	if len(rules) != 1 {
-		t.Fatalf("got %d rules, want 1 (no schedule in cdk.json)", len(rules))
+	if rules := resources(app.Dest, "AWS::Events::Rule"); len(rules) != 2 {
+		t.Fatalf("got %d rules, want 2: request and alerts (no schedule in cdk.json)", len(rules))
 	}
-	for _, r := range rules {
-		if r["EventBusName"] != nil {
-			t.Errorf("EventBusName: got %v, want the default bus", r["EventBusName"])
-		}
-		if got, want := jsonString(r["EventPattern"]), `{"detail-type":["`+RequestEventDetailType+`"],"source":["`+RequestEventSource+`"]}`; got != want {
-			t.Errorf("EventPattern: got %s, want %s", got, want)
-		}
-		targets := asList(r["Targets"])
-		if len(targets) != 1 {
-			t.Fatalf("got %d targets, want 1", len(targets))
-		}
-		tg := targets[0].(map[string]any)
-		if got := jsonString(tg["Arn"]); got != `{"Ref":"`+smID+`"}` {
-			t.Errorf("target: got %s, want the state machine %s", got, smID)
-		}
-		if tg["InputPath"] != "$.detail" {
-			t.Errorf("InputPath: got %v, want $.detail", tg["InputPath"])
-		}
-		if tg["DeadLetterConfig"] == nil || tg["RetryPolicy"] == nil {
-			t.Errorf("target: got %s, want a DeadLetterConfig and a RetryPolicy", jsonString(tg))
-		}
+	_, r := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", app.Config.NamePrefix+"-request")
+	if r["EventBusName"] != nil {
+		t.Errorf("EventBusName: got %v, want the default bus", r["EventBusName"])
+	}
+	if got, want := jsonString(r["EventPattern"]), `{"detail-type":["`+RequestEventDetailType+`"],"source":["`+RequestEventSource+`"]}`; got != want {
+		t.Errorf("EventPattern: got %s, want %s", got, want)
+	}
+	targets := asList(r["Targets"])
+	if len(targets) != 1 {
+		t.Fatalf("got %d targets, want 1", len(targets))
+	}
+	tg := targets[0].(map[string]any)
+	if got := jsonString(tg["Arn"]); got != `{"Ref":"`+smID+`"}` {
+		t.Errorf("target: got %s, want the state machine %s", got, smID)
+	}
+	if tg["InputPath"] != "$.detail" {
+		t.Errorf("InputPath: got %v, want $.detail", tg["InputPath"])
+	}
+	if tg["DeadLetterConfig"] == nil || tg["RetryPolicy"] == nil {
+		t.Errorf("target: got %s, want a DeadLetterConfig and a RetryPolicy", jsonString(tg))
 	}
 }
 
@@ -292,7 +290,7 @@ func TestScheduleFromContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := synthApp(t, map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: request}, "")
-	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(2))
+	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(3)) // request, alerts, schedule
 	app.DestTmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
 		"ScheduleExpression": "rate(1 day)",
 		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{

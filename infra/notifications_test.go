@@ -1,0 +1,243 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// resourceNamed returns the logical id and properties of the resource of type typ whose
+// property prop is name.
+func resourceNamed(t *testing.T, tmpl map[string]any, typ, prop, name string) (string, map[string]any) {
+	t.Helper()
+	for id, p := range resources(tmpl, typ) {
+		if p[prop] == name {
+			return id, p
+		}
+	}
+	t.Fatalf("no %s with %s %s", typ, prop, name)
+	return "", nil
+}
+
+func alertsTopicID(t *testing.T, app synthesized) string {
+	t.Helper()
+	id, _ := resourceNamed(t, app.Dest, "AWS::SNS::Topic", "TopicName", app.Config.NamePrefix+"-alerts")
+	return id
+}
+
+func TestAlertsRuleMatchesOurFailedExecutions(t *testing.T) {
+	app := defaultSynth(t)
+	smID := stateMachineID(t, app.Dest)
+	_, rule := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", app.Config.NamePrefix+"-alerts")
+	if rule["EventBusName"] != nil {
+		t.Errorf("EventBusName: got %v, want the default bus", rule["EventBusName"])
+	}
+	want := map[string]any{
+		"source":      []any{"aws.states"},
+		"detail-type": []any{"Step Functions Execution Status Change"},
+		"detail": map[string]any{
+			"status":          []any{"FAILED", "TIMED_OUT", "ABORTED"},
+			"stateMachineArn": []any{map[string]any{"Ref": smID}},
+		},
+	}
+	if got := jsonString(rule["EventPattern"]); got != jsonString(want) {
+		t.Errorf("EventPattern: got %s, want %s", got, jsonString(want))
+	}
+
+	targets := asList(rule["Targets"])
+	if len(targets) != 1 {
+		t.Fatalf("got %d targets, want 1", len(targets))
+	}
+	tg := targets[0].(map[string]any)
+	if got, want := jsonString(tg["Arn"]), `{"Ref":"`+alertsTopicID(t, app)+`"}`; got != want {
+		t.Errorf("target: got %s, want the alerts topic %s", got, want)
+	}
+	if got, want := jsonString(tg["DeadLetterConfig"]), `{"Arn":{"Fn::GetAtt":["`+queueID(t, app)+`","Arn"]}}`; got != want {
+		t.Errorf("DeadLetterConfig: got %s, want the trigger dead-letter queue %s", got, want)
+	}
+	if tg["RetryPolicy"] == nil {
+		t.Errorf("target: got %s, want a RetryPolicy", jsonString(tg))
+	}
+}
+
+// queueID is the logical id of the only SQS queue (the dead-letter queue).
+func queueID(t *testing.T, app synthesized) string {
+	t.Helper()
+	id, _ := resourceNamed(t, app.Dest, "AWS::SQS::Queue", "QueueName", app.Config.NamePrefix+"-trigger-dlq")
+	return id
+}
+
+// TestAlertMessage applies the rule's input transformer to a real-shaped FAILED event the
+// way EventBridge does (each <var> replaced by the JSON-escaped value, each line a JSON
+// string) and reads the message an operator gets.
+func TestAlertMessage(t *testing.T) {
+	app := defaultSynth(t)
+	_, rule := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", app.Config.NamePrefix+"-alerts")
+	tr, ok := asList(rule["Targets"])[0].(map[string]any)["InputTransformer"].(map[string]any)
+	if !ok {
+		t.Fatalf("target has no InputTransformer: %s", jsonString(rule["Targets"]))
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "execution-failed-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var event map[string]any
+	if err := json.Unmarshal(b, &event); err != nil {
+		t.Fatal(err)
+	}
+	detail := event["detail"].(map[string]any)
+
+	template := tr["InputTemplate"].(string)
+	for name, path := range tr["InputPathsMap"].(map[string]any) {
+		v := lookup(t, event, path.(string))
+		s, ok := v.(string)
+		if !ok {
+			t.Fatalf("%s (%s) is %T in the event, want a string", name, path, v)
+		}
+		escaped, _ := json.Marshal(s)
+		template = strings.ReplaceAll(template, "<"+name+">", string(escaped[1:len(escaped)-1]))
+	}
+	if m := regexp.MustCompile(`<[\w.-]+>`).FindString(template); m != "" {
+		t.Errorf("template uses %s, which InputPathsMap does not define", m)
+	}
+	var lines []string
+	for _, l := range strings.Split(template, "\n") {
+		var s string
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("template line %s is not a JSON string: %v", l, err)
+		}
+		lines = append(lines, s)
+	}
+	msg := strings.Join(lines, "\n")
+
+	wantLink := "https://ap-northeast-1.console.aws.amazon.com/states/home?region=ap-northeast-1#/v2/executions/details/" + detail["executionArn"].(string)
+	for _, want := range []string{
+		"execution media-2026-11 ended FAILED.",
+		"Error: PermissionError",
+		"Cause: " + detail["cause"].(string),
+		"Console: " + wantLink,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+// lookup resolves a $.a.b path in v.
+func lookup(t *testing.T, v any, path string) any {
+	t.Helper()
+	for _, k := range strings.Split(strings.TrimPrefix(path, "$."), ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("path %s: %v is not an object", path, v)
+		}
+		if v, ok = m[k]; !ok {
+			t.Fatalf("path %s: no %q in the event", path, k)
+		}
+	}
+	return v
+}
+
+func TestAlertsTopicIsEncryptedAndPublishableByEventBridge(t *testing.T) {
+	app := defaultSynth(t)
+	topicID, topic := resourceNamed(t, app.Dest, "AWS::SNS::Topic", "TopicName", app.Config.NamePrefix+"-alerts")
+
+	// Encrypted with a key of this stack that rotates, and that EventBridge may use.
+	getAtt, _ := topic["KmsMasterKeyId"].(map[string]any)["Fn::GetAtt"].([]any)
+	if len(getAtt) != 2 || getAtt[1] != "Arn" {
+		t.Fatalf("KmsMasterKeyId: got %s, want the Arn of a key in this stack", jsonString(topic["KmsMasterKeyId"]))
+	}
+	key, ok := resources(app.Dest, "AWS::KMS::Key")[getAtt[0].(string)]
+	if !ok {
+		t.Fatalf("KmsMasterKeyId: %s is not an AWS::KMS::Key", getAtt[0])
+	}
+	if key["EnableKeyRotation"] != true {
+		t.Errorf("key EnableKeyRotation: got %v, want true", key["EnableKeyRotation"])
+	}
+	eventsMayUseKey := false
+	for _, st := range asList(key["KeyPolicy"].(map[string]any)["Statement"]) {
+		st := st.(map[string]any)
+		acts := strs(st["Action"])
+		if st["Effect"] == "Allow" && jsonString(st["Principal"]) == `{"Service":"events.amazonaws.com"}` &&
+			contains(acts, "kms:Decrypt") && contains(acts, "kms:GenerateDataKey*") {
+			eventsMayUseKey = true
+		}
+	}
+	if !eventsMayUseKey {
+		t.Errorf("key policy %s: want events.amazonaws.com allowed kms:Decrypt and kms:GenerateDataKey*", jsonString(key["KeyPolicy"]))
+	}
+
+	// The topic policy: EventBridge may publish; nothing may publish without TLS.
+	ref := `{"Ref":"` + topicID + `"}`
+	var allowEvents, denyPlain bool
+	for _, st := range statements(app.Dest) {
+		if !contains(strs(st.S["Resource"]), ref) || !contains(strs(st.S["Action"]), "sns:Publish") {
+			continue
+		}
+		switch {
+		case st.S["Effect"] == "Allow" && jsonString(st.S["Principal"]) == `{"Service":"events.amazonaws.com"}`:
+			allowEvents = true
+		case st.S["Effect"] == "Deny" && jsonString(st.S["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}`:
+			denyPlain = true
+		}
+	}
+	if !allowEvents || !denyPlain {
+		t.Errorf("topic policy: EventBridge may publish %v, publishing without TLS denied %v; want both", allowEvents, denyPlain)
+	}
+
+	out := app.Dest["Outputs"].(map[string]any)["AlertsTopicArn"]
+	if got := jsonString(out.(map[string]any)["Value"]); got != ref {
+		t.Errorf("output AlertsTopicArn: got %s, want %s", got, ref)
+	}
+}
+
+func TestAlertEmailSubscription(t *testing.T) {
+	tests := []struct {
+		name string
+		give any // dsmigrate:alertEmail; nil = absent
+		want []string
+	}{
+		{name: "absent", give: nil},
+		{name: "empty", give: ""},
+		{name: "set", give: "ops@example.com", want: []string{"ops@example.com"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := synthApp(t, map[string]any{ctxAlertEmail: tt.give}, "")
+			topicRef := `{"Ref":"` + alertsTopicID(t, app) + `"}`
+			var got []string
+			for _, s := range resources(app.Dest, "AWS::SNS::Subscription") {
+				if s["Protocol"] != "email" || jsonString(s["TopicArn"]) != topicRef {
+					t.Errorf("subscription: got %s, want email to the alerts topic", jsonString(s))
+				}
+				got = append(got, s["Endpoint"].(string))
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("email subscriptions: got %v, want %v", got, tt.want)
+			}
+			if f := nagFindings(app.Stacks.Destination.Stack); len(f) != 0 {
+				t.Errorf("cdk-nag findings: %v", f)
+			}
+		})
+	}
+}
+
+func TestExecutionConsoleURL(t *testing.T) {
+	tests := []struct {
+		give string // region
+		want string
+	}{
+		{"ap-northeast-1", "https://ap-northeast-1.console.aws.amazon.com/states/home?region=ap-northeast-1#/v2/executions/details/ARN"},
+		{"cn-north-1", "https://cn-north-1.console.amazonaws.cn/states/home?region=cn-north-1#/v2/executions/details/ARN"},
+		{"us-gov-west-1", "https://console.amazonaws-us-gov.com/states/home?region=us-gov-west-1#/v2/executions/details/ARN"},
+	}
+	for _, tt := range tests {
+		if got := executionConsoleURL(Config{Region: tt.give}, "ARN"); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.give, got, tt.want)
+		}
+	}
+}
