@@ -2,12 +2,10 @@ package createlocations
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -170,17 +168,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotJSON, _ := json.MarshalIndent(got, "", "  ")
-	if *update {
-		_ = os.WriteFile(filepath.Join("testdata", "output.json"), append(gotJSON, '\n'), 0o644)
-	}
-	want, err := os.ReadFile(filepath.Join("testdata", "output.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
-		t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
-	}
+	requesttest.Golden(t, "output.json", got, *update)
 }
 
 func TestCrossAccountRoleRejectedBeforeAWS(t *testing.T) {

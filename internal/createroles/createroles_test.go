@@ -2,12 +2,10 @@ package createroles
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -145,17 +143,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gotJSON, _ := json.MarshalIndent(got, "", "  ")
-	if *update {
-		_ = os.WriteFile(filepath.Join("testdata", "output.json"), append(gotJSON, '\n'), 0o644)
-	}
-	want, err := os.ReadFile(filepath.Join("testdata", "output.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
-		t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
-	}
+	requesttest.Golden(t, "output.json", got, *update)
 }
 
 func TestRaceOnCreateAdoptsOurRole(t *testing.T) {

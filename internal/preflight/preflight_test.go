@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -166,19 +165,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
-	gotJSON, _ := json.MarshalIndent(got, "", "  ")
-	if *update {
-		if err := os.WriteFile(filepath.Join("testdata", "output.json"), append(gotJSON, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(filepath.Join("testdata", "output.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
-		t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
-	}
+	requesttest.Golden(t, "output.json", got, *update)
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {

@@ -2,11 +2,9 @@ package putbucketpolicy
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -350,18 +348,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotJSON, _ := json.MarshalIndent(got, "", "  ")
-			path := filepath.Join("testdata", name+"-output.json")
-			if *update {
-				_ = os.WriteFile(path, append(gotJSON, '\n'), 0o644)
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if strings.TrimSpace(string(gotJSON)) != strings.TrimSpace(string(want)) {
-				t.Errorf("got\n%s\nwant\n%s", gotJSON, want)
-			}
+			requesttest.Golden(t, name+"-output.json", got, *update)
 		})
 	}
 }
