@@ -317,9 +317,7 @@ func TestS3ObjectsAndListing(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "src")
 	_, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")})
 	if err != nil {
 		t.Errorf("re-create in us-east-1 by owner: got %v, want nil", err)
@@ -430,9 +428,7 @@ func TestBucketPolicyValidation(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "src")
 	_, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("src")})
 	if apiCode(err) != "NoSuchBucketPolicy" {
 		t.Errorf("GetBucketPolicy none: got %v, want NoSuchBucketPolicy", err)
@@ -486,9 +482,7 @@ func TestCrossAccountBucketAccess(t *testing.T) {
 	ctx := context.Background()
 	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
 	_, _, s3Reader := clients(inst, "AKIAREADERB", "sr", "")
-	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3A, "src")
 	if _, err := s3A.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
 		t.Fatal(err)
 	}
@@ -647,9 +641,7 @@ func TestStreamingLargeObject(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("big")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "big")
 	path := filepath.Join(t.TempDir(), "body")
 	f, err := os.Create(path)
 	if err != nil {
@@ -723,9 +715,7 @@ func TestBucketPolicyNewRolePropagation(t *testing.T) {
 	if _, err := iamB.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fresh"), AssumeRolePolicyDocument: aws.String(trustDataSync)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3A, "src")
 	pol := `{"Statement":[{"Sid":"R","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/fresh"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::src"}]}`
 	_, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)})
 	if apiCode(err) != "MalformedPolicy" || apiMessage(err) != "Invalid principal in policy" {
@@ -770,9 +760,7 @@ func TestDeleteObjects(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "bkt")
 	for _, k := range []string{"a", "b", "c"} {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
 			t.Fatal(err)
@@ -796,9 +784,7 @@ func TestExpectedBucketOwner(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "bkt")
 	if _, err := s3c.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("bkt"), ExpectedBucketOwner: aws.String(acctA)}); err != nil {
 		t.Errorf("right owner: %v", err)
 	}
@@ -812,9 +798,7 @@ func TestAwkwardKeys(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3c := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bkt")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3c, "bkt")
 	keys := []string{"dir/file with space+plus&amp?.txt", "日本語/ファイル.jpg", "a//double", "percent%2Fslash", "trailing/"}
 	for _, k := range keys {
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
@@ -861,9 +845,7 @@ func TestListBucketMaxKeysCondition(t *testing.T) {
 	ctx := context.Background()
 	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
 	_, _, s3Reader := clients(inst, "AKIAREADERB", "sr", "")
-	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("src")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3A, "src")
 	pol := `{"Statement":[{"Sid":"SmallPages","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/reader"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::src",
 	  "Condition":{"NumericLessThanEqualsIfExists":{"s3:max-keys":"100"}}}]}`
 	if _, err := s3A.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("src"), Policy: aws.String(pol)}); err != nil {
@@ -966,9 +948,7 @@ func TestPutObjectHeaderConditions(t *testing.T) {
 	inst := startSim(t)
 	ctx := context.Background()
 	_, _, s3A := clients(inst, "AKIAADMINA", "sa", "")
-	if _, err := s3A.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("guarded")}); err != nil {
-		t.Fatal(err)
-	}
+	mustCreateBucket(t, s3A, "guarded")
 	pol := `{"Version":"2012-10-17","Statement":[
 	  {"Sid":"OwnerFullControl","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::guarded/*","Condition":{"StringNotEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}},
 	  {"Sid":"NoGlacier","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::guarded/*","Condition":{"StringEquals":{"s3:x-amz-storage-class":"GLACIER"}}}]}`
@@ -993,5 +973,13 @@ func TestPutObjectHeaderConditions(t *testing.T) {
 				t.Errorf("got %v, want code %q", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// mustCreateBucket creates bucket name with client c (its region, its account as owner).
+func mustCreateBucket(t *testing.T, c *s3.Client, name string) {
+	t.Helper()
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+		t.Fatalf("CreateBucket %s: %v", name, err)
 	}
 }
