@@ -166,10 +166,7 @@ func (s *Service) ownExec(caller identity.Principal, arn string) (*execution, er
 
 func (s *Service) listTaskExecutions(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in listIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "ListTaskExecutions", "*"); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "ListTaskExecutions", func() string { return "*" }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -208,10 +205,7 @@ func (s *Service) listTaskExecutions(ctx context.Context, caller identity.Princi
 
 func (s *Service) describeTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "DescribeTaskExecution", str(in.TaskExecutionArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DescribeTaskExecution", func() string { return str(in.TaskExecutionArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -258,10 +252,7 @@ func (s *Service) describeLocked(e *execution) describeExecOut {
 
 func (s *Service) cancelTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "CancelTaskExecution", str(in.TaskExecutionArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "CancelTaskExecution", func() string { return str(in.TaskExecutionArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

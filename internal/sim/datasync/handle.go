@@ -107,6 +107,15 @@ func decode(body []byte, v any) error {
 	return nil
 }
 
+// decodeAuthorized decodes body into in, then authorizes action on the resource that
+// resource reads from the decoded input ("*" for actions without a resource type).
+func (s *Service) decodeAuthorized(ctx context.Context, caller identity.Principal, body []byte, in any, action string, resource func() string) error {
+	if err := decode(body, in); err != nil {
+		return err
+	}
+	return s.authorize(ctx, caller, action, resource())
+}
+
 // authorize checks that caller may call the DataSync action on resource.
 func (s *Service) authorize(ctx context.Context, caller identity.Principal, action, resource string) error {
 	return s.authorizeWith(ctx, caller, action, resource, nil)
@@ -272,10 +281,7 @@ func (s *Service) taggable(caller identity.Principal, arn string) (map[string]st
 
 func (s *Service) tagResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in tagIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "TagResource", str(in.ResourceArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "TagResource", func() string { return str(in.ResourceArn) }); err != nil {
 		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -293,10 +299,7 @@ func (s *Service) tagResource(ctx context.Context, caller identity.Principal, bo
 
 func (s *Service) untagResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in tagIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "UntagResource", str(in.ResourceArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "UntagResource", func() string { return str(in.ResourceArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -313,10 +316,7 @@ func (s *Service) untagResource(ctx context.Context, caller identity.Principal, 
 
 func (s *Service) listTagsForResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in listIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "ListTagsForResource", str(in.ResourceArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "ListTagsForResource", func() string { return str(in.ResourceArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

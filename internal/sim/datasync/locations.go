@@ -209,10 +209,7 @@ func (s *Service) ownLocation(caller identity.Principal, arn string) (*location,
 
 func (s *Service) describeLocationS3(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "DescribeLocationS3", str(in.LocationArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DescribeLocationS3", func() string { return str(in.LocationArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -227,10 +224,7 @@ func (s *Service) describeLocationS3(ctx context.Context, caller identity.Princi
 
 func (s *Service) deleteLocation(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "DeleteLocation", str(in.LocationArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteLocation", func() string { return str(in.LocationArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -244,10 +238,7 @@ func (s *Service) deleteLocation(ctx context.Context, caller identity.Principal,
 
 func (s *Service) listLocations(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in listIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "ListLocations", "*"); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "ListLocations", func() string { return "*" }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

@@ -284,10 +284,7 @@ func (t *task) status() string {
 
 func (s *Service) describeTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "DescribeTask", str(in.TaskArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DescribeTask", func() string { return str(in.TaskArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -308,10 +305,7 @@ func (s *Service) describeTask(ctx context.Context, caller identity.Principal, b
 
 func (s *Service) listTasks(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in listIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "ListTasks", "*"); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "ListTasks", func() string { return "*" }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -359,10 +353,7 @@ func (s *Service) listTasks(ctx context.Context, caller identity.Principal, body
 
 func (s *Service) updateTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in taskIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "UpdateTask", str(in.TaskArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "UpdateTask", func() string { return str(in.TaskArn) }); err != nil {
 		return nil, err
 	}
 	if err := checkEnums(in.Options, "options"); err != nil {
@@ -405,10 +396,7 @@ func (s *Service) updateTask(ctx context.Context, caller identity.Principal, bod
 
 func (s *Service) deleteTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in arnIn
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, caller, "DeleteTask", str(in.TaskArn)); err != nil {
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteTask", func() string { return str(in.TaskArn) }); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
