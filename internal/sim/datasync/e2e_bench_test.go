@@ -3,9 +3,6 @@ package datasync_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
+	simds "github.com/dsmigrate/dsmigrate/internal/sim/datasync"
 	"github.com/dsmigrate/dsmigrate/internal/sim/store"
 )
 
@@ -21,20 +19,6 @@ import (
 // through the store's authorization and object files. Run with
 //
 //	go test -run '^$' -bench E2E -benchtime 1x ./internal/sim/datasync/
-
-type pattern struct{ left int64 }
-
-func (p *pattern) Read(b []byte) (int, error) {
-	if p.left <= 0 {
-		return 0, io.EOF
-	}
-	n := min(int64(len(b)), p.left)
-	for i := range b[:n] {
-		b[i] = byte(p.left - int64(i))
-	}
-	p.left -= n
-	return int(n), nil
-}
 
 func benchE2E(b *testing.B, seed func(st *store.Store)) {
 	e := startE2E(b)
@@ -57,24 +41,8 @@ func benchE2E(b *testing.B, seed func(st *store.Store)) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		var peak atomic.Uint64
 		stop := make(chan struct{})
-		sampled := make(chan struct{})
-		go func() {
-			defer close(sampled)
-			var ms runtime.MemStats
-			for {
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > peak.Load() {
-					peak.Store(ms.HeapInuse)
-				}
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-			}
-		}()
+		peak := simds.PeakHeap(stop)
 		st, err := e.ds.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: task.TaskArn})
 		if err != nil {
 			b.Fatal(err)
@@ -91,22 +59,22 @@ func benchE2E(b *testing.B, seed func(st *store.Store)) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		close(stop)
-		<-sampled
+		peakBytes := peak()
 		if d.Status != dstypes.TaskExecutionStatusSuccess {
 			b.Fatalf("got %s %s", aws.ToString(d.Result.ErrorCode), aws.ToString(d.Result.ErrorDetail))
 		}
 		s, _ := e.inst.DataSync.Stats(*st.TaskExecutionArn)
 		b.ReportMetric(s.BytesPerSecond/1e6, "MB/s")
 		b.ReportMetric(s.ObjectsPerSecond, "objects/s")
-		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+		b.ReportMetric(float64(peakBytes)/(1<<20), "peak-heap-MiB")
 		fmt.Printf("through the simulator: %d objects, %d bytes in %.2fs: %.1f MB/s, %.0f objects/s, peak heap %.1f MiB\n",
-			s.Objects, s.Bytes, s.TransferSeconds, s.BytesPerSecond/1e6, s.ObjectsPerSecond, float64(peak.Load())/(1<<20))
+			s.Objects, s.Bytes, s.TransferSeconds, s.BytesPerSecond/1e6, s.ObjectsPerSecond, float64(peakBytes)/(1<<20))
 	}
 }
 
 func BenchmarkE2ECopy1GB(b *testing.B) {
 	benchE2E(b, func(st *store.Store) {
-		if _, err := st.PutObject(store.PutObjectInput{Bucket: "src-a", Key: "bench/big.bin", Body: &pattern{left: 1 << 30},
+		if _, err := st.PutObject(store.PutObjectInput{Bucket: "src-a", Key: "bench/big.bin", Body: simds.PatternReader(1 << 30),
 			Size: 1 << 30, Writer: acctA}); err != nil {
 			b.Fatal(err)
 		}
@@ -117,7 +85,7 @@ func BenchmarkE2ECopy10kSmall(b *testing.B) {
 	benchE2E(b, func(st *store.Store) {
 		for i := range 10000 {
 			if _, err := st.PutObject(store.PutObjectInput{Bucket: "src-a", Key: fmt.Sprintf("bench/%05d.txt", i),
-				Body: &pattern{left: 1024}, Size: 1024, Writer: acctA}); err != nil {
+				Body: simds.PatternReader(1024), Size: 1024, Writer: acctA}); err != nil {
 				b.Fatal(err)
 			}
 		}
