@@ -170,7 +170,6 @@ func (p *rawPolicy) render(statements []json.RawMessage) string {
 // ours to overwrite); *TooLargeError when the result exceeds MaxBucketPolicyBytes.
 func Merge(existing string, ours []Statement) (string, error) {
 	ourRaw := make(map[string]json.RawMessage, len(ours))
-	allowed := map[string]bool{}
 	for _, s := range ours {
 		if s.Sid == "" {
 			return "", fmt.Errorf("policy.Merge: our statements need a Sid")
@@ -183,12 +182,8 @@ func Merge(existing string, ours []Statement) (string, error) {
 			return "", fmt.Errorf("policy.Merge: %w", err)
 		}
 		ourRaw[s.Sid] = b
-		if s.Principal != nil {
-			for _, a := range s.Principal.AWS {
-				allowed[a] = true
-			}
-		}
 	}
+	allowed := ourPrincipals(ours)
 
 	var p *rawPolicy
 	if strings.TrimSpace(existing) == "" {
@@ -275,16 +270,6 @@ func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 // are not all among those of ours, or it uses NotPrincipal, "*" or non-AWS principals) is
 // someone else's. Then nothing is removed and the error is a *SidConflictError.
 func RevokeOurs(existing string, ours []Statement) (result string, deleted bool, err error) {
-	sids := make([]string, 0, len(ours))
-	allowed := map[string]bool{}
-	for _, s := range ours {
-		sids = append(sids, s.Sid)
-		if s.Principal != nil {
-			for _, a := range s.Principal.AWS {
-				allowed[a] = true
-			}
-		}
-	}
 	if strings.TrimSpace(existing) == "" {
 		return "", false, nil
 	}
@@ -292,6 +277,11 @@ func RevokeOurs(existing string, ours []Statement) (result string, deleted bool,
 	if err != nil {
 		return "", false, err
 	}
+	sids := make([]string, 0, len(ours))
+	for _, s := range ours {
+		sids = append(sids, s.Sid)
+	}
+	allowed := ourPrincipals(ours)
 	for _, raw := range p.statements {
 		if sid := sidOf(raw); slices.Contains(sids, sid) {
 			if err := checkOurs(sid, raw, allowed); err != nil {
@@ -299,7 +289,20 @@ func RevokeOurs(existing string, ours []Statement) (result string, deleted bool,
 			}
 		}
 	}
-	return Revoke(existing, sids)
+	return revoke(existing, p, sids)
+}
+
+// ourPrincipals is the set of AWS principals our statements grant.
+func ourPrincipals(ours []Statement) map[string]bool {
+	allowed := map[string]bool{}
+	for _, s := range ours {
+		if s.Principal != nil {
+			for _, a := range s.Principal.AWS {
+				allowed[a] = true
+			}
+		}
+	}
+	return allowed
 }
 
 // Revoke removes the statements whose Sid is in sids from the existing policy text and
@@ -315,6 +318,11 @@ func Revoke(existing string, sids []string) (result string, deleted bool, err er
 	if err != nil {
 		return "", false, err
 	}
+	return revoke(existing, p, sids)
+}
+
+// revoke is Revoke of the parsed existing policy p.
+func revoke(existing string, p *rawPolicy, sids []string) (string, bool, error) {
 	out := make([]json.RawMessage, 0, len(p.statements))
 	for _, raw := range p.statements {
 		if !slices.Contains(sids, sidOf(raw)) {
