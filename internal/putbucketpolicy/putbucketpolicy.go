@@ -172,7 +172,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (
 	if err != nil {
 		return nil, err
 	}
-	if missing := missingSids(after, out.StatementIDs); len(missing) > 0 {
+	if _, missing := splitSids(after, out.StatementIDs); len(missing) > 0 {
 		return nil, &failure.TransientError{Message: fmt.Sprintf(
 			"the policy of source bucket %s was written but reading it back does not show statements %s (another writer may have replaced it); retry", b.name, strings.Join(missing, ", "))}
 	}
@@ -219,7 +219,7 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out 
 	if err != nil {
 		return nil, err
 	}
-	if left := presentSids(after, out.StatementIDs); len(left) > 0 {
+	if left, _ := splitSids(after, out.StatementIDs); len(left) > 0 {
 		return nil, &failure.TransientError{Message: fmt.Sprintf(
 			"the statements %s were removed from the policy of source bucket %s, but reading it back shows them again (another writer wrote a copy it had read before); retry", strings.Join(left, ", "), b.name)}
 	}
@@ -298,27 +298,18 @@ func same(a, b string) bool {
 	return da.Equivalent(*db)
 }
 
-// presentSids returns those of sids that the policy text holds.
-func presentSids(text string, sids []string) []string {
-	if text == "" {
-		return nil
-	}
-	missing := missingSids(text, sids)
-	return slices.DeleteFunc(slices.Clone(sids), func(s string) bool { return slices.Contains(missing, s) })
-}
-
-func missingSids(text string, sids []string) []string {
+// splitSids splits sids into those the policy text holds and those it lacks (all of
+// them when there is no readable policy).
+func splitSids(text string, sids []string) (present, missing []string) {
 	doc, err := policy.Parse(text)
-	if err != nil {
-		return sids
-	}
-	var missing []string
 	for _, sid := range sids {
-		if !slices.ContainsFunc(doc.Statement, func(s policy.Statement) bool { return s.Sid == sid }) {
+		if err == nil && slices.ContainsFunc(doc.Statement, func(s policy.Statement) bool { return s.Sid == sid }) {
+			present = append(present, sid)
+		} else {
 			missing = append(missing, sid)
 		}
 	}
-	return missing
+	return present, missing
 }
 
 // bucket is the source bucket as the source-access role sees it.
