@@ -6,21 +6,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
-// TestDeployGuideExamples keeps the README's deploy guide honest: the console input and the
-// put-events entry are valid requests for the cdk.json deployment, and the entry matches
-// the rule.
+// TestDeployGuideExamples keeps the documented requests honest: the README's request example
+// (what an operator pastes into the console) and the put-events entry of docs/operate.md
+// are valid requests for the cdk.json deployment, and the entry matches the rule.
 func TestDeployGuideExamples(t *testing.T) {
 	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,11 +30,11 @@ func TestDeployGuideExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	console := jsonBlockAfter(t, string(doc), "### From the Step Functions console")
+	console := jsonBlockAfter(t, root, "README.md", "## The migration request")
 	var entries []struct {
 		Source, DetailType, Detail string
 	}
-	if err := json.Unmarshal([]byte(jsonBlockAfter(t, string(doc), "### By an event")), &entries); err != nil {
+	if err := json.Unmarshal([]byte(jsonBlockAfter(t, root, "docs/operate.md", "### By an event")), &entries); err != nil {
 		t.Fatalf("put-events entry: %v", err)
 	}
 	if len(entries) != 1 {
@@ -76,16 +73,26 @@ func TestDeployGuideExamples(t *testing.T) {
 
 var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")
 
-// jsonBlockAfter returns the first ```json block after heading.
-func jsonBlockAfter(t *testing.T, doc, heading string) string {
+// jsonBlockAfter returns the first ```json block after heading in the file at path (relative
+// to the repository root), if it belongs to that heading's section.
+func jsonBlockAfter(t *testing.T, root, path, heading string) string {
 	t.Helper()
-	i := strings.Index(doc, heading)
-	if i < 0 {
-		t.Fatalf("README.md has no %q", heading)
+	b, err := os.ReadFile(filepath.Join(root, path))
+	if err != nil {
+		t.Fatal(err)
 	}
-	m := jsonBlock.FindStringSubmatch(doc[i:])
+	doc := string(b)
+	i := strings.Index(doc, "\n"+heading+"\n")
+	if i < 0 {
+		t.Fatalf("%s has no heading %q", path, heading)
+	}
+	section := doc[i+1:]
+	if next := regexp.MustCompile(`\n#{1,` + strconv.Itoa(strings.Count(heading, "#")) + `} `).FindStringIndex(section); next != nil {
+		section = section[:next[0]]
+	}
+	m := jsonBlock.FindStringSubmatch(section)
 	if m == nil {
-		t.Fatalf("no json block after %q", heading)
+		t.Fatalf("%s: no json block in the section %q", path, heading)
 	}
 	return m[1]
 }

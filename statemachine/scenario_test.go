@@ -48,7 +48,7 @@ func repeat(m mock, n int) []mock {
 	return out
 }
 
-// event is one line of the driver's protocol (docs/contract.md).
+// event is one line of the driver's protocol (docs/develop.md).
 type event struct {
 	Event   string          `json:"event"`
 	State   string          `json:"state"`
@@ -298,7 +298,7 @@ func fixture(t *testing.T, name string) json.RawMessage {
 
 var transferStart = time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)
 
-// poll builds a PollExecution output (docs/contract.md).
+// poll builds a PollExecution output (docs/reference.md).
 func poll(status string, elapsed time.Duration, files, bytes, filesTotal, bytesTotal int64, nextWait int) map[string]any {
 	percent := 0.0
 	if bytesTotal > 0 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Local Step Functions driver for dsmigrate (protocol: docs/contract.md, "Local Step Functions driver").
+// Local Step Functions driver for dsmigrate (protocol: docs/develop.md, "The local Step Functions driver").
 //
 // Runs the real ASL file on aws-local-stepfunctions 3.x. Every Task state is routed either to
 // scripted mocks (by state name, consumed in order, like Step Functions Local "mocked service
