@@ -59,7 +59,7 @@ type Config struct {
 func (c Config) SourceAccessRoleName() string { return c.NamePrefix + "-source-access" }
 
 // FunctionName is the Lambda function name of a step ("dsmigrate-preflight"); the local
-// runner uses the same names (docs/contract.md).
+// runner uses the same names (docs/reference.md).
 func (c Config) FunctionName(step string) string { return c.NamePrefix + "-" + step }
 
 // ExecutionRoleName is the fixed name of a step function's execution role. Fixed names let

@@ -20,7 +20,7 @@ import (
 )
 
 // The event that starts a migration: put it on the default bus of account B with this
-// source and detail-type, and the migration request (docs/contract.md) as its detail.
+// source and detail-type, and the migration request (docs/reference.md) as its detail.
 const (
 	RequestEventSource     = "dsmigrate.request"
 	RequestEventDetailType = "DataSync Migration Requested"

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// sdkMethod matches a method of a consumer-declared AWS client interface (STYLE.md):
+// sdkMethod matches a method of a consumer-declared AWS client interface:
 // `CreateRole(ctx context.Context, params *iam.CreateRoleInput, ...`.
 var sdkMethod = regexp.MustCompile(`(?m)^\s+(\w+)\(ctx context\.Context, params \*(\w+)\.(\w+)Input\b`)
 

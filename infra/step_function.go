@@ -11,7 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// stepSpec describes one step Lambda (docs/contract.md, "Functions").
+// stepSpec describes one step Lambda (docs/reference.md, "Functions").
 type stepSpec struct {
 	Name        string // function dir under functions/ and dist/: "preflight"
 	Placeholder string // ASL placeholder without ${}: "PreflightFunctionArn"

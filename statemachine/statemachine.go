@@ -21,7 +21,7 @@ var definition []byte
 const FileName = "dsmigrate.asl.json"
 
 // Functions maps each ASL placeholder (a DefinitionSubstitutions key) to the function
-// directory under functions/ whose ARN it takes (docs/contract.md).
+// directory under functions/ whose ARN it takes (docs/reference.md).
 var Functions = map[string]string{
 	"PreflightFunctionArn":       "preflight",
 	"CreateRolesFunctionArn":     "createroles",

@@ -1,6 +1,6 @@
 // Command dsmigrate starts and follows a migration on AWS (`dsmigrate start`, `dsmigrate
-// watch`; README.md, "Deploying to two accounts", 5) and runs dsmigrate locally
-// (`dsmigrate local run --input request.json`, `dsmigrate local demo`; "Running locally").
+// watch`; docs/operate.md, "Start a migration") and runs dsmigrate locally
+// (`dsmigrate local run --input request.json`, `dsmigrate local demo`; docs/develop.md, "Running locally").
 package main
 
 import (
@@ -20,7 +20,7 @@ const usage = `usage:
   dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
                                           follow an execution until it ends
   dsmigrate local (run|demo|example) [flags]
-                                          run locally (see README.md, "Running locally")
+                                          run locally (see docs/develop.md, "Running locally")
 Run a command with -h for its flags.
 `
 

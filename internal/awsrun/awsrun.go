@@ -35,7 +35,7 @@ const usage = `usage:
       progress on stderr; the output JSON on stdout (exit 0), or Error and Cause (exit 1).
 
 The region defaults to the ARN's; credentials come from the usual AWS sources (--profile,
-AWS_PROFILE, environment, SSO). See README.md, "Deploying to two accounts", 5.
+AWS_PROFILE, environment, SSO). See docs/operate.md, "Start a migration".
 `
 
 // SFNAPI is the part of the Step Functions client that awsrun uses.

@@ -1,7 +1,7 @@
 // Package createroles is the step that gets or creates the two DataSync roles in account B:
 // <prefix>-<id>-transfer (reads the source bucket) and <prefix>-<id>-config (writes the
 // destination bucket), both trusted by DataSync, tagged with the migration id, each with an
-// inline policy of exactly the seed's two statements.
+// inline policy of exactly the field report's two statements.
 package createroles
 
 import (

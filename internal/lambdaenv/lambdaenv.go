@@ -1,4 +1,4 @@
-// Package lambdaenv reads a Lambda function's environment variables (docs/contract.md) and
+// Package lambdaenv reads a Lambda function's environment variables (docs/reference.md) and
 // reports every missing or malformed one in a single error, so that main can exit once
 // with the whole list.
 package lambdaenv

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Event is one JSON line of the local Step Functions driver (docs/contract.md).
+// Event is one JSON line of the local Step Functions driver (docs/develop.md).
 type Event struct {
 	Event   string          `json:"event"`
 	State   string          `json:"state,omitempty"`

@@ -394,7 +394,7 @@ func TestE2EListBucketGrantMissing(t *testing.T) {
 	}
 	want := "DataSync location access test failed: could not perform s3:HeadBucket on bucket " + src + ". Access denied. Ensure bucket access role has s3:ListBucket permission."
 	if !strings.Contains(res.Cause, want) {
-		t.Errorf("got Cause %q, want the seed's message %q", res.Cause, want)
+		t.Errorf("got Cause %q, want the field report's message %q", res.Cause, want)
 	}
 	if !containsFold(res.Cause, "s3:ListBucket", caller) {
 		t.Errorf("got Cause %q, want the fix: s3:ListBucket for %s", res.Cause, caller)

@@ -37,7 +37,7 @@ type SimAccount struct {
 	Users []SimUser `json:"users"`
 }
 
-// SimConfig is the simulator's config file (docs/contract.md).
+// SimConfig is the simulator's config file (docs/develop.md).
 type SimConfig struct {
 	Region                  string       `json:"region"`
 	PropagationDelaySeconds float64      `json:"propagationDelaySeconds"`

@@ -124,7 +124,7 @@ func refTarget(v any) string {
 }
 
 // NewDestinationResolver returns a resolver for the destination template where the six
-// functions have the local names of docs/contract.md unless the template names them.
+// functions have the local names of docs/reference.md unless the template names them.
 func NewDestinationResolver(t *Template, partition, account, region string) (*Resolver, map[string]string, error) {
 	byDir, _, err := functionLogicalIDs(t)
 	if err != nil {

@@ -313,7 +313,7 @@ func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
 
 // cleanup.revokeBucketPolicy = false keeps the grant after SUCCESS: the state machine then
 // skips RevokeBucketPolicy (CheckCleanup). The step itself runs with that flag only after a
-// failure, and a failure revokes whatever the flag says (issue 3: "on any failure after
+// failure, and a failure revokes whatever the flag says (the contract: "on any failure after
 // the policy was changed, revoke it, then Fail").
 func TestRevokeAfterFailureIgnoresKeepFlag(t *testing.T) {
 	h, f, _ := setup(map[string]string{"team-a-media": foreign})

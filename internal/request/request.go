@@ -1,5 +1,5 @@
 // Package request is the migration request: the state machine's input and the detail of
-// the EventBridge event that starts a migration. See docs/contract.md and README.md.
+// the EventBridge event that starts a migration. See docs/reference.md and README.md.
 package request
 
 // Request is one migration from a bucket in account A to a bucket in account B.

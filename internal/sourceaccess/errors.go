@@ -18,7 +18,7 @@ func AssumeRoleError(err error, roleArn, externalID string) error {
 	}
 	return awserror.Classify(err, awserror.Call{
 		Action: "sts:AssumeRole", Resource: roleArn,
-		Grant: fmt.Sprintf("the trust policy of %s must allow dsmigrate's function roles in account B to call sts:AssumeRole %s, and those roles need sts:AssumeRole on it (see the README's source-account setup)", roleArn, ext),
+		Grant: fmt.Sprintf("the trust policy of %s must allow dsmigrate's function roles in account B to call sts:AssumeRole %s, and those roles need sts:AssumeRole on it (see docs/operate.md: Deploy)", roleArn, ext),
 	}, awserror.Precondition)
 }
 

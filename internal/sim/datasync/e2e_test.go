@@ -2,7 +2,7 @@ package datasync_test
 
 // End-to-end through the whole simulator (internal/sim/server): SigV4 caller
 // identification, the IAM policy evaluator, bucket policies, the S3 object store. The
-// seed article's pull layout, step by step, with the real SDK clients.
+// field report's pull layout, step by step, with the real SDK clients.
 
 import (
 	"context"

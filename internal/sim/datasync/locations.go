@@ -65,7 +65,7 @@ func normalizePrefix(sub string) string {
 	return strings.Join(keep, "/") + "/"
 }
 
-// AccessTestFailed is the seed article's message (verbatim) for a caller or role
+// AccessTestFailed is the field report's message (verbatim) for a caller or role
 // without s3:ListBucket on the bucket.
 func accessTestFailed(bucket string) *apiErr {
 	return invalid("DataSync location access test failed: could not perform s3:HeadBucket on bucket %s. Access denied. Ensure bucket access role has s3:ListBucket permission.", bucket)

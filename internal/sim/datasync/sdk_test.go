@@ -25,7 +25,7 @@ const (
 	acctB = "222222222222" // destination account, where DataSync resources live
 )
 
-// world is the seed article's pull layout over the fake backend, reached with the real
+// world is the field report's pull layout over the fake backend, reached with the real
 // SDK client through an httptest server that identifies callers by access key id.
 type world struct {
 	t        *testing.T
@@ -191,7 +191,7 @@ func TestCreateLocationS3Errors(t *testing.T) {
 		{name: "role does not exist",
 			role:        func(w *world) string { return "arn:aws:iam::" + acctB + ":role/nope" },
 			wantInvalid: unableToAssume},
-		{name: "caller lacks s3:ListBucket on the source bucket (seed pitfall)",
+		{name: "caller lacks s3:ListBucket on the source bucket (field-report pitfall)",
 			setup: func(w *world) { w.fb.forbid(w.deployer, "s3:ListBucket", "arn:aws:s3:::src-bucket") },
 			role:  func(w *world) string { return w.transfer }, wantInvalid: seedAccessTest},
 		{name: "role lacks s3:ListBucket",

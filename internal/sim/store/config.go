@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Config is the simulator's configuration file (see docs/contract.md, "Local simulator").
+// Config is the simulator's configuration file (see docs/develop.md, "The simulator").
 type Config struct {
 	Region                  string          `json:"region"`
 	PropagationDelaySeconds float64         `json:"propagationDelaySeconds"`
