@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/createlocations"
 	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/pollexecution"
 	"github.com/dsmigrate/dsmigrate/internal/preflight"
 	"github.com/dsmigrate/dsmigrate/internal/putbucketpolicy"
@@ -50,13 +51,13 @@ func TestFixturesAreHandlerOutputs(t *testing.T) {
 		give []byte
 		into any
 	}{
-		{"preflight.json", fixture(t, "preflight.json"), &preflight.Output{}},
-		{"createroles.json", fixture(t, "createroles.json"), &createroles.Output{}},
-		{"grant.json", fixture(t, "grant.json"), &putbucketpolicy.Output{}},
-		{"revoke.json", fixture(t, "revoke.json"), &putbucketpolicy.Output{}},
-		{"createlocations.json", fixture(t, "createlocations.json"), &createlocations.Output{}},
-		{"starttask.json", fixture(t, "starttask.json"), &starttask.Output{}},
-		{"poll()", pollOut, &pollexecution.Output{}},
+		{"preflight.json", fixture(t, "preflight.json"), &execution.Preflight{}},
+		{"createroles.json", fixture(t, "createroles.json"), &execution.Roles{}},
+		{"grant.json", fixture(t, "grant.json"), &execution.BucketPolicyChange{}},
+		{"revoke.json", fixture(t, "revoke.json"), &execution.BucketPolicyChange{}},
+		{"createlocations.json", fixture(t, "createlocations.json"), &execution.Locations{}},
+		{"starttask.json", fixture(t, "starttask.json"), &execution.Task{}},
+		{"poll()", pollOut, &execution.Progress{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/pollexecution"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 )
 
 const (
@@ -90,7 +90,7 @@ type watcher struct {
 	lastID   int64           // newest history event shown
 	seen     map[string]bool // states shown as entered (loop states are shown once)
 	state    string          // the state entered last
-	progress *pollexecution.Output
+	progress *execution.Progress
 }
 
 // watch polls the execution until it leaves RUNNING, then prints its end.
@@ -238,7 +238,7 @@ func (w *watcher) event(ev types.HistoryEvent) bool {
 // showProgress prints a progress line when output holds a PollExecution result not
 // shown yet.
 func (w *watcher) showProgress(at string, output *string) bool {
-	p := ProgressOf(aws.ToString(output))
+	p := execution.ProgressOf([]byte(aws.ToString(output)))
 	if p == nil || (w.progress != nil && w.progress.PolledAt == p.PolledAt && w.progress.Status == p.Status) {
 		return false
 	}
@@ -247,40 +247,11 @@ func (w *watcher) showProgress(at string, output *string) bool {
 	return true
 }
 
-// ProgressOf finds a PollExecution result in a state's or task's output: under
-// "progress" (the state document, $.progress) or at the top level (the task's own
-// result). It returns nil when there is none (before the first poll $.progress is null).
-func ProgressOf(output string) *pollexecution.Output {
-	if output == "" {
-		return nil
-	}
-	var doc struct {
-		Progress         *pollexecution.Output `json:"progress"`
-		TaskExecutionArn string                `json:"taskExecutionArn"`
-		Status           string                `json:"status"`
-	}
-	if json.Unmarshal([]byte(output), &doc) != nil {
-		return nil
-	}
-	if doc.Progress != nil && doc.Progress.Status != "" {
-		return doc.Progress
-	}
-	if doc.TaskExecutionArn != "" && doc.Status != "" {
-		var p pollexecution.Output
-		if json.Unmarshal([]byte(output), &p) == nil {
-			return &p
-		}
-	}
-	return nil
-}
-
 // ProgressLine is one line of transfer progress, e.g.
-// "TRANSFERRING  37.5%  450/1200 files  4.5 MB/12.0 MB  next poll in 30s".
-func ProgressLine(p *pollexecution.Output) string {
+// "TRANSFERRING  37.5%  450/1200 files  4.3 MiB/11.4 MiB  next poll in 30s".
+func ProgressLine(p *execution.Progress) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %.1f%%  %d/%d files  %s/%s", p.Status, p.PercentDone,
-		p.FilesTransferred, p.EstimatedFilesToTransfer,
-		humanBytes(p.BytesTransferred), humanBytes(p.EstimatedBytesToTransfer))
+	fmt.Fprintf(&b, "%s  %.1f%%  %s", p.Status, p.PercentDone, p.Counts())
 	if p.FilesVerified > 0 {
 		fmt.Fprintf(&b, "  %d verified", p.FilesVerified)
 	}
@@ -352,18 +323,4 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// humanBytes writes n with a decimal unit (DataSync and the S3 console count in 1000s).
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
@@ -41,7 +42,7 @@ const (
 		`"estimatedFilesToTransfer":1200,"estimatedBytesToTransfer":12000000,"filesVerified":0,` +
 		`"percentDone":37.5,"nextWaitSeconds":30,"polledAt":"2026-11-27T03:23:06Z","startTime":"2026-11-27T03:20:00Z","elapsedSeconds":186}`
 	stateDocWithProgress = `{"request":{"migrationId":"media-2026-11"},"task":{"taskExecutionArn":"arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123/execution/exec-0123"},"progress":` + pollOutput + `}`
-	wantProgressLine     = "TRANSFERRING  37.5%  450/1200 files  4.5 MB/12.0 MB  next poll in 30s"
+	wantProgressLine     = "TRANSFERRING  37.5%  450/1200 files  4.3 MiB/11.4 MiB  next poll in 30s"
 	successOutput        = `{"migrationId":"media-2026-11","status":"SUCCESS","transfer":{"filesTransferred":1200}}`
 	transferFailedCause  = `{"errorType":"TransferFailedError","errorMessage":"DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123/execution/exec-0123 ended in ERROR: S3ObjectAccessDenied: Access denied"}`
 )
@@ -317,7 +318,8 @@ func TestWatchRefusesBadFlags(t *testing.T) {
 	}
 }
 
-func TestProgressOf(t *testing.T) {
+// TestProgressLine checks the line watch prints for the outputs it meets in the history.
+func TestProgressLine(t *testing.T) {
 	tests := []struct {
 		name string
 		give string
@@ -332,12 +334,12 @@ func TestProgressOf(t *testing.T) {
 		{
 			name: "done",
 			give: `{"progress":{"taskExecutionArn":"x","status":"SUCCESS","done":true,"filesTransferred":1200,"bytesTransferred":12000000,"estimatedFilesToTransfer":1200,"estimatedBytesToTransfer":12000000,"filesVerified":1200,"percentDone":100,"nextWaitSeconds":0}}`,
-			want: "SUCCESS  100.0%  1200/1200 files  12.0 MB/12.0 MB  1200 verified",
+			want: "SUCCESS  100.0%  1200/1200 files  11.4 MiB/11.4 MiB  1200 verified",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := ProgressOf(tt.give)
+			p := execution.ProgressOf([]byte(tt.give))
 			got := ""
 			if p != nil {
 				got = ProgressLine(p)

@@ -15,7 +15,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
-	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
@@ -57,20 +57,12 @@ type Handler struct {
 
 // Input is the step input.
 type Input struct {
-	Request request.Request    `json:"request"`
-	Roles   createroles.Output `json:"roles"`
-}
-
-// Output names the two locations and says whether this run created them.
-type Output struct {
-	SourceLocationArn      string `json:"sourceLocationArn"`
-	DestinationLocationArn string `json:"destinationLocationArn"`
-	SourceCreated          bool   `json:"sourceCreated"`
-	DestinationCreated     bool   `json:"destinationCreated"`
+	Request request.Request `json:"request"`
+	Roles   execution.Roles `json:"roles"`
 }
 
 // Handle gets or creates the locations. On error it returns exactly one failure type.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Locations, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -92,7 +84,7 @@ type location struct {
 	accessRole   string
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.Locations, error) {
 	r := in.Request
 	if err := r.Validate(h.Config.Env); err != nil {
 		return nil, err
@@ -108,7 +100,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Output{}
+	out := &execution.Locations{}
 	for _, loc := range wanted {
 		locArn, created := found[loc.role], false
 		if locArn == "" {
@@ -154,7 +146,7 @@ func (h *Handler) checkReused(ctx context.Context, id, locArn string, loc locati
 }
 
 // checkRoles rejects, before any call, a bucket access role that DataSync would refuse.
-func (h *Handler) checkRoles(id string, roles createroles.Output) error {
+func (h *Handler) checkRoles(id string, roles execution.Roles) error {
 	v := &failure.ValidationError{}
 	for _, role := range []struct{ field, value, name string }{
 		{"roles.transferRole.arn", roles.TransferRole.Arn, naming.TransferRoleName(h.Config.RolePrefix, id)},

@@ -14,7 +14,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
@@ -103,10 +103,10 @@ func (f *fakeDataSync) DescribeLocationS3(_ context.Context, in *datasync.Descri
 	return nil, &dstypes.InvalidRequestException{Message: aws.String("not found")}
 }
 
-func roles() createroles.Output {
-	return createroles.Output{
-		TransferRole: createroles.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
-		ConfigRole:   createroles.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"},
+func roles() execution.Roles {
+	return execution.Roles{
+		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
+		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"},
 	}
 }
 

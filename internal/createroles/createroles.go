@@ -16,6 +16,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
@@ -51,21 +52,8 @@ type Input struct {
 	Request request.Request `json:"request"`
 }
 
-// Role is one role of the output.
-type Role struct {
-	Name    string `json:"name"`
-	Arn     string `json:"arn"`
-	Created bool   `json:"created"`
-}
-
-// Output names the two roles and says whether this run created them.
-type Output struct {
-	TransferRole Role `json:"transferRole"`
-	ConfigRole   Role `json:"configRole"`
-}
-
 // Handle gets or creates the roles. On error it returns exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Roles, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -78,7 +66,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
 	return out, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error) {
 	r := in.Request
 	if err := r.Validate(h.Config.Env); err != nil {
 		return nil, err
@@ -100,15 +88,15 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Output{TransferRole: transfer, ConfigRole: config}, nil
+	return &execution.Roles{TransferRole: transfer, ConfigRole: config}, nil
 }
 
 // ensure gets or creates one role and puts its inline policy.
-func (h *Handler) ensure(ctx context.Context, id, name string, trust, access policy.Document, description string) (Role, error) {
+func (h *Handler) ensure(ctx context.Context, id, name string, trust, access policy.Document, description string) (execution.Role, error) {
 	roleRef := h.roleArn(name)
 	role, err := h.get(ctx, id, name, trust)
 	if err != nil {
-		return Role{}, err
+		return execution.Role{}, err
 	}
 	created := false
 	if role == nil {
@@ -123,13 +111,13 @@ func (h *Handler) ensure(ctx context.Context, id, name string, trust, access pol
 		case errors.As(err, &exists):
 			// Another run created it between our GetRole and CreateRole: check it as ours.
 			if role, err = h.get(ctx, id, name, trust); err != nil {
-				return Role{}, err
+				return execution.Role{}, err
 			}
 			if role == nil {
-				return Role{}, &failure.TransientError{Message: fmt.Sprintf("IAM says role %s exists but GetRole does not find it yet; retry", roleRef)}
+				return execution.Role{}, &failure.TransientError{Message: fmt.Sprintf("IAM says role %s exists but GetRole does not find it yet; retry", roleRef)}
 			}
 		case err != nil:
-			return Role{}, awserror.Classify(err, awserror.Call{Action: "iam:CreateRole", Resource: roleRef}, awserror.Precondition)
+			return execution.Role{}, awserror.Classify(err, awserror.Call{Action: "iam:CreateRole", Resource: roleRef}, awserror.Precondition)
 		default:
 			role, created = out.Role, true
 		}
@@ -143,12 +131,12 @@ func (h *Handler) ensure(ctx context.Context, id, name string, trust, access pol
 		if errors.As(err, &missing) {
 			// IAM is eventually consistent: a role created a moment ago (here or by a
 			// concurrent run) may not be found yet. A retry gets or creates it again.
-			return Role{}, &failure.TransientError{Message: fmt.Sprintf(
+			return execution.Role{}, &failure.TransientError{Message: fmt.Sprintf(
 				"iam:PutRolePolicy on %s: IAM does not find the role yet (%s); IAM changes take a moment to propagate, retry", aws.ToString(role.Arn), awserror.Message(err))}
 		}
-		return Role{}, awserror.Classify(err, awserror.Call{Action: "iam:PutRolePolicy", Resource: aws.ToString(role.Arn)}, awserror.Precondition)
+		return execution.Role{}, awserror.Classify(err, awserror.Call{Action: "iam:PutRolePolicy", Resource: aws.ToString(role.Arn)}, awserror.Precondition)
 	}
-	return Role{Name: name, Arn: aws.ToString(role.Arn), Created: created}, nil
+	return execution.Role{Name: name, Arn: aws.ToString(role.Arn), Created: created}, nil
 }
 
 // get returns the role when it exists and is ours, nil when it does not exist, and a

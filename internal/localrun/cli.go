@@ -11,6 +11,7 @@ import (
 
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -162,7 +163,7 @@ func seedFromRequest(ctx context.Context, env *Env, req request.Request, n int, 
 		if err := Upload(ctx, env.Source.S3, req.Source.Bucket, objs); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "created s3://%s in account %s with %d sample objects (%s)\n", req.Source.Bucket, env.Source.AccountID, len(objs), humanBytes(TotalBytes(objs)))
+		fmt.Fprintf(stderr, "created s3://%s in account %s with %d sample objects (%s)\n", req.Source.Bucket, env.Source.AccountID, len(objs), execution.FormatBytes(TotalBytes(objs)))
 	}
 	if req.Destination.Bucket != "" {
 		if err := CreateBucket(ctx, env.Destination.S3, req.Destination.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {

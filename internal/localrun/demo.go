@@ -9,6 +9,8 @@ import (
 	"time"
 
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 )
 
 // DemoReport is what `dsmigrate local demo` measured.
@@ -70,7 +72,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err 
 	}
 	rep.Seeding, rep.Objects, rep.Bytes = time.Since(t), len(objs), TotalBytes(objs)
 	say("  source      s3://%s in account %s (ACLs disabled): %d objects, %s in nested prefixes, seed %d (uploaded in %s)",
-		src, env.Source.AccountID, len(objs), humanBytes(rep.Bytes), DemoSamples.Seed, round(rep.Seeding))
+		src, env.Source.AccountID, len(objs), execution.FormatBytes(rep.Bytes), DemoSamples.Seed, round(rep.Seeding))
 	say("  destination s3://%s in account %s: empty", dst, env.Destination.AccountID)
 
 	req := env.NewRequest("demo", src, "", dst, "")
@@ -94,7 +96,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err 
 	rep.Created = InventoryOf(before).Diff(InventoryOf(afterFirst))
 	files, bytes := transferred(rep.First.Output)
 	say("  succeeded in %s (%s with the driver's start-up): %d files, %s copied; %d state transitions; first byte copied %s after the execution started",
-		round(rep.First.Duration), round(rep.First.Wall), files, humanBytes(bytes), rep.First.Transitions(), round(rep.First.FirstByte))
+		round(rep.First.Duration), round(rep.First.Wall), files, execution.FormatBytes(bytes), rep.First.Transitions(), round(rep.First.FirstByte))
 	say("  created in account %s: %s", env.Destination.AccountID, createdSummary(rep.Created))
 
 	t = time.Now()
@@ -106,7 +108,7 @@ func Demo(ctx context.Context, opts Options, out io.Writer) (_ *DemoReport, err 
 		return rep, fmt.Errorf("verification failed: %d missing, %d different (first: %v %v)", len(rep.Verify.Missing), len(rep.Verify.Mismatched), head(rep.Verify.Missing), head(rep.Verify.Mismatched))
 	}
 	say("  verified %d/%d objects (%s) byte for byte: SHA-256 of GET source (as A) = GET destination (as B), in %s",
-		rep.Verify.Objects, len(objs), humanBytes(rep.Verify.Bytes), round(rep.VerifyTime))
+		rep.Verify.Objects, len(objs), execution.FormatBytes(rep.Verify.Bytes), round(rep.VerifyTime))
 
 	say("\n2nd execution, same request")
 	if rep.Second, err = env.Run(ctx, body, "demo-second"); err != nil {

@@ -7,44 +7,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 )
-
-// Progress is the part of the PollExecution output the progress bar shows.
-type Progress struct {
-	TaskExecutionArn         string  `json:"taskExecutionArn"`
-	Status                   string  `json:"status"`
-	Done                     bool    `json:"done"`
-	FilesTransferred         int64   `json:"filesTransferred"`
-	BytesTransferred         int64   `json:"bytesTransferred"`
-	EstimatedFilesToTransfer int64   `json:"estimatedFilesToTransfer"`
-	EstimatedBytesToTransfer int64   `json:"estimatedBytesToTransfer"`
-	FilesVerified            int64   `json:"filesVerified"`
-	PercentDone              float64 `json:"percentDone"`
-	NextWaitSeconds          float64 `json:"nextWaitSeconds"`
-}
-
-// progressOf finds the poll output in a state's output: at the top level (the task's
-// own result) or under $.progress (the state document).
-func progressOf(raw json.RawMessage) (*Progress, bool) {
-	var top struct {
-		Progress *Progress `json:"progress"`
-		Progress2
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &top) != nil {
-		return nil, false
-	}
-	if top.Progress != nil && top.Progress.Status != "" {
-		return top.Progress, true
-	}
-	if top.Status != "" && top.TaskExecutionArn != "" {
-		p := Progress(top.Progress2)
-		return &p, true
-	}
-	return nil, false
-}
-
-// Progress2 is Progress embedded without a name clash.
-type Progress2 Progress
 
 // Reporter prints the run's progress on a writer (stderr): states as they are entered,
 // retries, and a bar of files and bytes from each poll.
@@ -102,8 +67,8 @@ func (r *Reporter) Event(ev Event) {
 	case "TaskCaught":
 		r.printf("%6.1fs    ↳ %s: caught, next %s\n", at, ev.State, ev.Next)
 	case "StateExited":
-		p, ok := progressOf(ev.Output)
-		if !ok || !r.isPoll(ev) {
+		p := execution.ProgressOf(ev.Output)
+		if p == nil || !r.isPoll(ev) {
 			return
 		}
 		r.drawBar(at, p)
@@ -114,7 +79,7 @@ func (r *Reporter) Event(ev Event) {
 	}
 }
 
-func (r *Reporter) drawBar(at float64, p *Progress) {
+func (r *Reporter) drawBar(at float64, p *execution.Progress) {
 	if r.Quiet || r.W == nil {
 		return
 	}
@@ -130,28 +95,14 @@ func (r *Reporter) drawBar(at float64, p *Progress) {
 	}
 	frac = min(max(frac, 0), 1)
 	n := int(frac * width)
-	line := fmt.Sprintf("%6.1fs    [%s%s] %3.0f%%  %d/%d files  %s/%s  %s",
-		at, strings.Repeat("█", n), strings.Repeat("░", width-n), frac*100,
-		p.FilesTransferred, p.EstimatedFilesToTransfer,
-		humanBytes(p.BytesTransferred), humanBytes(p.EstimatedBytesToTransfer), p.Status)
+	line := fmt.Sprintf("%6.1fs    [%s%s] %3.0f%%  %s  %s",
+		at, strings.Repeat("█", n), strings.Repeat("░", width-n), frac*100, p.Counts(), p.Status)
 	if r.TTY {
 		fmt.Fprintf(r.W, "\r\033[K%s", line)
 		r.bar = true
 		return
 	}
 	fmt.Fprintln(r.W, line)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 func oneLine(s string, max int) string {

@@ -213,27 +213,6 @@ func TestSampleSetDeterministic(t *testing.T) {
 	}
 }
 
-func TestProgressOf(t *testing.T) {
-	tests := []struct {
-		name   string
-		give   string
-		want   int64
-		wantOK bool
-	}{
-		{name: "poll output", give: `{"taskExecutionArn":"arn:x","status":"TRANSFERRING","bytesTransferred":5}`, want: 5, wantOK: true},
-		{name: "state document", give: `{"request":{},"progress":{"taskExecutionArn":"arn:x","status":"SUCCESS","bytesTransferred":7}}`, want: 7, wantOK: true},
-		{name: "no progress yet", give: `{"request":{},"progress":null}`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, ok := progressOf(json.RawMessage(tt.give))
-			if ok != tt.wantOK || (ok && p.BytesTransferred != tt.want) {
-				t.Fatalf("got %+v %v, want bytes %d %v", p, ok, tt.want, tt.wantOK)
-			}
-		})
-	}
-}
-
 func TestInventoryDiff(t *testing.T) {
 	a := InventoryOf(mustJSON(t, `{"roles":[{"arn":"r1"}],"tasks":[],"buckets":[{"name":"b","policy":"{}"}]}`).(map[string]any))
 	b := InventoryOf(mustJSON(t, `{"roles":[{"arn":"r1"},{"arn":"r2"}],"tasks":[],"buckets":[{"name":"b"}]}`).(map[string]any))

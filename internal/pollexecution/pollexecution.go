@@ -17,6 +17,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
 )
@@ -39,32 +40,15 @@ type Handler struct {
 
 // Input is the step input: the execution and the previous poll's output (nil at first).
 type Input struct {
-	TaskExecutionArn string  `json:"taskExecutionArn"`
-	Previous         *Output `json:"previous"`
-}
-
-// Output is one observation of the execution and the wait before the next poll.
-type Output struct {
-	TaskExecutionArn         string  `json:"taskExecutionArn"`
-	Status                   string  `json:"status"`
-	Done                     bool    `json:"done"`
-	FilesTransferred         int64   `json:"filesTransferred"`
-	BytesTransferred         int64   `json:"bytesTransferred"`
-	EstimatedFilesToTransfer int64   `json:"estimatedFilesToTransfer"`
-	EstimatedBytesToTransfer int64   `json:"estimatedBytesToTransfer"`
-	FilesVerified            int64   `json:"filesVerified"`
-	PercentDone              float64 `json:"percentDone"`
-	NextWaitSeconds          int64   `json:"nextWaitSeconds"`
-	PolledAt                 string  `json:"polledAt"`
-	StartTime                string  `json:"startTime"`
-	ElapsedSeconds           int64   `json:"elapsedSeconds"`
+	TaskExecutionArn string              `json:"taskExecutionArn"`
+	Previous         *execution.Progress `json:"previous"`
 }
 
 // executionArn is the shape of a DataSync task execution ARN.
 var executionArn = regexp.MustCompile(`^arn:aws[a-z-]*:datasync:[a-z0-9-]+:[0-9]{12}:task/task-[0-9a-z]+/execution/exec-[0-9a-z]+$`)
 
 // Handle polls once. On error it returns exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Progress, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -76,7 +60,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
 	return out, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.Progress, error) {
 	if !executionArn.MatchString(in.TaskExecutionArn) {
 		v := &failure.ValidationError{}
 		v.Add("taskExecutionArn", "must be a DataSync task execution ARN arn:aws:datasync:<region>:<account>:task/task-<id>/execution/exec-<id> as StartTask returns it (got %q)", in.TaskExecutionArn)
@@ -110,7 +94,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 		BytesDone: d.BytesTransferred, BytesTotal: d.EstimatedBytesToTransfer,
 		FilesDone: d.FilesTransferred, FilesTotal: d.EstimatedFilesToTransfer,
 	}
-	out := &Output{
+	out := &execution.Progress{
 		TaskExecutionArn:         in.TaskExecutionArn,
 		Status:                   string(d.Status),
 		Done:                     d.Status == dstypes.TaskExecutionStatusSuccess,
@@ -139,7 +123,7 @@ func (h *Handler) now() time.Time {
 }
 
 // previous rebuilds the last observation from the previous poll output.
-func previous(p *Output) *waitpolicy.Observation {
+func previous(p *execution.Progress) *waitpolicy.Observation {
 	if p == nil {
 		return nil
 	}

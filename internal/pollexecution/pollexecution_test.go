@@ -17,6 +17,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
@@ -53,7 +54,7 @@ func handler(d *datasync.DescribeTaskExecutionOutput, err error) (*Handler, *fak
 }
 
 func TestProgress(t *testing.T) {
-	prev := &Output{TaskExecutionArn: execArn, Status: "TRANSFERRING", BytesTransferred: 100 << 20, EstimatedBytesToTransfer: 1 << 30,
+	prev := &execution.Progress{TaskExecutionArn: execArn, Status: "TRANSFERRING", BytesTransferred: 100 << 20, EstimatedBytesToTransfer: 1 << 30,
 		PolledAt: start.Add(5 * time.Minute).Format(time.RFC3339), StartTime: start.Format(time.RFC3339)}
 	d := &datasync.DescribeTaskExecutionOutput{
 		Status: dstypes.TaskExecutionStatusTransferring, StartTime: aws.Time(start),

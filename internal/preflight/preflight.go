@@ -15,6 +15,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
@@ -65,15 +66,8 @@ type Input struct {
 	ExecutionName string          `json:"executionName"`
 }
 
-// Output is the normalized request and what preflight measured of the source policy.
-type Output struct {
-	Request                *request.Request `json:"request"`
-	SourcePolicyBytes      int              `json:"sourcePolicyBytes"`
-	SourcePolicyStatements int              `json:"sourcePolicyStatements"`
-}
-
 // Handle runs the checks. On error it returns exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Preflight, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -86,7 +80,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
 	return out, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, error) {
 	r, err := request.Decode(in.Request)
 	if err != nil {
 		return nil, err
@@ -133,7 +127,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
 		return nil, err
 	}
-	return &Output{Request: r, SourcePolicyBytes: len(existing), SourcePolicyStatements: statements}, nil
+	return &execution.Preflight{Request: r, SourcePolicyBytes: len(existing), SourcePolicyStatements: statements}, nil
 }
 
 func (h *Handler) partition() string {

@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
-	"github.com/dsmigrate/dsmigrate/internal/createroles"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
@@ -82,25 +82,13 @@ type Handler struct {
 
 // Input is the step input; Roles is needed in mode grant only.
 type Input struct {
-	Mode    string              `json:"mode"`
-	Request request.Request     `json:"request"`
-	Roles   *createroles.Output `json:"roles,omitempty"`
-}
-
-// Output says what the step did. PolicyBefore is the policy found (the backup; "" when
-// the bucket had none) and PolicyAfter the policy left ("" when deleted or none).
-type Output struct {
-	Mode         string   `json:"mode"`
-	Bucket       string   `json:"bucket"`
-	Changed      bool     `json:"changed"`
-	Deleted      bool     `json:"deleted"`
-	StatementIDs []string `json:"statementIds"`
-	PolicyBefore string   `json:"policyBefore"`
-	PolicyAfter  string   `json:"policyAfter"`
+	Mode    string           `json:"mode"`
+	Request request.Request  `json:"request"`
+	Roles   *execution.Roles `json:"roles,omitempty"`
 }
 
 // Handle grants or revokes. On error it returns exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.BucketPolicyChange, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -114,12 +102,12 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
 	return out, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicyChange, error) {
 	if err := h.validate(in); err != nil {
 		return nil, err
 	}
 	r := in.Request
-	out := &Output{Mode: in.Mode, Bucket: r.Source.Bucket, StatementIDs: naming.SidsFor(r.MigrationID).All()}
+	out := &execution.BucketPolicyChange{Mode: in.Mode, Bucket: r.Source.Bucket, StatementIDs: naming.SidsFor(r.MigrationID).All()}
 	// Mode revoke does not look at cleanup.revokeBucketPolicy: the state machine decides.
 	// After SUCCESS it skips RevokeBucketPolicy when the flag is false (CheckCleanup), so
 	// the step runs with the flag false only after a failure, and a failure always revokes.
@@ -154,7 +142,7 @@ func (h *Handler) readBackAfterSettling(ctx context.Context, b *bucket) (string,
 	return b.get(ctx)
 }
 
-func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (*Output, error) {
+func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *execution.BucketPolicyChange) (*execution.BucketPolicyChange, error) {
 	r := in.Request
 	ours := policy.SourceBucketStatements(b.partition, naming.SidsFor(r.MigrationID), b.name, r.Source.Prefix,
 		in.Roles.TransferRole.Arn, in.Roles.ConfigRole.Arn, h.Config.LocationsCallerRoleArn)
@@ -180,7 +168,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *Output) (
 	return out, nil
 }
 
-func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out *Output) (*Output, error) {
+func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out *execution.BucketPolicyChange) (*execution.BucketPolicyChange, error) {
 	// Only statements this migration wrote are removed: one with our Sid but another
 	// principal belongs to someone else (another deployment using the same migrationId,
 	// or a hand-written copy) and is left alone.
@@ -255,7 +243,7 @@ func (h *Handler) validate(in Input) error {
 	return v.OrNil()
 }
 
-func roleArn(o *createroles.Output, transfer bool) string {
+func roleArn(o *execution.Roles, transfer bool) string {
 	switch {
 	case o == nil:
 		return ""

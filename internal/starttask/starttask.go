@@ -15,7 +15,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
-	"github.com/dsmigrate/dsmigrate/internal/createlocations"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -57,18 +57,8 @@ type Handler struct {
 
 // Input is the step input.
 type Input struct {
-	Request   request.Request        `json:"request"`
-	Locations createlocations.Output `json:"locations"`
-}
-
-// Output names the task and the execution the state machine polls.
-type Output struct {
-	TaskArn          string `json:"taskArn"`
-	TaskCreated      bool   `json:"taskCreated"`
-	TaskExecutionArn string `json:"taskExecutionArn"`
-	// ExecutionStarted is false when an execution of the task was already queued or
-	// running and is reused.
-	ExecutionStarted bool `json:"executionStarted"`
+	Request   request.Request     `json:"request"`
+	Locations execution.Locations `json:"locations"`
 }
 
 // TaskName is the DataSync task name of a migration.
@@ -76,7 +66,7 @@ func TaskName(id string) string { return "dsmigrate-" + id }
 
 // Handle gets or creates the task and starts or reuses an execution. On error it returns
 // exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Task, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
 		err = awserror.Boundary(err)
@@ -88,7 +78,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*Output, error) {
 	return out, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
+func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error) {
 	r := in.Request
 	if err := h.validate(in); err != nil {
 		return nil, err
@@ -99,7 +89,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Output{TaskArn: taskArn}
+	out := &execution.Task{TaskArn: taskArn}
 	var overrides *datasync.StartTaskExecutionInput
 	if taskArn == "" {
 		created, err := h.DataSync.CreateTask(ctx, want)
@@ -152,7 +142,7 @@ func (h *Handler) validate(in Input) error {
 }
 
 // desired is the CreateTask input the request asks for.
-func (h *Handler) desired(ctx context.Context, r request.Request, locs createlocations.Output) *datasync.CreateTaskInput {
+func (h *Handler) desired(ctx context.Context, r request.Request, locs execution.Locations) *datasync.CreateTaskInput {
 	t := r.Task
 	logLevel := t.EffectiveLogLevel(h.Config.LogGroupArn != "")
 	if h.Config.LogGroupArn == "" && logLevel != string(dstypes.LogLevelOff) {

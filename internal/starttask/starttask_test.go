@@ -14,7 +14,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/createlocations"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
@@ -107,8 +107,8 @@ func (f *fakeDataSync) StartTaskExecution(_ context.Context, in *datasync.StartT
 	return &datasync.StartTaskExecutionOutput{TaskExecutionArn: aws.String(e.arn)}, nil
 }
 
-func locations() createlocations.Output {
-	return createlocations.Output{
+func locations() execution.Locations {
+	return execution.Locations{
 		SourceLocationArn:      "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-00000000000000000",
 		DestinationLocationArn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-00000000000000001",
 	}

@@ -1,0 +1,131 @@
+// Package execution is the state machine's execution document: the JSON object that
+// statemachine/dsmigrate.asl.json passes from state to state. Document has one field per
+// ResultPath of the definition (and per key of the Start state), and the step packages'
+// outputs are the types of those fields. Steps import this package, never each other;
+// a test fails when a ResultPath has no Document field.
+//
+// The JSON shapes are the state machine's contract (docs/contract.md): a renamed field
+// here breaks a deployed definition.
+package execution
+
+import (
+	"encoding/json"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// Document is the state document of one execution, as the states after Start see it.
+// A field is nil until the state that writes it has run.
+type Document struct {
+	// Request is the execution input as given ($.request, from Start); Preflight.Request
+	// is the validated, normalized copy the later steps use.
+	Request   json.RawMessage `json:"request"`
+	Execution Execution       `json:"execution"`
+	Preflight *Preflight      `json:"preflight,omitempty"`
+	Roles     *Roles          `json:"roles,omitempty"`
+	// Grant is the putbucketpolicy result in mode grant ($.grant).
+	Grant     *BucketPolicyChange `json:"grant,omitempty"`
+	Locations *Locations          `json:"locations,omitempty"`
+	Task      *Task               `json:"task,omitempty"`
+	// Progress is the latest poll (null until the first one).
+	Progress *Progress     `json:"progress"`
+	Revoke   *RevokeResult `json:"revoke"`
+	// Failure is the error of the step that failed first, caught on its way to the end.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// Execution is $.execution: the Step Functions execution's name and start time, from the
+// context object ($$.Execution).
+type Execution struct {
+	Name      string `json:"name"`
+	StartTime string `json:"startTime"`
+}
+
+// Preflight is the preflight step's result ($.preflight): the normalized request and what
+// it measured of the source bucket policy.
+type Preflight struct {
+	Request                *request.Request `json:"request"`
+	SourcePolicyBytes      int              `json:"sourcePolicyBytes"`
+	SourcePolicyStatements int              `json:"sourcePolicyStatements"`
+}
+
+// Roles is the createroles step's result ($.roles): the two roles DataSync uses.
+type Roles struct {
+	TransferRole Role `json:"transferRole"`
+	ConfigRole   Role `json:"configRole"`
+}
+
+// Role is one IAM role createroles created or found.
+type Role struct {
+	Name    string `json:"name"`
+	Arn     string `json:"arn"`
+	Created bool   `json:"created"`
+}
+
+// BucketPolicyChange is the putbucketpolicy step's result, in mode grant ($.grant) or
+// revoke ($.revoke). PolicyBefore is the policy found (the backup; "" when the bucket had
+// none) and PolicyAfter the policy left ("" when deleted or none).
+type BucketPolicyChange struct {
+	Mode         string   `json:"mode"`
+	Bucket       string   `json:"bucket"`
+	Changed      bool     `json:"changed"`
+	Deleted      bool     `json:"deleted"`
+	StatementIDs []string `json:"statementIds"`
+	PolicyBefore string   `json:"policyBefore"`
+	PolicyAfter  string   `json:"policyAfter"`
+}
+
+// RevokeResult is $.revoke: the revoke's BucketPolicyChange, or, when the revoke failed,
+// the error its Catch recorded there (AfterCleanup tests $.revoke.Error). Null until the
+// revoke has run.
+type RevokeResult struct {
+	*BucketPolicyChange
+	*Failure
+}
+
+// Locations is the createlocations step's result ($.locations).
+type Locations struct {
+	SourceLocationArn      string `json:"sourceLocationArn"`
+	DestinationLocationArn string `json:"destinationLocationArn"`
+	SourceCreated          bool   `json:"sourceCreated"`
+	DestinationCreated     bool   `json:"destinationCreated"`
+}
+
+// Task is the starttask step's result ($.task): the task and the execution the state
+// machine polls.
+type Task struct {
+	TaskArn          string `json:"taskArn"`
+	TaskCreated      bool   `json:"taskCreated"`
+	TaskExecutionArn string `json:"taskExecutionArn"`
+	// ExecutionStarted is false when an execution of the task was already queued or
+	// running and is reused.
+	ExecutionStarted bool `json:"executionStarted"`
+}
+
+// Progress is the pollexecution step's result ($.progress): one observation of the
+// DataSync task execution and the wait before the next poll.
+type Progress struct {
+	TaskExecutionArn         string  `json:"taskExecutionArn"`
+	Status                   string  `json:"status"`
+	Done                     bool    `json:"done"`
+	FilesTransferred         int64   `json:"filesTransferred"`
+	BytesTransferred         int64   `json:"bytesTransferred"`
+	EstimatedFilesToTransfer int64   `json:"estimatedFilesToTransfer"`
+	EstimatedBytesToTransfer int64   `json:"estimatedBytesToTransfer"`
+	FilesVerified            int64   `json:"filesVerified"`
+	PercentDone              float64 `json:"percentDone"`
+	NextWaitSeconds          int64   `json:"nextWaitSeconds"`
+	PolledAt                 string  `json:"polledAt"`
+	StartTime                string  `json:"startTime"`
+	ElapsedSeconds           int64   `json:"elapsedSeconds"`
+}
+
+// Failure is the error output a Catch writes ($.failure, or $.revoke when the revoke
+// fails): the error name and its cause. For a Lambda task the cause is the function's
+// error document {"errorType", "errorMessage"} as a string. Step Functions documents the
+// shape in "Error handling in Step Functions", Fallback states
+// (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+type Failure struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause,omitempty"`
+}
