@@ -4,7 +4,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-FUNCTIONS := preflight createroles putbucketpolicy createlocations starttask pollexecution
+# One Lambda per directory of functions/ (statemachine.Steps lists them in state-machine order;
+# a test in statemachine/ keeps the two the same).
+FUNCTIONS := $(notdir $(wildcard functions/*))
 ARCH ?= arm64
 LOCAL_ARCH := $(shell go env GOARCH)
 # arm64 (the Lambda target) builds into dist/; any other ARCH into dist-$(ARCH)/.

@@ -87,11 +87,11 @@ func synthApp(t *testing.T, overrides map[string]any, definition string) synthes
 		writeFile(t, paths.Definition, standInDefinition())
 	}
 	for _, spec := range steps {
-		if !fileExists(filepath.Join(paths.AssetDir, spec.Name, "bootstrap")) {
-			t.Logf("dist/%s/bootstrap missing: using empty placeholder assets", spec.Name)
+		if !fileExists(filepath.Join(paths.AssetDir, spec.Dir, "bootstrap")) {
+			t.Logf("dist/%s/bootstrap missing: using empty placeholder assets", spec.Dir)
 			paths.AssetDir = filepath.Join(tmp, "dist")
 			for _, s := range steps {
-				writeFile(t, filepath.Join(paths.AssetDir, s.Name, "bootstrap"), "")
+				writeFile(t, filepath.Join(paths.AssetDir, s.Dir, "bootstrap"), "")
 			}
 			break
 		}
@@ -141,11 +141,11 @@ func standInDefinition() string {
 		if i == len(steps)-1 {
 			st["End"] = true
 		} else {
-			st["Next"] = steps[i+1].Construct
+			st["Next"] = steps[i+1].State
 		}
-		states[spec.Construct] = st
+		states[spec.State] = st
 	}
-	b, _ := json.MarshalIndent(map[string]any{"StartAt": steps[0].Construct, "States": states}, "", "  ")
+	b, _ := json.MarshalIndent(map[string]any{"StartAt": steps[0].State, "States": states}, "", "  ")
 	return string(b)
 }
 

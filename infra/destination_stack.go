@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -17,6 +16,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // The event that starts a migration: put it on the default bus of account B with this
@@ -27,7 +28,7 @@ const (
 )
 
 // DefinitionFile is the state machine definition, relative to the repository root.
-const DefinitionFile = "statemachine/dsmigrate.asl.json"
+const DefinitionFile = "statemachine/" + statemachine.FileName
 
 // DestinationStackProps configures the stack deployed in account B.
 type DestinationStackProps struct {
@@ -43,7 +44,7 @@ type DestinationStackProps struct {
 // its triggers, the failure notifications, and the DataSync task log group.
 type DestinationStack struct {
 	awscdk.Stack
-	Functions    map[string]stepFunction // by step name
+	Functions    map[string]stepLambda // by function directory (statemachine.Step.Dir)
 	StateMachine awsstepfunctions.StateMachine
 	RequestRule  awsevents.Rule
 	// DeadLetterQueue holds the events EventBridge could not deliver to a target: a
@@ -53,13 +54,14 @@ type DestinationStack struct {
 	TaskLogGroup    awslogs.LogGroup
 }
 
-// NewDestinationStack builds the stack. The definition must use exactly the six function
-// placeholders (checkDefinition); the caller reports a mismatch before calling this.
+// NewDestinationStack builds the stack. The definition must use exactly the steps'
+// placeholders (statemachine.CheckPlaceholders); the caller reports a mismatch before
+// calling this.
 func NewDestinationStack(scope constructs.Construct, id string, props *DestinationStackProps) *DestinationStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	cfg := props.Config
 	arns := arnsFor(cfg)
-	s := &DestinationStack{Stack: stack, Functions: map[string]stepFunction{}}
+	s := &DestinationStack{Stack: stack, Functions: map[string]stepLambda{}}
 
 	// DataSync task logs (starttask passes the group to CreateTask). DataSync writes with
 	// its service principal, so the group needs a resource policy; it is limited to tasks
@@ -101,8 +103,8 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 		return e
 	}
 	for _, spec := range steps {
-		s.Functions[spec.Name] = newStepFunction(stack, stepFunctionProps{
-			Config: cfg, Spec: spec, AssetDir: props.AssetDir, Environment: env(spec.Name),
+		s.Functions[spec.Dir] = newStepLambda(stack, stepLambdaProps{
+			Config: cfg, Spec: spec, AssetDir: props.AssetDir, Environment: env(spec.Dir),
 		})
 	}
 	s.addStepPolicies(cfg, arns)
@@ -117,7 +119,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	})
 	subs := map[string]*string{}
 	for _, spec := range steps {
-		subs[spec.Placeholder] = s.Functions[spec.Name].Function.FunctionArn()
+		subs[spec.Placeholder] = s.Functions[spec.Dir].Function.FunctionArn()
 	}
 	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        jsii.String(cfg.NamePrefix),
@@ -132,7 +134,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 		TracingEnabled: jsii.Bool(true),
 	})
 	for _, spec := range steps {
-		s.Functions[spec.Name].Function.GrantInvoke(s.StateMachine)
+		s.Functions[spec.Dir].Function.GrantInvoke(s.StateMachine)
 	}
 
 	s.addTriggers(cfg)
@@ -384,8 +386,8 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 	a := arnsFor(cfg)
 	xray := "X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource-level permission"
 	for _, spec := range steps {
-		role := s.Functions[spec.Name].Role
-		switch spec.Name {
+		role := s.Functions[spec.Dir].Role
+		switch spec.Dir {
 		case "createlocations":
 			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateLocationS3 (S3 locations outside Outposts) and datasync:ListLocations",
 				"Resource::*")
@@ -403,11 +405,11 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
-		if cfg.SourceAccount == anyAccount && (spec.Name == "preflight" || spec.Name == "putbucketpolicy") {
+		if cfg.SourceAccount == anyAccount && (spec.Dir == "preflight" || spec.Dir == "putbucketpolicy") {
 			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the source-access role may be in any source account; the role name is fixed and its trust policy requires this role and the external id",
 				"Resource::"+a.sourceAccessRole)
 		}
-		if spec.Name == "createroles" || spec.Name == "createlocations" {
+		if spec.Dir == "createroles" || spec.Dir == "createlocations" {
 			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time; the patterns match only those names, never the functions' own roles",
 				stringsToAny(prefixAll("Resource::", a.datasyncRoles))...)
 		}
@@ -432,35 +434,4 @@ func stringsToAny(ss []string) []any {
 		out[i] = x
 	}
 	return out
-}
-
-// placeholderPattern matches a DefinitionSubstitutions placeholder.
-var placeholderPattern = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
-
-// checkDefinition reports a definition that is not JSON, uses a placeholder we do not
-// substitute, or leaves a step function out.
-func checkDefinition(definition string) error {
-	var v map[string]any
-	if err := json.Unmarshal([]byte(definition), &v); err != nil {
-		return fmt.Errorf("%s is not a JSON object: %v", DefinitionFile, err)
-	}
-	used := map[string]bool{}
-	for _, m := range placeholderPattern.FindAllStringSubmatch(definition, -1) {
-		used[m[1]] = true
-	}
-	var problems []string
-	for _, spec := range steps {
-		if !used[spec.Placeholder] {
-			problems = append(problems, fmt.Sprintf("${%s} is never used", spec.Placeholder))
-		}
-		delete(used, spec.Placeholder)
-	}
-	for name := range used {
-		problems = append(problems, fmt.Sprintf("${%s} has no substitution", name))
-	}
-	if len(problems) > 0 {
-		slices.Sort(problems)
-		return fmt.Errorf("%s: %s", DefinitionFile, strings.Join(problems, "; "))
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"maps"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // wantEnv is the contract's table of environment variables per function.
@@ -33,8 +36,8 @@ func TestFunctions(t *testing.T) {
 		t.Fatalf("got %d functions, want 6", len(fns))
 	}
 	for _, spec := range steps {
-		t.Run(spec.Name, func(t *testing.T) {
-			p := fns[functionLogicalID(t, app.Dest, cfg.FunctionName(spec.Name))]
+		t.Run(spec.Dir, func(t *testing.T) {
+			p := fns[functionLogicalID(t, app.Dest, cfg.FunctionName(spec.Dir))]
 			if p["Runtime"] != "provided.al2023" {
 				t.Errorf("Runtime: got %v, want provided.al2023", p["Runtime"])
 			}
@@ -52,8 +55,8 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("TracingConfig: got %s, want Active", got)
 			}
 			vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-			if got := slices.Sorted(maps.Keys(vars)); !reflect.DeepEqual(got, wantEnv[spec.Name]) {
-				t.Errorf("env: got %v, want %v", got, wantEnv[spec.Name])
+			if got := slices.Sorted(maps.Keys(vars)); !reflect.DeepEqual(got, wantEnv[spec.Dir]) {
+				t.Errorf("env: got %v, want %v", got, wantEnv[spec.Dir])
 			}
 			want := map[string]any{
 				"DSMIGRATE_ACCOUNT_ID":                cfg.DestinationAccount,
@@ -124,23 +127,10 @@ func TestFunctionTimeoutsFitTheStates(t *testing.T) {
 		}
 		for _, spec := range steps {
 			if st.Resource == "${"+spec.Placeholder+"}" && spec.TimeoutSeconds >= st.TimeoutSeconds {
-				t.Errorf("state %s: function %s timeout %vs, want < TimeoutSeconds %vs", name, spec.Name, spec.TimeoutSeconds, st.TimeoutSeconds)
+				t.Errorf("state %s: function %s timeout %vs, want < TimeoutSeconds %vs", name, spec.Dir, spec.TimeoutSeconds, st.TimeoutSeconds)
 			}
 		}
 	}
-}
-
-// substitute replaces each ${Name} in text by subs[Name].
-func substitute(t *testing.T, text string, subs map[string]string) string {
-	t.Helper()
-	return placeholderPattern.ReplaceAllStringFunc(text, func(m string) string {
-		name := m[2 : len(m)-1]
-		v, ok := subs[name]
-		if !ok {
-			t.Errorf("placeholder %s has no substitution", m)
-		}
-		return v
-	})
 }
 
 func TestStateMachineIsTheDefinitionFile(t *testing.T) {
@@ -181,13 +171,21 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 	}
 	fromFile := map[string]string{}
 	for _, spec := range steps {
-		fromFile[spec.Placeholder] = "arn-of-" + functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Name))
+		fromFile[spec.Placeholder] = "arn-of-" + functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Dir))
+	}
+	deployed, err := statemachine.Substitute([]byte(defString), fromTemplate)
+	if err != nil {
+		t.Fatalf("deployed definition: %v", err)
+	}
+	fromDisk, err := statemachine.Substitute([]byte(app.Definition), fromFile)
+	if err != nil {
+		t.Fatalf("%s: %v", DefinitionFile, err)
 	}
 	var got, want any
-	if err := json.Unmarshal([]byte(substitute(t, defString, fromTemplate)), &got); err != nil {
-		t.Fatalf("deployed definition is not JSON: %v", err)
+	if err := json.Unmarshal(deployed, &got); err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(substitute(t, app.Definition, fromFile)), &want); err != nil {
+	if err := json.Unmarshal(fromDisk, &want); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -208,9 +206,9 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 		}
 	}
 	for _, spec := range steps {
-		id := functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Name))
+		id := functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Dir))
 		if !contains(invoke, jsonString(map[string]any{"Fn::GetAtt": []any{id, "Arn"}})) {
-			t.Errorf("state machine may not invoke %s", spec.Name)
+			t.Errorf("state machine may not invoke %s", spec.Dir)
 		}
 	}
 }
@@ -230,28 +228,40 @@ func TestDefinitionIsReadFromDisk(t *testing.T) {
 	})
 }
 
-func TestCheckDefinition(t *testing.T) {
-	all := standInDefinition()
-	tests := []struct {
-		name    string
-		give    string
-		wantErr string
-	}{
-		{name: "every placeholder once", give: all},
-		{name: "not JSON", give: "{", wantErr: "not a JSON object"},
-		{name: "missing placeholder", give: strings.Replace(all, "${PollExecutionFunctionArn}", "arn:aws:lambda:x", 1), wantErr: "${PollExecutionFunctionArn} is never used"},
-		{name: "unknown placeholder", give: strings.Replace(all, "${PollExecutionFunctionArn}", "${PollFunctionArn}", 1), wantErr: "${PollFunctionArn} has no substitution"},
+// TestBuildAppChecksTheDefinition: a definition whose placeholders are not the steps' is
+// refused with the file's name before any stack is built.
+func TestBuildAppChecksTheDefinition(t *testing.T) {
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := checkDefinition(tt.give)
-			if tt.wantErr == "" && err != nil {
-				t.Fatalf("got %v, want no error", err)
-			}
-			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
-			}
-		})
+	ctx, err := loadCDKContext(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := defaultPaths(root)
+	paths.Definition = filepath.Join(t.TempDir(), "definition.asl.json")
+	writeFile(t, paths.Definition, strings.Replace(standInDefinition(), "${PollExecutionFunctionArn}", "${PollFunctionArn}", 1))
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	_, err = buildApp(app, paths)
+	if err == nil || !strings.Contains(err.Error(), paths.Definition) || !strings.Contains(err.Error(), "${PollFunctionArn} is not a step's placeholder") {
+		t.Fatalf("got %v, want the definition refused for ${PollFunctionArn}", err)
+	}
+	if n := len(*app.Node().Children()); n != 0 {
+		t.Errorf("got %d constructs in the app, want none", n)
+	}
+}
+
+func TestCheckSettings(t *testing.T) {
+	if err := checkSettings(statemachine.Steps(), settings); err != nil {
+		t.Fatalf("got %v, want every step with settings", err)
+	}
+	extra := append(statemachine.Steps(), statemachine.Step{Dir: "deletetask", Placeholder: "DeleteTaskFunctionArn", State: "DeleteTask"})
+	if err := checkSettings(extra, settings); err == nil || !strings.Contains(err.Error(), "step deletetask has no description and timeout") {
+		t.Errorf("a step without settings: got %v", err)
+	}
+	if err := checkSettings(statemachine.Steps()[1:], settings); err == nil || !strings.Contains(err.Error(), "settings for preflight, which is not in statemachine.Steps") {
+		t.Errorf("settings without a step: got %v", err)
 	}
 }
 
@@ -376,8 +386,8 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 	for _, r := range a.datasyncRoles {
 		// The functions' own roles must not match the patterns they may modify.
 		for _, spec := range steps {
-			if globMatch(strings.TrimPrefix(r, "arn:aws:iam::"+cfg.DestinationAccount+":role/"), cfg.ExecutionRoleName(spec.Name)) {
-				t.Errorf("pattern %s matches the execution role %s", r, cfg.ExecutionRoleName(spec.Name))
+			if globMatch(strings.TrimPrefix(r, "arn:aws:iam::"+cfg.DestinationAccount+":role/"), cfg.ExecutionRoleName(spec.Dir)) {
+				t.Errorf("pattern %s matches the execution role %s", r, cfg.ExecutionRoleName(spec.Dir))
 			}
 		}
 	}

@@ -70,20 +70,20 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 	granted := map[string][]string{} // step -> actions
 	for id, p := range resources(app.Dest, "AWS::IAM::Policy") {
 		for _, spec := range steps {
-			if strings.HasPrefix(id, spec.Construct+"Role") {
+			if strings.HasPrefix(id, spec.State+"Role") {
 				for _, s := range asList(p["PolicyDocument"].(map[string]any)["Statement"]) {
-					granted[spec.Name] = append(granted[spec.Name], strs(s.(map[string]any)["Action"])...)
+					granted[spec.Dir] = append(granted[spec.Dir], strs(s.(map[string]any)["Action"])...)
 				}
 			}
 		}
 	}
 	for _, spec := range steps {
-		t.Run(spec.Name, func(t *testing.T) {
-			calls, assumes := handlerActions(t, root, spec.Name)
+		t.Run(spec.Dir, func(t *testing.T) {
+			calls, assumes := handlerActions(t, root, spec.Dir)
 			if len(calls) == 0 {
-				t.Fatalf("found no AWS client methods in internal/%s", spec.Name)
+				t.Fatalf("found no AWS client methods in internal/%s", spec.Dir)
 			}
-			mine := granted[spec.Name]
+			mine := granted[spec.Dir]
 			used := map[string]bool{"logs:CreateLogStream": true, "logs:PutLogEvents": true,
 				"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
 			if assumes {
@@ -92,7 +92,7 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 				}
 				used["sts:AssumeRole"] = true
 			}
-			for _, a := range serviceChecks[spec.Name] {
+			for _, a := range serviceChecks[spec.Dir] {
 				used[a] = true
 			}
 			for _, call := range calls {
@@ -101,13 +101,13 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 					used[a] = true
 					viaSource := assumes && slices.Contains(sourceBucketActions, a)
 					if !slices.Contains(mine, a) && !viaSource {
-						t.Errorf("internal/%s calls %s but the role may not %s", spec.Name, call, a)
+						t.Errorf("internal/%s calls %s but the role may not %s", spec.Dir, call, a)
 					}
 				}
 			}
 			for _, a := range mine {
 				if !used[a] {
-					t.Errorf("the role may %s but internal/%s makes no call that needs it", a, spec.Name)
+					t.Errorf("the role may %s but internal/%s makes no call that needs it", a, spec.Dir)
 				}
 			}
 		})

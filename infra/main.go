@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // Stack ids: the names `cdk deploy` takes.
@@ -49,12 +51,15 @@ func buildApp(app awscdk.App, paths appPaths) (stacks, error) {
 	if err != nil {
 		return stacks{}, fmt.Errorf("state machine definition: %w", err)
 	}
-	if err := checkDefinition(string(definition)); err != nil {
+	if err := statemachine.CheckPlaceholders(definition); err != nil {
+		return stacks{}, fmt.Errorf("%s: %w", paths.Definition, err)
+	}
+	if err := checkSettings(statemachine.Steps(), settings); err != nil {
 		return stacks{}, err
 	}
 	for _, spec := range steps {
-		if _, err := os.Stat(filepath.Join(paths.AssetDir, spec.Name, "bootstrap")); err != nil {
-			return stacks{}, fmt.Errorf("function %s: %w (run `make build` first)", spec.Name, err)
+		if _, err := os.Stat(filepath.Join(paths.AssetDir, spec.Dir, "bootstrap")); err != nil {
+			return stacks{}, fmt.Errorf("function %s: %w (run `make build` first)", spec.Dir, err)
 		}
 	}
 

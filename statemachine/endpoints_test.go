@@ -73,8 +73,9 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 	defer srv.Close()
 
 	endpoints := map[string]string{}
-	for name, arn := range LocalFunctionArns("ap-northeast-1", "222222222222") {
-		endpoints[arn] = srv.URL + "/" + Functions[name] + "/2015-03-31/functions/function/invocations"
+	arns := LocalFunctionArns("ap-northeast-1", "222222222222")
+	for _, s := range Steps() {
+		endpoints[arns[s.Placeholder]] = srv.URL + "/" + s.Dir + "/2015-03-31/functions/function/invocations"
 	}
 	r := runDriver(t, fixture(t, "request.json"), nil, endpoints)
 

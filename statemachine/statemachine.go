@@ -1,13 +1,16 @@
-// Package statemachine holds the dsmigrate Step Functions definition (dsmigrate.asl.json)
-// and the helpers that fill in its ${...} placeholders, for the CDK app
-// (DefinitionSubstitutions) and for local runs (statemachine/localrun/run.mjs).
+// Package statemachine holds the dsmigrate Step Functions definition (dsmigrate.asl.json),
+// the ordered list of its step Lambdas (Steps), and the helpers that check and fill in its
+// ${...} placeholders, for the CDK app (DefinitionSubstitutions) and for local runs
+// (statemachine/localrun/run.mjs).
 package statemachine
 
 import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -20,22 +23,57 @@ var definition []byte
 // FileName is the definition's file name inside this directory.
 const FileName = "dsmigrate.asl.json"
 
-// Functions maps each ASL placeholder (a DefinitionSubstitutions key) to the function
-// directory under functions/ whose ARN it takes (docs/reference.md).
-var Functions = map[string]string{
-	"PreflightFunctionArn":       "preflight",
-	"CreateRolesFunctionArn":     "createroles",
-	"PutBucketPolicyFunctionArn": "putbucketpolicy",
-	"CreateLocationsFunctionArn": "createlocations",
-	"StartTaskFunctionArn":       "starttask",
-	"PollExecutionFunctionArn":   "pollexecution",
+// Step is one step Lambda of the state machine.
+type Step struct {
+	// Dir is the function directory functions/<Dir> (and dist/<Dir>/bootstrap); the
+	// step's handler is the package internal/<Dir>.
+	Dir string
+	// Placeholder is the ${...} name the definition's Task states use for the function's
+	// ARN: a DefinitionSubstitutions key.
+	Placeholder string
+	// State is the Task state that runs the step (putbucketpolicy also runs as
+	// RevokeBucketPolicy); infra names the function's constructs after it.
+	State string
 }
 
-// Placeholders returns the placeholder names of Functions, sorted.
+// steps are the step Lambdas in the order the state machine runs them (docs/reference.md,
+// "Functions").
+var steps = []Step{
+	{Dir: "preflight", Placeholder: "PreflightFunctionArn", State: "Preflight"},
+	{Dir: "createroles", Placeholder: "CreateRolesFunctionArn", State: "CreateRoles"},
+	{Dir: "putbucketpolicy", Placeholder: "PutBucketPolicyFunctionArn", State: "PutBucketPolicy"},
+	{Dir: "createlocations", Placeholder: "CreateLocationsFunctionArn", State: "CreateLocations"},
+	{Dir: "starttask", Placeholder: "StartTaskFunctionArn", State: "StartTask"},
+	{Dir: "pollexecution", Placeholder: "PollExecutionFunctionArn", State: "PollExecution"},
+}
+
+// Steps returns the step Lambdas in the order the state machine runs them. The CDK app,
+// the local runner and the tests derive their lists from it.
+func Steps() []Step { return slices.Clone(steps) }
+
+// StepDirs returns the function directories of Steps, in order.
+func StepDirs() []string {
+	dirs := make([]string, len(steps))
+	for i, s := range steps {
+		dirs[i] = s.Dir
+	}
+	return dirs
+}
+
+// StepOfPlaceholder returns the step whose ARN the placeholder name stands for.
+func StepOfPlaceholder(name string) (Step, bool) {
+	i := slices.IndexFunc(steps, func(s Step) bool { return s.Placeholder == name })
+	if i < 0 {
+		return Step{}, false
+	}
+	return steps[i], true
+}
+
+// Placeholders returns the placeholder names of Steps, sorted.
 func Placeholders() []string {
-	names := make([]string, 0, len(Functions))
-	for name := range Functions {
-		names = append(names, name)
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = s.Placeholder
 	}
 	sort.Strings(names)
 	return names
@@ -57,29 +95,49 @@ func UsedPlaceholders(def []byte) []string {
 	return slices.Compact(names)
 }
 
-// Substitute returns the definition with every ${Name} replaced by values[Name], as
-// CloudFormation does with DefinitionSubstitutions. Every placeholder needs a value and
-// every value a placeholder; values are JSON-escaped. The result is checked to be JSON.
-func Substitute(values map[string]string) ([]byte, error) {
-	return substitute(definition, values)
+// CheckPlaceholders reports a definition (the text of FileName or a replacement for it)
+// that is not a JSON object, or whose ${...} placeholders are not exactly those of Steps:
+// one that nothing substitutes, or a step the definition never runs. The CDK app checks
+// the definition with it before deploying.
+func CheckPlaceholders(def []byte) error {
+	var v map[string]any
+	if err := json.Unmarshal(def, &v); err != nil {
+		return fmt.Errorf("not a JSON object: %v", err)
+	}
+	return placeholderProblems(UsedPlaceholders(def), Placeholders(),
+		"${%s} is not a step's placeholder (statemachine.Steps)",
+		"${%s} is never used: the definition must run every step")
 }
 
-func substitute(def []byte, values map[string]string) ([]byte, error) {
-	used := UsedPlaceholders(def)
+// placeholderProblems compares the placeholders a definition uses with those that have
+// a value, with a message format for each side's extras.
+func placeholderProblems(used, have []string, unknown, unused string) error {
 	var problems []string
 	for _, name := range used {
-		if _, ok := values[name]; !ok {
-			problems = append(problems, "no value for ${"+name+"}")
+		if !slices.Contains(have, name) {
+			problems = append(problems, fmt.Sprintf(unknown, name))
 		}
 	}
-	for name := range values {
+	for _, name := range have {
 		if !slices.Contains(used, name) {
-			problems = append(problems, "no placeholder ${"+name+"} in the definition")
+			problems = append(problems, fmt.Sprintf(unused, name))
 		}
 	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return nil, fmt.Errorf("substitute: %s", strings.Join(problems, "; "))
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return errors.New(strings.Join(problems, "; "))
+}
+
+// Substitute returns def (Definition(), or a deployed copy of it) with every ${Name}
+// replaced by values[Name], as CloudFormation does with DefinitionSubstitutions. Every
+// placeholder needs a value and every value a placeholder; values are JSON-escaped. The
+// result is checked to be JSON.
+func Substitute(def []byte, values map[string]string) ([]byte, error) {
+	if err := placeholderProblems(UsedPlaceholders(def), slices.Sorted(maps.Keys(values)),
+		"no value for ${%s}", "no placeholder ${%s} in the definition"); err != nil {
+		return nil, fmt.Errorf("substitute: %w", err)
 	}
 	out := placeholder.ReplaceAllFunc(def, func(m []byte) []byte {
 		quoted, _ := json.Marshal(values[string(m[2:len(m)-1])])
@@ -94,9 +152,9 @@ func substitute(def []byte, values map[string]string) ([]byte, error) {
 // LocalFunctionArns returns the placeholder values for a local run: the function ARNs
 // arn:aws:lambda:<region>:<accountID>:function:dsmigrate-<function dir> of the contract.
 func LocalFunctionArns(region, accountID string) map[string]string {
-	values := make(map[string]string, len(Functions))
-	for name, dir := range Functions {
-		values[name] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:dsmigrate-%s", region, accountID, dir)
+	values := make(map[string]string, len(steps))
+	for _, s := range steps {
+		values[s.Placeholder] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:dsmigrate-%s", region, accountID, s.Dir)
 	}
 	return values
 }

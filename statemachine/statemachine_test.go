@@ -287,16 +287,6 @@ func TestTaskInputsAndOutputs(t *testing.T) {
 	}
 }
 
-func TestPlaceholders(t *testing.T) {
-	got := UsedPlaceholders(Definition())
-	if want := Placeholders(); !slices.Equal(got, want) {
-		t.Errorf("the definition uses placeholders %v, want exactly %v", got, want)
-	}
-	if len(Functions) != 6 {
-		t.Errorf("got %d functions, want the contract's 6", len(Functions))
-	}
-}
-
 func TestSubstitute(t *testing.T) {
 	full := LocalFunctionArns("ap-northeast-1", "222222222222")
 	without := maps.Clone(full)
@@ -317,7 +307,7 @@ func TestSubstitute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Substitute(tt.give)
+			got, err := Substitute(Definition(), tt.give)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)

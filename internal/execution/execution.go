@@ -4,8 +4,8 @@
 // outputs are the types of those fields. Steps import this package, never each other;
 // a test fails when a ResultPath has no Document field.
 //
-// The JSON shapes are the state machine's contract (docs/contract.md): a renamed field
-// here breaks a deployed definition.
+// The JSON shapes are the state machine's contract (docs/reference.md, "The state
+// document"): a renamed field here breaks a deployed definition.
 package execution
 
 import (

@@ -9,8 +9,9 @@ import (
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
-// Functions are the six function directories, in the order the state machine uses them.
-var Functions = []string{"preflight", "createroles", "putbucketpolicy", "createlocations", "starttask", "pollexecution"}
+// Functions are the step Lambdas' function directories, in the order the state machine
+// runs them (statemachine.Steps).
+var Functions = statemachine.StepDirs()
 
 // RoleSpec is an IAM role as a stack defines it, with every intrinsic resolved.
 type RoleSpec struct {
@@ -62,10 +63,11 @@ func functionLogicalIDs(t *Template) (map[string]string, map[string]any, error) 
 	}
 	subs, _ := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any)
 	for key, v := range subs {
-		dir, ok := statemachine.Functions[key]
+		step, ok := statemachine.StepOfPlaceholder(key)
 		if !ok {
 			continue
 		}
+		dir := step.Dir
 		id := getAttTarget(v)
 		if id == "" || t.Resources[id].Type != "AWS::Lambda::Function" {
 			return nil, nil, fmt.Errorf("%s: DefinitionSubstitutions.%s is %s, want Fn::GetAtt of a Lambda function's Arn", t.Path, key, compact(v))

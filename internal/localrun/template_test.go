@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 func mustJSON(t *testing.T, s string) any {
@@ -88,7 +90,8 @@ func sixFunctions(extraStatement string) string {
 	var b strings.Builder
 	b.WriteString(`{`)
 	subs := map[string]string{}
-	for _, f := range Functions {
+	for _, step := range statemachine.Steps() {
+		f := step.Dir
 		id := strings.ToUpper(f[:1]) + f[1:]
 		fmt.Fprintf(&b, `"%sRole": {"Type":"AWS::IAM::Role","Properties":{"RoleName":"dsmigrate-fn-%s","AssumeRolePolicyDocument":{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]},
 		  "ManagedPolicyArns":[{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]}]}},`, id, f)
@@ -99,8 +102,7 @@ func sixFunctions(extraStatement string) string {
 		fmt.Fprintf(&b, `"%sPolicy": {"Type":"AWS::IAM::Policy","Properties":{"PolicyName":"%sPolicy","Roles":[{"Ref":"%sRole"}],"PolicyDocument":{"Statement":[%s]}}},`, id, id, id, stmt)
 		fmt.Fprintf(&b, `"%sFunction%d": {"Type":"AWS::Lambda::Function","Properties":{"Role":{"Fn::GetAtt":["%sRole","Arn"]},"Timeout":30,
 		  "Environment":{"Variables":{"DSMIGRATE_ACCOUNT_ID":{"Ref":"AWS::AccountId"},"DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN":{"Fn::GetAtt":["CreatelocationsRole","Arn"]}}}}},`, id, len(f), id)
-		key := map[string]string{"preflight": "Preflight", "createroles": "CreateRoles", "putbucketpolicy": "PutBucketPolicy", "createlocations": "CreateLocations", "starttask": "StartTask", "pollexecution": "PollExecution"}[f] + "FunctionArn"
-		subs[key] = fmt.Sprintf(`{"Fn::GetAtt":["%sFunction%d","Arn"]}`, id, len(f))
+		subs[step.Placeholder] = fmt.Sprintf(`{"Fn::GetAtt":["%sFunction%d","Arn"]}`, id, len(f))
 	}
 	b.WriteString(`"Machine":{"Type":"AWS::StepFunctions::StateMachine","Properties":{"DefinitionSubstitutions":{`)
 	i := 0

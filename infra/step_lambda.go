@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -9,37 +13,71 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
-// stepSpec describes one step Lambda (docs/reference.md, "Functions").
-type stepSpec struct {
-	Name        string // function dir under functions/ and dist/: "preflight"
-	Placeholder string // ASL placeholder without ${}: "PreflightFunctionArn"
-	Construct   string // construct id prefix: "Preflight"
+// stepSettings are what the CDK app adds to each step of statemachine.Steps.
+type stepSettings struct {
 	Description string
-	// Timeout bounds one invocation. The state machine retries what is worth retrying, so
-	// a timeout only has to cover one pass of the step's AWS calls with the SDK's own
-	// retries (3 attempts, backoff up to 20 s).
+	// TimeoutSeconds bounds one invocation. The state machine retries what is worth
+	// retrying, so a timeout only has to cover one pass of the step's AWS calls with the
+	// SDK's own retries (3 attempts, backoff up to 20 s).
 	TimeoutSeconds float64
 }
 
-// steps are the six functions, in state-machine order.
-var steps = []stepSpec{
-	{"preflight", "PreflightFunctionArn", "Preflight",
-		"dsmigrate: validate the request and check both buckets; changes nothing", 60},
-	{"createroles", "CreateRolesFunctionArn", "CreateRoles",
-		"dsmigrate: look up or create the DataSync transfer and config roles", 60},
-	{"putbucketpolicy", "PutBucketPolicyFunctionArn", "PutBucketPolicy",
-		"dsmigrate: merge (grant) or remove (revoke) our statements in the source bucket policy", 60},
+// settings are the step Lambdas' settings by function directory (statemachine.Step.Dir).
+var settings = map[string]stepSettings{
+	"preflight":       {"dsmigrate: validate the request and check both buckets; changes nothing", 60},
+	"createroles":     {"dsmigrate: look up or create the DataSync transfer and config roles", 60},
+	"putbucketpolicy": {"dsmigrate: merge (grant) or remove (revoke) our statements in the source bucket policy", 60},
 	// CreateLocationS3 runs an access test against the bucket before it answers (tens of
 	// seconds); two locations per invocation. Below the state's TimeoutSeconds (120) so
 	// that the function's own timeout is what the state machine sees.
-	{"createlocations", "CreateLocationsFunctionArn", "CreateLocations",
-		"dsmigrate: look up or create the source and destination S3 locations", 110},
-	{"starttask", "StartTaskFunctionArn", "StartTask",
-		"dsmigrate: look up or create the task and start one execution", 60},
-	{"pollexecution", "PollExecutionFunctionArn", "PollExecution",
-		"dsmigrate: describe the task execution and say when to poll next", 30},
+	"createlocations": {"dsmigrate: look up or create the source and destination S3 locations", 110},
+	"starttask":       {"dsmigrate: look up or create the task and start one execution", 60},
+	"pollexecution":   {"dsmigrate: describe the task execution and say when to poll next", 30},
+}
+
+// stepSpec is one step Lambda (docs/reference.md, "Functions"): its place in the state
+// machine and its settings. Its constructs are named after its state (Step.State).
+type stepSpec struct {
+	statemachine.Step
+	stepSettings
+}
+
+// steps are the step Lambdas in state-machine order: statemachine.Steps with settings.
+var steps = withSettings(statemachine.Steps(), settings)
+
+func withSettings(list []statemachine.Step, settings map[string]stepSettings) []stepSpec {
+	specs := make([]stepSpec, len(list))
+	for i, s := range list {
+		specs[i] = stepSpec{Step: s, stepSettings: settings[s.Dir]}
+	}
+	return specs
+}
+
+// checkSettings reports a step without settings, or settings for a directory that is no
+// step: a step added to statemachine.Steps needs its settings here.
+func checkSettings(list []statemachine.Step, settings map[string]stepSettings) error {
+	var problems []string
+	dirs := map[string]bool{}
+	for _, s := range list {
+		dirs[s.Dir] = true
+		if set, ok := settings[s.Dir]; !ok || set.Description == "" || set.TimeoutSeconds <= 0 {
+			problems = append(problems, fmt.Sprintf("step %s has no description and timeout in infra/step_lambda.go", s.Dir))
+		}
+	}
+	for dir := range settings {
+		if !dirs[dir] {
+			problems = append(problems, fmt.Sprintf("infra/step_lambda.go has settings for %s, which is not in statemachine.Steps", dir))
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // stepMemoryMB is the memory of every step function. The handlers are I/O-bound and use
@@ -48,35 +86,35 @@ var steps = []stepSpec{
 // invocations plus the polls).
 const stepMemoryMB = 256
 
-// stepFunctionProps configures one step Lambda.
-type stepFunctionProps struct {
+// stepLambdaProps configures one step Lambda.
+type stepLambdaProps struct {
 	Config      Config
 	Spec        stepSpec
 	AssetDir    string // holds <step>/bootstrap (make build)
 	Environment map[string]*string
 }
 
-// stepFunction is one step Lambda with its own execution role and log group.
-type stepFunction struct {
+// stepLambda is one step's Lambda function with its own execution role and log group.
+type stepLambda struct {
 	Function awslambda.Function
 	Role     awsiam.Role
 	LogGroup awslogs.LogGroup
 }
 
-// newStepFunction creates the role (fixed name, no managed policies: the caller adds the
+// newStepLambda creates the role (fixed name, no managed policies: the caller adds the
 // step's statements), the log group and the function.
-func newStepFunction(scope constructs.Construct, props stepFunctionProps) stepFunction {
+func newStepLambda(scope constructs.Construct, props stepLambdaProps) stepLambda {
 	cfg, spec := props.Config, props.Spec
-	id := spec.Construct
+	id := spec.State
 
 	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
-		RoleName:    jsii.String(cfg.ExecutionRoleName(spec.Name)),
+		RoleName:    jsii.String(cfg.ExecutionRoleName(spec.Dir)),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Execution role of the " + cfg.FunctionName(spec.Name) + " function"),
+		Description: jsii.String("Execution role of the " + cfg.FunctionName(spec.Dir) + " function"),
 	})
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String(id+"LogGroup"), &awslogs.LogGroupProps{
-		LogGroupName: jsii.String("/aws/lambda/" + cfg.FunctionName(spec.Name)),
+		LogGroupName: jsii.String("/aws/lambda/" + cfg.FunctionName(spec.Dir)),
 		Retention:    retention(cfg.LogRetentionDays),
 		// The group has a fixed name: keeping it after a destroy would make the next deploy
 		// fail with "already exists". The retention period bounds what it holds.
@@ -87,12 +125,12 @@ func newStepFunction(scope constructs.Construct, props stepFunctionProps) stepFu
 	logGroup.GrantWrite(role)
 
 	fn := awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
-		FunctionName:          jsii.String(cfg.FunctionName(spec.Name)),
+		FunctionName:          jsii.String(cfg.FunctionName(spec.Dir)),
 		Description:           jsii.String(spec.Description),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:          awslambda.Architecture_ARM_64(),
 		Handler:               jsii.String("bootstrap"),
-		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Name)), nil),
+		Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(props.AssetDir, spec.Dir)), nil),
 		MemorySize:            jsii.Number(stepMemoryMB),
 		Timeout:               awscdk.Duration_Seconds(jsii.Number(spec.TimeoutSeconds)),
 		Role:                  role,
@@ -103,7 +141,7 @@ func newStepFunction(scope constructs.Construct, props stepFunctionProps) stepFu
 		Tracing:               awslambda.Tracing_ACTIVE,
 		Environment:           &props.Environment,
 	})
-	return stepFunction{Function: fn, Role: role, LogGroup: logGroup}
+	return stepLambda{Function: fn, Role: role, LogGroup: logGroup}
 }
 
 // retention maps a validated number of days to the CDK enum.
