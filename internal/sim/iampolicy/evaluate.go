@@ -28,6 +28,9 @@ type Input struct {
 	// IdentityPolicies are the principal's identity-based policies. The account root
 	// user is implicitly allowed everything in its account and needs none.
 	IdentityPolicies []*Policy
+	// PermissionsBoundary is the managed policy set as the permissions boundary of the
+	// principal's IAM user or role (for a role session: of its role); nil when none.
+	PermissionsBoundary *Policy
 	// ResourcePolicy is the resource-based policy (bucket policy, role trust policy);
 	// nil when the resource has none.
 	ResourcePolicy *Policy
@@ -55,131 +58,180 @@ func (r Result) Denied(req Request) *identity.AccessDeniedError {
 		Resource: req.Resource, Reason: r.Reason}
 }
 
-// principal match strength, as in AWS's docs: a statement can name the exact principal
-// (or the role of a session), or only its account, which delegates to the account's
-// identity policies.
+// match is how a resource-policy statement names the requester. AWS's "How AWS
+// enforcement code logic evaluates requests to allow or deny access"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html)
+// tells three grants apart within one account:
+//   - directMatch: the statement names the IAM user, the role session ARN itself, or
+//     everyone ("*"): the permission is granted directly, and an implicit deny in an
+//     identity-based policy or a permissions boundary does not limit it;
+//   - roleMatch: the statement names the role of a role session: "limited by an
+//     implicit deny in a permissions boundary", but needs no identity-based policy;
+//   - accountMatch: the statement names the account: it delegates to the account, so
+//     the identity-based policies (within the boundary) must allow.
 type match int
 
 const (
 	noMatch match = iota
 	accountMatch
-	exactMatch
+	roleMatch
+	directMatch
 )
 
-type analysis int
+// decision is one policy type's verdict on a request.
+type decision int
 
 const (
-	notApplicable analysis = iota
+	notApplicable decision = iota
 	implicitDeny
-	allowedForAccount
 	allowed
 	explicitDeny
 )
 
-// Evaluate applies AWS's policy evaluation logic (without SCPs, RCPs, permission
-// boundaries and session policies, which the simulator does not model).
-func Evaluate(in Input) Result {
-	ctx := withGlobalKeys(in.Request)
-	req := in.Request
-	req.Context = ctx
-
-	idRes := implicitDeny
-	if req.Principal.Kind == identity.KindRoot {
-		idRes = allowed
-	}
-	for _, p := range in.IdentityPolicies {
+// evalPolicies is the verdict of identity-based policies (or a boundary) alone: an
+// explicit deny, an allow, or an implicit deny.
+func evalPolicies(policies []*Policy, req Request) decision {
+	d := implicitDeny
+	for _, p := range policies {
 		for i := range p.Statements {
 			s := &p.Statements[i]
 			if !statementMatches(s, req, false) {
 				continue
 			}
 			if s.Effect == "Deny" {
-				idRes = explicitDeny
-			} else if idRes != explicitDeny {
-				idRes = allowed
+				return explicitDeny
 			}
+			d = allowed
 		}
 	}
-	if req.Principal.Kind == identity.KindService {
+	return d
+}
+
+// Evaluate applies AWS's policy evaluation logic to identity-based policies, a
+// permissions boundary and a resource-based policy (SCPs, RCPs and session policies
+// are not modelled). Sources: IAM User Guide "Policy evaluation logic"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)
+// and its pages on enforcement order (reference_policies_evaluation-logic_policy-eval-denyallow.html),
+// cross-account requests (reference_policies_evaluation-logic-cross-account.html) and
+// "Permissions boundaries for IAM entities"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html):
+//   - an explicit deny in any policy wins;
+//   - the effective identity permissions of a user or role session are those its
+//     identity-based policies AND its permissions boundary allow;
+//   - within one account a resource-based policy can grant on its own: fully when it
+//     names the user, the role session or "*", within the boundary when it names the
+//     role, through the identity-based policies when it names the account;
+//   - across accounts the resource owner's policy AND the requester's identity
+//     permissions (boundary included) must both allow.
+func Evaluate(in Input) Result {
+	ctx := withGlobalKeys(in.Request)
+	req := in.Request
+	req.Context = ctx
+	p := req.Principal
+	action := req.Action
+
+	idRes := evalPolicies(in.IdentityPolicies, req)
+	switch p.Kind {
+	case identity.KindRoot:
+		if idRes != explicitDeny {
+			idRes = allowed // the root user may do everything in its account
+		}
+	case identity.KindService:
 		idRes = implicitDeny // services have no identity policies
+	}
+	// A boundary applies to IAM users and roles only; the root user and services have none.
+	boundRes := notApplicable
+	bounded := in.PermissionsBoundary != nil && (p.Kind == identity.KindUser || p.Kind == identity.KindAssumedRole)
+	if bounded {
+		boundRes = evalPolicies([]*Policy{in.PermissionsBoundary}, req)
 	}
 
 	resRes := notApplicable
+	grant := noMatch
 	if in.ResourcePolicy != nil {
 		resRes = implicitDeny
-		var denyExact, denyAcct, allowExact, allowAcct bool
 		for i := range in.ResourcePolicy.Statements {
 			s := &in.ResourcePolicy.Statements[i]
-			m := principalMatch(s, req.Principal)
+			m := principalMatch(s, p, bounded)
 			if m == noMatch || !statementMatches(s, req, true) {
 				continue
 			}
-			switch {
-			case s.Effect == "Deny" && m == exactMatch:
-				denyExact = true
-			case s.Effect == "Deny":
-				denyAcct = true
-			case m == exactMatch:
-				allowExact = true
-			default:
-				allowAcct = true
+			if s.Effect == "Deny" {
+				resRes = explicitDeny
+				break
 			}
+			grant = max(grant, m)
 		}
-		switch {
-		case denyExact || denyAcct:
-			resRes = explicitDeny
-		case allowExact:
+		if resRes != explicitDeny && grant != noMatch {
 			resRes = allowed
-		case allowAcct:
-			resRes = allowedForAccount
 		}
 	}
 
-	action := req.Action
-	if resRes == explicitDeny {
+	switch {
+	case resRes == explicitDeny:
 		return Result{ExplicitDeny: true, Reason: "with an explicit deny in a resource-based policy"}
-	}
-	if idRes == explicitDeny {
+	case idRes == explicitDeny:
 		return Result{ExplicitDeny: true, Reason: "with an explicit deny in an identity-based policy"}
+	case boundRes == explicitDeny:
+		return Result{ExplicitDeny: true, Reason: "with an explicit deny in a permissions boundary"}
 	}
+	allow := Result{Allowed: true}
 	noIdentity := Result{Reason: "because no identity-based policy allows the " + action + " action"}
 	noResource := Result{Reason: "because no resource-based policy allows the " + action + " action"}
+	noBoundary := Result{Reason: "because no permissions boundary allows the " + action + " action"}
+	// identityOK: the identity-based policies allow, within the boundary if any.
+	identityOK := func() (Result, bool) {
+		switch {
+		case idRes != allowed:
+			return noIdentity, false
+		case bounded && boundRes != allowed:
+			return noBoundary, false
+		}
+		return allow, true
+	}
 
-	if req.Principal.Kind == identity.KindService {
+	if p.Kind == identity.KindService {
 		if resRes == allowed {
-			return Result{Allowed: true}
+			return allow
 		}
 		return noResource
 	}
 
-	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == req.Principal.AccountID
-	if sameAccount {
-		if resRes == allowed {
-			return Result{Allowed: true}
+	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == p.AccountID
+	if !sameAccount {
+		// Cross-account: the resource owner must allow (naming the principal, its role
+		// or its account) AND the principal's own account must allow.
+		r, ok := identityOK()
+		switch {
+		case resRes != allowed && idRes == allowed:
+			return noResource
+		case !ok:
+			return r
 		}
-		trustsAccount := true
-		if in.TrustPolicy {
-			trustsAccount = resRes == notApplicable || resRes == allowedForAccount
+		return allow
+	}
+	switch grant {
+	case directMatch:
+		return allow
+	case roleMatch:
+		if !bounded || boundRes == allowed {
+			return allow
 		}
-		if trustsAccount && idRes == allowed {
-			return Result{Allowed: true}
+		if r, ok := identityOK(); ok {
+			return r
 		}
-		if in.TrustPolicy && idRes == allowed {
+		return noBoundary
+	}
+	// A trust policy must itself let the caller in: naming the caller's account
+	// delegates to its identity policies; naming someone else does not.
+	if in.TrustPolicy && in.ResourcePolicy != nil && grant != accountMatch {
+		if idRes == allowed {
 			return noResource
 		}
 		return noIdentity
 	}
-	// Cross-account: the resource owner must allow (naming the principal or its
-	// account) AND the principal's own account must allow.
-	resOK := resRes == allowed || resRes == allowedForAccount
-	switch {
-	case resOK && idRes == allowed:
-		return Result{Allowed: true}
-	case !resOK && idRes == allowed:
-		return noResource
-	default:
-		return noIdentity
-	}
+	r, _ := identityOK()
+	return r
 }
 
 func withGlobalKeys(req Request) identity.Context {
@@ -325,25 +377,70 @@ func wildcard(pattern, s string) bool {
 }
 
 // principalMatch decides whether a resource-policy statement's Principal/NotPrincipal
-// covers p. A statement without either never applies.
-func principalMatch(s *Statement, p identity.Principal) match {
+// covers p, and how strongly (see match). A statement without either never applies.
+// bounded says p is an IAM user or role session with a permissions boundary.
+func principalMatch(s *Statement, p identity.Principal, bounded bool) match {
 	if s.Principal != nil {
 		return principalsMatch(s.Principal, p)
 	}
-	if s.NotPrincipal != nil {
-		// NotPrincipal applies to everyone the element does not name; naming the
-		// principal's account, role or session (at any strength) exempts it.
-		if principalsMatch(s.NotPrincipal, p) != noMatch {
-			return noMatch
-		}
-		return exactMatch
+	if s.NotPrincipal == nil {
+		return noMatch
+	}
+	// AWS JSON policy elements: NotPrincipal
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html):
+	// NotPrincipal works only with Effect Deny ("Using it with Allow is not supported"),
+	// so an Allow with NotPrincipal grants nothing here (PutBucketPolicy refuses it).
+	if s.Effect != "Deny" {
+		return noMatch
+	}
+	// Permissions boundaries for IAM entities: a NotPrincipal Deny "will always deny any
+	// IAM principal that has a permissions boundary policy attached, regardless of the
+	// values specified in the NotPrincipal element".
+	if bounded || !notPrincipalExempts(s.NotPrincipal, p) {
+		return directMatch
 	}
 	return noMatch
 }
 
+// notPrincipalExempts reports whether a NotPrincipal element names p at every level AWS
+// may check. The NotPrincipal page says AWS might validate the account first, then the
+// role, then the assumed-role session (identified by its session name), and that
+// leaving out the account or the role "might" deny the account or the role and all in
+// it. The simulator takes the conservative reading of "might" (a local pass must mean
+// an AWS pass): the account root exempts only the root user; a user is exempt only
+// with its account; a role session only when the session ARN, the role ARN and the
+// account are all listed (the role ARN alone does not name any session).
+func notPrincipalExempts(ps *Principals, p identity.Principal) bool {
+	if ps.Any {
+		return true
+	}
+	named := func(typ, v string) bool {
+		for _, x := range ps.Values[typ] {
+			if x == v || (typ == "AWS" && x == "*") {
+				return true
+			}
+		}
+		return false
+	}
+	account := func() bool {
+		return named("AWS", p.AccountID) || named("AWS", "arn:aws:iam::"+p.AccountID+":root")
+	}
+	switch p.Kind {
+	case identity.KindService:
+		return named("Service", p.Service)
+	case identity.KindRoot:
+		return account()
+	case identity.KindUser:
+		return account() && named("AWS", p.Arn)
+	case identity.KindAssumedRole:
+		return account() && named("AWS", p.RoleArn) && named("AWS", p.Arn)
+	}
+	return false
+}
+
 func principalsMatch(ps *Principals, p identity.Principal) match {
 	if ps.Any {
-		return exactMatch
+		return directMatch
 	}
 	best := noMatch
 	for typ, vals := range ps.Values {
@@ -354,12 +451,10 @@ func principalsMatch(ps *Principals, p identity.Principal) match {
 				m = awsPrincipalMatch(v, p)
 			case "Service":
 				if p.Kind == identity.KindService && v == p.Service {
-					m = exactMatch
+					m = directMatch
 				}
 			}
-			if m > best {
-				best = m
-			}
+			best = max(best, m)
 		}
 	}
 	return best
@@ -367,7 +462,7 @@ func principalsMatch(ps *Principals, p identity.Principal) match {
 
 func awsPrincipalMatch(v string, p identity.Principal) match {
 	if v == "*" {
-		return exactMatch
+		return directMatch
 	}
 	if p.Kind == identity.KindService {
 		return noMatch
@@ -381,17 +476,17 @@ func awsPrincipalMatch(v string, p identity.Principal) match {
 	if acct, ok := strings.CutPrefix(v, "arn:aws:iam::"); ok && strings.HasSuffix(acct, ":root") {
 		if strings.TrimSuffix(acct, ":root") == p.AccountID {
 			if p.Kind == identity.KindRoot {
-				return exactMatch
+				return directMatch
 			}
 			return accountMatch
 		}
 		return noMatch
 	}
 	if v == p.Arn {
-		return exactMatch
+		return directMatch
 	}
 	if p.Kind == identity.KindAssumedRole && v == p.RoleArn {
-		return exactMatch
+		return roleMatch
 	}
 	return noMatch
 }

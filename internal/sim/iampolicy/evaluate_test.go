@@ -123,9 +123,12 @@ func TestEvaluate(t *testing.T) {
 			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::secret/*"}}`}}, true, ""},
 		{"NotResource excludes listed", give{p: userA, action: "s3:GetObject", resource: "arn:aws:s3:::secret/k",
 			ids: []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::secret/*"}}`}}, false, ""},
-		{"NotPrincipal deny exempts named role session", give{p: sessA, action: "s3:GetObject", resource: objArn, resAcct: acctA,
+		{"NotPrincipal deny naming the role and account still denies its sessions", give{p: sessA, action: "s3:GetObject", resource: objArn, resAcct: acctA,
 			ids: []string{allowID("s3:*", "*")},
-			res: `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111111111111:role/reader","111111111111"]},"Action":"s3:*","Resource":"*"}}`}, true, ""},
+			res: `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111111111111:role/reader","111111111111"]},"Action":"s3:*","Resource":"*"}}`}, false, "explicit deny in a resource-based policy"},
+		{"NotPrincipal deny exempts the named role session", give{p: sessA, action: "s3:GetObject", resource: objArn, resAcct: acctA,
+			ids: []string{allowID("s3:*", "*")},
+			res: `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:sts::111111111111:assumed-role/reader/s2","arn:aws:iam::111111111111:role/reader","111111111111"]},"Action":"s3:*","Resource":"*"}}`}, true, ""},
 		{"NotPrincipal deny hits others", give{p: userA, action: "s3:GetObject", resource: objArn, resAcct: acctA,
 			ids: []string{allowID("s3:*", "*")},
 			res: `{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:role/reader"},"Action":"s3:*","Resource":"*"}}`}, false, "explicit deny in a resource-based policy"},
@@ -363,6 +366,114 @@ func TestPolicyVariables(t *testing.T) {
 			req := Request{Principal: tt.p, Action: action, Resource: tt.resource, Context: tt.ctx}
 			if got := Evaluate(Input{Request: req, IdentityPolicies: []*Policy{p}}).Allowed; got != tt.want {
 				t.Errorf("got allowed %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestNotPrincipal: who a NotPrincipal Deny exempts. Beyond the examples of AWS's
+// NotPrincipal page (TestAWSDocumentedExamples), the page says AWS "might" check the
+// account, then the role, then the session; the simulator takes the conservative
+// reading, so every level must be listed for a principal to be exempt.
+func TestNotPrincipal(t *testing.T) {
+	const (
+		rootA    = "arn:aws:iam::111111111111:root"
+		aliceArn = "arn:aws:iam::111111111111:user/alice"
+		roleArn  = "arn:aws:iam::111111111111:role/reader"
+		sessArn  = "arn:aws:sts::111111111111:assumed-role/reader/s2"
+	)
+	rootA1 := identity.RootPrincipal(acctA)
+	deny := func(principals ...string) string {
+		return `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},` +
+			`{"Effect":"Deny","NotPrincipal":{"AWS":["` + strings.Join(principals, `","`) + `"]},"Action":"s3:*","Resource":"*"}]}`
+	}
+	tests := []struct {
+		name string
+		p    identity.Principal
+		res  string
+		want bool // allowed, i.e. exempt from the Deny
+	}{
+		{"account root exempts the root user", rootA1, deny(rootA), true},
+		{"account id exempts the root user", rootA1, deny(acctA), true},
+		{"account root does not exempt its users", userA, deny(rootA), false},
+		{"account root does not exempt its role sessions", sessA, deny(rootA), false},
+		{"user with its account is exempt", userA, deny(aliceArn, rootA), true},
+		{"user without its account is denied", userA, deny(aliceArn), false},
+		{"role and account do not exempt a session", sessA, deny(roleArn, rootA), false},
+		{"session, role and account exempt the session", sessA, deny(sessArn, roleArn, rootA), true},
+		{"session without the role is denied", sessA, deny(sessArn, rootA), false},
+		{"session alone is denied", sessA, deny(sessArn), false},
+		{"other account is denied", userB, deny(aliceArn, rootA), false},
+		{"AWS star names everyone", userB, deny("*"), true},
+		{"service principal named", datasync, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},` +
+			`{"Effect":"Deny","NotPrincipal":{"Service":"datasync.amazonaws.com"},"Action":"s3:*","Resource":"*"}]}`, true},
+		{"service principal not named", datasync, deny(rootA), false},
+		{"NotPrincipal with Allow grants nothing", userB, `{"Statement":{"Effect":"Allow","NotPrincipal":{"AWS":"` + rootA + `"},"Action":"s3:*","Resource":"*"}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := Request{Principal: tt.p, Action: "s3:GetObject", Resource: objArn, ResourceAccount: acctA}
+			got := Evaluate(Input{Request: req, IdentityPolicies: []*Policy{mustParse(t, allowID("s3:*", "*"))}, ResourcePolicy: mustParse(t, tt.res)})
+			if got.Allowed != tt.want {
+				t.Errorf("got allowed %v (%s), want %v", got.Allowed, got.Reason, tt.want)
+			}
+		})
+	}
+}
+
+// TestPermissionsBoundaryReasons: the boundary's place in AWS's enforcement order and
+// the wording of its denials ("because no permissions boundary allows the X action",
+// "with an explicit deny in a permissions boundary").
+func TestPermissionsBoundaryReasons(t *testing.T) {
+	onlyList := `{"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}}`
+	tests := []struct {
+		name       string
+		p          identity.Principal
+		resAcct    string
+		ids        []string
+		boundary   string
+		res        string
+		want       bool
+		wantReason string
+	}{
+		{"identity allows, boundary does not", sessA, acctA, []string{allowID("s3:*", "*")}, onlyList, "", false,
+			"because no permissions boundary allows the s3:GetObject action"},
+		{"boundary allows, identity does not", sessA, acctA, nil, allowID("s3:*", "*"), "", false,
+			"because no identity-based policy allows the s3:GetObject action"},
+		{"explicit deny in the boundary", sessA, acctA, []string{allowID("s3:*", "*")},
+			`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"*"}]}`, "", false,
+			"with an explicit deny in a permissions boundary"},
+		{"cross-account: boundary limits the requester's side", sessB, acctA, []string{allowID("s3:*", "*")}, onlyList,
+			bucketPolicy("Allow", `{"AWS":"arn:aws:sts::222222222222:assumed-role/xfer/s1"}`, "s3:GetObject", "arn:aws:s3:::src/*", ""), false,
+			"because no permissions boundary allows the s3:GetObject action"},
+		{"cross-account: within the boundary", sessB, acctA, []string{allowID("s3:*", "*")}, allowID("s3:Get*", "*"),
+			bucketPolicy("Allow", `{"AWS":"arn:aws:iam::222222222222:role/xfer"}`, "s3:GetObject", "arn:aws:s3:::src/*", ""), true, ""},
+		{"root user has no boundary", rootB, acctB, nil, onlyList, "", true, ""},
+		{"same account, resource policy naming the account: identity and boundary", sessA, acctA, []string{allowID("s3:*", "*")}, onlyList,
+			bucketPolicy("Allow", `{"AWS":"111111111111"}`, "s3:GetObject", "arn:aws:s3:::src/*", ""), false,
+			"because no permissions boundary allows the s3:GetObject action"},
+		{"trust policy naming the caller's role is limited by the boundary", sessA, acctA, nil, onlyList,
+			`{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/reader"},"Action":"sts:AssumeRole"}}`, false,
+			"because no permissions boundary allows the"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			action, resource := "s3:GetObject", objArn
+			trust := strings.Contains(tt.res, "sts:AssumeRole")
+			if trust {
+				action, resource = "sts:AssumeRole", "arn:aws:iam::111111111111:role/next"
+			}
+			in := Input{Request: Request{Principal: tt.p, Action: action, Resource: resource, ResourceAccount: tt.resAcct},
+				PermissionsBoundary: mustParse(t, tt.boundary), TrustPolicy: trust}
+			for _, d := range tt.ids {
+				in.IdentityPolicies = append(in.IdentityPolicies, mustParse(t, d))
+			}
+			if tt.res != "" {
+				in.ResourcePolicy = mustParse(t, tt.res)
+			}
+			got := Evaluate(in)
+			if got.Allowed != tt.want || !strings.Contains(got.Reason, tt.wantReason) {
+				t.Errorf("got allowed %v with %q, want %v with %q", got.Allowed, got.Reason, tt.want, tt.wantReason)
 			}
 		})
 	}

@@ -21,9 +21,13 @@ func FuzzParseEvaluate(f *testing.F) {
 		for _, pr := range []identity.Principal{userA, sessB, datasync, rootB} {
 			req := Request{Principal: pr, Action: "s3:GetObject", Resource: objArn, ResourceAccount: acctA,
 				Context: identity.Context{"s3:prefix": {"a"}, "aws:TagKeys": {"a", "b"}}}
-			r := Evaluate(Input{Request: req, IdentityPolicies: []*Policy{p}, ResourcePolicy: p})
-			if r.Allowed && r.ExplicitDeny {
-				t.Fatalf("allowed and explicitly denied at once")
+			for _, in := range []Input{
+				{Request: req, IdentityPolicies: []*Policy{p}, ResourcePolicy: p},
+				{Request: req, IdentityPolicies: []*Policy{p}, PermissionsBoundary: p, ResourcePolicy: p},
+			} {
+				if r := Evaluate(in); r.Allowed && r.ExplicitDeny {
+					t.Fatalf("allowed and explicitly denied at once")
+				}
 			}
 			_ = Evaluate(Input{Request: req, ResourcePolicy: p, TrustPolicy: true})
 		}

@@ -1,10 +1,11 @@
 // Package iampolicy parses IAM policy documents and evaluates requests against them with
-// AWS's policy evaluation logic (identity-based policies, resource-based policies,
-// same-account and cross-account rules, explicit deny).
+// AWS's policy evaluation logic (identity-based policies, permissions boundaries,
+// resource-based policies, same-account and cross-account rules, explicit deny).
 //
 // Sources: IAM User Guide "Policy evaluation logic", "Cross-account policy evaluation
-// logic", "IAM JSON policy elements" (Principal, NotPrincipal, Action, NotAction,
-// Resource, NotResource, Condition operators).
+// logic", "Permissions boundaries for IAM entities", "IAM JSON policy elements"
+// (Principal, NotPrincipal, Action, NotAction, Resource, NotResource, Condition
+// operators, Variables). awsdocs_test.go runs the worked examples of those pages.
 package iampolicy
 
 import (

@@ -11,9 +11,19 @@ import (
 // policy with Version 2012-10-17, ${key} in a Resource/NotResource ARN and in the values
 // of the string and ARN condition operators is replaced by the request's value of key;
 // ${key, 'default'} falls back to default; ${*}, ${?} and ${$} are the literal
-// characters. A key that is missing (or has several values) and has no default makes
-// that pattern match nothing. Substituted text is literal: a * in a user name is not a
-// wildcard. Older policy versions treat ${...} as plain text.
+// characters. Substituted text is literal: a * in a user name is not a wildcard. Older
+// policy versions treat ${...} as plain text.
+//
+// A variable whose key is missing (or has several values) and has no default has no
+// value, and a policy value holding it matches nothing. The page's section "Policy
+// variables with no value"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value)
+// spells out what follows: StringEquals or StringLike do not match, so the statement
+// does not take effect; inverted operators such as StringNotEquals or StringNotLike do
+// match ("the value of the condition key they are testing against is not equal to or
+// like the effectively null value"), so its example Deny with StringNotEquals against
+// ${aws:PrincipalTag/Team} denies when the tag is not set; and a Resource or
+// NotResource entry with a no-value variable matches no resource.
 
 const variablesVersion = "2012-10-17"
 
