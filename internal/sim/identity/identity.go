@@ -96,6 +96,9 @@ type Role struct {
 	Tags                     []Tag
 	// InlinePolicies maps policy name to document, in the order they were put.
 	InlinePolicies map[string]string
+	// PermissionsBoundaryArn is the managed policy set as the role's permissions
+	// boundary; "" when none.
+	PermissionsBoundaryArn string
 }
 
 // Tag is a key/value tag.

@@ -156,6 +156,8 @@ type xmlRole struct {
 	Description              string    `xml:"Description,omitempty"`
 	MaxSessionDuration       int32     `xml:"MaxSessionDuration"`
 	Tags                     *[]xmlTag `xml:"Tags>member,omitempty"`
+
+	PermissionsBoundary *xmlBoundary `xml:"PermissionsBoundary,omitempty"`
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
@@ -168,7 +170,7 @@ func urlEncodePolicy(doc string) string {
 func toXMLRole(r identity.Role) xmlRole {
 	x := xmlRole{Path: r.Path, RoleName: r.Name, RoleID: r.RoleID, Arn: r.Arn, CreateDate: isoTime(r.CreateDate),
 		AssumeRolePolicyDocument: urlEncodePolicy(r.AssumeRolePolicyDocument), Description: r.Description,
-		MaxSessionDuration: r.MaxSessionDuration}
+		MaxSessionDuration: r.MaxSessionDuration, PermissionsBoundary: roleBoundary(r)}
 	if len(r.Tags) > 0 {
 		tags := make([]xmlTag, len(r.Tags))
 		for i, t := range r.Tags {
@@ -235,6 +237,9 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 	if c.principal.IsService {
 		return nil, store.Errf("AccessDenied", "service principals cannot call IAM")
 	}
+	if result, handled, err := s.iamPolicyAction(c, action, f); handled {
+		return result, err
+	}
 	switch action {
 	case "CreateRole", "GetRole", "DeleteRole", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy",
 		"ListRolePolicies", "TagRole", "UntagRole", "ListRoleTags", "UpdateAssumeRolePolicy":
@@ -270,6 +275,9 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		}
 	}
 	if action == "CreateRole" {
+		if b := f.Get("PermissionsBoundary"); b != "" {
+			ctx["iam:PermissionsBoundary"] = []string{b}
+		}
 		path := f.Get("Path")
 		if path == "" {
 			path = "/"
@@ -300,7 +308,7 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		}
 		r, err := s.store.CreateRole(store.CreateRoleInput{AccountID: acct, Name: roleName, Path: f.Get("Path"),
 			TrustPolicy: f.Get("AssumeRolePolicyDocument"), Description: f.Get("Description"),
-			MaxSessionDuration: maxDur, Tags: tagMembers(f)})
+			MaxSessionDuration: maxDur, Tags: tagMembers(f), PermissionsBoundary: f.Get("PermissionsBoundary")})
 		if err != nil {
 			return nil, err
 		}

@@ -22,6 +22,8 @@ type CreateRoleInput struct {
 	AccountID, Name, Path, TrustPolicy, Description string
 	MaxSessionDuration                              int32
 	Tags                                            []identity.Tag
+	// PermissionsBoundary is the ARN of a managed policy of the account; "" for none.
+	PermissionsBoundary string
 }
 
 func validationErr(value, member, constraint string) *Error {
@@ -55,6 +57,11 @@ func (s *Store) CreateRole(in CreateRoleInput) (identity.Role, error) {
 	if err != nil {
 		return identity.Role{}, err
 	}
+	if in.PermissionsBoundary != "" {
+		if _, err := s.boundaryLocked(in.AccountID, in.PermissionsBoundary); err != nil {
+			return identity.Role{}, err
+		}
+	}
 	for _, r := range s.roles {
 		if r.AccountID == in.AccountID && strings.EqualFold(r.Name, in.Name) {
 			return identity.Role{}, Errf("EntityAlreadyExists", "Role with name %s already exists.", in.Name)
@@ -64,7 +71,8 @@ func (s *Store) CreateRole(in CreateRoleInput) (identity.Role, error) {
 		Arn:    "arn:aws:iam::" + in.AccountID + ":role" + in.Path + in.Name,
 		RoleID: "AROA" + randomID(17), AssumeRolePolicyDocument: in.TrustPolicy, Description: in.Description,
 		MaxSessionDuration: in.MaxSessionDuration, CreateDate: s.now().UTC().Truncate(time.Second),
-		Tags: append([]identity.Tag(nil), in.Tags...), InlinePolicies: map[string]string{}},
+		Tags: append([]identity.Tag(nil), in.Tags...), InlinePolicies: map[string]string{},
+		PermissionsBoundaryArn: in.PermissionsBoundary},
 		trust: trust, policies: map[string]*iampolicy.Policy{}}
 	s.roles[r.Arn] = r
 	return cloneRole(r), nil
@@ -142,6 +150,23 @@ func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy, propagation bool) st
 	return ""
 }
 
+// parseIdentityPolicy parses an identity-based policy (inline or managed) as IAM checks it.
+func parseIdentityPolicy(doc string) (*iampolicy.Policy, error) {
+	p, err := iampolicy.Parse(doc)
+	if err != nil {
+		return nil, malformedPolicyDocument(err)
+	}
+	for _, st := range p.Statements {
+		if st.Principal != nil || st.NotPrincipal != nil {
+			return nil, Errf("MalformedPolicyDocument", "Policy document should not specify a principal.")
+		}
+		if !st.HasResource && !st.HasNotResource {
+			return nil, Errf("MalformedPolicyDocument", "Policy statement must contain resources.")
+		}
+	}
+	return p, nil
+}
+
 func malformedPolicyDocument(err error) *Error {
 	var se *iampolicy.SyntaxError
 	if errors.As(err, &se) {
@@ -211,17 +236,9 @@ func (s *Store) PutRolePolicy(accountID, roleName, policyName, doc string) error
 	if !roleNameRe.MatchString(policyName) || len(policyName) > 128 {
 		return validationErr(policyName, "policyName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`)
 	}
-	p, err := iampolicy.Parse(doc)
+	p, err := parseIdentityPolicy(doc)
 	if err != nil {
-		return malformedPolicyDocument(err)
-	}
-	for _, st := range p.Statements {
-		if st.Principal != nil || st.NotPrincipal != nil {
-			return Errf("MalformedPolicyDocument", "Policy document should not specify a principal.")
-		}
-		if !st.HasResource && !st.HasNotResource {
-			return Errf("MalformedPolicyDocument", "Policy statement must contain resources.")
-		}
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

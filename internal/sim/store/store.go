@@ -76,6 +76,8 @@ type Store struct {
 	users    map[string]*User  // user ARN -> user
 	creds    map[string]*Credential
 	roles    map[string]*role // role ARN -> role
+	// policies are the customer managed policies by ARN.
+	policies map[string]*managedPolicy
 	buckets  map[string]*Bucket
 	settings Settings
 	now      func() time.Time
@@ -95,7 +97,7 @@ func New(cfg *Config, dataDir string) (*Store, error) {
 	s := &Store{
 		region: cfg.Region, dataDir: dataDir,
 		accounts: map[string]string{}, users: map[string]*User{}, creds: map[string]*Credential{},
-		roles: map[string]*role{}, buckets: map[string]*Bucket{}, now: time.Now,
+		roles: map[string]*role{}, policies: map[string]*managedPolicy{}, buckets: map[string]*Bucket{}, now: time.Now,
 		settings: Settings{PropagationDelay: time.Duration(cfg.PropagationDelaySeconds * float64(time.Second)),
 			TimeScale: 1, TransferBytesPerSecond: cfg.TransferBytesPerSecond},
 	}
@@ -234,7 +236,8 @@ func (s *Store) Authorize(p identity.Principal, action, resource string, ctx ide
 
 func (s *Store) authorizeLocked(p identity.Principal, action, resource string, ctx identity.Context) error {
 	in := iampolicy.Input{Request: iampolicy.Request{Principal: p, Action: action, Resource: resource,
-		Context: s.requestKeys(p, action, resource, ctx)}, IdentityPolicies: s.identityPolicies(p)}
+		Context: s.requestKeys(p, action, resource, ctx)}, IdentityPolicies: s.identityPolicies(p),
+		PermissionsBoundary: s.permissionsBoundary(p)}
 	if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
 		bucketName, key, isObject := strings.Cut(rest, "/")
 		if b, ok := s.buckets[bucketName]; ok {
@@ -288,6 +291,14 @@ func (s *Store) requestKeys(p identity.Principal, action, resource string, ctx i
 		setTags("aws:ResourceTag/", r.Tags)
 		if strings.HasPrefix(strings.ToLower(action), "iam:") {
 			setTags("iam:ResourceTag/", r.Tags)
+		}
+		// On the actions that change a role's permissions, iam:PermissionsBoundary is
+		// the boundary the role has (the service authorization reference lists the key
+		// for them; AWS's delegation example uses it "to manage permissions policies
+		// for users with this permissions boundary set"). CreateRole and
+		// PutRolePermissionsBoundary carry the requested boundary in ctx instead.
+		if _, given := out.Get("iam:PermissionsBoundary"); !given && r.PermissionsBoundaryArn != "" && boundaryKeyActions[strings.ToLower(action)] {
+			out["iam:PermissionsBoundary"] = []string{r.PermissionsBoundaryArn}
 		}
 	}
 	region := s.region
