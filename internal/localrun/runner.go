@@ -264,6 +264,9 @@ func Start(ctx context.Context, opts Options) (env *Env, err error) {
 	// Roles as CloudFormation would create them, in the documented deploy order: the
 	// destination stack first, since IAM resolves the role ARNs in the source-access
 	// role's trust policy when it is saved.
+	if err := createManagedPolicies(ctx, e.Destination.IAM, e.Spec.ManagedPolicies); err != nil {
+		return nil, fmt.Errorf("account %s: %w", dstAcct, err)
+	}
 	made := map[string]bool{}
 	for _, f := range e.Spec.Functions {
 		if made[f.Role.Name] {

@@ -24,6 +24,20 @@ type RoleSpec struct {
 	Policies map[string]json.RawMessage
 	// SkippedManaged lists AWS managed policies not simulated (logs, X-Ray).
 	SkippedManaged []string
+	// PermissionsBoundary is the ARN of the role's permissions boundary; "" for none.
+	PermissionsBoundary string
+}
+
+// ManagedPolicySpec is a customer managed policy (AWS::IAM::ManagedPolicy) of a stack,
+// created in the simulator as a standalone policy so that a role can have it as its
+// permissions boundary (a policy attached through its Roles is also written into
+// those roles' inline policies, see ReadRole).
+type ManagedPolicySpec struct {
+	LogicalID string
+	Name      string
+	Path      string
+	Arn       string
+	Document  json.RawMessage
 }
 
 // FunctionSpec is one Lambda function as the destination stack defines it.
@@ -42,6 +56,8 @@ type FunctionSpec struct {
 type DestinationSpec struct {
 	Functions     []*FunctionSpec // in Functions order
 	Substitutions map[string]string
+	// ManagedPolicies are the stack's customer managed policies, by logical id.
+	ManagedPolicies []*ManagedPolicySpec
 }
 
 // simulatedManagedPolicies are AWS managed policies whose permissions concern services
@@ -199,6 +215,10 @@ func ReadDestination(r *Resolver, byDir map[string]string) (*DestinationSpec, er
 		}
 		spec.Functions = append(spec.Functions, f)
 	}
+	var err error
+	if spec.ManagedPolicies, err = ReadManagedPolicies(r); err != nil {
+		return nil, err
+	}
 	return spec, nil
 }
 
@@ -219,6 +239,11 @@ func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
 	if v, ok := res.Properties["Path"]; ok {
 		if rs.Path, err = r.ResolveString(v); err != nil {
 			return nil, err
+		}
+	}
+	if v, ok := res.Properties["PermissionsBoundary"]; ok {
+		if rs.PermissionsBoundary, err = r.ResolveString(v); err != nil {
+			return nil, fmt.Errorf("%s: role %s PermissionsBoundary: %w", t.Path, roleID, err)
 		}
 	}
 	if rs.Trust, err = resolveJSON(r, res.Properties["AssumeRolePolicyDocument"]); err != nil {
@@ -293,6 +318,37 @@ func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
 		}
 	}
 	return rs, nil
+}
+
+// ReadManagedPolicies reads every AWS::IAM::ManagedPolicy of the template.
+func ReadManagedPolicies(r *Resolver) ([]*ManagedPolicySpec, error) {
+	t := r.T
+	ids := t.ofType("AWS::IAM::ManagedPolicy")
+	sort.Strings(ids)
+	var out []*ManagedPolicySpec
+	for _, id := range ids {
+		res := t.Resources[id]
+		mp := &ManagedPolicySpec{LogicalID: id, Path: "/"}
+		var err error
+		if mp.Name, err = r.physicalName(id); err != nil {
+			return nil, fmt.Errorf("%s: managed policy %s name: %w", t.Path, id, err)
+		}
+		if v, ok := res.Properties["Path"]; ok {
+			if mp.Path, err = r.ResolveString(v); err != nil {
+				return nil, fmt.Errorf("%s: managed policy %s Path: %w", t.Path, id, err)
+			}
+		}
+		arn, err := r.getAtt(id, "PolicyArn")
+		if err != nil {
+			return nil, err
+		}
+		mp.Arn = arn.(string)
+		if mp.Document, err = resolveJSON(r, res.Properties["PolicyDocument"]); err != nil {
+			return nil, fmt.Errorf("%s: managed policy %s: %w", t.Path, id, err)
+		}
+		out = append(out, mp)
+	}
+	return out, nil
 }
 
 // resolveJSON resolves a policy document and encodes it.

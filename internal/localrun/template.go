@@ -471,7 +471,13 @@ func (r *Resolver) getAtt(id, attr string) (any, error) {
 		}
 		return fmt.Sprintf("arn:%s:iam::%s:role%s%s", p, a, path, name), nil
 	case "AWS::IAM::ManagedPolicy.PolicyArn":
-		return fmt.Sprintf("arn:%s:iam::%s:policy/%s", p, a, name), nil
+		path := "/"
+		if v, ok := res.Properties["Path"]; ok {
+			if path, err = r.ResolveString(v); err != nil {
+				return nil, err
+			}
+		}
+		return fmt.Sprintf("arn:%s:iam::%s:policy%s%s", p, a, path, name), nil
 	case "AWS::Logs::LogGroup.Arn":
 		return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", p, reg, a, name), nil
 	case "AWS::Lambda::Function.Arn":
