@@ -175,6 +175,11 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 		if st.Principal == nil && st.NotPrincipal == nil {
 			return Errf("MalformedPolicy", "Missing required field Principal")
 		}
+		if st.NotPrincipal != nil && st.Effect != "Deny" {
+			// "NotPrincipal must be used with Deny" (IAM User Guide, NotPrincipal); S3's
+			// exact wording for this refusal is not documented.
+			return Errf("MalformedPolicy", "NotPrincipal is supported only with Effect Deny")
+		}
 		if !st.HasResource && !st.HasNotResource {
 			return Errf("MalformedPolicy", "Missing required field Resource")
 		}
