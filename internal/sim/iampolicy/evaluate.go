@@ -214,13 +214,10 @@ func Evaluate(in Input) Result {
 	case directMatch:
 		return allow
 	case roleMatch:
-		if !bounded || boundRes == allowed {
-			return allow
+		if bounded && boundRes != allowed {
+			return noBoundary
 		}
-		if r, ok := identityOK(); ok {
-			return r
-		}
-		return noBoundary
+		return allow
 	}
 	// A trust policy must itself let the caller in: naming the caller's account
 	// delegates to its identity policies; naming someone else does not.
