@@ -176,8 +176,12 @@ func (r *Runner) check(raw []byte, name string, sm arn.ARN) (string, bool) {
 	}
 	if len(problems.Fields) > 0 {
 		fmt.Fprintf(r.Stderr, "invalid migration request, %d problem(s); nothing was started:\n", len(problems.Fields))
-		for _, f := range problems.Fields {
-			fmt.Fprintf(r.Stderr, "  %s\n", f)
+		shown, omitted := problems.Summary(failure.MaxMessageBytes)
+		for _, s := range shown {
+			fmt.Fprintf(r.Stderr, "  %s\n", s)
+		}
+		if omitted > 0 {
+			fmt.Fprintf(r.Stderr, "  and %d more problem(s) not shown: fix these first\n", omitted)
 		}
 		return "", false
 	}

@@ -6,8 +6,10 @@
 package failure
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // FieldError is one broken rule of the request: the JSON path of the field and the rule.
@@ -23,12 +25,62 @@ type ValidationError struct {
 	Fields []FieldError
 }
 
+// Bounds of what a ValidationError shows. Step Functions keeps at most 32,768 characters
+// of an error's cause (ExecutionFailedEventDetails and TaskFailedEventDetails, "cause":
+// "Maximum length of 32768", AWS Step Functions API Reference), and the cause of a Lambda
+// error is the JSON of the error response, in which the message is escaped. A request can
+// hold tens of thousands of problems (one per unknown field), so the message shows the
+// first ones and counts the rest: at most MaxMessageBytes once JSON-escaped, and each
+// problem at most MaxProblemBytes, which leaves room for what a Fail state adds around it.
+const (
+	MaxMessageBytes = 16 * 1024
+	MaxProblemBytes = 1024
+)
+
 func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.String()
+	shown, omitted := e.Summary(MaxMessageBytes)
+	msg := fmt.Sprintf("invalid migration request (%d problem(s)): %s", len(e.Fields), strings.Join(shown, "; "))
+	if omitted > 0 {
+		msg += fmt.Sprintf("; and %d more problem(s) not shown", omitted)
 	}
-	return fmt.Sprintf("invalid migration request (%d problem(s)): %s", len(e.Fields), strings.Join(parts, "; "))
+	return msg
+}
+
+// Summary returns the problems to show, in order, each cut to MaxProblemBytes, as many as
+// fit in budget bytes once JSON-escaped (at least one), and how many it left out.
+func (e *ValidationError) Summary(budget int) (shown []string, omitted int) {
+	used := 0
+	for i, f := range e.Fields {
+		s := Cut(f.String(), MaxProblemBytes)
+		n := escapedLen(s) + len("; ")
+		if i > 0 && used+n > budget {
+			return shown, len(e.Fields) - i
+		}
+		used += n
+		shown = append(shown, s)
+	}
+	return shown, 0
+}
+
+// Cut shortens s to at most max bytes of valid UTF-8, marking a cut with "…".
+func Cut(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\ufffd")
+	if len(s) <= max {
+		return s
+	}
+	const mark = "…"
+	end := max - len(mark)
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + mark
+}
+
+// escapedLen is the length of s as a JSON string (encoding/json, as aws-lambda-go writes
+// the error response), without the quotes.
+func escapedLen(s string) int {
+	b, _ := json.Marshal(s)
+	return len(b) - 2
 }
 
 // Add records one broken rule.

@@ -1,6 +1,8 @@
 package failure
 
 import (
+	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -98,5 +100,74 @@ func TestEveryErrorTypeIsListed(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(declared, want) {
 		t.Errorf("got error types %v declared, want exactly Names %v", declared, want)
+	}
+}
+
+// TestValidationErrorIsBounded: however many problems a request has, and however long
+// each is, the error response aws-lambda-go sends (the Cause Step Functions keeps, at most
+// 32,768 characters) stays under the limit, shows the first problems and counts the rest.
+func TestValidationErrorIsBounded(t *testing.T) {
+	tests := []struct {
+		name      string
+		give      func(v *ValidationError)
+		wantShown string
+		wantMore  bool
+	}{
+		{name: "20,000 unknown fields", give: func(v *ValidationError) {
+			for i := range 20000 {
+				v.Add(fmt.Sprintf("x%05d", i), "is not a known field; known fields: cleanup, destination, migrationId, source, task")
+			}
+		}, wantShown: "x00000: is not a known field", wantMore: true},
+		{name: "one huge value", give: func(v *ValidationError) {
+			v.Add("source.bucket", "may hold only lowercase letters (got %q)", strings.Repeat("A", 200000))
+		}, wantShown: "source.bucket: may hold only lowercase letters", wantMore: false},
+		{name: "escapes that grow sixfold", give: func(v *ValidationError) {
+			for range 5000 {
+				v.Add(strings.Repeat("<", 300), "is not a known field")
+			}
+		}, wantShown: `\u003c`, wantMore: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &ValidationError{}
+			tt.give(v)
+			msg := v.Error()
+			// What aws-lambda-go sends for a returned error (lambda/invoke_loop.go).
+			payload, err := json.Marshal(map[string]string{"errorMessage": msg, "errorType": "ValidationError"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(payload) > 32768 || len(msg) > MaxMessageBytes+200 {
+				t.Errorf("got a %d-byte message, %d-byte error response; want at most 32768", len(msg), len(payload))
+			}
+			if !strings.Contains(string(payload), tt.wantShown) {
+				t.Errorf("got %.200q, want it to show %q", msg, tt.wantShown)
+			}
+			if got := strings.Contains(msg, "more problem(s) not shown"); got != tt.wantMore {
+				t.Errorf("says more not shown: got %v, want %v (%.200q…)", got, tt.wantMore, msg[max(0, len(msg)-200):])
+			}
+			if !strings.Contains(msg, fmt.Sprintf("(%d problem(s))", len(v.Fields))) {
+				t.Errorf("got %.120q, want the total count %d", msg, len(v.Fields))
+			}
+		})
+	}
+}
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		give string
+		max  int
+		want string
+	}{
+		{give: "abc", max: 3, want: "abc"},
+		{give: "abcdef", max: 5, want: "ab…"},
+		{give: "ééé", max: 6, want: "ééé"},
+		{give: "éééé", max: 6, want: "é…"},
+		{give: "a\xffb", max: 10, want: "a\uFFFDb"},
+	}
+	for _, tt := range tests {
+		if got := Cut(tt.give, tt.max); got != tt.want || len(got) > tt.max && len(tt.give) > tt.max {
+			t.Errorf("Cut(%q, %d): got %q, want %q", tt.give, tt.max, got, tt.want)
+		}
 	}
 }

@@ -9,12 +9,49 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
-// MaxRequestBytes bounds the raw request; a Step Functions input is at most 256 KiB.
+// MaxRequestBytes bounds the raw request: a Step Functions execution input is at most
+// 262,144 bytes of UTF-8 (StartExecution "input": "Length constraints apply to the payload
+// size, and are expressed as bytes in UTF-8 encoding"; ExecutionStartedEventDetails:
+// "Maximum length of 262144", AWS Step Functions API Reference).
 const MaxRequestBytes = 256 * 1024
+
+// TooLarge is the rule a request of n bytes breaks (n > MaxRequestBytes); n < 0 means
+// "more than MaxRequestBytes, exact size unknown".
+func TooLarge(n int64) string {
+	size := "more than 256 KiB"
+	if n >= 0 {
+		size = fmt.Sprintf("%d bytes (%s)", n, humanBytes(n))
+	}
+	return fmt.Sprintf("is %s; a Step Functions execution input is at most %d bytes (256 KiB): a migration request is a few hundred bytes: check that this is the request file", size, MaxRequestBytes)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+}
+
+// Byte-order marks: JSON text must not begin with one (RFC 8259, section 8.1), and
+// encoding/json reports the UTF-8 one as "invalid character 'ï'".
+var boms = []struct {
+	bom  string
+	name string
+}{
+	{"\xEF\xBB\xBF", "a UTF-8 byte-order mark (bytes EF BB BF); save the file as UTF-8 without BOM"},
+	{"\xFE\xFF", "a UTF-16 byte-order mark (bytes FE FF): it is UTF-16 text; save it as UTF-8"},
+	{"\xFF\xFE", "a UTF-16 byte-order mark (bytes FF FE): it is UTF-16 text; save it as UTF-8"},
+}
 
 // Decode reads one migration request strictly: exactly one JSON object, field names
 // spelled exactly as documented (encoding/json alone would match them case-insensitively),
@@ -23,8 +60,14 @@ const MaxRequestBytes = 256 * 1024
 func Decode(raw []byte) (*Request, error) {
 	verr := &failure.ValidationError{}
 	if len(raw) > MaxRequestBytes {
-		verr.Add("(request)", "is %d bytes; the limit is %d", len(raw), MaxRequestBytes)
+		verr.Add("(request)", "%s", TooLarge(int64(len(raw))))
 		return nil, verr
+	}
+	for _, b := range boms {
+		if bytes.HasPrefix(raw, []byte(b.bom)) {
+			verr.Add("(request)", "starts with %s", b.name)
+			return nil, verr
+		}
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		verr.Add("(request)", "is empty; give the migration request as a JSON object (README: The migration request)")
@@ -37,7 +80,8 @@ func Decode(raw []byte) (*Request, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	// json.Valid accepted raw, so it holds exactly one value.
-	shape(dec, reflect.TypeOf(Request{}), "", verr)
+	w := &walker{dec: dec, raw: raw, verr: verr}
+	w.shape(reflect.TypeOf(Request{}), "")
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
@@ -77,10 +121,97 @@ func fieldOf(err error) string {
 	return "(request)"
 }
 
-// shape walks the next JSON value of dec against type t and records every field that is
-// unknown, repeated or of the wrong JSON type. path is the JSON path of the value.
-func shape(dec *json.Decoder, t reflect.Type, path string, verr *failure.ValidationError) {
-	tok, err := dec.Token()
+// walker reads the request's tokens from dec; raw is the whole request, for the text of
+// each string as written.
+type walker struct {
+	dec  *json.Decoder
+	raw  []byte
+	verr *failure.ValidationError
+}
+
+// token returns the next token and, when it is a string, the problem of its text as
+// written ("" when none): encoding/json turns bytes that are not UTF-8 and escaped lone
+// UTF-16 surrogates (\ud800) into U+FFFD without a word, so they are found here, in the
+// raw text.
+func (w *walker) token() (json.Token, string, error) {
+	start := w.dec.InputOffset()
+	tok, err := w.dec.Token()
+	if _, ok := tok.(string); !ok || err != nil {
+		return tok, "", err
+	}
+	lit := w.raw[start:w.dec.InputOffset()]
+	lit = lit[bytes.IndexByte(lit, '"'):]
+	return tok, textProblem(lit, int(start)), nil
+}
+
+// textProblem checks a JSON string literal (quotes included) that starts at byte offset
+// of the request.
+func textProblem(lit []byte, offset int) string {
+	if !utf8.Valid(lit) {
+		i := 0
+		for i < len(lit) {
+			r, n := utf8.DecodeRune(lit[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return fmt.Sprintf("holds bytes that are not UTF-8 (byte 0x%02X at offset %d of the request); save the request as UTF-8", lit[i], offset+i)
+	}
+	for i := 0; i < len(lit); i++ {
+		if lit[i] != '\\' {
+			continue
+		}
+		if i+1 < len(lit) && lit[i+1] != 'u' {
+			i++ // a two-character escape such as \\ or \"
+			continue
+		}
+		r, ok := hex4(lit, i+2)
+		if !ok {
+			continue // json.Valid accepted the text, so this does not happen
+		}
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xDC00:
+			if low, ok := hex4(lit, i+8); ok && i+7 < len(lit) && lit[i+6] == '\\' && lit[i+7] == 'u' && low >= 0xDC00 && low <= 0xDFFF {
+				i += 11 // a pair: one character
+				continue
+			}
+			fallthrough
+		case utf16.IsSurrogate(r):
+			return fmt.Sprintf("holds the escape \\u%04x, half of a UTF-16 surrogate pair without its other half (offset %d of the request), which is no character; write the character itself, or both halves of its pair", r, offset+i)
+		}
+		i += 5
+	}
+	return ""
+}
+
+// hex4 reads the four hexadecimal digits at lit[i:i+4].
+func hex4(lit []byte, i int) (rune, bool) {
+	if i+4 > len(lit) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range lit[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// shape walks the next JSON value against type t and records every field that is
+// unknown, repeated, of the wrong JSON type or not valid Unicode text. path is the JSON
+// path of the value.
+func (w *walker) shape(t reflect.Type, path string) {
+	dec, verr := w.dec, w.verr
+	tok, problem, err := w.token()
 	if err != nil {
 		verr.Add(orRoot(path), "cannot be read: %v", err)
 		return
@@ -101,12 +232,15 @@ func shape(dec *json.Decoder, t reflect.Type, path string, verr *failure.Validat
 		skip(dec, tok)
 		return
 	}
+	if problem != "" {
+		verr.Add(orRoot(path), "%s", problem)
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		fields := jsonFields(t)
 		seen := map[string]bool{}
 		for dec.More() {
-			kt, err := dec.Token()
+			kt, problem, err := w.token()
 			if err != nil {
 				verr.Add(orRoot(path), "cannot be read: %v", err)
 				return
@@ -115,6 +249,9 @@ func shape(dec *json.Decoder, t reflect.Type, path string, verr *failure.Validat
 			sub := join(path, key)
 			ft, ok := fields[key]
 			switch {
+			case problem != "":
+				verr.Add(orRoot(path), "has a field name that %s", problem)
+				skipValue(dec)
 			case !ok:
 				verr.Add(sub, "is not a known field%s", suggestion(key, fields))
 				skipValue(dec)
@@ -123,13 +260,13 @@ func shape(dec *json.Decoder, t reflect.Type, path string, verr *failure.Validat
 				skipValue(dec)
 			default:
 				seen[key] = true
-				shape(dec, ft, sub, verr)
+				w.shape(ft, sub)
 			}
 		}
 		_, _ = dec.Token() // '}'
 	case reflect.Slice:
 		for i := 0; dec.More(); i++ {
-			shape(dec, t.Elem(), fmt.Sprintf("%s[%d]", path, i), verr)
+			w.shape(t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
 		_, _ = dec.Token() // ']'
 	}

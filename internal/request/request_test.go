@@ -183,6 +183,10 @@ func TestPartition(t *testing.T) {
 		{give: "cn-north-1", want: "aws-cn"},
 		{give: "cn-northwest-1", want: "aws-cn"},
 		{give: "us-gov-west-1", want: "aws-us-gov"},
+		{give: "us-iso-east-1", want: "aws-iso"},
+		{give: "eusc-de-east-1", want: "aws-eusc"},
+		{give: "ap-northeast-9", want: "aws"},        // newer than the SDK: by the partition's name pattern
+		{give: "us-gov-north-7", want: "aws-us-gov"}, // likewise
 	}
 	for _, tt := range tests {
 		t.Run(tt.give, func(t *testing.T) {
@@ -193,11 +197,25 @@ func TestPartition(t *testing.T) {
 	}
 }
 
+func TestKnownRegion(t *testing.T) {
+	for _, r := range []string{"us-east-1", "ap-northeast-1", "cn-northwest-1", "us-gov-east-1", "eu-west-3"} {
+		if !KnownRegion(r) {
+			t.Errorf("KnownRegion(%q): got false, want true", r)
+		}
+	}
+	for _, r := range []string{"ap-northeast-9", "us-east-10", "aws-global", "", "US-EAST-1", "tokyo"} {
+		if KnownRegion(r) {
+			t.Errorf("KnownRegion(%q): got true, want false", r)
+		}
+	}
+}
+
 func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		give    string
 		wantErr []string
+		wantIn  string // in the message, when set
 	}{
 		{name: "empty", give: "", wantErr: []string{"(request)"}},
 		{name: "spaces", give: "  \n", wantErr: []string{"(request)"}},
@@ -217,7 +235,18 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "list for object", give: `{"destination":[]}`, wantErr: []string{"destination"}},
 		{name: "many at once", give: `{"x":1,"source":{"y":2,"bucket":3},"task":{"logLevel":true}}`,
 			wantErr: []string{"x", "source.y", "source.bucket", "task.logLevel"}},
-		{name: "too large", give: `{"migrationId":"` + strings.Repeat("a", MaxRequestBytes) + `"}`, wantErr: []string{"(request)"}},
+		{name: "too large", give: `{"migrationId":"` + strings.Repeat("a", MaxRequestBytes) + `"}`, wantErr: []string{"(request)"},
+			wantIn: "is 262162 bytes (256.0 KiB); a Step Functions execution input is at most 262144 bytes"},
+		{name: "UTF-8 byte-order mark", give: "\xEF\xBB\xBF{}", wantErr: []string{"(request)"}, wantIn: "starts with a UTF-8 byte-order mark"},
+		{name: "UTF-16 byte-order mark", give: "\xFF\xFE{\x00}\x00", wantErr: []string{"(request)"}, wantIn: "UTF-16"},
+		{name: "bytes that are not UTF-8", give: "{\"task\":{\"excludes\":[\"ok\",\"a\xffb\"]}}", wantErr: []string{"task.excludes[1]"}},
+		{name: "truncated UTF-8 sequence", give: "{\"source\":{\"prefix\":\"caf\xc3\"}}", wantErr: []string{"source.prefix"}},
+		{name: "lone high surrogate", give: `{"task":{"excludes":["a\ud800b"]}}`, wantErr: []string{"task.excludes[0]"}},
+		{name: "lone low surrogate", give: `{"task":{"includes":["/\uDC00"]}}`, wantErr: []string{"task.includes[0]"}},
+		{name: "high surrogate then a letter", give: `{"migrationId":"\ud83d\u0041"}`, wantErr: []string{"migrationId"}},
+		{name: "high surrogate at the end", give: `{"source":{"externalId":"ab\ud83d"}}`, wantErr: []string{"source.externalId"}},
+		{name: "field name not UTF-8", give: "{\"source\":{\"buck\xe9t\":\"a\"}}", wantErr: []string{"source"}},
+		{name: "field name with a lone surrogate", give: `{"\ud800":1}`, wantErr: []string{"(request)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,6 +256,36 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantErr) {
 				t.Errorf("got fields %q, want %q (error: %v)", got, tt.wantErr, err)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.wantIn) {
+				t.Errorf("got %q, want it to contain %q", err, tt.wantIn)
+			}
+		})
+	}
+}
+
+// TestDecodeKeepsValidText: escapes that encode whole characters, surrogate pairs
+// included, and text that only looks like an escape are not mistaken for broken text.
+func TestDecodeKeepsValidText(t *testing.T) {
+	tests := []struct {
+		name string
+		give string
+		want string
+	}{
+		{name: "surrogate pair", give: `"*\ud83d\ude00*"`, want: "*\U0001F600*"},
+		{name: "raw emoji", give: `"*😀*"`, want: "*😀*"},
+		{name: "escaped backslash before u", give: `"a\\ud800"`, want: `a\ud800`},
+		{name: "replacement character as written", give: `"\ufffd�"`, want: "\uFFFD\uFFFD"},
+		{name: "BMP escape", give: `"caf\u00e9"`, want: "café"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Decode([]byte(`{"task":{"excludes":[` + tt.give + `]}}`))
+			if err != nil {
+				t.Fatalf("got %v, want nil", err)
+			}
+			if got := r.Task.Excludes[0]; got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -283,6 +342,16 @@ func TestValidateBadRequests(t *testing.T) {
 			r.Source.Region = "cn-north-1"
 			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
 		}, wantErr: []string{"source.region"}},
+		{name: "same account as dsmigrate", give: func(r *Request) {
+			r.Source.AccountID = TestEnv.AccountID
+			r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access"
+		}, wantErr: []string{"source.accountId"}},
+		{name: "same account as the destination, environment unknown", give: func(r *Request) {
+			r.Destination.AccountID = r.Source.AccountID
+		}, env: &Env{Region: "ap-northeast-1"}, wantErr: []string{"source.accountId"}},
+		{name: "region that does not exist", give: func(r *Request) { r.Source.Region = "ap-northeast-9" }, wantErr: []string{"source.region"}},
+		{name: "region extra in another deployment only", give: func(r *Request) { r.Source.Region = "eu-west-9" },
+			env: &Env{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}, wantErr: []string{"source.region"}},
 		{name: "destination account not ours", give: func(r *Request) { r.Destination.AccountID = "333333333333" }, wantErr: []string{"destination.accountId"}},
 		{name: "destination account not 12 digits", give: func(r *Request) { r.Destination.AccountID = "2222" }, wantErr: []string{"destination.accountId"}},
 		{name: "destination region not ours", give: func(r *Request) { r.Destination.Region = "us-east-1" }, wantErr: []string{"destination.region"}},
@@ -368,10 +437,6 @@ func TestValidateGoodVariants(t *testing.T) {
 		env  Env
 	}{
 		{name: "fixture", give: func(r *Request) {}, env: TestEnv},
-		{name: "same account", give: func(r *Request) {
-			r.Source.AccountID = TestEnv.AccountID
-			r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access"
-		}, env: TestEnv},
 		{name: "same bucket disjoint prefixes", give: func(r *Request) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "photos/", "photos2/"
@@ -403,6 +468,14 @@ func TestValidateGoodVariants(t *testing.T) {
 		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, env: TestEnv},
 		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, env: TestEnv},
 		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, env: TestEnv},
+		{name: "region newer than the SDK, listed by the deployment", give: func(r *Request) { r.Source.Region = "ap-northeast-9" },
+			env: Env{AccountID: "222222222222", Region: "ap-northeast-1", SourceAccessRoleName: "dsmigrate-source-access", ExtraRegions: []string{"ap-northeast-9"}}},
+		{name: "dsmigrate runs in a region newer than the SDK", give: func(r *Request) { r.Source.Region, r.Destination.Region = "ap-northeast-9", "ap-northeast-9" },
+			env: Env{AccountID: "222222222222", Region: "ap-northeast-9", SourceAccessRoleName: "dsmigrate-source-access"}},
+		{name: "region the SDK knows outside the usual name shapes", give: func(r *Request) {
+			r.Source.Region, r.Destination.Region = "eusc-de-east-1", "eusc-de-east-1"
+			r.Source.PolicyRoleArn = "arn:aws-eusc:iam::111111111111:role/dsmigrate-source-access"
+		}, env: Env{AccountID: "222222222222", Region: "eusc-de-east-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

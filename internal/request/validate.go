@@ -3,6 +3,7 @@ package request
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +18,15 @@ type Env struct {
 	Region               string
 	Partition            string // empty: derived from Region
 	SourceAccessRoleName string // empty: any role name is accepted
+	// ExtraRegions are regions accepted although the AWS SDK this dsmigrate was built
+	// with does not know them (regions newer than the SDK). Region itself is always
+	// accepted.
+	ExtraRegions []string
+}
+
+// knows reports whether region is a region this environment accepts.
+func (e Env) knows(region string) bool {
+	return region == e.Region || KnownRegion(region) || slices.Contains(e.ExtraRegions, region)
 }
 
 // Enum values accepted in the request. They are DataSync's own values.
@@ -49,19 +59,6 @@ var (
 	subdirectoryPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$`)
 )
 
-// Partition returns the ARN partition of region: aws-cn for China, aws-us-gov for
-// GovCloud (US), aws otherwise.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
-
 // Validate checks every rule of the (normalized) request and reports all broken rules at
 // once in a *failure.ValidationError; it returns nil when the request is valid.
 func (r *Request) Validate(env Env) error {
@@ -89,8 +86,11 @@ func (r *Request) Validate(env Env) error {
 		v.Add("source.accountId", "is required: the 12-digit id of account A that owns the source bucket")
 	case !accountPattern.MatchString(s.AccountID):
 		v.Add("source.accountId", "must be 12 digits (got %q)", s.AccountID)
+	case s.AccountID == env.AccountID || s.AccountID == r.Destination.AccountID:
+		v.Add("source.accountId", "is %s, the destination account: dsmigrate moves data across accounts, from a bucket in account A to one in account B. "+
+			"To copy between buckets of one account, use S3 Batch Operations, S3 Replication or a DataSync task of your own", s.AccountID)
 	}
-	srcRegionOK := checkRegion(v, "source.region", s.Region)
+	srcRegionOK := checkRegion(v, "source.region", s.Region, env)
 	if srcRegionOK && Partition(s.Region) != envPartition {
 		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), envPartition)
 	}
@@ -115,7 +115,7 @@ func (r *Request) Validate(env Env) error {
 	case env.AccountID != "" && d.AccountID != env.AccountID:
 		v.Add("destination.accountId", "is %s, but this dsmigrate runs in account %s, where every DataSync resource and the destination bucket must be; start the migration in the destination account's dsmigrate, or leave the field out", d.AccountID, env.AccountID)
 	}
-	if checkRegion(v, "destination.region", d.Region) && env.Region != "" && d.Region != env.Region {
+	if checkRegion(v, "destination.region", d.Region, env) && env.Region != "" && d.Region != env.Region {
 		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", env.Region, d.Region)
 	}
 	checkPrefix(v, "destination.prefix", d.Prefix)
@@ -202,16 +202,24 @@ func checkBucket(v *failure.ValidationError, field, name string) {
 	}
 }
 
-func checkRegion(v *failure.ValidationError, field, region string) bool {
-	if region == "" {
+// checkRegion accepts the regions the AWS SDK knows (its endpoint metadata, see
+// regions.go), the region dsmigrate runs in and the deployment's extra regions.
+func checkRegion(v *failure.ValidationError, field, region string, env Env) bool {
+	switch {
+	case region == "":
 		v.Add(field, "is required: a region name such as us-east-1")
 		return false
-	}
-	if !regionPattern.MatchString(region) {
+	case env.knows(region):
+		return true
+	case !regionPattern.MatchString(region):
 		v.Add(field, "must be a region name such as us-east-1, eu-west-2 or cn-north-1 (got %q)", region)
 		return false
+	default:
+		v.Add(field, "%q is not a region that the AWS SDK of this dsmigrate (%s) knows; check the spelling. "+
+			"For a region newer than this dsmigrate, add it to the context key dsmigrate:extraRegions (cdk.json) and redeploy; "+
+			"dsmigrate start takes --extra-regions %s", region, sdkRegionsSource, region)
+		return false
 	}
-	return true
 }
 
 // checkPrefix applies the DataSync Subdirectory rules for S3 locations.
@@ -267,8 +275,8 @@ func checkRoleArn(v *failure.ValidationError, s Source, regionOK bool, env Env) 
 	partition, account, name := m[1], m[2], m[4]
 	if regionOK && partition != Partition(s.Region) {
 		v.Add(field, "is in partition %s but source.region %s is in %s", partition, s.Region, Partition(s.Region))
-	} else if partition != "aws" && partition != "aws-cn" && partition != "aws-us-gov" {
-		v.Add(field, "has unknown partition %q; use aws, aws-cn or aws-us-gov", partition)
+	} else if !slices.Contains(Partitions(), partition) {
+		v.Add(field, "has unknown partition %q; use one of %s", partition, strings.Join(Partitions(), ", "))
 	}
 	if accountPattern.MatchString(s.AccountID) && account != s.AccountID {
 		v.Add(field, "must be a role in the source account %s (got account %s)", s.AccountID, account)
