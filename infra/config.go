@@ -28,6 +28,7 @@ const (
 	ctxSchedule           = "dsmigrate:schedule"
 	ctxScheduledRequest   = "dsmigrate:scheduledRequest"
 	ctxAlertEmail         = "dsmigrate:alertEmail"
+	ctxExtraRegions       = "dsmigrate:extraRegions"
 )
 
 // Defaults for the optional context keys.
@@ -53,6 +54,10 @@ type Config struct {
 	Schedule           string   // optional EventBridge schedule expression for recurring syncs
 	ScheduledRequest   json.RawMessage
 	AlertEmail         string // optional address subscribed to the alerts topic
+	// ExtraRegions are regions requests may name although the AWS SDK the functions are
+	// built with does not know them (newer regions); the functions get them in
+	// DSMIGRATE_EXTRA_REGIONS.
+	ExtraRegions []string
 }
 
 // SourceAccessRoleName is the name of the role in A that the functions assume.
@@ -85,12 +90,14 @@ func (c Config) Partition() string {
 }
 
 var (
-	prefixPattern     = regexp.MustCompile(`^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$`)
-	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern     = regexp.MustCompile(`^[a-z]{2,4}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
-	bucketPattern     = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	schedulePattern   = regexp.MustCompile(`^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
+	prefixPattern  = regexp.MustCompile(`^[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2,4}(?:-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	// extraRegionPattern is the DSMIGRATE_EXTRA_REGIONS rule of internal/lambdaenv.
+	extraRegionPattern = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
+	bucketPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	schedulePattern    = regexp.MustCompile(`^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
 )
 
 // retentionDays are the values CloudWatch Logs accepts for a retention period.
@@ -158,6 +165,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	if c.ExternalID != "" && (!externalIDPattern.MatchString(c.ExternalID) || len(c.ExternalID) < 2 || len(c.ExternalID) > 1224) {
 		fail(ctxExternalID, "must be 2-1224 characters of letters, digits and +=,.@:/-_")
 	}
+	c.ExtraRegions = extraRegions(get, fail)
 	c.SourceBuckets = buckets(get, ctxSourceBuckets, fail)
 	c.DestinationBuckets = buckets(get, ctxDestinationBuckets, fail)
 
@@ -237,7 +245,7 @@ func (c Config) checkScheduledRequest() error {
 		return errors.New("migrationId is required: every scheduled run must reuse the same roles, locations and task")
 	}
 	r.Normalize("")
-	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), SourceAccessRoleName: c.SourceAccessRoleName()}
+	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), SourceAccessRoleName: c.SourceAccessRoleName(), ExtraRegions: c.ExtraRegions}
 	if err := r.Validate(env); err != nil {
 		return err
 	}
@@ -248,6 +256,45 @@ func (c Config) checkScheduledRequest() error {
 		return fmt.Errorf("destination.bucket %q is not in %s", r.Destination.Bucket, ctxDestinationBuckets)
 	}
 	return nil
+}
+
+// extraRegions reads the optional list of regions newer than the AWS SDK (a JSON list,
+// or comma-separated text from -c).
+func extraRegions(get func(string) any, fail func(key, format string, args ...any)) []string {
+	var names []string
+	switch v := get(ctxExtraRegions).(type) {
+	case nil:
+		return nil
+	case []any:
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				fail(ctxExtraRegions, "element %d: want a region name, got %T", i, e)
+				continue
+			}
+			names = append(names, s)
+		}
+	case string:
+		if strings.HasPrefix(strings.TrimSpace(v), "[") {
+			if err := json.Unmarshal([]byte(v), &names); err != nil {
+				fail(ctxExtraRegions, "not a JSON list of region names: %v", err)
+				return nil
+			}
+		} else if strings.TrimSpace(v) != "" {
+			for _, s := range strings.Split(v, ",") {
+				names = append(names, strings.TrimSpace(s))
+			}
+		}
+	default:
+		fail(ctxExtraRegions, "want a list of region names, got %T", v)
+		return nil
+	}
+	for _, n := range names {
+		if !extraRegionPattern.MatchString(n) {
+			fail(ctxExtraRegions, "%q is not a region name like ap-northeast-9", n)
+		}
+	}
+	return names
 }
 
 // buckets reads a non-empty list of bucket names.

@@ -36,6 +36,14 @@ func TestConfigFromContext(t *testing.T) {
 			want: func(c Config) bool {
 				return reflect.DeepEqual(c.SourceBuckets, []string{"a-bucket", "b-bucket"}) && reflect.DeepEqual(c.DestinationBuckets, []string{"c-bucket"})
 			}},
+		{name: "extra regions as a list", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9"}},
+			want: func(c Config) bool { return reflect.DeepEqual(c.ExtraRegions, []string{"ap-northeast-9"}) }},
+		{name: "extra regions as -c text", give: map[string]any{ctxExtraRegions: "ap-northeast-9, eu-south-7"},
+			want: func(c Config) bool { return reflect.DeepEqual(c.ExtraRegions, []string{"ap-northeast-9", "eu-south-7"}) }},
+		{name: "no extra regions", give: map[string]any{ctxExtraRegions: []any{}}, want: func(c Config) bool { return len(c.ExtraRegions) == 0 }},
+		{name: "scheduled request in an extra region", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9"}, ctxSchedule: "rate(1 day)",
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1","policyRoleArn"`, `"region":"ap-northeast-9","policyRoleArn"`, 1)},
+			want: func(c Config) bool { return len(c.ScheduledRequest) > 0 }},
 		{name: "retention as -c text", give: map[string]any{ctxLogRetentionDays: "90"}, want: func(c Config) bool { return c.LogRetentionDays == 90 }},
 		{name: "any source account", give: map[string]any{ctxSourceAccount: "*"}, want: func(c Config) bool { return c.SourceAccount == "*" }},
 		{name: "china partition", give: map[string]any{ctxRegion: "cn-north-1"}, want: func(c Config) bool {
@@ -62,6 +70,11 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "bad account", give: map[string]any{ctxDestinationAccount: "12345"}, wantErr: []string{`"dsmigrate:destinationAccount": "12345" is not a 12-digit account id`}},
 		{name: "same accounts", give: map[string]any{ctxSourceAccount: "222222222222"}, wantErr: []string{`"dsmigrate:sourceAccount"`, "two accounts"}},
 		{name: "bad region", give: map[string]any{ctxRegion: "tokyo"}, wantErr: []string{`"dsmigrate:region"`}},
+		{name: "bad extra region", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9", "tokyo"}}, wantErr: []string{`"dsmigrate:extraRegions": "tokyo" is not a region name`}},
+		{name: "extra regions not a list", give: map[string]any{ctxExtraRegions: 9.0}, wantErr: []string{`"dsmigrate:extraRegions": want a list`}},
+		{name: "scheduled request in a region nobody listed", give: map[string]any{ctxSchedule: "rate(1 day)",
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1","policyRoleArn"`, `"region":"ap-northeast-9","policyRoleArn"`, 1)},
+			wantErr: []string{`"dsmigrate:scheduledRequest"`, "source.region", "dsmigrate:extraRegions"}},
 		{name: "bad prefix", give: map[string]any{ctxNamePrefix: "DsMigrate_"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
 		{name: "long prefix", give: map[string]any{ctxNamePrefix: "abcdefghijklmnopqrstu"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
 		{name: "bad bucket", give: map[string]any{ctxSourceBuckets: []any{"Team_A"}}, wantErr: []string{`"dsmigrate:sourceBuckets": "Team_A" is not an S3 bucket name`}},

@@ -87,6 +87,10 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	// execution role, whose fixed name gives its ARN without a reference between functions.
 	env := func(step string) map[string]*string {
 		e := map[string]*string{"DSMIGRATE_ACCOUNT_ID": jsii.String(cfg.DestinationAccount)}
+		if len(cfg.ExtraRegions) > 0 {
+			// Every function validates the request, so every one knows the extra regions.
+			e["DSMIGRATE_EXTRA_REGIONS"] = jsii.String(strings.Join(cfg.ExtraRegions, ","))
+		}
 		switch step {
 		case "preflight", "putbucketpolicy":
 			e["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"] = jsii.String(cfg.SourceAccessRoleName())

@@ -461,3 +461,17 @@ func TestNagReportsUnsuppressedFindings(t *testing.T) {
 		t.Errorf("got findings %v, want AwsSolutions-SQS3", got)
 	}
 }
+
+// TestExtraRegionsReachEveryFunction: every function validates the request, so each one
+// gets dsmigrate:extraRegions as DSMIGRATE_EXTRA_REGIONS.
+func TestExtraRegionsReachEveryFunction(t *testing.T) {
+	app := synthApp(t, map[string]any{ctxExtraRegions: []any{"ap-northeast-9", "eu-south-7"}}, "")
+	fns := resources(app.Dest, "AWS::Lambda::Function")
+	for _, spec := range steps {
+		p := fns[functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Dir))]
+		vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if got := vars["DSMIGRATE_EXTRA_REGIONS"]; got != "ap-northeast-9,eu-south-7" {
+			t.Errorf("%s: DSMIGRATE_EXTRA_REGIONS: got %v, want ap-northeast-9,eu-south-7", spec.Dir, got)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
 
 const (
@@ -343,6 +346,97 @@ func TestUnwrapCause(t *testing.T) {
 			gotType, gotMsg := UnwrapCause(tt.give)
 			if gotType != tt.wantType || gotMsg != tt.wantMsg {
 				t.Errorf("UnwrapCause: got (%q, %q), want (%q, %q)", gotType, gotMsg, tt.wantType, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// TestStartHostileRequests gives dsmigrate start every hostile request on standard input
+// and classifies the answer (clear, vague, wrongly accepted, crash); all must be clear:
+// exit code 2, a "  field: rule" line naming the field, no AWS call, and stderr within
+// the 32 KiB a Step Functions cause may hold. The tally is logged.
+func TestStartHostileRequests(t *testing.T) {
+	cases := requesttest.HostileRequests()
+	tally := requesttest.Tally{}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			h := &harness{fake: &fakeSFN{start: func(*sfn.StartExecutionInput) (*sfn.StartExecutionOutput, error) {
+				return &sfn.StartExecutionOutput{ExecutionArn: aws.String(testExecution)}, nil
+			}}}
+			verdict := func() (v string) {
+				defer func() {
+					if recover() != nil {
+						v = requesttest.Crash
+					}
+				}()
+				code := h.run(t, string(c.Raw), "start", "--state-machine-arn", testStateMachine, "--input", "-")
+				stderr := h.stderr.String()
+				switch {
+				case code == ExitOK || h.fake.calls > 0:
+					return requesttest.Accepted
+				case code != ExitUsage || !strings.Contains(stderr, "\n  "+c.WantField+": ") || !strings.Contains(stderr, c.WantIn) || len(stderr) > requesttest.MaxCause:
+					return requesttest.Vague
+				}
+				return requesttest.Clear
+			}()
+			if verdict != requesttest.Clear {
+				t.Errorf("got %s (%d bytes of stderr: %.300q); want a problem line for %s saying %q", verdict, h.stderr.Len(), h.stderr.String(), c.WantField, c.WantIn)
+			}
+			tally.Add(verdict, c.Name)
+		})
+	}
+	t.Logf("dsmigrate start on %d hostile requests:\n%s", len(cases), tally)
+}
+
+// TestStartSaysTheSize: a file far over the limit is reported with its real size, a
+// stream as "more than 256 KiB".
+func TestStartSaysTheSize(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "big.json")
+	if err := os.WriteFile(big, bytes.Repeat([]byte(" "), 10<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{name: "10 MiB file", args: []string{"--input", big}, want: "(request): is 10485760 bytes (10.0 MiB); a Step Functions execution input is at most 262144 bytes (256 KiB)"},
+		{name: "10 MiB on stdin", args: []string{"--input", "-"}, stdin: strings.Repeat(" ", 10<<20), want: "(request): is more than 256 KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &harness{fake: &fakeSFN{}}
+			code := h.run(t, tt.stdin, append([]string{"start", "--state-machine-arn", testStateMachine}, tt.args...)...)
+			if code != ExitUsage || !strings.Contains(h.stderr.String(), tt.want) {
+				t.Errorf("got exit %d, stderr %q; want %d and %q", code, h.stderr.String(), ExitUsage, tt.want)
+			}
+		})
+	}
+}
+
+// TestStartExtraRegions: a region newer than the SDK is refused unless --extra-regions
+// lists it, as the deployment's dsmigrate:extraRegions makes the functions accept it.
+func TestStartExtraRegions(t *testing.T) {
+	req := strings.Replace(readFile(t, "testdata/request-valid.json"), `"region": "ap-northeast-1",
+    "prefix": "photos/"`, `"region": "ap-northeast-9",
+    "prefix": "photos/"`, 1)
+	tests := []struct {
+		name     string
+		extra    []string
+		wantCode int
+	}{
+		{name: "not listed", wantCode: ExitUsage},
+		{name: "listed", extra: []string{"--extra-regions", "eu-south-7, ap-northeast-9"}, wantCode: ExitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &harness{fake: &fakeSFN{start: func(*sfn.StartExecutionInput) (*sfn.StartExecutionOutput, error) {
+				return &sfn.StartExecutionOutput{ExecutionArn: aws.String(testExecution)}, nil
+			}}}
+			args := append([]string{"start", "--state-machine-arn", testStateMachine, "--input", "-"}, tt.extra...)
+			if code := h.run(t, req, args...); code != tt.wantCode {
+				t.Errorf("got exit %d (stderr %q), want %d", code, h.stderr.String(), tt.wantCode)
 			}
 		})
 	}

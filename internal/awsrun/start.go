@@ -68,6 +68,7 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 	interval := fs.Duration("interval", defaultInterval, "with --watch: the shortest pause between polls")
 	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
 	region := fs.String("region", "", "AWS region (default: the state machine ARN's)")
+	extra := fs.String("extra-regions", "", "regions newer than this dsmigrate that the request may name, comma-separated (the deployment's dsmigrate:extraRegions)")
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
@@ -92,11 +93,17 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 	if *interval <= 0 {
 		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
 	}
-	raw, err := r.readInput(*input)
+	raw, size, err := r.readInput(*input)
 	if err != nil {
 		return r.errUsage(err)
 	}
-	execName, ok := r.check(raw, *name, sm)
+	var extraRegions []string
+	for _, x := range strings.Split(*extra, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			extraRegions = append(extraRegions, x)
+		}
+	}
+	execName, ok := r.check(raw, size, *name, sm, extraRegions)
 	if !ok {
 		return ExitUsage
 	}
@@ -124,48 +131,64 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 	return r.watch(ctx, client, execArn, *interval)
 }
 
-// readInput reads the request file, or stdin for "-". It reads one byte more than a
-// request may have so that request.Decode reports the size.
-func (r *Runner) readInput(path string) ([]byte, error) {
+// readInput reads the request file, or stdin for "-", up to one byte more than a request
+// may have. size is the input's size when that is more than a request may have: the
+// file's size, or -1 for a stream (not read to its end).
+func (r *Runner) readInput(path string) (raw []byte, size int64, err error) {
 	var rd io.Reader
+	var f *os.File
 	if path == "-" {
 		if r.Stdin == nil {
-			return nil, errors.New("--input -: no standard input")
+			return nil, 0, errors.New("--input -: no standard input")
 		}
 		rd = r.Stdin
 	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("--input: %w", err)
+		if f, err = os.Open(path); err != nil {
+			return nil, 0, fmt.Errorf("--input: %w", err)
 		}
 		defer f.Close()
 		rd = f
 	}
-	raw, err := io.ReadAll(io.LimitReader(rd, request.MaxRequestBytes+1))
+	raw, err = io.ReadAll(io.LimitReader(rd, request.MaxRequestBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("--input %s: %w", path, err)
+		return nil, 0, fmt.Errorf("--input %s: %w", path, err)
 	}
-	return raw, nil
+	size = int64(len(raw))
+	if size > request.MaxRequestBytes {
+		size = -1
+		if f != nil {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				size = fi.Size()
+			}
+		}
+	}
+	return raw, size, nil
 }
 
 // check decodes, normalizes and validates the request as the Preflight step will, as far
 // as that is possible without AWS: the account, region and partition come from the state
 // machine ARN; the source-access role name is not known here (Preflight checks it). It
 // prints every problem and returns the execution name to use.
-func (r *Runner) check(raw []byte, name string, sm arn.ARN) (string, bool) {
+func (r *Runner) check(raw []byte, size int64, name string, sm arn.ARN, extraRegions []string) (string, bool) {
 	problems := &failure.ValidationError{}
 	if name != "" && !executionName.MatchString(name) {
 		problems.Add("--name", "use 1-%d characters A-Z a-z 0-9 - _ (got %q)", MaxExecutionNameLength, name)
 	}
-	req, err := request.Decode(raw)
+	var req *request.Request
+	var err error
+	if size > request.MaxRequestBytes || size < 0 {
+		problems.Add("(request)", "%s", request.TooLarge(size))
+	} else {
+		req, err = request.Decode(raw)
+	}
 	idGiven := false
-	if err == nil {
+	if err == nil && req != nil {
 		idGiven = req.MigrationID != ""
 		if name == "" {
 			name = ExecutionName(req.MigrationID, r.now())
 		}
 		req.Normalize(name)
-		err = req.Validate(request.Env{AccountID: sm.AccountID, Region: sm.Region, Partition: sm.Partition})
+		err = req.Validate(request.Env{AccountID: sm.AccountID, Region: sm.Region, Partition: sm.Partition, ExtraRegions: extraRegions})
 	}
 	var verr *failure.ValidationError
 	switch {

@@ -21,6 +21,10 @@ const (
 	LocationsCallerRoleArn = "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"
 	SourceAccessRoleName   = "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"
 	TaskLogGroupArn        = "DSMIGRATE_TASK_LOG_GROUP_ARN"
+	// ExtraRegions lists, comma-separated, regions that requests may name although the
+	// AWS SDK the functions were built with does not know them (cdk.json context key
+	// dsmigrate:extraRegions).
+	ExtraRegions = "DSMIGRATE_EXTRA_REGIONS"
 )
 
 var (
@@ -29,6 +33,7 @@ var (
 	prefixPattern   = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	roleArnPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
 	logGroupPattern = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
+	regionPattern   = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
 )
 
 // Reader collects values and problems. LookupEnv defaults to os.LookupEnv.
@@ -67,10 +72,20 @@ func (r *Reader) check(name, v string, ok bool, rule string) string {
 	return v
 }
 
-// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID and, when withSourceRole is set,
-// DSMIGRATE_SOURCE_ACCESS_ROLE_NAME.
+// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID, the optional DSMIGRATE_EXTRA_REGIONS and,
+// when withSourceRole is set, DSMIGRATE_SOURCE_ACCESS_ROLE_NAME.
 func (r *Reader) Env(withSourceRole bool) request.Env {
 	e := request.Env{Region: r.Required(Region)}
+	if v := r.Optional(ExtraRegions); v != "" {
+		for _, region := range strings.Split(v, ",") {
+			region = strings.TrimSpace(region)
+			if !regionPattern.MatchString(region) {
+				r.problems = append(r.problems, fmt.Sprintf("%s must list region names such as ap-east-9, separated by commas (got %q)", ExtraRegions, v))
+				break
+			}
+			e.ExtraRegions = append(e.ExtraRegions, region)
+		}
+	}
 	e.AccountID = r.Required(AccountID)
 	r.check(AccountID, e.AccountID, accountPattern.MatchString(e.AccountID), "must be 12 digits")
 	e.Partition = request.Partition(e.Region)

@@ -1,6 +1,7 @@
 package lambdaenv
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,33 @@ func TestMalformed(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name+" must") {
 			t.Errorf("got %v, want %s reported as malformed", err, name)
 		}
+	}
+}
+
+func TestExtraRegions(t *testing.T) {
+	tests := []struct {
+		name    string
+		give    string
+		want    []string
+		wantErr bool
+	}{
+		{name: "unset", give: "", want: nil},
+		{name: "one", give: "ap-northeast-9", want: []string{"ap-northeast-9"}},
+		{name: "two with spaces", give: " ap-northeast-9 , eu-south-7", want: []string{"ap-northeast-9", "eu-south-7"}},
+		{name: "not a region", give: "ap-northeast-9,tokyo", wantErr: true},
+		{name: "empty element", give: "ap-northeast-9,", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := reader(map[string]string{Region: "ap-northeast-1", AccountID: "222222222222", ExtraRegions: tt.give})
+			e := r.Env(false)
+			err := r.Err()
+			if (err != nil) != tt.wantErr || err != nil && !strings.Contains(err.Error(), ExtraRegions) {
+				t.Fatalf("got error %v, want error %v naming %s", err, tt.wantErr, ExtraRegions)
+			}
+			if !tt.wantErr && !slices.Equal(e.ExtraRegions, tt.want) {
+				t.Errorf("got %q, want %q", e.ExtraRegions, tt.want)
+			}
+		})
 	}
 }

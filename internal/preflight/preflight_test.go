@@ -369,3 +369,35 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+// TestHostileRequests sends every hostile request to the function and classifies the
+// answer (clear, vague, wrongly accepted, crash); all must be clear refusals that call
+// nothing. The tally is logged (go test -v -run TestHostileRequests).
+func TestHostileRequests(t *testing.T) {
+	cases := requesttest.HostileRequests()
+	if len(cases) < 40 {
+		t.Fatalf("got %d hostile requests, want at least 40", len(cases))
+	}
+	tally := requesttest.Tally{}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			verdict := func() (v string) {
+				defer func() {
+					if recover() != nil {
+						v = requesttest.Crash
+					}
+				}()
+				w := newWorld()
+				_, err := w.h.Handle(context.Background(), Input{Request: c.Raw, ExecutionName: requesttest.ExecutionName})
+				v = requesttest.ClassifyError(c, err, len(w.log))
+				if v != requesttest.Clear {
+					msg := fmt.Sprint(err)
+					t.Errorf("got %s: %.300s (calls %v); want a ValidationError naming %s and saying %q", v, msg, w.log, c.WantField, c.WantIn)
+				}
+				return v
+			}()
+			tally.Add(verdict, c.Name)
+		})
+	}
+	t.Logf("Preflight on %d hostile requests:\n%s", len(cases), tally)
+}

@@ -69,6 +69,12 @@ func Decode(raw []byte) (*Request, error) {
 			return nil, verr
 		}
 	}
+	if len(raw) >= 2 && (raw[0] == 0 || raw[1] == 0) {
+		// JSON text is UTF-8 (RFC 8259, section 8.1); in UTF-16 or UTF-32 an ASCII
+		// character comes with NUL bytes.
+		verr.Add("(request)", "starts with NUL bytes: it looks like UTF-16 or UTF-32 text; save it as UTF-8")
+		return nil, verr
+	}
 	if len(bytes.TrimSpace(raw)) == 0 {
 		verr.Add("(request)", "is empty; give the migration request as a JSON object (README: The migration request)")
 		return nil, verr
