@@ -39,7 +39,9 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "extra regions as a list", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9"}},
 			want: func(c Config) bool { return reflect.DeepEqual(c.ExtraRegions, []string{"ap-northeast-9"}) }},
 		{name: "extra regions as -c text", give: map[string]any{ctxExtraRegions: "ap-northeast-9, eu-south-7"},
-			want: func(c Config) bool { return reflect.DeepEqual(c.ExtraRegions, []string{"ap-northeast-9", "eu-south-7"}) }},
+			want: func(c Config) bool {
+				return reflect.DeepEqual(c.ExtraRegions, []string{"ap-northeast-9", "eu-south-7"})
+			}},
 		{name: "no extra regions", give: map[string]any{ctxExtraRegions: []any{}}, want: func(c Config) bool { return len(c.ExtraRegions) == 0 }},
 		{name: "scheduled request in an extra region", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9"}, ctxSchedule: "rate(1 day)",
 			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1","policyRoleArn"`, `"region":"ap-northeast-9","policyRoleArn"`, 1)},
