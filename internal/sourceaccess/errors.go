@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
@@ -28,8 +30,14 @@ var expectingRegion = regexp.MustCompile(`expecting '([a-z0-9-]+)'`)
 // PreconditionError naming the bucket and the region; it returns nil for other errors.
 func BucketError(err error, side, bucket, region, owner string) error {
 	code := awserror.Code(err)
+	var noSuchBucket *s3types.NoSuchBucket
+	var notFound *s3types.NotFound // HeadBucket's 404
 	switch {
-	case code == "NoSuchBucket" || code == "NotFound" || awserror.StatusCode(err) == 404:
+	case errors.As(err, &noSuchBucket) || errors.As(err, &notFound) ||
+		// The SDK models NoSuchBucket only for a few operations (ListObjects, CreateSession):
+		// GetBucketPolicy, PutBucketPolicy, DeleteBucketPolicy and GetBucketOwnershipControls
+		// return it as a *smithy.GenericAPIError that carries only the code.
+		code == "NoSuchBucket" || awserror.StatusCode(err) == 404:
 		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s does not exist (looked in account %s, region %s); check %s.bucket", side, bucket, owner, region, side)}
 	case code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed" || code == "IllegalLocationConstraintException" ||
 		awserror.StatusCode(err) == 301 || awserror.StatusCode(err) == 307:

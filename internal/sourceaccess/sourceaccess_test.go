@@ -3,13 +3,23 @@ package sourceaccess
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
 type fakeSTS struct {
@@ -72,5 +82,65 @@ func TestS3ReportsRefusedAssumeRole(t *testing.T) {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDenied" {
 		t.Errorf("got %v, want the AccessDenied API error", err)
+	}
+}
+
+// TestBucketErrorThroughTheSDK: S3's answers as the SDK's S3 client turns them into
+// errors (modeled types for HeadBucket and ListObjectsV2, a generic API error for
+// GetBucketPolicy), each recognized as a missing bucket or a bucket in another region.
+func TestBucketErrorThroughTheSDK(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/moved"):
+			w.Header().Set("X-Amz-Bucket-Region", "eu-west-1")
+			w.WriteHeader(http.StatusMovedPermanently)
+			if r.Method != http.MethodHead {
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>`)
+			}
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			if r.Method != http.MethodHead {
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>gone</BucketName></Error>`)
+			}
+		}
+	}))
+	defer srv.Close()
+	c := s3.New(s3.Options{
+		Region: "ap-northeast-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+		RetryMaxAttempts: 1,
+	})
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		call     func(bucket string) error
+		bucket   string
+		wantType any // the error type the SDK gives
+		wantIn   string
+	}{
+		{name: "GetBucketPolicy, bucket missing", bucket: "gone", wantType: &smithy.GenericAPIError{}, wantIn: "does not exist",
+			call: func(b string) error { _, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)}); return err }},
+		{name: "ListObjectsV2, bucket missing", bucket: "gone", wantType: &s3types.NoSuchBucket{}, wantIn: "does not exist",
+			call: func(b string) error { _, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)}); return err }},
+		{name: "HeadBucket, bucket missing", bucket: "gone", wantType: &s3types.NotFound{}, wantIn: "does not exist",
+			call: func(b string) error { _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); return err }},
+		{name: "GetBucketPolicy, bucket elsewhere", bucket: "moved", wantType: &smithy.GenericAPIError{}, wantIn: "but in region eu-west-1",
+			call: func(b string) error { _, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)}); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call(tt.bucket)
+			if target := reflect.New(reflect.TypeOf(tt.wantType)); !errors.As(err, target.Interface()) {
+				t.Fatalf("the SDK gave %T (%v), want %T", errors.Unwrap(err), err, tt.wantType)
+			}
+			got := BucketError(err, "source", tt.bucket, "ap-northeast-1", "111111111111")
+			var p *failure.PreconditionError
+			if !errors.As(got, &p) || !strings.Contains(p.Message, tt.wantIn) {
+				t.Errorf("got %v, want a PreconditionError saying %q", got, tt.wantIn)
+			}
+		})
+	}
+	if got := BucketError(&smithy.GenericAPIError{Code: "AccessDenied"}, "source", "b", "r", "o"); got != nil {
+		t.Errorf("AccessDenied: got %v, want nil (not a bucket problem)", got)
 	}
 }
