@@ -119,13 +119,25 @@ func TestBucketErrorThroughTheSDK(t *testing.T) {
 		wantIn   string
 	}{
 		{name: "GetBucketPolicy, bucket missing", bucket: "gone", wantType: &smithy.GenericAPIError{}, wantIn: "does not exist",
-			call: func(b string) error { _, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)}); return err }},
+			call: func(b string) error {
+				_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
+				return err
+			}},
 		{name: "ListObjectsV2, bucket missing", bucket: "gone", wantType: &s3types.NoSuchBucket{}, wantIn: "does not exist",
-			call: func(b string) error { _, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)}); return err }},
+			call: func(b string) error {
+				_, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b)})
+				return err
+			}},
 		{name: "HeadBucket, bucket missing", bucket: "gone", wantType: &s3types.NotFound{}, wantIn: "does not exist",
-			call: func(b string) error { _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)}); return err }},
+			call: func(b string) error {
+				_, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(b)})
+				return err
+			}},
 		{name: "GetBucketPolicy, bucket elsewhere", bucket: "moved", wantType: &smithy.GenericAPIError{}, wantIn: "but in region eu-west-1",
-			call: func(b string) error { _, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)}); return err }},
+			call: func(b string) error {
+				_, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b)})
+				return err
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
