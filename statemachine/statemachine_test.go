@@ -268,7 +268,7 @@ func TestTaskInputsAndOutputs(t *testing.T) {
 		{"CreateLocations", "${CreateLocationsFunctionArn}", map[string]any{"request.$": "$.preflight.request", "roles.$": "$.roles"}, "$.locations"},
 		{"StartTask", "${StartTaskFunctionArn}", map[string]any{"request.$": "$.preflight.request", "locations.$": "$.locations"}, "$.task"},
 		{"PollExecution", "${PollExecutionFunctionArn}", map[string]any{"taskExecutionArn.$": "$.task.taskExecutionArn", "previous.$": "$.progress"}, "$.progress"},
-		{"RevokeBucketPolicy", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "revoke", "request.$": "$.preflight.request"}, "$.revoke"},
+		{"RevokeBucketPolicy", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "revoke", "request.$": "$.preflight.request", "grant.$": "$.grant"}, "$.revoke"},
 	}
 	for _, tt := range tests {
 		s := m.States[tt.state]

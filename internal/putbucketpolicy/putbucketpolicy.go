@@ -80,11 +80,13 @@ type Handler struct {
 	Assumer Assumer
 }
 
-// Input is the step input; Roles is needed in mode grant only.
+// Input is the step input; Roles is needed in mode grant only. Grant, in mode revoke, is
+// the output of this execution's grant (null when the grant did not complete).
 type Input struct {
-	Mode    string           `json:"mode"`
-	Request request.Request  `json:"request"`
-	Roles   *execution.Roles `json:"roles,omitempty"`
+	Mode    string                        `json:"mode"`
+	Request request.Request               `json:"request"`
+	Roles   *execution.Roles              `json:"roles,omitempty"`
+	Grant   *execution.BucketPolicyChange `json:"grant,omitempty"`
 }
 
 // Handle grants or revokes. On error it returns exactly one of the failure types.
@@ -125,7 +127,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	if in.Mode == ModeGrant {
 		return h.grant(ctx, b, in, out)
 	}
-	return h.revoke(ctx, b, r, out)
+	return h.revoke(ctx, b, r, in.Grant, out)
 }
 
 // readBackAfterSettling waits SettleDelay, then reads the policy again.
@@ -168,7 +170,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *execution
 	return out, nil
 }
 
-func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out *execution.BucketPolicyChange) (*execution.BucketPolicyChange, error) {
+func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, grant, out *execution.BucketPolicyChange) (*execution.BucketPolicyChange, error) {
 	// Only statements this migration wrote are removed: one with our Sid but another
 	// principal belongs to someone else (another deployment using the same migrationId,
 	// or a hand-written copy) and is left alone.
@@ -185,6 +187,10 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out 
 	}
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, b.name, b.owner)
+	}
+	if text, ok := original(grant, b.name, out.PolicyBefore, result, deleted, out.StatementIDs); ok {
+		slog.InfoContext(ctx, "putting back the policy text the grant found", "sourceBucket", b.name, "policyBytes", len(text))
+		result, deleted = text, text == ""
 	}
 	switch {
 	case deleted:
@@ -213,6 +219,27 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, out 
 	}
 	out.PolicyAfter = after
 	return out, nil
+}
+
+// original returns the policy text the grant found, when writing it back is exactly what
+// removing our statements means: the policy is still the text the grant read back after
+// its write (nobody changed it since), the grant's backup holds none of our Sids, and it is
+// the same policy as result, what the revoke would write otherwise. Then a policy whose
+// Statement was a single object, or that had whitespace, comes back as it was written
+// instead of as Merge's compact list.
+func original(grant *execution.BucketPolicyChange, bucket, current, result string, deleted bool, sids []string) (string, bool) {
+	switch {
+	case grant == nil || grant.Mode != ModeGrant || !grant.Changed || grant.Bucket != bucket || current != grant.PolicyAfter:
+		return "", false
+	case grant.PolicyBefore == "":
+		return "", deleted
+	case deleted:
+		return "", false
+	}
+	if present, _ := splitSids(grant.PolicyBefore, sids); len(present) > 0 || !same(result, grant.PolicyBefore) {
+		return "", false
+	}
+	return grant.PolicyBefore, true
 }
 
 func (h *Handler) validate(in Input) error {

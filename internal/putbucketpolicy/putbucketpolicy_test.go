@@ -496,3 +496,80 @@ func TestErrorLoggedOnce(t *testing.T) {
 		t.Errorf("got %d error records, want 1", n)
 	}
 }
+
+// TestRevokeRestoresTheOriginalText: when nothing changed the policy between the grant
+// and the revoke, the revoke puts back the text the grant found, byte for byte, a
+// Statement given as a single object and the whitespace included; when something did
+// change, or the grant's output is missing, it removes our statements and keeps the rest.
+func TestRevokeRestoresTheOriginalText(t *testing.T) {
+	single := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\n    \"Sid\": \"TeamRead\",\n    \"Effect\": \"Allow\",\n" +
+		"    \"Principal\": {\"AWS\": \"arn:aws:iam::333333333333:root\"},\n    \"Action\": \"s3:GetObject\",\n    \"Resource\": \"arn:aws:s3:::team-a-media/*\"\n  }\n}\n"
+	other := `{"Sid":"Audit","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"s3:GetBucketPolicy","Resource":"arn:aws:s3:::team-a-media"}`
+	compactList := `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`
+	tests := []struct {
+		name      string
+		before    string
+		meanwhile func(policy string) string // a change between grant and revoke (nil: none)
+		noGrant   bool                       // the revoke gets no grant output
+		want      string
+	}{
+		{name: "single statement object with whitespace", before: single, want: single},
+		{name: "list as written", before: foreign, want: foreign},
+		{name: "grant output missing: our statements removed", before: single, noGrant: true, want: compactList},
+		{name: "a statement added meanwhile is kept", before: single,
+			meanwhile: func(p string) string { return strings.Replace(p, `[{"Sid":"TeamRead"`, "["+other+`,{"Sid":"TeamRead"`, 1) },
+			want:      `{"Version":"2012-10-17","Statement":[` + other + `,{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+		{name: "reformatted meanwhile: our statements removed from what is there", before: single,
+			meanwhile: func(p string) string { return strings.Replace(p, `,"Statement"`, `, "Statement"`, 1) },
+			want:      `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, f, _ := setup(map[string]string{"team-a-media": tt.before})
+			ctx := context.Background()
+			g, err := h.Handle(ctx, grantInput())
+			if err != nil || !g.Changed {
+				t.Fatalf("grant: got %+v, %v; want a change", g, err)
+			}
+			if tt.meanwhile != nil {
+				f.policies["team-a-media"] = tt.meanwhile(f.policies["team-a-media"])
+			}
+			in := revokeInput()
+			if !tt.noGrant {
+				in.Grant = g
+			}
+			r, err := h.Handle(ctx, in)
+			if err != nil {
+				t.Fatalf("revoke: got %v, want nil", err)
+			}
+			if got := f.policies["team-a-media"]; got != tt.want {
+				t.Errorf("revoke left\n%s\nwant\n%s", got, tt.want)
+			}
+			if !r.Changed || r.PolicyAfter != tt.want {
+				t.Errorf("revoke output: changed=%v policyAfter=%q, want changed and the policy left", r.Changed, r.PolicyAfter)
+			}
+		})
+	}
+}
+
+// TestRevokeDoesNotRestoreOurOwnStatements: a grant that replaced statements of an
+// earlier run (roles since deleted, shown as AROA ids) found our Sids in the policy; its
+// backup must not be written back, or the revoke would re-grant.
+func TestRevokeDoesNotRestoreOurOwnStatements(t *testing.T) {
+	stale := `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},` +
+		`{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":"AROA3XFRBF535PLBIFPI4"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
+	h, f, _ := setup(map[string]string{"team-a-media": stale})
+	ctx := context.Background()
+	g, err := h.Handle(ctx, grantInput())
+	if err != nil || !g.Changed {
+		t.Fatalf("grant: got %+v, %v; want a change", g, err)
+	}
+	in := revokeInput()
+	in.Grant = g
+	if _, err := h.Handle(ctx, in); err != nil {
+		t.Fatalf("revoke: got %v, want nil", err)
+	}
+	if got := f.policies["team-a-media"]; strings.Contains(got, "Dsm") || !strings.Contains(got, "TeamRead") {
+		t.Errorf("revoke left %s, want TeamRead only", got)
+	}
+}
