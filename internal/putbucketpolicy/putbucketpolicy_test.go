@@ -517,8 +517,10 @@ func TestRevokeRestoresTheOriginalText(t *testing.T) {
 		{name: "list as written", before: foreign, want: foreign},
 		{name: "grant output missing: our statements removed", before: single, noGrant: true, want: compactList},
 		{name: "a statement added meanwhile is kept", before: single,
-			meanwhile: func(p string) string { return strings.Replace(p, `[{"Sid":"TeamRead"`, "["+other+`,{"Sid":"TeamRead"`, 1) },
-			want:      `{"Version":"2012-10-17","Statement":[` + other + `,{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+			meanwhile: func(p string) string {
+				return strings.Replace(p, `[{"Sid":"TeamRead"`, "["+other+`,{"Sid":"TeamRead"`, 1)
+			},
+			want: `{"Version":"2012-10-17","Statement":[` + other + `,{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
 		{name: "reformatted meanwhile: our statements removed from what is there", before: single,
 			meanwhile: func(p string) string { return strings.Replace(p, `,"Statement"`, `, "Statement"`, 1) },
 			want:      `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
