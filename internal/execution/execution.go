@@ -42,7 +42,8 @@ type Execution struct {
 }
 
 // Preflight is the preflight step's result ($.preflight): the normalized request and what
-// it measured of the source bucket policy.
+// it measured of the source bucket policy (its size as S3's 20 KB limit is checked,
+// policy.Size).
 type Preflight struct {
 	Request                *request.Request `json:"request"`
 	SourcePolicyBytes      int              `json:"sourcePolicyBytes"`

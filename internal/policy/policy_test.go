@@ -474,3 +474,52 @@ func TestMergeSizeBoundary(t *testing.T) {
 		})
 	}
 }
+
+func TestSize(t *testing.T) {
+	tests := []struct {
+		name string
+		give string
+		want int
+	}{
+		{name: "compact", give: `{"Statement":[]}`, want: 16},
+		{name: "pretty", give: "{\n  \"Statement\": [ ]\n}\n", want: 16},
+		{name: "spaces inside strings count", give: `{"Sid":"a b"}`, want: 13},
+		{name: "UTF-8 bytes, not characters", give: `{"Sid":"é"}`, want: 12},
+		{name: "not JSON counts as it is", give: "{ x", want: 3},
+		{name: "empty", give: "", want: 0},
+	}
+	for _, tt := range tests {
+		if got := Size(tt.give); got != tt.want {
+			t.Errorf("%s: Size(%q) = %d, want %d", tt.name, tt.give, got, tt.want)
+		}
+	}
+}
+
+// TestMergeMeasuresWithoutWhitespace: an existing policy that S3 returns indented is
+// measured, like the merged text Merge writes, without its whitespace: a pretty-printed
+// policy of more than 20 KB whose compact merge fits is accepted, and one that does not
+// fit is refused with the compact size.
+func TestMergeMeasuresWithoutWhitespace(t *testing.T) {
+	pretty := func(pad int) string {
+		return "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": [\n        {\n            \"Sid\": \"Big\",\n            \"Effect\": \"Allow\",\n" +
+			"            \"Principal\": \"*\",\n            \"Action\": \"s3:GetObject\",\n            \"Resource\": \"" + strings.Repeat("r", pad) + "\"\n        }\n    ]\n}\n" +
+			strings.Repeat(" \n", 1500)
+	}
+	base, err := Merge(pretty(0), ours(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := MaxBucketPolicyBytes - Size(base)
+	if len(pretty(fit)) <= MaxBucketPolicyBytes {
+		t.Fatalf("the pretty policy is %d bytes, want more than %d for this test", len(pretty(fit)), MaxBucketPolicyBytes)
+	}
+	got, err := Merge(pretty(fit), ours(t))
+	if err != nil || Size(got) != MaxBucketPolicyBytes || len(got) != MaxBucketPolicyBytes {
+		t.Errorf("exactly the limit without whitespace: got %d bytes, %v; want %d and nil", len(got), err, MaxBucketPolicyBytes)
+	}
+	_, err = Merge(pretty(fit+1), ours(t))
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Size != MaxBucketPolicyBytes+1 {
+		t.Errorf("one byte over without whitespace: got %v, want TooLargeError of %d bytes", err, MaxBucketPolicyBytes+1)
+	}
+}

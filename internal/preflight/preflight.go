@@ -121,13 +121,13 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, src.Bucket, src.AccountID)
 	}
-	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", len(merged))
+	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", policy.Size(merged))
 
 	dst := r.Destination
 	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
 		return nil, err
 	}
-	return &execution.Preflight{Request: r, SourcePolicyBytes: len(existing), SourcePolicyStatements: statements}, nil
+	return &execution.Preflight{Request: r, SourcePolicyBytes: policy.Size(existing), SourcePolicyStatements: statements}, nil
 }
 
 func (h *Handler) partition() string {

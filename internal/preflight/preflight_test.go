@@ -20,6 +20,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
@@ -185,6 +187,55 @@ func TestBadRequestsCallNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPolicySizeMeasuredAsTheLimit: Preflight reports the source policy's size the way the
+// 20 KB limit is checked (without whitespace, policy.Size), and accepts or refuses an
+// indented policy exactly as the grant's merge will.
+func TestPolicySizeMeasuredAsTheLimit(t *testing.T) {
+	indented := func(resource string) string {
+		return "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"TeamRead\",\n      \"Effect\": \"Allow\",\n" +
+			"      \"Principal\": {\"AWS\": \"arn:aws:iam::333333333333:root\"},\n      \"Action\": \"s3:GetObject\",\n" +
+			"      \"Resource\": \"arn:aws:s3:::team-a-media/" + resource + "\"\n    }\n  ]\n}\n" + strings.Repeat("\n", 3000)
+	}
+	w := newWorld()
+	w.source.getPolicy = policyText(indented("*"))
+	got, err := w.h.Handle(context.Background(), validInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := policy.Size(indented("*")); got.SourcePolicyBytes != want || want >= len(indented("*")) {
+		t.Errorf("sourcePolicyBytes: got %d, want %d (the policy without whitespace; %d with it)", got.SourcePolicyBytes, want, len(indented("*")))
+	}
+
+	// The largest resource that still fits once our statements are merged.
+	merged, err := policy.Merge(indented(""), ours(w.h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit := policy.MaxBucketPolicyBytes - policy.Size(merged)
+	for _, tt := range []struct {
+		pad     int
+		wantErr bool
+	}{{fit, false}, {fit + 1, true}} {
+		w := newWorld()
+		text := indented(strings.Repeat("x", tt.pad))
+		w.source.getPolicy = policyText(text)
+		_, err := w.h.Handle(context.Background(), validInput())
+		_, mergeErr := policy.Merge(text, ours(w.h))
+		if (err != nil) != tt.wantErr || (mergeErr != nil) != tt.wantErr {
+			t.Errorf("policy of %d bytes (%d without whitespace): preflight %v, merge %v; want refused %v by both", len(text), policy.Size(text), err, mergeErr, tt.wantErr)
+		}
+	}
+}
+
+// ours is the statements the grant adds for the valid request.
+func ours(h *Handler) []policy.Statement {
+	id := requesttest.Valid().MigrationID
+	return policy.SourceBucketStatements("aws", naming.SidsFor(id), "team-a-media", "photos/",
+		roleArn("aws", "222222222222", naming.TransferRoleName(h.Config.RolePrefix, id)),
+		roleArn("aws", "222222222222", naming.ConfigRoleName(h.Config.RolePrefix, id)),
+		h.Config.LocationsCallerRoleArn)
 }
 
 func TestMigrationIDFromExecutionName(t *testing.T) {

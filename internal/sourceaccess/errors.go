@@ -66,7 +66,7 @@ func MergeError(err error, bucket, accountID string) error {
 	case errors.As(err, &conflict):
 		return &failure.PreconditionError{Message: fmt.Sprintf("source bucket %s in account %s: %s (or give the migration another migrationId)", bucket, accountID, conflict.Error())}
 	case errors.As(err, &tooLarge):
-		return &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s would be %d bytes with dsmigrate's statements, over S3's limit of %d; remove unused statements from it in account %s, or use a shorter prefix", bucket, tooLarge.Size, tooLarge.Limit, accountID)}
+		return &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s would be %d bytes (without whitespace) with dsmigrate's statements, over S3's limit of %d; remove unused statements from it in account %s, or use a shorter prefix", bucket, tooLarge.Size, tooLarge.Limit, accountID)}
 	case errors.As(err, &malformed):
 		return &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s is not a policy document dsmigrate can edit (%v); fix it in account %s", bucket, err, accountID)}
 	}
