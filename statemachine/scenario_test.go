@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
 // mock is one scripted Task response: {"result": ...} or {"error": name, "cause": text};
@@ -717,5 +719,35 @@ func TestDriverLib(t *testing.T) {
 	out, err := nodeCommand(node, "--test", filepath.Join(repoRoot(t), "statemachine", "localrun", "lib.test.mjs")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test localrun/lib.test.mjs: %v\n%s", err, out)
+	}
+}
+
+// TestScenarioDuplicateKeysCollapseBeforePreflight pins what the local interpreter does
+// with a key given twice in the execution input: it parses the input and hands Preflight
+// a re-serialized object that holds the key once, with the last value, so Preflight's
+// strict decoding cannot see the duplicate (dsmigrate start, which reads the raw text,
+// refuses it). The Step Functions documentation says nothing about duplicate keys.
+func TestScenarioDuplicateKeysCollapseBeforePreflight(t *testing.T) {
+	t.Parallel()
+	mocks := map[string][]mock{"Preflight": {fails("ValidationError", "stop here")}}
+	input := json.RawMessage(`{"migrationId":"first","source":{"bucket":"team-a-media","bucket":"other-bucket"},"migrationId":"media-2026-11"}`)
+	if _, err := request.Decode(input); err == nil {
+		t.Fatal("request.Decode accepted duplicate keys; this test needs an input it refuses")
+	}
+	r := runDriver(t, input, mocks, nil)
+	checkPath(t, r, []string{"Start", "Preflight", "ReportFailure", "Failed"})
+	req, _ := r.stateInput(t, "Preflight")["request"].(map[string]any)
+	if got := lookup(req, "migrationId"); got != "media-2026-11" {
+		t.Errorf("Preflight's migrationId: got %v, want the last value media-2026-11", got)
+	}
+	if got := lookup(req, "source.bucket"); got != "other-bucket" {
+		t.Errorf("Preflight's source.bucket: got %v, want the last value other-bucket", got)
+	}
+	raw, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := request.Decode(raw); err != nil {
+		t.Errorf("the request as Preflight receives it: got %v, want no duplicate left to refuse", err)
 	}
 }
