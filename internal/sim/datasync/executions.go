@@ -217,9 +217,9 @@ func (s *Service) describeTaskExecution(ctx context.Context, caller identity.Pri
 	return s.describeLocked(e), nil
 }
 
-func (s *Service) describeLocked(e *execution) describeExecOut {
+func (s *Service) describeLocked(e *execution) DescribeTaskExecutionOutput {
 	o := e.opts
-	out := describeExecOut{
+	out := DescribeTaskExecutionOutput{
 		TaskExecutionArn: e.arn, Status: e.status, TaskMode: e.task.mode, Options: &o,
 		Excludes: e.excludes, Includes: e.includes, StartTime: ep(e.start), LaunchTime: ep(e.launch),
 		EndTime:                  ep(e.end),

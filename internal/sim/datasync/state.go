@@ -40,15 +40,15 @@ type TaskState struct {
 
 // ExecutionState is one execution in a State dump.
 type ExecutionState struct {
-	Arn         string         `json:"arn"`
-	TaskArn     string         `json:"taskArn"`
-	Status      string         `json:"status"`
-	Start       time.Time      `json:"start"`
-	End         time.Time      `json:"end,omitzero"`
-	ErrorCode   string         `json:"errorCode,omitempty"`
-	ErrorDetail string         `json:"errorDetail,omitempty"`
-	Describe    any            `json:"describe"` // the DescribeTaskExecution answer
-	Stats       ExecutionStats `json:"stats"`
+	Arn         string                      `json:"arn"`
+	TaskArn     string                      `json:"taskArn"`
+	Status      string                      `json:"status"`
+	Start       time.Time                   `json:"start"`
+	End         time.Time                   `json:"end,omitzero"`
+	ErrorCode   string                      `json:"errorCode,omitempty"`
+	ErrorDetail string                      `json:"errorDetail,omitempty"`
+	Describe    DescribeTaskExecutionOutput `json:"describe"`
+	Stats       ExecutionStats              `json:"stats"`
 }
 
 func filterValues(rules []filterRule) []string {
@@ -59,10 +59,7 @@ func filterValues(rules []filterRule) []string {
 	return out
 }
 
-// State returns Snapshot() for the server's GET /_sim/state.
-func (s *Service) State() any { return s.Snapshot() }
-
-// Snapshot returns every location, task and execution.
+// Snapshot returns every location, task and execution (GET /_sim/state shows it).
 func (s *Service) Snapshot() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()

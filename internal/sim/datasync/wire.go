@@ -1,6 +1,8 @@
 package datasync
 
 import (
+	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -13,6 +15,16 @@ type epoch time.Time
 func (e epoch) MarshalJSON() ([]byte, error) {
 	t := time.Time(e)
 	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, for readers of the state dump.
+func (e *epoch) UnmarshalJSON(b []byte) error {
+	secs, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %s: want seconds since the epoch", b)
+	}
+	*e = epoch(time.UnixMilli(int64(math.Round(secs * 1000))))
+	return nil
 }
 
 func ep(t time.Time) *epoch {
@@ -171,7 +183,9 @@ type filesListed struct {
 	AtDestinationForDelete int64 `json:"AtDestinationForDelete"`
 }
 
-type describeExecOut struct {
+// DescribeTaskExecutionOutput is the DescribeTaskExecution answer, also the live
+// counters of an execution in the state dump (ExecutionState.Describe).
+type DescribeTaskExecutionOutput struct {
 	TaskExecutionArn         string        `json:"TaskExecutionArn"`
 	Status                   string        `json:"Status"`
 	TaskMode                 string        `json:"TaskMode"`

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsmigrate/dsmigrate/internal/sim/datasync"
 	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 	"github.com/dsmigrate/dsmigrate/internal/sim/store"
 )
@@ -72,23 +73,47 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) settingsJSON() map[string]any {
+// State is the answer of GET /_sim/state: what the simulator holds in every account.
+type State struct {
+	Region   string              `json:"region"`
+	Settings SettingsState       `json:"settings"`
+	Accounts map[string][]string `json:"accounts"` // account id → user ARNs
+	Users    []UserState         `json:"users"`
+	Roles    []RoleState         `json:"roles"`
+	Buckets  []BucketState       `json:"buckets"`
+	Faults   []store.FaultConfig `json:"faults"` // injected, not yet used up
+	DataSync *datasync.State     `json:"datasync,omitempty"`
+	// The contract lists DataSync's locations, tasks and executions at the top level
+	// too (the same values as DataSync's).
+	*datasync.State
+}
+
+// SettingsState is the simulator's run-time settings (POST /_sim/settings changes them).
+type SettingsState struct {
+	PropagationDelaySeconds float64 `json:"propagationDelaySeconds"`
+	TimeScale               float64 `json:"timeScale"`
+	TransferBytesPerSecond  int64   `json:"transferBytesPerSecond"`
+}
+
+func (s *Server) settingsJSON() SettingsState {
 	st := s.store.Settings()
-	return map[string]any{"propagationDelaySeconds": st.PropagationDelay.Seconds(), "timeScale": st.TimeScale,
-		"transferBytesPerSecond": st.TransferBytesPerSecond}
+	return SettingsState{PropagationDelaySeconds: st.PropagationDelay.Seconds(), TimeScale: st.TimeScale,
+		TransferBytesPerSecond: st.TransferBytesPerSecond}
 }
 
-type stateRole struct {
-	Arn            string            `json:"arn"`
-	Name           string            `json:"name"`
-	AccountID      string            `json:"accountId"`
-	CreateDate     string            `json:"createDate"`
-	TrustPolicy    json.RawMessage   `json:"trustPolicy"`
-	InlinePolicies map[string]any    `json:"inlinePolicies"`
-	Tags           map[string]string `json:"tags"`
+// RoleState is an IAM role in a State.
+type RoleState struct {
+	Arn            string                     `json:"arn"`
+	Name           string                     `json:"name"`
+	AccountID      string                     `json:"accountId"`
+	CreateDate     string                     `json:"createDate"`
+	TrustPolicy    json.RawMessage            `json:"trustPolicy"`
+	InlinePolicies map[string]json.RawMessage `json:"inlinePolicies"`
+	Tags           map[string]string          `json:"tags"`
 }
 
-type stateBucket struct {
+// BucketState is an S3 bucket in a State; Policy is null when it has none.
+type BucketState struct {
 	Name      string          `json:"name"`
 	Region    string          `json:"region"`
 	Owner     string          `json:"owner"`
@@ -109,11 +134,18 @@ func rawOrString(doc string) json.RawMessage {
 	return b
 }
 
-func (s *Server) state() map[string]any {
-	roles := []stateRole{}
+// UserState is an IAM user in a State.
+type UserState struct {
+	Arn       string            `json:"arn"`
+	AccountID string            `json:"accountId"`
+	Policies  []json.RawMessage `json:"policies"`
+}
+
+func (s *Server) state() State {
+	roles := []RoleState{}
 	for _, r := range s.store.Roles() {
-		sr := stateRole{Arn: r.Arn, Name: r.Name, AccountID: r.AccountID, CreateDate: isoTime(r.CreateDate),
-			TrustPolicy: rawOrString(r.AssumeRolePolicyDocument), InlinePolicies: map[string]any{}, Tags: map[string]string{}}
+		sr := RoleState{Arn: r.Arn, Name: r.Name, AccountID: r.AccountID, CreateDate: isoTime(r.CreateDate),
+			TrustPolicy: rawOrString(r.AssumeRolePolicyDocument), InlinePolicies: map[string]json.RawMessage{}, Tags: map[string]string{}}
 		for name, doc := range r.InlinePolicies {
 			sr.InlinePolicies[name] = rawOrString(doc)
 		}
@@ -122,38 +154,24 @@ func (s *Server) state() map[string]any {
 		}
 		roles = append(roles, sr)
 	}
-	type stateUser struct {
-		Arn       string            `json:"arn"`
-		AccountID string            `json:"accountId"`
-		Policies  []json.RawMessage `json:"policies"`
-	}
-	users := []stateUser{}
+	users := []UserState{}
 	for _, u := range s.store.Users() {
-		su := stateUser{Arn: u.Arn, AccountID: u.AccountID, Policies: []json.RawMessage{}}
+		su := UserState{Arn: u.Arn, AccountID: u.AccountID, Policies: []json.RawMessage{}}
 		for _, d := range u.Docs {
 			su.Policies = append(su.Policies, rawOrString(d))
 		}
 		users = append(users, su)
 	}
-	buckets := []stateBucket{}
+	buckets := []BucketState{}
 	for _, b := range s.store.Buckets() {
-		buckets = append(buckets, stateBucket{Name: b.Name, Region: b.Region, Owner: b.Owner, Ownership: b.Ownership,
+		buckets = append(buckets, BucketState{Name: b.Name, Region: b.Region, Owner: b.Owner, Ownership: b.Ownership,
 			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
 	}
-	out := map[string]any{"region": s.store.Region(), "settings": s.settingsJSON(), "accounts": s.store.Accounts(),
-		"users": users, "roles": roles, "buckets": buckets, "faults": s.faults.list()}
+	out := State{Region: s.store.Region(), Settings: s.settingsJSON(), Accounts: s.store.Accounts(),
+		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list()}
 	if s.datasync != nil {
 		ds := s.datasync.State()
-		out["datasync"] = ds
-		// The contract lists locations, tasks and executions at the top level too.
-		var flat map[string]json.RawMessage
-		if b, err := json.Marshal(ds); err == nil && json.Unmarshal(b, &flat) == nil {
-			for k, v := range flat {
-				if _, taken := out[k]; !taken {
-					out[k] = v
-				}
-			}
-		}
+		out.DataSync, out.State = &ds, &ds
 	}
 	return out
 }

@@ -61,7 +61,7 @@ func Start(cfg *store.Config, opts Options) (*Instance, error) {
 	inst.Store = st
 	inst.DataSync = datasync.New(NewDataSyncBackend(st), opts.DataSync)
 	ds := inst.DataSync
-	inst.Server = New(st, &DataSync{Handler: ds, State: func() any { return ds.State() }}, opts.Log)
+	inst.Server = New(st, &DataSync{Handler: ds, State: ds.Snapshot}, opts.Log)
 	for _, f := range cfg.Faults {
 		if err := inst.Server.InjectFault(f); err != nil {
 			inst.cleanup()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsmigrate/dsmigrate/internal/sim/datasync"
 	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 	"github.com/dsmigrate/dsmigrate/internal/sim/store"
 )
@@ -20,7 +21,7 @@ import (
 // its HTTP handler and a state dump for GET /_sim/state.
 type DataSync struct {
 	Handler http.Handler
-	State   func() any
+	State   func() datasync.State
 }
 
 // Server routes simulator requests.
