@@ -12,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/localrun/cfn"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -150,7 +151,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // seedFromRequest creates the request's buckets when they are in the simulated accounts:
 // the source with ACLs disabled and n sample objects under its prefix, the destination empty.
-func seedFromRequest(ctx context.Context, env *Env, req request.Request, n int, stderr io.Writer) error {
+func seedFromRequest(ctx context.Context, env *Environment, req request.Request, n int, stderr io.Writer) error {
 	if req.Source.Bucket != "" && req.Source.AccountID == env.Source.AccountID {
 		if err := CreateBucket(ctx, env.Source.S3, req.Source.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
 			return err
@@ -174,7 +175,7 @@ func seedFromRequest(ctx context.Context, env *Env, req request.Request, n int, 
 	return nil
 }
 
-func printKeep(env *Env, w io.Writer) {
+func printKeep(env *Environment, w io.Writer) {
 	fmt.Fprintf(w, "\nthe simulator keeps running until Ctrl-C:\n  export AWS_ENDPOINT_URL=%s AWS_REGION=%s\n", env.Sim.Addr, env.Region)
 	for _, a := range env.Sim.Config.Accounts {
 		u := a.Users[0]
@@ -213,15 +214,15 @@ func cmdExample(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, err)
 		return ExitInternal
 	}
-	// A minimal Env view of the templates (nothing is started).
-	env := &Env{Partition: "aws", Region: firstNonEmpty(stacks.DestinationRegion, DefaultRegion),
+	// A minimal Environment view of the templates (nothing is started).
+	env := &Environment{Partition: "aws", Region: firstNonEmpty(stacks.DestinationRegion, DefaultRegion),
 		Source: &AccountClients{AccountID: firstNonEmpty(stacks.SourceAccount, DefaultSourceAccount)}}
 	dres, byDir, err := NewDestinationResolver(stacks.Destination, env.Partition, firstNonEmpty(stacks.DestinationAccount, DefaultDestinationAccount), env.Region)
 	if err == nil {
 		env.Spec, err = ReadDestination(dres, byDir)
 	}
 	if err == nil {
-		env.SourceRole, err = ReadSourceAccessRole(&Resolver{T: stacks.Source, Partition: env.Partition, Account: env.Source.AccountID, Region: env.Region})
+		env.SourceRole, err = ReadSourceAccessRole(&cfn.Resolver{Template: stacks.Source, Partition: env.Partition, Account: env.Source.AccountID, Region: env.Region})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/server"
 )
 
 // Inventory is what a simulator state dump holds, by kind: the identities (ARN or name)
@@ -17,42 +19,52 @@ type Inventory struct {
 
 var inventoryKinds = []string{"roles", "locations", "tasks", "executions", "buckets"}
 
-// InventoryOf reads a state dump.
-func InventoryOf(st map[string]any) Inventory {
+// InventoryOf reads a state dump: roles, locations, tasks and executions by ARN,
+// buckets as owner/name.
+func InventoryOf(st *server.State) Inventory {
 	inv := Inventory{Kinds: map[string][]string{}, Policies: map[string]string{}}
-	for _, kind := range inventoryKinds {
-		ids := []string{}
-		for i, x := range listAt(st, kind) {
-			m, ok := x.(map[string]any)
-			if !ok {
-				ids = append(ids, fmt.Sprint(x))
-				continue
-			}
-			id := str(m, "arn", "Arn", "locationArn", "LocationArn", "taskArn", "TaskArn", "taskExecutionArn", "TaskExecutionArn", "roleArn", "RoleArn")
-			if id == "" {
-				id = str(m, "name", "Name", "roleName", "RoleName", "bucket", "Bucket")
-				if acct := str(m, "accountId", "AccountId", "account", "owner"); acct != "" && id != "" {
-					id = acct + "/" + id
-				}
-			}
-			if id == "" {
-				id = fmt.Sprintf("#%d", i)
-			}
-			ids = append(ids, id)
-			if kind == "buckets" {
-				if p := policyText(m["policy"]); p != "" {
-					inv.Policies[str(m, "name", "Name", "bucket", "Bucket")] = p
-				}
-			}
+	add := func(kind, id string) { inv.Kinds[kind] = append(inv.Kinds[kind], id) }
+	for _, r := range st.Roles {
+		add("roles", r.Arn)
+	}
+	if ds := st.DataSync; ds != nil {
+		for _, l := range ds.Locations {
+			add("locations", l.Arn)
 		}
-		sort.Strings(ids)
-		inv.Kinds[kind] = ids
+		for _, t := range ds.Tasks {
+			add("tasks", t.Arn)
+		}
+		for _, x := range ds.Executions {
+			add("executions", x.Arn)
+		}
+	}
+	for _, b := range st.Buckets {
+		id := b.Name
+		if b.Owner != "" {
+			id = b.Owner + "/" + b.Name
+		}
+		add("buckets", id)
+		if p := policyText(b.Policy); p != "" {
+			inv.Policies[b.Name] = p
+		}
+	}
+	for _, kind := range inventoryKinds {
+		if inv.Kinds[kind] == nil {
+			inv.Kinds[kind] = []string{}
+		}
+		sort.Strings(inv.Kinds[kind])
 	}
 	return inv
 }
 
-// policyText is a bucket policy from a state dump: a string, or a JSON document.
-func policyText(v any) string {
+// policyText is a bucket policy from a state dump as compact JSON with sorted keys (so
+// that two dumps compare by content), the text itself when it is not a JSON document,
+// or "" when the bucket has none.
+func policyText(raw json.RawMessage) string {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
 	switch p := v.(type) {
 	case nil:
 		return ""

@@ -13,7 +13,7 @@ func TestReadManagedPoliciesAndBoundaries(t *testing.T) {
 	give = strings.Replace(give, `{`, `{"Boundary": {"Type":"AWS::IAM::ManagedPolicy","Properties":{"ManagedPolicyName":"dsm-datasync-boundary","Path":"/dsmigrate/",
 	  "PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::team-a-*"]]}}]}}},`, 1)
 	give = strings.Replace(give, `"RoleName":"dsmigrate-fn-createroles",`, `"RoleName":"dsmigrate-fn-createroles","PermissionsBoundary":{"Ref":"Boundary"},`, 1)
-	tm := testTemplate(t, give)
+	tm := destinationTemplate(t, give)
 	r, byDir, err := NewDestinationResolver(tm, "aws", "222222222222", "us-east-1")
 	if err != nil {
 		t.Fatal(err)

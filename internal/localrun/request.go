@@ -11,7 +11,7 @@ import (
 
 // ExternalID returns the sts:ExternalId the source-access role's trust policy requires
 // ("" when it requires none).
-func (e *Env) ExternalID() string {
+func (e *Environment) ExternalID() string {
 	var ids []string
 	var walk func(v any, underExternal bool)
 	walk = func(v any, under bool) {
@@ -77,12 +77,12 @@ func s3BucketsIn(partition string, policies ...map[string]json.RawMessage) []str
 }
 
 // SourceBuckets are the buckets in A whose policy the source-access role may edit.
-func (e *Env) SourceBuckets() []string {
+func (e *Environment) SourceBuckets() []string {
 	return s3BucketsIn(e.Partition, e.SourceRole.Policies)
 }
 
 // DestinationBuckets are the buckets in B the functions' roles name (source buckets excluded).
-func (e *Env) DestinationBuckets() []string {
+func (e *Environment) DestinationBuckets() []string {
 	var ps []map[string]json.RawMessage
 	for _, f := range e.Spec.Functions {
 		ps = append(ps, f.Role.Policies)
@@ -101,7 +101,7 @@ func (e *Env) DestinationBuckets() []string {
 }
 
 // DefaultBuckets picks the first configured source and destination bucket.
-func (e *Env) DefaultBuckets() (source, destination string, err error) {
+func (e *Environment) DefaultBuckets() (source, destination string, err error) {
 	s, d := e.SourceBuckets(), e.DestinationBuckets()
 	if len(s) == 0 {
 		return "", "", fmt.Errorf("the source-access role's policy names no source bucket (context dsmigrate:sourceBuckets)")
@@ -114,7 +114,7 @@ func (e *Env) DefaultBuckets() (source, destination string, err error) {
 
 // NewRequest returns a migration request between the two simulated accounts that uses
 // the source-access role and external id the stacks define.
-func (e *Env) NewRequest(migrationID, srcBucket, srcPrefix, dstBucket, dstPrefix string) request.Request {
+func (e *Environment) NewRequest(migrationID, srcBucket, srcPrefix, dstBucket, dstPrefix string) request.Request {
 	return request.Request{
 		MigrationID: migrationID,
 		Source: request.Source{

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/server"
 )
 
 // Account ids and identities of the two simulated accounts.
@@ -185,26 +187,27 @@ func (s *Sim) InjectFault(ctx context.Context, f Fault) error {
 	return s.admin(ctx, http.MethodPost, "faults", f, nil)
 }
 
-// SimSettings changes the simulator at run time; nil fields are left alone.
-type SimSettings struct {
-	PropagationDelaySeconds *float64 `json:"propagationDelaySeconds,omitempty"`
-	TimeScale               *float64 `json:"timeScale,omitempty"`
-	TransferBytesPerSecond  *float64 `json:"transferBytesPerSecond,omitempty"`
+// State returns the simulator's state dump (GET /_sim/state).
+func (s *Sim) State(ctx context.Context) (*server.State, error) {
+	var st server.State
+	if err := s.admin(ctx, http.MethodGet, "state", nil, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }
 
-// Settings posts settings.
-func (s *Sim) Settings(ctx context.Context, set SimSettings) error {
-	return s.admin(ctx, http.MethodPost, "settings", set, nil)
+// BuildSim builds the simulator into Root/bin/awssim (a no-op when it is up to date).
+func BuildSim(ctx context.Context, root string) (string, error) {
+	out := filepath.Join(root, "bin", "awssim")
+	return out, buildSimTo(root, out)
 }
 
-// State returns the simulator's state dump (GET /_sim/state) as generic JSON.
-func (s *Sim) State(ctx context.Context) (map[string]any, error) {
-	var st map[string]any
-	err := s.admin(ctx, http.MethodGet, "state", nil, &st)
-	return st, err
-}
-
-// StateRaw returns the state dump decoded into out.
-func (s *Sim) StateInto(ctx context.Context, out any) error {
-	return s.admin(ctx, http.MethodGet, "state", nil, out)
+// buildSimTo builds the simulator to out.
+func buildSimTo(root, out string) error {
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/awssim")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/awssim: %v\n%s", err, b)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dsmigrate/dsmigrate/internal/localrun/cfn"
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
@@ -71,9 +72,9 @@ var simulatedManagedPolicies = map[string]bool{
 
 // functionLogicalIDs maps each function directory to its logical id, from the state
 // machine's DefinitionSubstitutions (authoritative) or, failing that, from the id / path.
-func functionLogicalIDs(t *Template) (map[string]string, map[string]any, error) {
+func functionLogicalIDs(t *cfn.Template) (map[string]string, map[string]any, error) {
 	byDir := map[string]string{}
-	sms := t.ofType("AWS::StepFunctions::StateMachine")
+	sms := t.OfType("AWS::StepFunctions::StateMachine")
 	if len(sms) != 1 {
 		return nil, nil, fmt.Errorf("%s: want one state machine, found %d", t.Path, len(sms))
 	}
@@ -86,18 +87,18 @@ func functionLogicalIDs(t *Template) (map[string]string, map[string]any, error) 
 		dir := step.Dir
 		id := getAttTarget(v)
 		if id == "" || t.Resources[id].Type != "AWS::Lambda::Function" {
-			return nil, nil, fmt.Errorf("%s: DefinitionSubstitutions.%s is %s, want Fn::GetAtt of a Lambda function's Arn", t.Path, key, compact(v))
+			return nil, nil, fmt.Errorf("%s: DefinitionSubstitutions.%s is %s, want Fn::GetAtt of a Lambda function's Arn", t.Path, key, cfn.Compact(v))
 		}
 		byDir[dir] = id
 	}
-	funcs := t.ofType("AWS::Lambda::Function")
+	funcs := t.OfType("AWS::Lambda::Function")
 	for _, dir := range Functions {
 		if _, ok := byDir[dir]; ok {
 			continue
 		}
 		var found []string
 		for _, id := range funcs {
-			if strings.Contains(strings.ToLower(id), dir) || strings.Contains(strings.ToLower(t.Resources[id].cdkPath()), dir) {
+			if strings.Contains(strings.ToLower(id), dir) || strings.Contains(strings.ToLower(t.Resources[id].CDKPath()), dir) {
 				found = append(found, id)
 			}
 		}
@@ -143,7 +144,7 @@ func refTarget(v any) string {
 
 // NewDestinationResolver returns a resolver for the destination template where the six
 // functions have the local names of docs/reference.md unless the template names them.
-func NewDestinationResolver(t *Template, partition, account, region string) (*Resolver, map[string]string, error) {
+func NewDestinationResolver(t *cfn.Template, partition, account, region string) (*cfn.Resolver, map[string]string, error) {
 	byDir, _, err := functionLogicalIDs(t)
 	if err != nil {
 		return nil, nil, err
@@ -152,15 +153,15 @@ func NewDestinationResolver(t *Template, partition, account, region string) (*Re
 	for dir, id := range byDir {
 		names[id] = "dsmigrate-" + dir
 	}
-	return &Resolver{T: t, Partition: partition, Account: account, Region: region, FunctionNames: names}, byDir, nil
+	return &cfn.Resolver{Template: t, Partition: partition, Account: account, Region: region, FunctionNames: names}, byDir, nil
 }
 
 // ReadDestination reads the functions, their execution roles and environment, and the
 // state machine's substitutions from the destination template.
-func ReadDestination(r *Resolver, byDir map[string]string) (*DestinationSpec, error) {
-	t := r.T
+func ReadDestination(r *cfn.Resolver, byDir map[string]string) (*DestinationSpec, error) {
+	t := r.Template
 	spec := &DestinationSpec{Substitutions: map[string]string{}}
-	sms := t.ofType("AWS::StepFunctions::StateMachine")
+	sms := t.OfType("AWS::StepFunctions::StateMachine")
 	if subs, ok := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any); ok {
 		for k, v := range subs {
 			s, err := r.ResolveString(v)
@@ -175,19 +176,19 @@ func ReadDestination(r *Resolver, byDir map[string]string) (*DestinationSpec, er
 		id := byDir[dir]
 		res := t.Resources[id]
 		f := &FunctionSpec{Dir: dir, LogicalID: id, Env: map[string]string{}}
-		name, err := r.physicalName(id)
+		name, err := r.PhysicalName(id)
 		if err != nil {
 			return nil, fmt.Errorf("%s: function %s name: %w", t.Path, id, err)
 		}
 		f.Name = name
-		arn, err := r.getAtt(id, "Arn")
+		arn, err := r.GetAtt(id, "Arn")
 		if err != nil {
 			return nil, err
 		}
 		f.Arn = arn.(string)
 		roleID := getAttTarget(res.Properties["Role"])
 		if roleID == "" || t.Resources[roleID].Type != "AWS::IAM::Role" {
-			return nil, fmt.Errorf("%s: function %s: Role is %s, want Fn::GetAtt of an AWS::IAM::Role in this stack", t.Path, id, compact(res.Properties["Role"]))
+			return nil, fmt.Errorf("%s: function %s: Role is %s, want Fn::GetAtt of an AWS::IAM::Role in this stack", t.Path, id, cfn.Compact(res.Properties["Role"]))
 		}
 		if roles[roleID] == nil {
 			rs, err := ReadRole(r, roleID)
@@ -224,14 +225,14 @@ func ReadDestination(r *Resolver, byDir map[string]string) (*DestinationSpec, er
 
 // ReadRole reads a role: its trust policy, its inline policies and every AWS::IAM::Policy
 // (or RolePolicy / ManagedPolicy) of the template attached to it.
-func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
-	t := r.T
+func ReadRole(r *cfn.Resolver, roleID string) (*RoleSpec, error) {
+	t := r.Template
 	res := t.Resources[roleID]
-	name, err := r.physicalName(roleID)
+	name, err := r.PhysicalName(roleID)
 	if err != nil {
 		return nil, fmt.Errorf("%s: role %s name: %w", t.Path, roleID, err)
 	}
-	arn, err := r.getAtt(roleID, "Arn")
+	arn, err := r.GetAtt(roleID, "Arn")
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +291,7 @@ func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
 	}
 	// Separate policy resources that attach to this role.
 	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"} {
-		for _, pid := range t.ofType(typ) {
+		for _, pid := range t.OfType(typ) {
 			p := t.Resources[pid]
 			attached := false
 			if typ == "AWS::IAM::RolePolicy" {
@@ -321,16 +322,16 @@ func ReadRole(r *Resolver, roleID string) (*RoleSpec, error) {
 }
 
 // ReadManagedPolicies reads every AWS::IAM::ManagedPolicy of the template.
-func ReadManagedPolicies(r *Resolver) ([]*ManagedPolicySpec, error) {
-	t := r.T
-	ids := t.ofType("AWS::IAM::ManagedPolicy")
+func ReadManagedPolicies(r *cfn.Resolver) ([]*ManagedPolicySpec, error) {
+	t := r.Template
+	ids := t.OfType("AWS::IAM::ManagedPolicy")
 	sort.Strings(ids)
 	var out []*ManagedPolicySpec
 	for _, id := range ids {
 		res := t.Resources[id]
 		mp := &ManagedPolicySpec{LogicalID: id, Path: "/"}
 		var err error
-		if mp.Name, err = r.physicalName(id); err != nil {
+		if mp.Name, err = r.PhysicalName(id); err != nil {
 			return nil, fmt.Errorf("%s: managed policy %s name: %w", t.Path, id, err)
 		}
 		if v, ok := res.Properties["Path"]; ok {
@@ -338,7 +339,7 @@ func ReadManagedPolicies(r *Resolver) ([]*ManagedPolicySpec, error) {
 				return nil, fmt.Errorf("%s: managed policy %s Path: %w", t.Path, id, err)
 			}
 		}
-		arn, err := r.getAtt(id, "PolicyArn")
+		arn, err := r.GetAtt(id, "PolicyArn")
 		if err != nil {
 			return nil, err
 		}
@@ -352,7 +353,7 @@ func ReadManagedPolicies(r *Resolver) ([]*ManagedPolicySpec, error) {
 }
 
 // resolveJSON resolves a policy document and encodes it.
-func resolveJSON(r *Resolver, doc any) (json.RawMessage, error) {
+func resolveJSON(r *cfn.Resolver, doc any) (json.RawMessage, error) {
 	if doc == nil {
 		return nil, fmt.Errorf("missing policy document")
 	}
@@ -364,11 +365,11 @@ func resolveJSON(r *Resolver, doc any) (json.RawMessage, error) {
 }
 
 // ReadSourceAccessRole reads the one IAM role of the source-access stack.
-func ReadSourceAccessRole(r *Resolver) (*RoleSpec, error) {
-	ids := r.T.ofType("AWS::IAM::Role")
+func ReadSourceAccessRole(r *cfn.Resolver) (*RoleSpec, error) {
+	ids := r.Template.OfType("AWS::IAM::Role")
 	if len(ids) != 1 {
 		sort.Strings(ids)
-		return nil, fmt.Errorf("%s: want one IAM role in the source-access stack, found %v", r.T.Path, ids)
+		return nil, fmt.Errorf("%s: want one IAM role in the source-access stack, found %v", r.Template.Path, ids)
 	}
 	return ReadRole(r, ids[0])
 }

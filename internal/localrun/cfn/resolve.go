@@ -1,161 +1,22 @@
-package localrun
+package cfn
 
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 )
 
-// Template is the part of a synthesized CloudFormation template the runner reads.
-type Template struct {
-	Path       string                       `json:"-"`
-	StackName  string                       `json:"-"`
-	Resources  map[string]Resource          `json:"Resources"`
-	Parameters map[string]TemplateParameter `json:"Parameters"`
-	Outputs    map[string]map[string]any    `json:"Outputs"`
-}
-
-// Resource is one CloudFormation resource.
-type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
-}
-
-// TemplateParameter is a CloudFormation parameter; only its default is used.
-type TemplateParameter struct {
-	Type    string `json:"Type"`
-	Default any    `json:"Default"`
-}
-
-// LoadTemplate reads a template file.
-func LoadTemplate(path, stackName string) (*Template, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var t Template
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	t.Path = path
-	t.StackName = stackName
-	return &t, nil
-}
-
-// ofType returns the logical ids of the resources of a type, sorted.
-func (t *Template) ofType(typ string) []string {
-	var ids []string
-	for id, r := range t.Resources {
-		if r.Type == typ {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// cdkPath is the construct path CDK records in the metadata, or "".
-func (r Resource) cdkPath() string {
-	s, _ := r.Metadata["aws:cdk:path"].(string)
-	return s
-}
-
-// Stacks are the two synthesized templates the runner needs.
-type Stacks struct {
-	Destination *Template // functions, their roles, the state machine (account B)
-	Source      *Template // the source-access role (account A)
-	// Environments from the cloud assembly manifest ("" when environment-agnostic).
-	DestinationAccount, DestinationRegion string
-	SourceAccount, SourceRegion           string
-}
-
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		DisplayName string `json:"displayName"`
-		Properties  struct {
-			TemplateFile string `json:"templateFile"`
-			StackName    string `json:"stackName"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
-// LoadStacks finds the destination stack (the one with the state machine) and the
-// source-access stack (a role and no functions) in a cloud assembly directory.
-func LoadStacks(dir string) (*Stacks, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		return nil, fmt.Errorf("no synthesized templates in %s (run `make synth`): %w", dir, err)
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("parse %s/manifest.json: %w", dir, err)
-	}
-	var s Stacks
-	var dests, srcs []string
-	names := make([]string, 0, len(m.Artifacts))
-	for name := range m.Artifacts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		a := m.Artifacts[name]
-		if a.Type != "aws:cloudformation:stack" || a.Properties.TemplateFile == "" {
-			continue
-		}
-		t, err := LoadTemplate(filepath.Join(dir, a.Properties.TemplateFile), firstNonEmpty(a.Properties.StackName, name))
-		if err != nil {
-			return nil, err
-		}
-		acct, region := parseEnvironment(a.Environment)
-		switch {
-		case len(t.ofType("AWS::StepFunctions::StateMachine")) > 0:
-			dests = append(dests, name)
-			s.Destination, s.DestinationAccount, s.DestinationRegion = t, acct, region
-		case len(t.ofType("AWS::IAM::Role")) > 0 && len(t.ofType("AWS::Lambda::Function")) == 0:
-			srcs = append(srcs, name)
-			s.Source, s.SourceAccount, s.SourceRegion = t, acct, region
-		}
-	}
-	if len(dests) != 1 {
-		return nil, fmt.Errorf("%s: want exactly one stack with a state machine, found %d %v (run `make synth`)", dir, len(dests), dests)
-	}
-	if len(srcs) != 1 {
-		return nil, fmt.Errorf("%s: want exactly one source-access stack (IAM role, no function), found %d %v (run `make synth`)", dir, len(srcs), srcs)
-	}
-	return &s, nil
-}
-
-// parseEnvironment reads "aws://ACCOUNT/REGION"; unknown parts are "".
-func parseEnvironment(env string) (account, region string) {
-	rest, ok := strings.CutPrefix(env, "aws://")
-	if !ok {
-		return "", ""
-	}
-	account, region, _ = strings.Cut(rest, "/")
-	if strings.HasPrefix(account, "unknown-") {
-		account = ""
-	}
-	if strings.HasPrefix(region, "unknown-") {
-		region = ""
-	}
-	return account, region
-}
-
-// Resolver evaluates the few intrinsic functions a synthesized template uses, as
-// CloudFormation would for a stack deployed in Account/Region. Physical names that
-// CloudFormation would generate are made deterministic: <stack>-<logicalId>.
+// Resolver evaluates the few intrinsic functions a synthesized template uses (Ref,
+// Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split), as CloudFormation would for a
+// stack deployed in Partition/Account/Region. Physical names that CloudFormation would
+// generate are made deterministic: <stack>-<logicalId>.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference.html
 type Resolver struct {
-	T         *Template
-	Partition string
-	Account   string
-	Region    string
+	Template  *Template
+	Partition string // AWS::Partition, e.g. "aws"
+	Account   string // AWS::AccountId
+	Region    string // AWS::Region
 	// FunctionNames gives the physical name of Lambda functions by logical id.
 	FunctionNames map[string]string
 }
@@ -172,7 +33,7 @@ func (r *Resolver) Resolve(v any) (any, error) {
 				if k == "Ref" || strings.HasPrefix(k, "Fn::") || k == "Condition" {
 					out, err := r.intrinsic(k, arg)
 					if err != nil {
-						return nil, fmt.Errorf("%s: %w", compact(x), err)
+						return nil, fmt.Errorf("%s: %w", Compact(x), err)
 					}
 					return out, nil
 				}
@@ -220,19 +81,22 @@ func (r *Resolver) ResolveString(v any) (string, error) {
 	case float64, bool:
 		return fmt.Sprint(s), nil
 	}
-	return "", fmt.Errorf("%s: want a string, got %s", compact(v), compact(out))
+	return "", fmt.Errorf("%s: want a string, got %s", Compact(v), Compact(out))
 }
 
+// noValue is what {"Ref": "AWS::NoValue"} resolves to: the enclosing key or list item
+// is dropped.
 type noValueT struct{}
 
 var noValue = noValueT{}
 
+// intrinsic evaluates one intrinsic function (fn is its key, "Ref" or "Fn::...").
 func (r *Resolver) intrinsic(fn string, arg any) (any, error) {
 	switch fn {
 	case "Ref":
 		name, ok := arg.(string)
 		if !ok {
-			return nil, fmt.Errorf("Ref of a non-string")
+			return nil, fmt.Errorf("the argument of Ref is not a string")
 		}
 		return r.ref(name)
 	case "Fn::GetAtt":
@@ -252,7 +116,7 @@ func (r *Resolver) intrinsic(fn string, arg any) (any, error) {
 		if len(parts) != 2 {
 			return nil, fmt.Errorf("Fn::GetAtt wants [LogicalId, Attribute]")
 		}
-		return r.getAtt(parts[0], parts[1])
+		return r.GetAtt(parts[0], parts[1])
 	case "Fn::Join":
 		a, ok := arg.([]any)
 		if !ok || len(a) != 2 {
@@ -309,7 +173,7 @@ func (r *Resolver) intrinsic(fn string, arg any) (any, error) {
 			if val, ok := vars[name]; ok {
 				v, err = r.ResolveString(val)
 			} else if id, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "AWS::") {
-				v, err = r.getAtt(id, attr)
+				v, err = r.GetAtt(id, attr)
 			} else {
 				v, err = r.ref(name)
 			}
@@ -378,6 +242,10 @@ func (r *Resolver) intrinsic(fn string, arg any) (any, error) {
 	return nil, fmt.Errorf("intrinsic %s is not supported by the local runner", fn)
 }
 
+// ref evaluates {"Ref": name}: a pseudo parameter, a parameter's default, or what Ref
+// returns for a resource of a supported type (its name, or its ARN where that is what
+// CloudFormation returns).
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/pseudo-parameter-reference.html
 func (r *Resolver) ref(name string) (any, error) {
 	switch name {
 	case "AWS::Partition":
@@ -389,30 +257,30 @@ func (r *Resolver) ref(name string) (any, error) {
 	case "AWS::URLSuffix":
 		return "amazonaws.com", nil
 	case "AWS::StackName":
-		return r.T.StackName, nil
+		return r.Template.StackName, nil
 	case "AWS::NoValue":
 		return noValue, nil
 	}
-	if p, ok := r.T.Parameters[name]; ok {
+	if p, ok := r.Template.Parameters[name]; ok {
 		if p.Default == nil {
 			return nil, fmt.Errorf("parameter %s has no default", name)
 		}
 		return p.Default, nil
 	}
-	res, ok := r.T.Resources[name]
+	res, ok := r.Template.Resources[name]
 	if !ok {
-		return nil, fmt.Errorf("Ref to unknown %q", name)
+		return nil, fmt.Errorf("unknown parameter or resource %q", name)
 	}
 	switch res.Type {
 	case "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":
 		if res.Type == "AWS::IAM::ManagedPolicy" {
-			return r.getAtt(name, "PolicyArn")
+			return r.GetAtt(name, "PolicyArn")
 		}
-		return r.physicalName(name)
+		return r.PhysicalName(name)
 	case "AWS::StepFunctions::StateMachine", "AWS::SNS::Topic":
-		return r.getAtt(name, "Arn")
+		return r.GetAtt(name, "Arn")
 	}
-	return nil, fmt.Errorf("Ref to %s (%s) is not supported by the local runner", name, res.Type)
+	return nil, fmt.Errorf("a Ref to %s (%s) is not supported by the local runner", name, res.Type)
 }
 
 // nameProperty is the property that holds a resource type's physical name.
@@ -426,9 +294,11 @@ var nameProperty = map[string]string{
 	"AWS::StepFunctions::StateMachine": "StateMachineName",
 }
 
-// physicalName is the name property when set, else a deterministic generated name.
-func (r *Resolver) physicalName(id string) (string, error) {
-	res := r.T.Resources[id]
+// PhysicalName is the name of resource id: its name property when the template sets
+// it, else FunctionNames for a function, else a deterministic stand-in for the name
+// CloudFormation would generate (<stack>-<logicalId>, cut to the type's length limit).
+func (r *Resolver) PhysicalName(id string) (string, error) {
+	res := r.Template.Resources[id]
 	if prop, ok := nameProperty[res.Type]; ok {
 		if v, ok := res.Properties[prop]; ok {
 			return r.ResolveString(v)
@@ -439,7 +309,7 @@ func (r *Resolver) physicalName(id string) (string, error) {
 			return n, nil
 		}
 	}
-	name := r.T.StackName + "-" + id
+	name := r.Template.StackName + "-" + id
 	max := 64
 	if res.Type == "AWS::S3::Bucket" {
 		name = strings.ToLower(name)
@@ -451,12 +321,15 @@ func (r *Resolver) physicalName(id string) (string, error) {
 	return name, nil
 }
 
-func (r *Resolver) getAtt(id, attr string) (any, error) {
-	res, ok := r.T.Resources[id]
+// GetAtt evaluates {"Fn::GetAtt": [id, attr]} for the attributes the stacks use, in the
+// ARN formats of the Service Authorization Reference.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+func (r *Resolver) GetAtt(id, attr string) (any, error) {
+	res, ok := r.Template.Resources[id]
 	if !ok {
 		return nil, fmt.Errorf("Fn::GetAtt of unknown resource %q", id)
 	}
-	name, err := r.physicalName(id)
+	name, err := r.PhysicalName(id)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +367,9 @@ func (r *Resolver) getAtt(id, attr string) (any, error) {
 	return nil, fmt.Errorf("Fn::GetAtt %s.%s (%s) is not supported by the local runner", id, attr, res.Type)
 }
 
-func compact(v any) string {
+// Compact is v as JSON on one line, cut after 200 bytes: a template value quoted in an
+// error message.
+func Compact(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
