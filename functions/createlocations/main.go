@@ -20,7 +20,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := createlocations.Config{
-		Env:                    env.Env(false),
+		Env:                    env.Env(),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 	}

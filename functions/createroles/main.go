@@ -19,7 +19,7 @@ import (
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
-	cfg := createroles.Config{Env: env.Env(false), RolePrefix: env.RolePrefix()}
+	cfg := createroles.Config{Env: env.Env(), RolePrefix: env.RolePrefix()}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)

@@ -19,7 +19,7 @@ import (
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
-	e := env.Env(false)
+	e := env.Env()
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)

@@ -22,7 +22,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := putbucketpolicy.Config{
-		Env:                    env.Env(true),
+		Env:                    env.EnvWithSourceAccessRole(),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 		SettleDelay:            putbucketpolicy.DefaultSettleDelay,

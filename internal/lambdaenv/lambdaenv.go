@@ -72,9 +72,9 @@ func (r *Reader) check(name, v string, ok bool, rule string) string {
 	return v
 }
 
-// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID, the optional DSMIGRATE_EXTRA_REGIONS and,
-// when withSourceRole is set, DSMIGRATE_SOURCE_ACCESS_ROLE_NAME.
-func (r *Reader) Env(withSourceRole bool) request.Env {
+// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID and the optional DSMIGRATE_EXTRA_REGIONS:
+// the function's own region and account, and the regions newer than the SDK it accepts.
+func (r *Reader) Env() request.Env {
 	e := request.Env{Region: r.Required(Region)}
 	if v := r.Optional(ExtraRegions); v != "" {
 		for _, region := range strings.Split(v, ",") {
@@ -89,10 +89,15 @@ func (r *Reader) Env(withSourceRole bool) request.Env {
 	e.AccountID = r.Required(AccountID)
 	r.check(AccountID, e.AccountID, accountPattern.MatchString(e.AccountID), "must be 12 digits")
 	e.Partition = request.Partition(e.Region)
-	if withSourceRole {
-		e.SourceAccessRoleName = r.Required(SourceAccessRoleName)
-		r.check(SourceAccessRoleName, e.SourceAccessRoleName, roleNamePattern.MatchString(e.SourceAccessRoleName), "must be an IAM role name")
-	}
+	return e
+}
+
+// EnvWithSourceAccessRole reads what Env reads and DSMIGRATE_SOURCE_ACCESS_ROLE_NAME, for
+// the functions that act in the source account through that role.
+func (r *Reader) EnvWithSourceAccessRole() request.Env {
+	e := r.Env()
+	e.SourceAccessRoleName = r.Required(SourceAccessRoleName)
+	r.check(SourceAccessRoleName, e.SourceAccessRoleName, roleNamePattern.MatchString(e.SourceAccessRoleName), "must be an IAM role name")
 	return e
 }
 

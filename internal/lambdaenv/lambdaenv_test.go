@@ -12,7 +12,7 @@ func reader(env map[string]string) *Reader {
 
 func TestAllMissingListedAtOnce(t *testing.T) {
 	r := reader(map[string]string{})
-	r.Env(true)
+	r.EnvWithSourceAccessRole()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
@@ -36,7 +36,7 @@ func TestValid(t *testing.T) {
 		RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations",
 		TaskLogGroupArn: "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*",
 	})
-	e := r.Env(true)
+	e := r.EnvWithSourceAccessRole()
 	if r.RolePrefix() != "dsmigrate" || r.TaskLogGroupArn() == "" || r.LocationsCallerRoleArn() == "" {
 		t.Errorf("values not read")
 	}
@@ -53,7 +53,7 @@ func TestMalformed(t *testing.T) {
 		Region: "ap-northeast-1", AccountID: "2222", RolePrefix: "a-prefix-that-is-far-too-long",
 		LocationsCallerRoleArn: "arn:aws:iam::222222222222:user/x", TaskLogGroupArn: "my-group",
 	})
-	r.Env(false)
+	r.Env()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
@@ -81,7 +81,7 @@ func TestExtraRegions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := reader(map[string]string{Region: "ap-northeast-1", AccountID: "222222222222", ExtraRegions: tt.give})
-			e := r.Env(false)
+			e := r.Env()
 			err := r.Err()
 			if (err != nil) != tt.wantErr || err != nil && !strings.Contains(err.Error(), ExtraRegions) {
 				t.Fatalf("got error %v, want error %v naming %s", err, tt.wantErr, ExtraRegions)
