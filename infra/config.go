@@ -376,18 +376,3 @@ func repoRoot() (string, error) {
 		dir = parent
 	}
 }
-
-// loadCDKContext returns the "context" object of cdk.json in root.
-func loadCDKContext(root string) (map[string]any, error) {
-	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
-	if err != nil {
-		return nil, err
-	}
-	var f struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("cdk.json: %w", err)
-	}
-	return f.Context, nil
-}

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -148,4 +152,19 @@ func TestCDKJSONIsValid(t *testing.T) {
 	if ctx["@aws-cdk/core:enablePartitionLiterals"] != true {
 		t.Errorf("cdk.json: want @aws-cdk/core:enablePartitionLiterals true (literal ARNs for the local runner)")
 	}
+}
+
+// loadCDKContext returns the "context" object of cdk.json in root.
+func loadCDKContext(root string) (map[string]any, error) {
+	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return f.Context, nil
 }
