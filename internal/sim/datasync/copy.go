@@ -286,7 +286,7 @@ type meter struct {
 
 func (m *meter) Read(p []byte) (int, error) {
 	if err := m.ctx.Err(); err != nil {
-		return 0, err // cancelled or shut down: abort the object's upload
+		return 0, err // shut down: abort the object's upload
 	}
 	if m.lim.rate != nil && m.lim.rate() > 0 && len(p) > 64<<10 {
 		p = p[:64<<10] // small chunks keep a throttled transfer smooth

@@ -32,7 +32,6 @@ type execution struct {
 	prepDur, xferDur       *int64
 	verDur                 *int64
 	errCode, errDetail     string
-	cancelCode, cancelMsg  string
 	stats                  ExecutionStats
 
 	estFiles, estBytes, estDelete         atomic.Int64
@@ -69,16 +68,6 @@ func (e *execution) finishLocked(now time.Time, status, code, detail string) {
 	e.cancel()
 }
 
-// cancelWith asks a running execution to stop; it ends in ERROR with code (s.mu held).
-func (e *execution) cancelWith(code, msg string) {
-	if e.done() {
-		return
-	}
-	e.cancelCode, e.cancelMsg = code, msg
-	e.status = "CANCELLING"
-	e.cancel()
-}
-
 // maxQueued is how many executions can wait behind the running one of a task.
 func (s *Service) maxQueued() int { return s.opts.MaxQueued }
 
@@ -104,12 +93,6 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 	t, err := s.ownTask(caller, str(in.TaskArn))
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := s.st.locations[t.src]; !ok {
-		return nil, invalid("The source location %s of the task does not exist.", t.src)
-	}
-	if _, ok := s.st.locations[t.dst]; !ok {
-		return nil, invalid("The destination location %s of the task does not exist.", t.dst)
 	}
 	opts := overlay(t.opts, in.OverrideOptions)
 	if err := checkOptions(opts, t.mode); err != nil {
@@ -250,32 +233,6 @@ func (s *Service) describeLocked(e *execution) DescribeTaskExecutionOutput {
 	return out
 }
 
-func (s *Service) cancelTaskExecution(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in arnIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "CancelTaskExecution", func() string { return str(in.TaskExecutionArn) }); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.ownExec(caller, str(in.TaskExecutionArn))
-	if err != nil {
-		return nil, err
-	}
-	if e.done() || e.status == "CANCELLING" {
-		return nil, invalid("Task execution %s is not running or queued and cannot be cancelled (status %s).", e.arn, e.status)
-	}
-	t := e.task
-	for i, q := range t.queue {
-		if q == e {
-			t.queue = append(t.queue[:i:i], t.queue[i+1:]...)
-			e.finishLocked(s.now(), "ERROR", "Cancelled", "Task execution was cancelled by the user before it started.")
-			return nil, nil
-		}
-	}
-	e.cancelWith("Cancelled", "Task execution was cancelled by the user.")
-	return nil, nil
-}
-
 // runTask runs the task's executions one after the other until its queue is empty.
 func (s *Service) runTask(t *task) {
 	defer s.wg.Done()
@@ -324,11 +281,11 @@ func (s *Service) scaledSleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// setStatus moves e to status unless it is being cancelled or done.
+// setStatus moves e to status unless it is done.
 func (s *Service) setStatus(e *execution, status string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.done() || e.status == "CANCELLING" {
+	if e.done() {
 		return false
 	}
 	e.status = status
@@ -338,24 +295,14 @@ func (s *Service) setStatus(e *execution, status string) bool {
 	return true
 }
 
-// stop ends e after ctx ended: cancelled by the user, the task deleted, or shutdown.
+// stop ends e after ctx ended: the simulator shut down.
 func (s *Service) stop(e *execution) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	code, msg := e.cancelCode, e.cancelMsg
-	if code == "" {
-		code, msg = "InternalError", "The simulator shut down."
-	}
-	e.finishLocked(s.now(), "ERROR", code, msg)
+	s.fail(e, "InternalError", "The simulator shut down.")
 }
 
 func (s *Service) fail(e *execution, code, detail string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.status == "CANCELLING" {
-		e.finishLocked(s.now(), "ERROR", e.cancelCode, e.cancelMsg)
-		return
-	}
 	e.finishLocked(s.now(), "ERROR", code, detail)
 }
 
@@ -373,13 +320,8 @@ func (s *Service) runExecution(e *execution) {
 	}
 	// LAUNCHING: DataSync assumes both bucket access roles.
 	s.mu.Lock()
-	src, okS := s.st.locations[e.task.src]
-	dst, okD := s.st.locations[e.task.dst]
+	src, dst := s.st.locations[e.task.src], s.st.locations[e.task.dst]
 	s.mu.Unlock()
-	if !okS || !okD {
-		s.fail(e, "LocationNotFound", "A location of this task was deleted before the execution launched.")
-		return
-	}
 	srcSess, err := s.assumeAsDataSync(ctx, src.roleArn, src.account, src.arn)
 	if err != nil {
 		s.fail(e, "PermissionDenied", fmt.Sprintf("Unable to assume role %s for location %s. Reason: Access denied when calling sts:AssumeRole", src.roleArn, src.arn))

@@ -56,18 +56,12 @@ func (s *Service) ops() map[string]opFunc {
 		"CreateLocationS3":      s.createLocationS3,
 		"DescribeLocationS3":    s.describeLocationS3,
 		"ListLocations":         s.listLocations,
-		"DeleteLocation":        s.deleteLocation,
 		"CreateTask":            s.createTask,
 		"DescribeTask":          s.describeTask,
 		"ListTasks":             s.listTasks,
-		"DeleteTask":            s.deleteTask,
-		"UpdateTask":            s.updateTask,
 		"StartTaskExecution":    s.startTaskExecution,
 		"ListTaskExecutions":    s.listTaskExecutions,
 		"DescribeTaskExecution": s.describeTaskExecution,
-		"CancelTaskExecution":   s.cancelTaskExecution,
-		"TagResource":           s.tagResource,
-		"UntagResource":         s.untagResource,
 		"ListTagsForResource":   s.listTagsForResource,
 	}
 }
@@ -180,14 +174,6 @@ func isCode(err error, code string) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == code
 }
 
-func errCode(err error) string {
-	var ae APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 func hex17() string {
 	var b [9]byte
 	rand.Read(b[:])
@@ -277,41 +263,6 @@ func (s *Service) taggable(caller identity.Principal, arn string) (map[string]st
 		return e.tags, true
 	}
 	return nil, false
-}
-
-func (s *Service) tagResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in tagIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "TagResource", func() string { return str(in.ResourceArn) }); err != nil {
-		return nil, err
-	}
-	if err := validateTags(in.Tags); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tags, ok := s.taggable(caller, str(in.ResourceArn))
-	if !ok {
-		return nil, notFound()
-	}
-	mergeTags(tags, in.Tags)
-	return nil, nil
-}
-
-func (s *Service) untagResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in tagIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "UntagResource", func() string { return str(in.ResourceArn) }); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tags, ok := s.taggable(caller, str(in.ResourceArn))
-	if !ok {
-		return nil, notFound()
-	}
-	for _, k := range in.Keys {
-		delete(tags, k)
-	}
-	return nil, nil
 }
 
 func (s *Service) listTagsForResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {

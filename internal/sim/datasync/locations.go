@@ -222,20 +222,6 @@ func (s *Service) describeLocationS3(ctx context.Context, caller identity.Princi
 		S3Config: &s3Config{BucketAccessRoleArn: sp(l.roleArn)}, S3StorageClass: l.storageClass}, nil
 }
 
-func (s *Service) deleteLocation(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in arnIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteLocation", func() string { return str(in.LocationArn) }); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.ownLocation(caller, str(in.LocationArn)); err != nil {
-		return nil, err
-	}
-	delete(s.st.locations, str(in.LocationArn))
-	return nil, nil
-}
-
 func (s *Service) listLocations(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
 	var in listIn
 	if err := s.decodeAuthorized(ctx, caller, body, &in, "ListLocations", func() string { return "*" }); err != nil {

@@ -15,18 +15,18 @@ import (
 const maxTasks = 100
 
 type task struct {
-	arn, account, name    string
-	src, dst              string // location ARNs
-	logGroup              string
-	mode                  string // ENHANCED | BASIC
-	opts                  options
-	includes, excludes    []filterRule
-	created               time.Time
-	tags                  map[string]string
-	running               *execution   // the execution in LAUNCHING..VERIFYING (or being cancelled)
-	queue                 []*execution // QUEUED executions, FIFO
-	execOrder             []*execution // every execution, in start order
-	runnerActive, deleted bool
+	arn, account, name string
+	src, dst           string // location ARNs
+	logGroup           string
+	mode               string // ENHANCED | BASIC
+	opts               options
+	includes, excludes []filterRule
+	created            time.Time
+	tags               map[string]string
+	running            *execution   // the execution in LAUNCHING..VERIFYING
+	queue              []*execution // QUEUED executions, FIFO
+	execOrder          []*execution // every execution, in start order
+	runnerActive       bool
 }
 
 var (
@@ -266,7 +266,7 @@ func filterChars(rules []filterRule) string {
 // ownTask returns the caller's task (s.mu held).
 func (s *Service) ownTask(caller identity.Principal, arn string) (*task, error) {
 	t, ok := s.st.tasks[arn]
-	if !ok || t.account != caller.AccountID || t.deleted {
+	if !ok || t.account != caller.AccountID {
 		return nil, notFound()
 	}
 	return t, nil
@@ -311,7 +311,7 @@ func (s *Service) listTasks(ctx context.Context, caller identity.Principal, body
 	s.mu.Lock()
 	var all []taskEntry
 	for _, t := range s.st.tasks {
-		if t.account != caller.AccountID || t.deleted {
+		if t.account != caller.AccountID {
 			continue
 		}
 		keep := true
@@ -349,71 +349,4 @@ func (s *Service) listTasks(ctx context.Context, caller identity.Principal, body
 		Tasks     []taskEntry `json:"Tasks"`
 		NextToken *string     `json:"NextToken,omitempty"`
 	}{all[from:to], next}, nil
-}
-
-func (s *Service) updateTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in taskIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "UpdateTask", func() string { return str(in.TaskArn) }); err != nil {
-		return nil, err
-	}
-	if err := checkEnums(in.Options, "options"); err != nil {
-		return nil, err
-	}
-	if in.Name != nil && (len(*in.Name) > 256 || !taskNameRE.MatchString(*in.Name)) {
-		return nil, validation(*in.Name, "name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9\\s+=._:@/-]+$")
-	}
-	if _, err := parseFilter(in.Includes, true); err != nil {
-		return nil, err
-	}
-	if _, err := parseFilter(in.Excludes, false); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.ownTask(caller, str(in.TaskArn))
-	if err != nil {
-		return nil, err
-	}
-	resolved := overlay(t.opts, in.Options)
-	if err := checkOptions(resolved, t.mode); err != nil {
-		return nil, err
-	}
-	t.opts = resolved
-	if in.Name != nil {
-		t.name = *in.Name
-	}
-	if in.Includes != nil {
-		t.includes = in.Includes
-	}
-	if in.Excludes != nil {
-		t.excludes = in.Excludes
-	}
-	if in.CloudWatchLogGroupArn != nil {
-		t.logGroup = *in.CloudWatchLogGroupArn
-	}
-	return nil, nil
-}
-
-func (s *Service) deleteTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
-	var in arnIn
-	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteTask", func() string { return str(in.TaskArn) }); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, err := s.ownTask(caller, str(in.TaskArn))
-	if err != nil {
-		return nil, err
-	}
-	t.deleted = true
-	// Executions that have not finished end in ERROR.
-	for _, e := range t.queue {
-		e.finishLocked(s.now(), "ERROR", "SyncTaskDeletedByUser", "The task was deleted while this execution was queued.")
-	}
-	t.queue = nil
-	if t.running != nil {
-		t.running.cancelWith("SyncTaskDeletedByUser", "The task was deleted while this execution was running.")
-	}
-	delete(s.st.tasks, t.arn)
-	return nil, nil
 }

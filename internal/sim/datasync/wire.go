@@ -210,9 +210,3 @@ type DescribeTaskExecutionOutput struct {
 	FilesFailed              *filesFailed  `json:"FilesFailed,omitempty"`
 	Result                   *resultDetail `json:"Result,omitempty"`
 }
-
-type tagIn struct {
-	ResourceArn *string    `json:"ResourceArn"`
-	Tags        []tagEntry `json:"Tags"`
-	Keys        []string   `json:"Keys"`
-}
