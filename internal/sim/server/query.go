@@ -26,7 +26,7 @@ var namespaces = map[string]string{
 }
 
 var queryStatus = map[string]int{
-	"NoSuchEntity": 404, "EntityAlreadyExists": 409, "DeleteConflict": 409, "LimitExceeded": 409,
+	"NoSuchEntity": 404, "EntityAlreadyExists": 409, "LimitExceeded": 409,
 	"MalformedPolicyDocument": 400, "ValidationError": 400, "AccessDenied": 403,
 	"InvalidClientTokenId": 403, "ExpiredToken": 403, "MissingAuthenticationToken": 403,
 	"IncompleteSignature": 400, "Throttling": 400, "ServiceFailure": 500, "InternalFailure": 500,
@@ -181,18 +181,6 @@ func toXMLRole(r identity.Role) xmlRole {
 	return x
 }
 
-// members reads Prefix.member.N (N from 1) values in order.
-func members(f url.Values, prefix string) []string {
-	var out []string
-	for i := 1; ; i++ {
-		v, ok := f[prefix+".member."+strconv.Itoa(i)]
-		if !ok {
-			return out
-		}
-		out = append(out, v[0])
-	}
-}
-
 func tagMembers(f url.Values) []identity.Tag {
 	var out []identity.Tag
 	for i := 1; ; i++ {
@@ -240,26 +228,22 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 	if result, handled, err := s.iamPolicyAction(c, action, f); handled {
 		return result, err
 	}
-	switch action {
-	case "CreateRole", "GetRole", "DeleteRole", "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy",
-		"ListRolePolicies", "TagRole", "UntagRole", "ListRoleTags", "UpdateAssumeRolePolicy":
-	default:
-		return nil, errUnknownAction(action)
-	}
+	// The role operations dsmigrate calls (docs/FIDELITY.md, "Which operations exist")
+	// and the parameters each requires.
 	needs := map[string][]string{
-		"CreateRole": {"RoleName", "AssumeRolePolicyDocument"}, "PutRolePolicy": {"RoleName", "PolicyName", "PolicyDocument"},
-		"GetRolePolicy": {"RoleName", "PolicyName"}, "DeleteRolePolicy": {"RoleName", "PolicyName"},
+		"CreateRole": {"RoleName", "AssumeRolePolicyDocument"}, "GetRole": {"RoleName"},
+		"PutRolePolicy":          {"RoleName", "PolicyName", "PolicyDocument"},
 		"UpdateAssumeRolePolicy": {"RoleName", "PolicyDocument"},
 	}
-	names := needs[action]
-	if names == nil {
-		names = []string{"RoleName"}
+	names, ok := needs[action]
+	if !ok {
+		return nil, errUnknownAction(action)
 	}
 	if err := required(f, names...); err != nil {
 		return nil, err
 	}
 	ctx := identity.Context{}
-	if action == "CreateRole" || action == "TagRole" {
+	if action == "CreateRole" {
 		var keys []string
 		for _, t := range tagMembers(f) {
 			keys = append(keys, t.Key)
@@ -268,13 +252,6 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		if len(keys) > 0 {
 			ctx["aws:TagKeys"] = keys
 		}
-	}
-	if action == "UntagRole" {
-		if keys := members(f, "TagKeys"); len(keys) > 0 {
-			ctx["aws:TagKeys"] = keys
-		}
-	}
-	if action == "CreateRole" {
 		if b := f.Get("PermissionsBoundary"); b != "" {
 			ctx["iam:PermissionsBoundary"] = []string{b}
 		}
@@ -323,48 +300,8 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		return &struct {
 			Role xmlRole `xml:"Role"`
 		}{Role: toXMLRole(r)}, nil
-	case "DeleteRole":
-		return noResult, s.store.DeleteRole(acct, roleName)
 	case "PutRolePolicy":
 		return noResult, s.store.PutRolePolicy(acct, roleName, f.Get("PolicyName"), f.Get("PolicyDocument"))
-	case "GetRolePolicy":
-		doc, err := s.store.GetRolePolicy(acct, roleName, f.Get("PolicyName"))
-		if err != nil {
-			return nil, err
-		}
-		return &struct {
-			RoleName       string `xml:"RoleName"`
-			PolicyName     string `xml:"PolicyName"`
-			PolicyDocument string `xml:"PolicyDocument"`
-		}{RoleName: roleName, PolicyName: f.Get("PolicyName"), PolicyDocument: urlEncodePolicy(doc)}, nil
-	case "DeleteRolePolicy":
-		return noResult, s.store.DeleteRolePolicy(acct, roleName, f.Get("PolicyName"))
-	case "ListRolePolicies":
-		names, err := s.store.ListRolePolicies(acct, roleName)
-		if err != nil {
-			return nil, err
-		}
-		return &struct {
-			PolicyNames []string `xml:"PolicyNames>member"`
-			IsTruncated bool     `xml:"IsTruncated"`
-		}{PolicyNames: names}, nil
-	case "TagRole":
-		return noResult, s.store.TagRole(acct, roleName, tagMembers(f))
-	case "UntagRole":
-		return noResult, s.store.UntagRole(acct, roleName, members(f, "TagKeys"))
-	case "ListRoleTags":
-		tags, err := s.store.ListRoleTags(acct, roleName)
-		if err != nil {
-			return nil, err
-		}
-		xt := make([]xmlTag, len(tags))
-		for i, t := range tags {
-			xt[i] = xmlTag{t.Key, t.Value}
-		}
-		return &struct {
-			Tags        []xmlTag `xml:"Tags>member"`
-			IsTruncated bool     `xml:"IsTruncated"`
-		}{Tags: xt}, nil
 	case "UpdateAssumeRolePolicy":
 		return noResult, s.store.UpdateAssumeRolePolicy(acct, roleName, f.Get("PolicyDocument"))
 	}
@@ -379,18 +316,10 @@ var (
 )
 
 func (s *Server) stsAction(c caller, action string, f url.Values) (any, error) {
-	switch action {
-	case "GetCallerIdentity":
-		p := c.principal
-		return &struct {
-			Arn     string `xml:"Arn"`
-			UserID  string `xml:"UserId"`
-			Account string `xml:"Account"`
-		}{Arn: p.Arn, UserID: p.UserID, Account: p.AccountID}, nil
-	case "AssumeRole":
-		return s.assumeRole(c, f)
+	if action != "AssumeRole" {
+		return nil, errUnknownAction(action)
 	}
-	return nil, errUnknownAction(action)
+	return s.assumeRole(c, f)
 }
 
 func (s *Server) assumeRole(c caller, f url.Values) (any, error) {

@@ -139,55 +139,25 @@ func TestIAMRoleLifecycle(t *testing.T) {
 		PolicyName: aws.String("bucket"), PolicyDocument: aws.String(pol)}); err != nil {
 		t.Fatal(err)
 	}
-	lp, err := iamc.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String("dsm-x-transfer")})
-	if err != nil || len(lp.PolicyNames) != 1 || lp.PolicyNames[0] != "bucket" {
-		t.Fatalf("ListRolePolicies: got %v %v", lp, err)
-	}
-	gp, err := iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("bucket")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if dec, _ := url.QueryUnescape(aws.ToString(gp.PolicyDocument)); dec != pol {
-		t.Errorf("GetRolePolicy: got %s, want %s", dec, pol)
-	}
-	_, err = iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("dsm-x-transfer")})
-	var conflict *iamtypes.DeleteConflictException
-	if !errors.As(err, &conflict) {
-		t.Fatalf("DeleteRole with policies: got %v, want DeleteConflictException", err)
-	}
-	_, err = iamc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("nope")})
-	var nse *iamtypes.NoSuchEntityException
-	if !errors.As(err, &nse) {
-		t.Fatalf("GetRolePolicy missing: got %v, want NoSuchEntityException", err)
-	}
-
-	if _, err := iamc.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("dsm-x-transfer"),
-		Tags: []iamtypes.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := iamc.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("dsm-x-transfer"), TagKeys: []string{"dsmigrate:migration-id"}}); err != nil {
-		t.Fatal(err)
-	}
-	tags, err := iamc.ListRoleTags(ctx, &iam.ListRoleTagsInput{RoleName: aws.String("dsm-x-transfer")})
-	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "a" {
-		t.Fatalf("ListRoleTags: got %+v %v", tags, err)
-	}
 	newTrust := strings.Replace(trustDataSync, "222222222222", "111111111111", 1)
 	if _, err := iamc.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("dsm-x-transfer"),
 		PolicyDocument: aws.String(newTrust)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := iamc.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("dsm-x-transfer"), PolicyName: aws.String("bucket")}); err != nil {
+	got, err = iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("dsm-x-transfer")})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := iamc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("dsm-x-transfer")}); err != nil {
-		t.Fatal(err)
+	if dec, _ := url.QueryUnescape(aws.ToString(got.Role.AssumeRolePolicyDocument)); dec != newTrust {
+		t.Errorf("trust policy after UpdateAssumeRolePolicy: got %s, want %s", dec, newTrust)
 	}
-	_, err = iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("dsm-x-transfer")})
+	_, err = iamc.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("dsm-x-config"),
+		PolicyName: aws.String("bucket"), PolicyDocument: aws.String(pol)})
+	var nse *iamtypes.NoSuchEntityException
 	if !errors.As(err, &nse) {
-		t.Fatalf("GetRole after delete: got %v, want NoSuchEntityException", err)
+		t.Fatalf("PutRolePolicy on a missing role: got %v, want NoSuchEntityException", err)
 	}
-	if want := "The role with name dsm-x-transfer cannot be found."; apiMessage(err) != want {
+	if want := "The role with name dsm-x-config cannot be found."; apiMessage(err) != want {
 		t.Errorf("message: got %q, want %q", apiMessage(err), want)
 	}
 }
@@ -236,7 +206,8 @@ func TestUnknownAccessKey(t *testing.T) {
 	if _, err := iamc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}); apiCode(err) != "InvalidClientTokenId" {
 		t.Errorf("iam: got %v, want InvalidClientTokenId", err)
 	}
-	if _, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "InvalidClientTokenId" {
+	in := &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::111111111111:role/r"), RoleSessionName: aws.String("s1")}
+	if _, err := stsc.AssumeRole(ctx, in); apiCode(err) != "InvalidClientTokenId" {
 		t.Errorf("sts: got %v, want InvalidClientTokenId", err)
 	}
 	if _, err := s3c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bkt")}); apiCode(err) != "InvalidAccessKeyId" {
@@ -292,21 +263,20 @@ func TestAssumeRole(t *testing.T) {
 				t.Errorf("AssumedRoleUser.Arn: got %s, want %s", got, want)
 			}
 			c := out.Credentials
-			_, sessSTS, sessS3 := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-			id, err := sessSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if aws.ToString(id.Arn) != want || aws.ToString(id.Account) != acctA {
-				t.Errorf("GetCallerIdentity: got %s %s", aws.ToString(id.Arn), aws.ToString(id.Account))
+			sessIAM, _, sessS3 := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			// The session is the caller of its requests: the role allows no IAM call, and
+			// the denial names the session.
+			_, err = sessIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("source-access")})
+			if apiCode(err) != "AccessDenied" || !strings.HasPrefix(apiMessage(err), "User: "+want+" is not authorized to perform: iam:GetRole") {
+				t.Errorf("GetRole as session: got %q %q, want AccessDenied for %s", apiCode(err), apiMessage(err), want)
 			}
 			// The session acts with the role's permissions in account A.
 			if _, err := sessS3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("made-by-session")}); err != nil {
 				t.Errorf("CreateBucket as session: %v", err)
 			}
 			// A wrong session token is refused.
-			_, badSTS, _ := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), "bogus")
-			if _, err := badSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); apiCode(err) != "InvalidClientTokenId" {
+			badIAM, _, _ := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), "bogus")
+			if _, err := badIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("source-access")}); apiCode(err) != "InvalidClientTokenId" {
 				t.Errorf("bad token: got %v, want InvalidClientTokenId", err)
 			}
 		})
@@ -600,10 +570,12 @@ func TestAdminAPI(t *testing.T) {
 		SessionToken    *string `json:"sessionToken"`
 	}{&creds.AccessKeyID, &creds.SecretAccessKey, &creds.SessionToken})
 	resp.Body.Close()
-	_, stsc, _ := clients(inst, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	id, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil || aws.ToString(id.Arn) != "arn:aws:sts::222222222222:assumed-role/fn/dsmigrate-createroles" {
-		t.Fatalf("GetCallerIdentity with admin credentials: %v %v", id, err)
+	// The credentials act as a session of the role, which may not call IAM: the denial
+	// names the session.
+	fnIAM, _, _ := clients(inst, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	_, err = fnIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("fn")})
+	if !strings.HasPrefix(apiMessage(err), "User: arn:aws:sts::222222222222:assumed-role/fn/dsmigrate-createroles is not authorized") {
+		t.Fatalf("GetRole with admin credentials: got %v, want a denial naming the fn session", err)
 	}
 	resp, err = http.Get(inst.URL + "/_sim/state")
 	if err != nil {
@@ -690,9 +662,9 @@ func TestEndpointFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil || aws.ToString(id.Account) != acctB {
-		t.Fatalf("GetCallerIdentity: %v %v", id, err)
+	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("env-role"), AssumeRolePolicyDocument: aws.String(trustDataSync)})
+	if err != nil || aws.ToString(role.Role.Arn) != "arn:aws:iam::"+acctB+":role/env-role" {
+		t.Fatalf("CreateRole as the environment's user: %v %v, want a role in %s", role, err, acctB)
 	}
 	s3c := s3.NewFromConfig(cfg)
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("env-bucket")}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -216,21 +215,6 @@ func (s *Store) RoleByArn(arn string) (identity.Role, bool) {
 	return cloneRole(r), true
 }
 
-// DeleteRole deletes a role that has no inline policies left.
-func (s *Store) DeleteRole(accountID, name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roleLocked(accountID, name)
-	if err != nil {
-		return err
-	}
-	if len(r.InlinePolicies) > 0 {
-		return Errf("DeleteConflict", "Cannot delete entity, must delete policies first.")
-	}
-	delete(s.roles, r.Arn)
-	return nil
-}
-
 // PutRolePolicy adds or replaces an inline policy.
 func (s *Store) PutRolePolicy(accountID, roleName, policyName, doc string) error {
 	if !roleNameRe.MatchString(policyName) || len(policyName) > 128 {
@@ -260,48 +244,6 @@ func (s *Store) PutRolePolicy(accountID, roleName, policyName, doc string) error
 	return nil
 }
 
-// GetRolePolicy returns an inline policy document.
-func (s *Store) GetRolePolicy(accountID, roleName, policyName string) (string, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return "", err
-	}
-	d, ok := r.InlinePolicies[policyName]
-	if !ok {
-		return "", Errf("NoSuchEntity", "The role policy with name %s cannot be found.", policyName)
-	}
-	return d, nil
-}
-
-// DeleteRolePolicy deletes an inline policy.
-func (s *Store) DeleteRolePolicy(accountID, roleName, policyName string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return err
-	}
-	if _, ok := r.InlinePolicies[policyName]; !ok {
-		return Errf("NoSuchEntity", "The role policy with name %s cannot be found.", policyName)
-	}
-	delete(r.InlinePolicies, policyName)
-	delete(r.policies, policyName)
-	return nil
-}
-
-// ListRolePolicies returns the inline policy names in alphabetical order.
-func (s *Store) ListRolePolicies(accountID, roleName string) ([]string, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return nil, err
-	}
-	return sortedKeys(r.InlinePolicies), nil
-}
-
 func validateTags(tags []identity.Tag) error {
 	for _, t := range tags {
 		switch {
@@ -314,73 +256,6 @@ func validateTags(tags []identity.Tag) error {
 		}
 	}
 	return nil
-}
-
-// TagRole adds or overwrites tags.
-func (s *Store) TagRole(accountID, roleName string, tags []identity.Tag) error {
-	if err := validateTags(tags); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return err
-	}
-	merged := append([]identity.Tag(nil), r.Tags...)
-	for _, t := range tags {
-		found := false
-		for i := range merged {
-			if merged[i].Key == t.Key {
-				merged[i].Value, found = t.Value, true
-			}
-		}
-		if !found {
-			merged = append(merged, t)
-		}
-	}
-	if len(merged) > 50 {
-		return Errf("LimitExceeded", "Cannot exceed quota for TagsPerRole: 50.")
-	}
-	r.Tags = merged
-	return nil
-}
-
-// UntagRole removes tags by key (absent keys are ignored, as IAM does).
-func (s *Store) UntagRole(accountID, roleName string, keys []string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return err
-	}
-	kept := r.Tags[:0:0]
-	for _, t := range r.Tags {
-		drop := false
-		for _, k := range keys {
-			if t.Key == k {
-				drop = true
-			}
-		}
-		if !drop {
-			kept = append(kept, t)
-		}
-	}
-	r.Tags = kept
-	return nil
-}
-
-// ListRoleTags returns the tags sorted by key.
-func (s *Store) ListRoleTags(accountID, roleName string) ([]identity.Tag, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return nil, err
-	}
-	tags := append([]identity.Tag(nil), r.Tags...)
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
-	return tags, nil
 }
 
 // UpdateAssumeRolePolicy replaces a role's trust policy.
