@@ -25,7 +25,7 @@ import (
 const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 var s3Status = map[string]int{
-	"NoSuchBucket": 404, "NoSuchKey": 404, "NoSuchBucketPolicy": 404, "OwnershipControlsNotFoundError": 404,
+	"NoSuchBucket": 404, "NoSuchKey": 404, "NoSuchBucketPolicy": 404,
 	"BucketAlreadyExists": 409, "BucketAlreadyOwnedByYou": 409, "BucketNotEmpty": 409,
 	"AccessDenied": 403, "InvalidAccessKeyId": 403, "SignatureDoesNotMatch": 403,
 	"InvalidToken": 400, "ExpiredToken": 400, "MalformedPolicy": 400, "InvalidBucketName": 400,
@@ -85,7 +85,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authE
 func s3Operation(method, bucket, key string, q url.Values) string {
 	has := func(k string) bool { _, ok := q[k]; return ok }
 	if bucket == "" {
-		return "ListBuckets"
+		return "Unsupported"
 	}
 	if key == "" {
 		switch method {
@@ -104,27 +104,12 @@ func s3Operation(method, bucket, key string, q url.Values) string {
 				return "GetBucketPolicy"
 			case has("ownershipControls"):
 				return "GetBucketOwnershipControls"
-			case has("location"):
-				return "GetBucketLocation"
 			case q.Get("list-type") == "2":
 				return "ListObjectsV2"
-			case len(q) == 0 || has("prefix") || has("marker") || has("delimiter") || has("max-keys") || has("encoding-type"):
-				return "ListObjects"
-			}
-		case http.MethodHead:
-			return "HeadBucket"
-		case http.MethodPost:
-			if has("delete") {
-				return "DeleteObjects"
 			}
 		case http.MethodDelete:
-			switch {
-			case has("policy"):
+			if has("policy") {
 				return "DeleteBucketPolicy"
-			case has("ownershipControls"):
-				return "DeleteBucketOwnershipControls"
-			case len(q) == 0:
-				return "DeleteBucket"
 			}
 		}
 		return "Unsupported"
@@ -138,12 +123,6 @@ func s3Operation(method, bucket, key string, q url.Values) string {
 	case http.MethodGet:
 		if plain || has("response-content-type") || has("partNumber") {
 			return "GetObject"
-		}
-	case http.MethodHead:
-		return "HeadObject"
-	case http.MethodDelete:
-		if plain {
-			return "DeleteObject"
 		}
 	}
 	return "Unsupported"
@@ -210,13 +189,13 @@ func (s *Server) authorizeS3(q *s3Req, action, resource string, ctx identity.Con
 }
 
 // bucketFor looks the bucket up and checks that the request was signed for its region.
-func (s *Server) bucketFor(q *s3Req, checkRegion bool) (store.BucketInfo, error) {
+func (s *Server) bucketFor(q *s3Req) (store.BucketInfo, error) {
 	b, ok := s.store.Bucket(q.bucket)
 	if !ok {
 		return b, &store.Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist",
 			Fields: map[string]string{"BucketName": q.bucket}}
 	}
-	if checkRegion && q.c.sig.Region != "" && q.c.sig.Region != b.Region {
+	if q.c.sig.Region != "" && q.c.sig.Region != b.Region {
 		return b, &store.Error{Code: "PermanentRedirect",
 			Message: "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
 			Fields:  map[string]string{"Bucket": q.bucket, "Endpoint": "s3." + b.Region + ".amazonaws.com", "Region": b.Region}}
@@ -231,60 +210,27 @@ func (s *Server) bucketFor(q *s3Req, checkRegion bool) (store.BucketInfo, error)
 func bucketArn(b string) string    { return "arn:aws:s3:::" + b }
 func objectArn(b, k string) string { return "arn:aws:s3:::" + b + "/" + k }
 
+// s3Handlers serves the S3 operations dsmigrate calls (docs/FIDELITY.md, "Which
+// operations exist"), by the name s3Operation gives a request.
+var s3Handlers = map[string]func(*Server, *s3Req) error{
+	"CreateBucket":               (*Server).s3CreateBucket,
+	"ListObjectsV2":              (*Server).s3ListObjectsV2,
+	"GetBucketPolicy":            (*Server).s3GetBucketPolicy,
+	"PutBucketPolicy":            (*Server).s3PutBucketPolicy,
+	"DeleteBucketPolicy":         (*Server).s3DeleteBucketPolicy,
+	"GetBucketOwnershipControls": (*Server).s3GetBucketOwnershipControls,
+	"PutBucketOwnershipControls": (*Server).s3PutBucketOwnershipControls,
+	"PutObject":                  (*Server).s3PutObject,
+	"GetObject":                  (*Server).s3GetObject,
+}
+
 func (s *Server) s3Dispatch(q *s3Req, op string) {
-	var err error
-	switch op {
-	case "ListBuckets":
-		err = s.s3ListBuckets(q)
-	case "CreateBucket":
-		err = s.s3CreateBucket(q)
-	case "DeleteBucket":
-		err = s.s3Bucket(q, "DeleteBucket", func(b store.BucketInfo) error {
-			if err := s.store.DeleteBucket(q.bucket); err != nil {
-				return err
-			}
-			q.w.WriteHeader(204)
-			return nil
-		})
-	case "HeadBucket":
-		if b, ok := s.store.Bucket(q.bucket); ok {
-			// S3 tells the bucket's region even when it then denies the request.
-			q.w.Header().Set("x-amz-bucket-region", b.Region)
-		}
-		err = s.s3Bucket(q, "ListBucket", func(b store.BucketInfo) error {
-			q.w.Header().Set("x-amz-bucket-region", b.Region)
-			q.w.WriteHeader(200)
-			return nil
-		})
-	case "GetBucketLocation":
-		err = s.s3GetBucketLocation(q)
-	case "ListObjectsV2", "ListObjects":
-		err = s.s3List(q, op == "ListObjectsV2")
-	case "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy":
-		err = s.s3BucketPolicy(q, op)
-	case "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls":
-		err = s.s3Ownership(q, op)
-	case "PutObject":
-		err = s.s3PutObject(q)
-	case "GetObject", "HeadObject":
-		err = s.s3GetObject(q, op == "HeadObject")
-	case "DeleteObjects":
-		err = s.s3Bucket(q, "", func(store.BucketInfo) error { return s.s3DeleteObjects(q) })
-	case "DeleteObject":
-		err = s.s3Bucket(q, "", func(b store.BucketInfo) error {
-			if err := s.authorizeS3(q, "DeleteObject", objectArn(q.bucket, q.key), nil); err != nil {
-				return err
-			}
-			if err := s.store.DeleteObject(q.bucket, q.key); err != nil {
-				return err
-			}
-			q.w.WriteHeader(204)
-			return nil
-		})
-	default:
-		err = store.Errf("NotImplemented", "A header or query you provided implies functionality that is not implemented.")
+	h, ok := s3Handlers[op]
+	if !ok {
+		q.fail(store.Errf("NotImplemented", "A header or query you provided implies functionality that is not implemented."))
+		return
 	}
-	if err != nil {
+	if err := h(s, q); err != nil {
 		q.fail(err)
 	}
 }
@@ -292,7 +238,7 @@ func (s *Server) s3Dispatch(q *s3Req, op string) {
 // s3Bucket runs fn for an existing bucket in the signed region after authorizing action
 // on the bucket ARN (action "" = fn authorizes).
 func (s *Server) s3Bucket(q *s3Req, action string, fn func(store.BucketInfo) error) error {
-	b, err := s.bucketFor(q, true)
+	b, err := s.bucketFor(q)
 	if err != nil {
 		return err
 	}
@@ -302,31 +248,6 @@ func (s *Server) s3Bucket(q *s3Req, action string, fn func(store.BucketInfo) err
 		}
 	}
 	return fn(b)
-}
-
-func (s *Server) s3ListBuckets(q *s3Req) error {
-	if err := s.authorizeS3(q, "ListAllMyBuckets", "*", nil); err != nil {
-		return err
-	}
-	type xb struct {
-		Name         string `xml:"Name"`
-		CreationDate string `xml:"CreationDate"`
-		BucketRegion string `xml:"BucketRegion"`
-	}
-	var out struct {
-		XMLName xml.Name `xml:"ListAllMyBucketsResult"`
-		Xmlns   string   `xml:"xmlns,attr"`
-		OwnerID string   `xml:"Owner>ID"`
-		Buckets []xb     `xml:"Buckets>Bucket"`
-	}
-	out.Xmlns, out.OwnerID = s3NS, q.c.principal.AccountID
-	for _, b := range s.store.Buckets() {
-		if b.Owner == q.c.principal.AccountID {
-			out.Buckets = append(out.Buckets, xb{b.Name, b.Created.Format("2006-01-02T15:04:05.000Z"), b.Region})
-		}
-	}
-	q.writeXML(200, out)
-	return nil
 }
 
 func (s *Server) s3CreateBucket(q *s3Req) error {
@@ -366,26 +287,6 @@ func (s *Server) s3CreateBucket(q *s3Req) error {
 	return nil
 }
 
-func (s *Server) s3GetBucketLocation(q *s3Req) error {
-	b, err := s.bucketFor(q, false)
-	if err != nil {
-		return err
-	}
-	if err := s.authorizeS3(q, "GetBucketLocation", bucketArn(q.bucket), nil); err != nil {
-		return err
-	}
-	loc := b.Region
-	if loc == "us-east-1" {
-		loc = ""
-	}
-	q.writeXML(200, struct {
-		XMLName xml.Name `xml:"LocationConstraint"`
-		Xmlns   string   `xml:"xmlns,attr"`
-		Value   string   `xml:",chardata"`
-	}{Xmlns: s3NS, Value: loc})
-	return nil
-}
-
 type xmlContents struct {
 	Key          string `xml:"Key"`
 	LastModified string `xml:"LastModified"`
@@ -401,8 +302,8 @@ type xmlPrefix struct {
 	Prefix string `xml:"Prefix"`
 }
 
-func (s *Server) s3List(q *s3Req, v2 bool) error {
-	if _, err := s.bucketFor(q, true); err != nil {
+func (s *Server) s3ListObjectsV2(q *s3Req) error {
+	if _, err := s.bucketFor(q); err != nil {
 		return err
 	}
 	prefix, delimiter := q.q.Get("prefix"), q.q.Get("delimiter")
@@ -437,19 +338,14 @@ func (s *Server) s3List(q *s3Req, v2 bool) error {
 	if err := s.authorizeS3(q, "ListBucket", bucketArn(q.bucket), ctx); err != nil {
 		return err
 	}
-	after := ""
+	after := q.q.Get("start-after")
 	token, hasToken := q.q["continuation-token"]
-	if v2 {
-		after = q.q.Get("start-after")
-		if hasToken {
-			raw, err := base64.RawURLEncoding.DecodeString(token[0])
-			if err != nil || token[0] == "" {
-				return store.Errf("InvalidArgument", "The continuation token provided is incorrect")
-			}
-			after = string(raw)
+	if hasToken {
+		raw, err := base64.RawURLEncoding.DecodeString(token[0])
+		if err != nil || token[0] == "" {
+			return store.Errf("InvalidArgument", "The continuation token provided is incorrect")
 		}
-	} else {
-		after = q.q.Get("marker")
+		after = string(raw)
 	}
 	res, err := s.store.ListObjects(q.bucket, prefix, delimiter, after, maxKeys)
 	if err != nil {
@@ -461,7 +357,7 @@ func (s *Server) s3List(q *s3Req, v2 bool) error {
 		}
 		return s
 	}
-	fetchOwner := q.q.Get("fetch-owner") == "true" || !v2
+	fetchOwner := q.q.Get("fetch-owner") == "true"
 	contents := make([]xmlContents, 0, len(res.Objects))
 	for _, o := range res.Objects {
 		c := xmlContents{Key: enc(o.Key), LastModified: o.LastModified.Format("2006-01-02T15:04:05.000Z"),
@@ -481,91 +377,88 @@ func (s *Server) s3List(q *s3Req, v2 bool) error {
 	if encodeURL {
 		encodingType = "url"
 	}
-	if v2 {
-		out := struct {
-			XMLName               xml.Name      `xml:"ListBucketResult"`
-			Xmlns                 string        `xml:"xmlns,attr"`
-			Name                  string        `xml:"Name"`
-			Prefix                string        `xml:"Prefix"`
-			Delimiter             string        `xml:"Delimiter,omitempty"`
-			MaxKeys               int           `xml:"MaxKeys"`
-			EncodingType          string        `xml:"EncodingType,omitempty"`
-			KeyCount              int           `xml:"KeyCount"`
-			IsTruncated           bool          `xml:"IsTruncated"`
-			ContinuationToken     string        `xml:"ContinuationToken,omitempty"`
-			NextContinuationToken string        `xml:"NextContinuationToken,omitempty"`
-			StartAfter            string        `xml:"StartAfter,omitempty"`
-			Contents              []xmlContents `xml:"Contents"`
-			CommonPrefixes        []xmlPrefix   `xml:"CommonPrefixes"`
-		}{Xmlns: s3NS, Name: q.bucket, Prefix: enc(prefix), Delimiter: enc(delimiter), MaxKeys: maxKeys,
-			EncodingType: encodingType, KeyCount: len(contents) + len(prefixes), IsTruncated: res.Truncated,
-			StartAfter: enc(q.q.Get("start-after")), Contents: contents, CommonPrefixes: prefixes}
-		if hasToken {
-			out.ContinuationToken = token[0]
-		}
-		if res.Truncated {
-			out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Next))
-		}
-		q.writeXML(200, out)
-		return nil
-	}
 	out := struct {
-		XMLName        xml.Name      `xml:"ListBucketResult"`
-		Xmlns          string        `xml:"xmlns,attr"`
-		Name           string        `xml:"Name"`
-		Prefix         string        `xml:"Prefix"`
-		Marker         string        `xml:"Marker"`
-		NextMarker     string        `xml:"NextMarker,omitempty"`
-		Delimiter      string        `xml:"Delimiter,omitempty"`
-		MaxKeys        int           `xml:"MaxKeys"`
-		EncodingType   string        `xml:"EncodingType,omitempty"`
-		IsTruncated    bool          `xml:"IsTruncated"`
-		Contents       []xmlContents `xml:"Contents"`
-		CommonPrefixes []xmlPrefix   `xml:"CommonPrefixes"`
-	}{Xmlns: s3NS, Name: q.bucket, Prefix: enc(prefix), Marker: enc(after), Delimiter: enc(delimiter),
-		MaxKeys: maxKeys, EncodingType: encodingType, IsTruncated: res.Truncated, Contents: contents, CommonPrefixes: prefixes}
-	if res.Truncated && delimiter != "" {
-		out.NextMarker = enc(res.Next)
+		XMLName               xml.Name      `xml:"ListBucketResult"`
+		Xmlns                 string        `xml:"xmlns,attr"`
+		Name                  string        `xml:"Name"`
+		Prefix                string        `xml:"Prefix"`
+		Delimiter             string        `xml:"Delimiter,omitempty"`
+		MaxKeys               int           `xml:"MaxKeys"`
+		EncodingType          string        `xml:"EncodingType,omitempty"`
+		KeyCount              int           `xml:"KeyCount"`
+		IsTruncated           bool          `xml:"IsTruncated"`
+		ContinuationToken     string        `xml:"ContinuationToken,omitempty"`
+		NextContinuationToken string        `xml:"NextContinuationToken,omitempty"`
+		StartAfter            string        `xml:"StartAfter,omitempty"`
+		Contents              []xmlContents `xml:"Contents"`
+		CommonPrefixes        []xmlPrefix   `xml:"CommonPrefixes"`
+	}{Xmlns: s3NS, Name: q.bucket, Prefix: enc(prefix), Delimiter: enc(delimiter), MaxKeys: maxKeys,
+		EncodingType: encodingType, KeyCount: len(contents) + len(prefixes), IsTruncated: res.Truncated,
+		StartAfter: enc(q.q.Get("start-after")), Contents: contents, CommonPrefixes: prefixes}
+	if hasToken {
+		out.ContinuationToken = token[0]
+	}
+	if res.Truncated {
+		out.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Next))
 	}
 	q.writeXML(200, out)
 	return nil
 }
 
-func (s *Server) s3BucketPolicy(q *s3Req, op string) error {
-	b, err := s.bucketFor(q, true)
+// s3PolicyBucket checks a bucket policy call: the bucket exists in the signed region,
+// the caller may call action on it, and belongs to the bucket owner's account (S3 answers
+// other accounts 405 MethodNotAllowed, even when a policy allows them).
+func (s *Server) s3PolicyBucket(q *s3Req, action string) error {
+	b, err := s.bucketFor(q)
 	if err != nil {
 		return err
 	}
-	if err := s.authorizeS3(q, op, bucketArn(q.bucket), nil); err != nil {
+	if err := s.authorizeS3(q, action, bucketArn(q.bucket), nil); err != nil {
 		return err
 	}
 	if q.c.principal.AccountID != b.Owner {
 		return store.Errf("MethodNotAllowed", "The specified method is not allowed against this resource.")
 	}
-	switch op {
-	case "GetBucketPolicy":
-		doc, err := s.store.GetBucketPolicy(q.bucket)
-		if err != nil {
-			return err
-		}
-		q.w.Header().Set("Content-Type", "application/json")
-		q.w.WriteHeader(200)
-		_, _ = io.WriteString(q.w, doc)
-	case "PutBucketPolicy":
-		body, err := io.ReadAll(io.LimitReader(q.r.Body, 1<<20))
-		if err != nil {
-			return store.Errf("IncompleteBody", "The request body terminated unexpectedly")
-		}
-		if err := s.store.PutBucketPolicy(q.bucket, string(body)); err != nil {
-			return err
-		}
-		q.w.WriteHeader(204)
-	case "DeleteBucketPolicy":
-		if err := s.store.DeleteBucketPolicy(q.bucket); err != nil {
-			return err
-		}
-		q.w.WriteHeader(204)
+	return nil
+}
+
+func (s *Server) s3GetBucketPolicy(q *s3Req) error {
+	if err := s.s3PolicyBucket(q, "GetBucketPolicy"); err != nil {
+		return err
 	}
+	doc, err := s.store.GetBucketPolicy(q.bucket)
+	if err != nil {
+		return err
+	}
+	q.w.Header().Set("Content-Type", "application/json")
+	q.w.WriteHeader(200)
+	_, _ = io.WriteString(q.w, doc)
+	return nil
+}
+
+func (s *Server) s3PutBucketPolicy(q *s3Req) error {
+	if err := s.s3PolicyBucket(q, "PutBucketPolicy"); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(q.r.Body, 1<<20))
+	if err != nil {
+		return store.Errf("IncompleteBody", "The request body terminated unexpectedly")
+	}
+	if err := s.store.PutBucketPolicy(q.bucket, string(body)); err != nil {
+		return err
+	}
+	q.w.WriteHeader(204)
+	return nil
+}
+
+func (s *Server) s3DeleteBucketPolicy(q *s3Req) error {
+	if err := s.s3PolicyBucket(q, "DeleteBucketPolicy"); err != nil {
+		return err
+	}
+	if err := s.store.DeleteBucketPolicy(q.bucket); err != nil {
+		return err
+	}
+	q.w.WriteHeader(204)
 	return nil
 }
 
@@ -577,37 +470,32 @@ type xmlOwnershipControls struct {
 	} `xml:"Rule"`
 }
 
-func (s *Server) s3Ownership(q *s3Req, op string) error {
-	action := map[string]string{"GetBucketOwnershipControls": "GetBucketOwnershipControls",
-		"PutBucketOwnershipControls": "PutBucketOwnershipControls", "DeleteBucketOwnershipControls": "PutBucketOwnershipControls"}[op]
-	return s.s3Bucket(q, action, func(b store.BucketInfo) error {
-		switch op {
-		case "GetBucketOwnershipControls":
-			own, err := s.store.GetOwnership(q.bucket)
-			if err != nil {
-				return err
-			}
-			out := xmlOwnershipControls{Xmlns: s3NS}
-			out.Rules = append(out.Rules, struct {
-				ObjectOwnership string `xml:"ObjectOwnership"`
-			}{own})
-			q.writeXML(200, out)
-		case "PutBucketOwnershipControls":
-			var in xmlOwnershipControls
-			body, _ := io.ReadAll(io.LimitReader(q.r.Body, 1<<20))
-			if err := xml.Unmarshal(body, &in); err != nil || len(in.Rules) != 1 || in.Rules[0].ObjectOwnership == "" {
-				return store.Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-			}
-			if err := s.store.SetOwnership(q.bucket, in.Rules[0].ObjectOwnership); err != nil {
-				return err
-			}
-			q.w.WriteHeader(200)
-		case "DeleteBucketOwnershipControls":
-			if err := s.store.SetOwnership(q.bucket, ""); err != nil {
-				return err
-			}
-			q.w.WriteHeader(204)
+func (s *Server) s3GetBucketOwnershipControls(q *s3Req) error {
+	return s.s3Bucket(q, "GetBucketOwnershipControls", func(store.BucketInfo) error {
+		own, err := s.store.GetOwnership(q.bucket)
+		if err != nil {
+			return err
 		}
+		out := xmlOwnershipControls{Xmlns: s3NS}
+		out.Rules = append(out.Rules, struct {
+			ObjectOwnership string `xml:"ObjectOwnership"`
+		}{own})
+		q.writeXML(200, out)
+		return nil
+	})
+}
+
+func (s *Server) s3PutBucketOwnershipControls(q *s3Req) error {
+	return s.s3Bucket(q, "PutBucketOwnershipControls", func(store.BucketInfo) error {
+		var in xmlOwnershipControls
+		body, _ := io.ReadAll(io.LimitReader(q.r.Body, 1<<20))
+		if err := xml.Unmarshal(body, &in); err != nil || len(in.Rules) != 1 || in.Rules[0].ObjectOwnership == "" {
+			return store.Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+		}
+		if err := s.store.SetOwnership(q.bucket, in.Rules[0].ObjectOwnership); err != nil {
+			return err
+		}
+		q.w.WriteHeader(200)
 		return nil
 	})
 }
@@ -636,7 +524,7 @@ func putObjectContext(h http.Header) identity.Context {
 }
 
 func (s *Server) s3PutObject(q *s3Req) error {
-	b, err := s.bucketFor(q, true)
+	b, err := s.bucketFor(q)
 	if err != nil {
 		return err
 	}
@@ -717,8 +605,8 @@ func userMetadata(h http.Header) map[string]string {
 	return m
 }
 
-func (s *Server) s3GetObject(q *s3Req, head bool) error {
-	if _, err := s.bucketFor(q, true); err != nil {
+func (s *Server) s3GetObject(q *s3Req) error {
+	if _, err := s.bucketFor(q); err != nil {
 		return err
 	}
 	if err := s.authorizeS3(q, "GetObject", objectArn(q.bucket, q.key), nil); err != nil {
@@ -751,49 +639,5 @@ func (s *Server) s3GetObject(q *s3Req, head bool) error {
 		h.Set("Content-Type", v)
 	}
 	http.ServeContent(q.w, q.r, "", o.LastModified, f)
-	return nil
-}
-
-// s3DeleteObjects deletes up to 1,000 keys, each authorized as s3:DeleteObject; denied
-// keys are reported per key, as S3 does.
-func (s *Server) s3DeleteObjects(q *s3Req) error {
-	var in struct {
-		Quiet   bool `xml:"Quiet"`
-		Objects []struct {
-			Key string `xml:"Key"`
-		} `xml:"Object"`
-	}
-	body, err := io.ReadAll(io.LimitReader(q.r.Body, 4<<20))
-	if err != nil || xml.Unmarshal(body, &in) != nil || len(in.Objects) == 0 || len(in.Objects) > 1000 {
-		return store.Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
-	}
-	type deleted struct {
-		Key string `xml:"Key"`
-	}
-	type failed struct {
-		Key     string `xml:"Key"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	}
-	out := struct {
-		XMLName xml.Name  `xml:"DeleteResult"`
-		Xmlns   string    `xml:"xmlns,attr"`
-		Deleted []deleted `xml:"Deleted"`
-		Errors  []failed  `xml:"Error"`
-	}{Xmlns: s3NS}
-	for _, o := range in.Objects {
-		if err := s.authorizeS3(q, "DeleteObject", objectArn(q.bucket, o.Key), nil); err != nil {
-			out.Errors = append(out.Errors, failed{o.Key, "AccessDenied", "Access Denied"})
-			continue
-		}
-		if err := s.store.DeleteObject(q.bucket, o.Key); err != nil {
-			out.Errors = append(out.Errors, failed{o.Key, "InternalError", err.Error()})
-			continue
-		}
-		if !in.Quiet {
-			out.Deleted = append(out.Deleted, deleted{o.Key})
-		}
-	}
-	q.writeXML(200, out)
 	return nil
 }

@@ -34,8 +34,8 @@ type Bucket struct {
 	Owner   string // account id
 	Created time.Time
 	Policy  string // "" = none
-	// Ownership is the Object Ownership rule; "" = no ownership controls (ACLs
-	// enabled, objects owned by their writer).
+	// Ownership is the Object Ownership rule (BucketOwnerEnforced unless the bucket was
+	// created or set otherwise).
 	Ownership string
 
 	policy  *iampolicy.Policy
@@ -244,10 +244,10 @@ func (s *Store) DeleteBucketPolicy(bucket string) error {
 	return nil
 }
 
-// SetOwnership sets ("" removes) the bucket's Object Ownership rule.
+// SetOwnership sets the bucket's Object Ownership rule.
 func (s *Store) SetOwnership(bucket, ownership string) error {
 	switch ownership {
-	case "", OwnershipEnforced, OwnershipPreferred, OwnershipWriter:
+	case OwnershipEnforced, OwnershipPreferred, OwnershipWriter:
 	default:
 		return Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
 	}
@@ -268,10 +268,6 @@ func (s *Store) GetOwnership(bucket string) (string, error) {
 	b, ok := s.buckets[bucket]
 	if !ok {
 		return "", noSuchBucket(bucket)
-	}
-	if b.Ownership == "" {
-		return "", &Error{Code: "OwnershipControlsNotFoundError", Message: "The bucket ownership controls were not found",
-			Fields: map[string]string{"BucketName": bucket}}
 	}
 	return b.Ownership, nil
 }
