@@ -26,7 +26,7 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 var s3Status = map[string]int{
 	"NoSuchBucket": 404, "NoSuchKey": 404, "NoSuchBucketPolicy": 404,
-	"BucketAlreadyExists": 409, "BucketAlreadyOwnedByYou": 409, "BucketNotEmpty": 409,
+	"BucketAlreadyExists": 409, "BucketAlreadyOwnedByYou": 409,
 	"AccessDenied": 403, "InvalidAccessKeyId": 403, "SignatureDoesNotMatch": 403,
 	"InvalidToken": 400, "ExpiredToken": 400, "MalformedPolicy": 400, "InvalidBucketName": 400,
 	"InvalidArgument": 400, "BadDigest": 400, "IncompleteBody": 400, "KeyTooLongError": 400,

@@ -104,22 +104,6 @@ func (s *Store) CreateBucket(name, region, owner, ownership string) error {
 	return nil
 }
 
-// DeleteBucket deletes an empty bucket.
-func (s *Store) DeleteBucket(name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.buckets[name]
-	if !ok {
-		return noSuchBucket(name)
-	}
-	if len(b.objects) > 0 {
-		return &Error{Code: "BucketNotEmpty", Message: "The bucket you tried to delete is not empty",
-			Fields: map[string]string{"BucketName": name}}
-	}
-	delete(s.buckets, name)
-	return nil
-}
-
 // Bucket returns a bucket's settings.
 func (s *Store) Bucket(name string) (BucketInfo, bool) {
 	s.mu.RLock()
@@ -572,18 +556,6 @@ func (s *Store) ListObjects(bucket, prefix, delimiter, after string, max int) (L
 		count++
 	}
 	return res, nil
-}
-
-// ObjectOwner returns the owner account of an object ("" when absent).
-func (s *Store) ObjectOwner(bucket, key string) string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if b, ok := s.buckets[bucket]; ok {
-		if o, ok := b.objects[key]; ok {
-			return o.Owner
-		}
-	}
-	return ""
 }
 
 // Close releases the segment file.

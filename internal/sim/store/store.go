@@ -153,14 +153,6 @@ func (s *Store) UpdateSettings(delay *time.Duration, timeScale *float64, bps *in
 	}
 }
 
-// AccountExists reports whether the account is configured.
-func (s *Store) AccountExists(id string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.accounts[id]
-	return ok
-}
-
 // Credential looks up an access key. Expired session keys are returned with their
 // expiration so the caller can answer ExpiredToken.
 func (s *Store) Credential(accessKeyID string) (*Credential, bool) {
