@@ -7,11 +7,9 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/iampolicy"
@@ -274,36 +272,6 @@ type PutObjectInput struct {
 	Verify func() error
 }
 
-// smallObjectMax is the size up to which bodies go into the shared segment file
-// instead of a file of their own (creating a file per small object costs more than
-// the copy).
-const smallObjectMax = 8 << 20
-
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
-
-// segment is an append-only file holding small object bodies at reserved offsets. Space
-// of deleted or overwritten small objects is not reclaimed until the simulator exits.
-type segment struct {
-	mu   sync.Mutex
-	f    *os.File
-	size int64
-}
-
-func (s *Store) reserve(n int64) (*os.File, int64, error) {
-	s.seg.mu.Lock()
-	defer s.seg.mu.Unlock()
-	if s.seg.f == nil {
-		f, err := os.OpenFile(filepath.Join(s.dataDir, "objects", "segment"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
-			return nil, 0, err
-		}
-		s.seg.f = f
-	}
-	off := s.seg.size
-	s.seg.size += n
-	return s.seg.f, off, nil
-}
-
 // PutObject streams the body to disk (the shared segment for small objects of known
 // size, a file of its own otherwise), then installs the object.
 func (s *Store) PutObject(in PutObjectInput) (Object, error) {
@@ -314,53 +282,22 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 		return Object{}, noSuchBucket(in.Bucket)
 	}
 	h := md5.New()
-	writers := []io.Writer{nil, h}
+	also := []io.Writer{h}
 	for _, x := range in.Extra {
-		writers = append(writers, x)
+		also = append(also, x)
 	}
-	var (
-		path    string
-		segOff  int64 = -1
-		n       int64
-		err     error
-		bufp    = copyBufs.Get().(*[]byte)
-		discard = func() {
-			if path != "" {
-				_ = os.Remove(path)
-			}
-		}
-	)
-	defer copyBufs.Put(bufp)
-	if in.Size >= 0 && in.Size <= smallObjectMax {
-		var f *os.File
-		f, segOff, err = s.reserve(in.Size)
-		if err != nil {
-			return Object{}, err
-		}
-		writers[0] = io.NewOffsetWriter(f, segOff)
-		// one byte more than announced reveals a body longer than Content-Length
-		n, err = io.CopyBuffer(io.MultiWriter(writers...), io.LimitReader(in.Body, in.Size+1), *bufp)
-		if err == nil && n > in.Size {
-			return Object{}, Errf("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.")
-		}
-	} else {
-		f, cerr := os.CreateTemp(filepath.Join(s.dataDir, "objects"), "obj-*")
-		if cerr != nil {
-			return Object{}, cerr
-		}
-		path = f.Name()
-		writers[0] = f
-		n, err = io.CopyBuffer(io.MultiWriter(writers...), in.Body, *bufp)
-		if cerr := f.Close(); err == nil {
-			err = cerr
+	path, segOff, n, err := s.writeBody(in.Body, in.Size, also)
+	if err != nil {
+		return Object{}, err
+	}
+	discard := func() {
+		if path != "" {
+			_ = os.Remove(path)
 		}
 	}
 	fail := func(e error) (Object, error) {
 		discard()
 		return Object{}, e
-	}
-	if err != nil {
-		return fail(Errf("IncompleteBody", "The request body terminated unexpectedly"))
 	}
 	if in.Size >= 0 && n != in.Size {
 		return fail(Errf("IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."))
@@ -408,13 +345,6 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	return o.copy(), nil
 }
 
-// remove deletes the body file of a large object (segment space is not reclaimed).
-func (o *Object) remove() {
-	if o.path != "" {
-		_ = os.Remove(o.path)
-	}
-}
-
 func (o *Object) copy() Object {
 	c := *o
 	if o.Metadata != nil {
@@ -446,16 +376,6 @@ func (s *Store) HeadObject(bucket, key string) (Object, error) {
 	return o.copy(), nil
 }
 
-// Body is an open object body.
-type Body interface {
-	io.ReadSeeker
-	io.Closer
-}
-
-type segmentBody struct{ *io.SectionReader }
-
-func (segmentBody) Close() error { return nil }
-
 // OpenObject opens an object's body; the caller closes it.
 func (s *Store) OpenObject(bucket, key string) (Body, Object, error) {
 	s.mu.RLock()
@@ -468,14 +388,11 @@ func (s *Store) OpenObject(bucket, key string) (Body, Object, error) {
 	if !ok {
 		return nil, Object{}, noSuchKey(bucket, key)
 	}
-	if o.path == "" {
-		return segmentBody{io.NewSectionReader(s.seg.f, o.segOff, o.Size)}, o.copy(), nil
-	}
-	f, err := os.Open(o.path)
+	body, err := s.openBody(o)
 	if err != nil {
 		return nil, Object{}, err
 	}
-	return f, o.copy(), nil
+	return body, o.copy(), nil
 }
 
 // DeleteObject removes an object (no error when absent, as S3).
@@ -556,16 +473,4 @@ func (s *Store) ListObjects(bucket, prefix, delimiter, after string, max int) (L
 		count++
 	}
 	return res, nil
-}
-
-// Close releases the segment file.
-func (s *Store) Close() error {
-	s.seg.mu.Lock()
-	defer s.seg.mu.Unlock()
-	if s.seg.f == nil {
-		return nil
-	}
-	err := s.seg.f.Close()
-	s.seg.f = nil
-	return err
 }
