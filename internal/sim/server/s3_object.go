@@ -48,9 +48,6 @@ func (s *Server) s3PutObject(q *s3Req) error {
 		strings.HasPrefix(q.r.Header.Get("x-amz-content-sha256"), "STREAMING-") {
 		return store.Errf("NotImplemented", "aws-chunked uploads are not simulated (the SDK only uses them over HTTPS)")
 	}
-	if q.r.Header.Get("x-amz-copy-source") != "" {
-		return store.Errf("NotImplemented", "CopyObject is not simulated")
-	}
 	if err := s.authorizeS3(q, "PutObject", objectArn(q.bucket, q.key), putObjectContext(q.r.Header)); err != nil {
 		return err
 	}

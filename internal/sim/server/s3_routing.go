@@ -64,7 +64,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authE
 		req.fail(authErr)
 		return
 	}
-	op := s3Operation(r.Method, bucket, key, req.q)
+	op := s3Operation(r.Method, bucket, key, req.q, r.Header)
 	if kind := s.faults.take("s3", op); kind != "" {
 		if kind == "throttle" {
 			req.fail(store.Errf("SlowDown", "Please reduce your request rate."))
@@ -76,8 +76,9 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authE
 	s.s3Dispatch(req, op)
 }
 
-// s3Operation names the S3 API operation of a path-style request.
-func s3Operation(method, bucket, key string, q url.Values) string {
+// s3Operation names the S3 API operation of a path-style request ("Unsupported" for
+// requests of no operation the simulator knows).
+func s3Operation(method, bucket, key string, q url.Values, h http.Header) string {
 	has := func(k string) bool { _, ok := q[k]; return ok }
 	if bucket == "" {
 		return "Unsupported"
@@ -109,14 +110,27 @@ func s3Operation(method, bucket, key string, q url.Values) string {
 		}
 		return "Unsupported"
 	}
-	plain := len(q) == 0 || (len(q) == 1 && has("x-id")) || has("versionId") && len(q) <= 2
+	// Every query parameter of an object request must belong to the operation (x-id is
+	// the SDK's name of the operation): a sub-resource such as ?acl or ?tagging makes it
+	// another operation, with or without a versionId.
+	only := func(belongs func(string) bool) bool {
+		for k := range q {
+			if k != "x-id" && !belongs(k) {
+				return false
+			}
+		}
+		return true
+	}
 	switch method {
 	case http.MethodPut:
-		if plain {
+		switch {
+		case h.Get("x-amz-copy-source") != "":
+			return "CopyObject"
+		case only(func(string) bool { return false }):
 			return "PutObject"
 		}
 	case http.MethodGet:
-		if plain || has("response-content-type") || has("partNumber") {
+		if only(func(k string) bool { return k == "versionId" || k == "partNumber" || strings.HasPrefix(k, "response-") }) {
 			return "GetObject"
 		}
 	}
