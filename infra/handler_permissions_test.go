@@ -3,15 +3,12 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// sdkMethod matches a method of a consumer-declared AWS client interface:
-// `CreateRole(ctx context.Context, params *iam.CreateRoleInput, ...`.
-var sdkMethod = regexp.MustCompile(`(?m)^\s+(\w+)\(ctx context\.Context, params \*(\w+)\.(\w+)Input\b`)
+	"github.com/dsmigrate/dsmigrate/internal/sdkcalls"
+)
 
 // dependentActions are the extra actions AWS evaluates for a call the handlers make
 // (Service Authorization Reference "dependent actions"; tags given at creation).
@@ -32,23 +29,9 @@ var serviceChecks = map[string][]string{
 // sourceaccess).
 func handlerActions(t *testing.T, root, step string) (actions []string, assumesSource bool) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "internal", step, "*.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("internal/%s: no Go files (%v)", step, err)
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range sdkMethod.FindAllStringSubmatch(string(b), -1) {
-			if m[1] == m[3] {
-				actions = append(actions, m[2]+":"+m[1])
-			}
-		}
+	actions, err := sdkcalls.Declared(filepath.Join(root, "internal", step))
+	if err != nil {
+		t.Fatalf("internal/%s: %v", step, err)
 	}
 	main, err := os.ReadFile(filepath.Join(root, "functions", step, "main.go"))
 	if err != nil {
