@@ -84,15 +84,12 @@ func (s *Server) iamPolicyAction(c caller, action string, f url.Values) (result 
 		return &struct {
 			Policy xmlPolicy `xml:"Policy"`
 		}{toXMLPolicy(p)}, true, nil
-	case "GetPolicy", "DeletePolicy":
+	case "GetPolicy":
 		if err := required(f, "PolicyArn"); err != nil {
 			return nil, true, err
 		}
 		if err := authorizePolicy(policyArn); err != nil {
 			return nil, true, err
-		}
-		if action == "DeletePolicy" {
-			return noResult, true, s.store.DeletePolicy(policyArn)
 		}
 		p, err := s.store.GetPolicy(policyArn)
 		if err != nil {
@@ -124,25 +121,17 @@ func (s *Server) iamPolicyAction(c caller, action string, f url.Values) (result 
 		return &struct {
 			PolicyVersion xmlPolicyVersion `xml:"PolicyVersion"`
 		}{toXMLPolicyVersion(v)}, true, nil
-	case "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary":
-		names := []string{"RoleName"}
-		ctx := identity.Context{}
-		if action == "PutRolePermissionsBoundary" {
-			names = append(names, "PermissionsBoundary")
-			// The boundary being set is the request's iam:PermissionsBoundary.
-			ctx["iam:PermissionsBoundary"] = []string{f.Get("PermissionsBoundary")}
-		}
-		if err := required(f, names...); err != nil {
+	case "PutRolePermissionsBoundary":
+		if err := required(f, "RoleName", "PermissionsBoundary"); err != nil {
 			return nil, true, err
 		}
+		// The boundary being set is the request's iam:PermissionsBoundary.
+		ctx := identity.Context{"iam:PermissionsBoundary": {f.Get("PermissionsBoundary")}}
 		roleName := f.Get("RoleName")
 		if err := s.iamAuthorize(c, action, roleName, ctx); err != nil {
 			return nil, true, err
 		}
-		if action == "PutRolePermissionsBoundary" {
-			return noResult, true, s.store.PutRolePermissionsBoundary(acct, roleName, f.Get("PermissionsBoundary"))
-		}
-		return noResult, true, s.store.DeleteRolePermissionsBoundary(acct, roleName)
+		return noResult, true, s.store.PutRolePermissionsBoundary(acct, roleName, f.Get("PermissionsBoundary"))
 	}
 	return nil, false, nil
 }

@@ -27,12 +27,17 @@ import (
 // for CloudFormation and for the person who prepares the buckets (docs/FIDELITY.md,
 // "Which operations exist").
 var localrunNeeds = map[string]string{
-	"iam:UpdateAssumeRolePolicy":    "creates the stacks' roles; a role left by an earlier run on a kept simulator gets the synthesized trust policy",
-	"s3:CreateBucket":               "creates the request's source and destination buckets",
-	"s3:PutBucketOwnershipControls": "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
-	"s3:PutObject":                  "puts the sample objects into the source bucket",
-	"s3:ListObjectsV2":              "lists both buckets to compare them after the run",
-	"s3:GetObject":                  "reads objects back to compare their content",
+	"iam:CreatePolicy":               "creates the stacks' customer managed policies (the roles' permissions boundary) before the roles",
+	"iam:GetPolicy":                  "a managed policy left by an earlier run on a kept simulator: finds its default version",
+	"iam:GetPolicyVersion":           "… compares that version with the synthesized document",
+	"iam:CreatePolicyVersion":        "… and makes the synthesized document the default when it differs",
+	"iam:PutRolePermissionsBoundary": "a role left by an earlier run gets the synthesized permissions boundary",
+	"iam:UpdateAssumeRolePolicy":     "creates the stacks' roles; a role left by an earlier run on a kept simulator gets the synthesized trust policy",
+	"s3:CreateBucket":                "creates the request's source and destination buckets",
+	"s3:PutBucketOwnershipControls":  "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
+	"s3:PutObject":                   "puts the sample objects into the source bucket",
+	"s3:ListObjectsV2":               "lists both buckets to compare them after the run",
+	"s3:GetObject":                   "reads objects back to compare their content",
 }
 
 // simulated are the services the simulator serves; the product's other clients (Step

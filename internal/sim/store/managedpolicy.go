@@ -177,25 +177,6 @@ func (s *Store) CreatePolicyVersion(arn, doc string, setAsDefault bool) (PolicyV
 	return v, nil
 }
 
-// DeletePolicy deletes a managed policy that no role uses as its boundary and that has
-// no version besides the default one.
-func (s *Store) DeletePolicy(arn string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	mp, ok := s.policies[arn]
-	if !ok {
-		return noSuchPolicy(arn)
-	}
-	if s.describePolicyLocked(mp).BoundaryUsageCount > 0 {
-		return Errf("DeleteConflict", "Cannot delete a policy attached to entities.")
-	}
-	if len(mp.versions) > 1 {
-		return Errf("DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
-	}
-	delete(s.policies, arn)
-	return nil
-}
-
 // ManagedPolicies lists the managed policies sorted by ARN.
 func (s *Store) ManagedPolicies() []ManagedPolicy {
 	s.mu.RLock()
@@ -233,18 +214,6 @@ func (s *Store) PutRolePermissionsBoundary(accountID, roleName, policyArn string
 	return nil
 }
 
-// DeleteRolePermissionsBoundary removes a role's permissions boundary.
-func (s *Store) DeleteRolePermissionsBoundary(accountID, roleName string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.roleLocked(accountID, roleName)
-	if err != nil {
-		return err
-	}
-	r.PermissionsBoundaryArn = ""
-	return nil
-}
-
 // permissionsBoundary is the parsed boundary of p's role (users from the config have
 // none). Caller holds mu.
 func (s *Store) permissionsBoundary(p identity.Principal) *iampolicy.Policy {
@@ -255,6 +224,6 @@ func (s *Store) permissionsBoundary(p identity.Principal) *iampolicy.Policy {
 	if !ok || r.PermissionsBoundaryArn == "" {
 		return nil
 	}
-	// DeletePolicy refuses a policy in use as a boundary, so it is there.
+	// Managed policies are never deleted, so the boundary is there.
 	return s.policies[r.PermissionsBoundaryArn].policy
 }
