@@ -35,7 +35,7 @@ var inputLiteral = regexp.MustCompile(`\b(\w+)\.(\w+)Input\{`)
 // Declared returns the operations of the AWS client interfaces declared in the non-test
 // Go files under dirs, sorted and without repeats.
 func Declared(dirs ...string) ([]string, error) {
-	return scan(dirs, func(src string, add func(string)) {
+	return scan(dirs, false, func(src string, add func(string)) {
 		for _, m := range interfaceMethod.FindAllStringSubmatch(src, -1) {
 			if m[1] == m[3] {
 				add(m[2] + ":" + m[1])
@@ -49,21 +49,22 @@ func Declared(dirs ...string) ([]string, error) {
 	})
 }
 
-// Called returns the operations whose input the non-test Go files under dirs build,
-// which is how code that holds a concrete SDK client (internal/localrun) calls them:
-// `c.PutObject(ctx, &s3.PutObjectInput{...})`, `s3.NewListObjectsV2Paginator(c,
-// &s3.ListObjectsV2Input{...})`, or an input built first and passed later.
+// Called returns the operations whose input the Go files under dirs build, tests
+// included, which is how code that holds a concrete SDK client (internal/localrun and
+// its end-to-end tests) calls them: `c.PutObject(ctx, &s3.PutObjectInput{...})`,
+// `s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{...})`, or an input built
+// first and passed later.
 func Called(dirs ...string) ([]string, error) {
-	return scan(dirs, func(src string, add func(string)) {
+	return scan(dirs, true, func(src string, add func(string)) {
 		for _, m := range inputLiteral.FindAllStringSubmatch(src, -1) {
 			add(m[1] + ":" + m[2])
 		}
 	})
 }
 
-// scan runs find on every non-test Go file under dirs (testdata and hidden directories
-// skipped) and returns what it added, sorted and without repeats.
-func scan(dirs []string, find func(src string, add func(string))) ([]string, error) {
+// scan runs find on every Go file under dirs (test files only with tests; testdata and
+// hidden directories skipped) and returns what it added, sorted and without repeats.
+func scan(dirs []string, tests bool, find func(src string, add func(string))) ([]string, error) {
 	var ops []string
 	add := func(op string) { ops = append(ops, op) }
 	for _, dir := range dirs {
@@ -78,7 +79,7 @@ func scan(dirs []string, find func(src string, add func(string))) ([]string, err
 				}
 				return nil
 			}
-			if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			if !strings.HasSuffix(name, ".go") || !tests && strings.HasSuffix(name, "_test.go") {
 				return nil
 			}
 			b, err := os.ReadFile(path)

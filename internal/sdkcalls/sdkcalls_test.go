@@ -54,8 +54,8 @@ var _ = &s3.HeadObjectInput{}
 	}{
 		{"declared: interface methods named like their input, and stscreds", Declared,
 			[]string{"iam:CreateRole", "iam:GetRole", "sts:AssumeRole"}},
-		{"called: inputs built, tests and testdata left out", Called,
-			[]string{"s3:CreateBucket", "s3:ListObjectsV2"}},
+		{"called: inputs built, tests included, testdata left out", Called,
+			[]string{"s3:CreateBucket", "s3:DeleteObject", "s3:ListObjectsV2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,9 +24,10 @@ import (
 
 // localrunNeeds are the operations the simulator serves although no client interface of
 // the product declares them: the local run (internal/localrun) needs them to stand in
-// for CloudFormation and for the person who prepares the buckets (docs/FIDELITY.md,
-// "Which operations exist").
+// for CloudFormation and for the person who prepares the buckets, and its end-to-end
+// tests to set up and inspect a case (docs/FIDELITY.md, "Which operations exist").
 var localrunNeeds = map[string]string{
+	"sts:GetCallerIdentity":          "TestE2ENotPrincipalDenyWithoutTheSession names the source admin in a NotPrincipal",
 	"iam:CreatePolicy":               "creates the stacks' customer managed policies (the roles' permissions boundary) before the roles",
 	"iam:GetPolicy":                  "a managed policy left by an earlier run on a kept simulator: finds its default version",
 	"iam:GetPolicyVersion":           "… compares that version with the synthesized document",

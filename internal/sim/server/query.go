@@ -316,10 +316,18 @@ var (
 )
 
 func (s *Server) stsAction(c caller, action string, f url.Values) (any, error) {
-	if action != "AssumeRole" {
-		return nil, errUnknownAction(action)
+	switch action {
+	case "GetCallerIdentity":
+		p := c.principal
+		return &struct {
+			Arn     string `xml:"Arn"`
+			UserID  string `xml:"UserId"`
+			Account string `xml:"Account"`
+		}{Arn: p.Arn, UserID: p.UserID, Account: p.AccountID}, nil
+	case "AssumeRole":
+		return s.assumeRole(c, f)
 	}
-	return s.assumeRole(c, f)
+	return nil, errUnknownAction(action)
 }
 
 func (s *Server) assumeRole(c caller, f url.Values) (any, error) {

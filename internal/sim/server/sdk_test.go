@@ -263,7 +263,11 @@ func TestAssumeRole(t *testing.T) {
 				t.Errorf("AssumedRoleUser.Arn: got %s, want %s", got, want)
 			}
 			c := out.Credentials
-			sessIAM, _, sessS3 := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			sessIAM, sessSTS, sessS3 := clients(inst, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+			id, err := sessSTS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil || aws.ToString(id.Arn) != want || aws.ToString(id.Account) != acctA {
+				t.Errorf("GetCallerIdentity as session: got %+v %v, want %s in %s", id, err, want, acctA)
+			}
 			// The session is the caller of its requests: the role allows no IAM call, and
 			// the denial names the session.
 			_, err = sessIAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("source-access")})
