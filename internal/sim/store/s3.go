@@ -170,7 +170,7 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 				return Errf("MalformedPolicy", "Policy has invalid action")
 			}
 		}
-		for _, r := range append(append([]string(nil), st.Resource...), st.NotResource...) {
+		for _, r := range st.NotResource {
 			if r == "*" {
 				continue
 			}
@@ -178,6 +178,21 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 			name, _, _ := strings.Cut(rest, "/")
 			if !ok || !matchesBucket(name, bucket) {
 				return Errf("MalformedPolicy", "Policy has invalid resource")
+			}
+		}
+		// A bucket policy's Resource must name this bucket or its objects: S3 refuses
+		// "*" as it refuses another bucket, with "Policy has invalid resource" (the
+		// answer S3 gives, reported in aws-samples/aws-serverless-appsync-app#4).
+		for _, r := range st.Resource {
+			rest, ok := strings.CutPrefix(r, "arn:aws:s3:::")
+			name, _, _ := strings.Cut(rest, "/")
+			if !ok || !matchesBucket(name, bucket) {
+				return Errf("MalformedPolicy", "Policy has invalid resource")
+			}
+		}
+		if !st.HasNotResource {
+			if a := actionWithoutResource(st.Action, st.Resource); a != "" {
+				return Errf("MalformedPolicy", "Action does not apply to any resource(s) in statement")
 			}
 		}
 	}
@@ -192,6 +207,73 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 	}
 	b.Policy, b.policy = doc, p
 	return nil
+}
+
+// objectActions are the S3 actions whose resource type is object, and accountActions
+// those with no bucket or object resource, per the Service Authorization Reference
+// ("Actions, resources, and condition keys for Amazon S3", Resource types column);
+// every other s3: action applies to the bucket resource type.
+var (
+	objectActions = setOf("AbortMultipartUpload", "BypassGovernanceRetention", "DeleteObject",
+		"DeleteObjectTagging", "DeleteObjectVersion", "DeleteObjectVersionTagging", "GetObject",
+		"GetObjectAcl", "GetObjectAttributes", "GetObjectLegalHold", "GetObjectRetention",
+		"GetObjectTagging", "GetObjectTorrent", "GetObjectVersion", "GetObjectVersionAcl",
+		"GetObjectVersionAttributes", "GetObjectVersionForReplication", "GetObjectVersionTagging",
+		"GetObjectVersionTorrent", "InitiateReplication", "ListMultipartUploadParts",
+		"ObjectOwnerOverrideToBucketOwner", "PutObject", "PutObjectAcl", "PutObjectLegalHold",
+		"PutObjectRetention", "PutObjectTagging", "PutObjectVersionAcl", "PutObjectVersionTagging",
+		"ReplicateDelete", "ReplicateObject", "ReplicateTags", "RestoreObject")
+	accountActions = setOf("ListAllMyBuckets", "GetAccountPublicAccessBlock",
+		"PutAccountPublicAccessBlock", "ListAccessPoints", "CreateJob", "ListJobs",
+		"ListStorageLensConfigurations", "ListAccessPointsForObjectLambda")
+)
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m["s3:"+strings.ToLower(n)] = true
+	}
+	return m
+}
+
+// actionWithoutResource returns the first action of a statement that applies to none of
+// its resources (an object action with only bucket ARNs, a bucket action with only
+// object ARNs, an account action at all); S3 refuses such a statement with "Action does
+// not apply to any resource(s) in statement". A wildcard action matches actions of every
+// resource type and always applies. A resource pattern with a wildcard in its bucket
+// part and no "/" may also match objects (IAM wildcards cross "/"), so it counts as both.
+func actionWithoutResource(actions, resources []string) string {
+	var bucketRes, objectRes bool
+	for _, r := range resources {
+		rest := strings.TrimPrefix(r, "arn:aws:s3:::")
+		if strings.Contains(rest, "/") {
+			objectRes = true
+			continue
+		}
+		bucketRes = true
+		if strings.ContainsAny(rest, "*?") {
+			objectRes = true
+		}
+	}
+	for _, a := range actions {
+		if strings.ContainsAny(a, "*?") {
+			continue
+		}
+		la := strings.ToLower(a)
+		switch {
+		case objectActions[la]:
+			if !objectRes {
+				return a
+			}
+		case accountActions[la]:
+			return a
+		default:
+			if !bucketRes {
+				return a
+			}
+		}
+	}
+	return ""
 }
 
 // matchesBucket: a resource's bucket part must name this bucket (wildcards allowed).

@@ -237,11 +237,15 @@ func (s *Store) authorizeLocked(p identity.Principal, action, resource string, c
 			in.ResourcePolicy = b.policy
 			if isObject && b.Ownership != OwnershipEnforced {
 				// With ACLs enabled, an object written by another account belongs to
-				// that account: the bucket policy does not cover it and only its
-				// owner (by the default ACL) may use it.
+				// that account: the bucket policy's grants do not cover it and only its
+				// owner (by the default ACL) may use it. The bucket owner's explicit
+				// Deny still applies: "In the bucket context, Amazon S3 reviews the
+				// bucket policy to determine if the bucket owner has explicitly denied
+				// access to the object" (S3 User Guide, How Amazon S3 authorizes a
+				// request for an object operation).
 				if o, ok := b.objects[key]; ok && o.Owner != b.Owner {
 					in.ResourceAccount = o.Owner
-					in.ResourcePolicy = nil
+					in.ResourcePolicy = denyOnly(b.policy)
 				}
 			}
 		}
@@ -336,4 +340,22 @@ func roleNameFromArn(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
+}
+
+// denyOnly returns p's Deny statements (nil when there are none).
+func denyOnly(p *iampolicy.Policy) *iampolicy.Policy {
+	if p == nil {
+		return nil
+	}
+	out := *p
+	out.Statements = nil
+	for _, st := range p.Statements {
+		if st.Effect == "Deny" {
+			out.Statements = append(out.Statements, st)
+		}
+	}
+	if len(out.Statements) == 0 {
+		return nil
+	}
+	return &out
 }
