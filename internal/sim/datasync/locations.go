@@ -83,7 +83,15 @@ func (s *Service) assumeAsDataSync(ctx context.Context, roleArn, account, source
 	if !ok {
 		return identity.Principal{}, unableToAssume()
 	}
-	if s.now().Sub(role.CreateDate) < s.b.Settings().PropagationDelay {
+	// IAM is eventually consistent: a role created, or whose trust or inline policies
+	// changed, within the propagation delay is not usable by DataSync yet (IAM User
+	// Guide, Troubleshooting IAM, "Changes that I make are not always immediately
+	// visible").
+	changed := role.PoliciesChanged
+	if changed.IsZero() {
+		changed = role.CreateDate
+	}
+	if s.now().Sub(changed) < s.b.Settings().PropagationDelay {
 		return identity.Principal{}, unableToAssume()
 	}
 	cond := identity.Context{

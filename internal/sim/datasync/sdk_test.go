@@ -180,6 +180,18 @@ func TestCreateLocationS3Errors(t *testing.T) {
 				w.fb.grant(w.transfer, "s3:ListBucket", "*")
 			},
 			role: func(w *world) string { return w.transfer }, wantInvalid: unableToAssume},
+		{name: "old role whose policies changed within the propagation delay",
+			setup: func(w *world) {
+				w.fb.set(func(f *fakeBackend) { f.settings.PropagationDelay = time.Minute })
+				w.transfer = w.fb.addRole(acctB, "edited-role", time.Now().Add(-time.Hour))
+				w.fb.grant(w.transfer, "s3:ListBucket", "*")
+				w.fb.set(func(f *fakeBackend) {
+					r := f.roles[w.transfer]
+					r.PoliciesChanged = time.Now().Add(-10 * time.Second)
+					f.roles[w.transfer] = r
+				})
+			},
+			role: func(w *world) string { return w.transfer }, wantInvalid: unableToAssume},
 		{name: "trust policy does not allow DataSync for this location",
 			setup: func(w *world) {
 				w.fb.trust[w.transfer] = func(c identity.Context) bool {

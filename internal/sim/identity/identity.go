@@ -93,6 +93,10 @@ type Role struct {
 	Description              string
 	MaxSessionDuration       int32
 	CreateDate               time.Time
+	// PoliciesChanged is the time of the role's last CreateRole, PutRolePolicy or
+	// UpdateAssumeRolePolicy: IAM changes are eventually consistent, so a service that
+	// uses the role sees it "not ready" until the propagation delay has passed since.
+	PoliciesChanged time.Time
 	Tags                     []Tag
 	// InlinePolicies maps policy name to document, in the order they were put.
 	InlinePolicies map[string]string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/identity"
 )
@@ -122,5 +123,51 @@ func TestBucketOwnerDenyCoversForeignObjects(t *testing.T) {
 		if got := s.Authorize(tt.p, "s3:GetObject", tt.resource, nil) == nil; got != tt.want {
 			t.Errorf("%s: got allowed %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestRolePolicyEditsRestartPropagation: IAM is eventually consistent for every change,
+// not only role creation: CreateRole, PutRolePolicy and UpdateAssumeRolePolicy each set
+// the time services measure the propagation delay from, and a trust policy naming a
+// role younger than the delay is refused as an invalid principal.
+func TestRolePolicyEditsRestartPropagation(t *testing.T) {
+	s := newTestStore(t)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	delay := time.Minute
+	s.UpdateSettings(&delay, nil, nil)
+	const acct = "111111111111"
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	r, err := s.CreateRole(CreateRoleInput{AccountID: acct, Name: "worker", TrustPolicy: trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.PoliciesChanged.Equal(clock) {
+		t.Fatalf("CreateRole: PoliciesChanged %v, want %v", r.PoliciesChanged, clock)
+	}
+	naming := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + r.Arn + `"},"Action":"sts:AssumeRole"}]}`
+	_, err = s.CreateRole(CreateRoleInput{AccountID: acct, Name: "caller", TrustPolicy: naming})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "MalformedPolicyDocument" || !strings.HasPrefix(e.Message, "Invalid principal in policy") {
+		t.Fatalf("trust policy naming a role inside the delay: got %v, want MalformedPolicyDocument Invalid principal in policy", err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if _, err := s.CreateRole(CreateRoleInput{AccountID: acct, Name: "caller", TrustPolicy: naming}); err != nil {
+		t.Fatalf("trust policy naming a propagated role: %v", err)
+	}
+	clock = clock.Add(time.Hour)
+	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`
+	if err := s.PutRolePolicy(acct, "worker", "p", pol); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.RoleByArn(r.Arn); !got.PoliciesChanged.Equal(clock) || !got.CreateDate.Equal(r.CreateDate) {
+		t.Errorf("PutRolePolicy: PoliciesChanged %v CreateDate %v, want %v and %v", got.PoliciesChanged, got.CreateDate, clock, r.CreateDate)
+	}
+	clock = clock.Add(time.Hour)
+	if err := s.UpdateAssumeRolePolicy(acct, "worker", trust); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.RoleByArn(r.Arn); !got.PoliciesChanged.Equal(clock) {
+		t.Errorf("UpdateAssumeRolePolicy: PoliciesChanged %v, want %v", got.PoliciesChanged, clock)
 	}
 }

@@ -69,7 +69,7 @@ func (s *Store) CreateRole(in CreateRoleInput) (identity.Role, error) {
 	r := &role{Role: identity.Role{Name: in.Name, Path: in.Path, AccountID: in.AccountID,
 		Arn:    "arn:aws:iam::" + in.AccountID + ":role" + in.Path + in.Name,
 		RoleID: "AROA" + randomID(17), AssumeRolePolicyDocument: in.TrustPolicy, Description: in.Description,
-		MaxSessionDuration: in.MaxSessionDuration, CreateDate: s.now().UTC().Truncate(time.Second),
+		MaxSessionDuration: in.MaxSessionDuration, CreateDate: s.now().UTC().Truncate(time.Second), PoliciesChanged: s.now().UTC(),
 		Tags: append([]identity.Tag(nil), in.Tags...), InlinePolicies: map[string]string{},
 		PermissionsBoundaryArn: in.PermissionsBoundary},
 		trust: trust, policies: map[string]*iampolicy.Policy{}}
@@ -99,7 +99,11 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 			}
 		}
 	}
-	if bad := s.unknownPrincipalLocked(p, false); bad != "" {
+	// A role named as a principal must have propagated: IAM refuses a trust policy
+	// naming a role created moments ago with "Invalid principal in policy" ("IAM is
+	// eventually consistent", IAM User Guide, Troubleshooting IAM: changes take time to
+	// become visible).
+	if bad := s.unknownPrincipalLocked(p, true); bad != "" {
 		return nil, Errf("MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"%s\"", bad)
 	}
 	return p, nil
@@ -241,6 +245,7 @@ func (s *Store) PutRolePolicy(accountID, roleName, policyName, doc string) error
 	}
 	r.InlinePolicies[policyName] = doc
 	r.policies[policyName] = p
+	r.PoliciesChanged = s.now().UTC()
 	return nil
 }
 
@@ -271,6 +276,7 @@ func (s *Store) UpdateAssumeRolePolicy(accountID, roleName, doc string) error {
 		return err
 	}
 	r.AssumeRolePolicyDocument, r.trust = doc, trust
+	r.PoliciesChanged = s.now().UTC()
 	return nil
 }
 
