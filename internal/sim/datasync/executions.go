@@ -221,6 +221,14 @@ func (s *Service) describeLocked(e *execution) DescribeTaskExecutionOutput {
 		out.FilesListed = &filesListed{AtSource: e.listedSrc.Load(), AtDestinationForDelete: e.listedDst.Load()}
 		out.FilesFailed = &filesFailed{Prepare: e.failPrepare.Load(), Transfer: e.failTransfer.Load(),
 			Verify: e.failVerify.Load(), Delete: e.failDelete.Load()}
+		// S3 has no directories the copy creates or lists apart from objects, so every
+		// folder counter is zero (API reference, DescribeTaskExecution: Enhanced mode
+		// counts directories in the Folders* fields).
+		zero := func() *int64 { var n int64; return &n }
+		out.EstimatedFoldersToTransfer, out.EstimatedFoldersToDelete = zero(), zero()
+		out.FoldersTransferred, out.FoldersVerified, out.FoldersSkipped = zero(), zero(), zero()
+		out.FoldersDeleted, out.FoldersPrepared = zero(), zero()
+		out.FoldersListed, out.FoldersFailed = &filesListed{}, &foldersFailed{}
 	}
 	if !e.end.IsZero() {
 		total := e.end.Sub(e.start).Milliseconds()

@@ -495,3 +495,52 @@ func TestCallsOnTaggedResourcesCarryResourceTags(t *testing.T) {
 		t.Errorf("got condition keys %v, want aws:ResourceTag/dsmigrate:migration-id=m1", got)
 	}
 }
+
+// TestEnhancedTaskChecksServiceLinkedRoleEveryTime: the permission is checked on every
+// Enhanced CreateTask, not only the one that creates the role in the account.
+func TestEnhancedTaskChecksServiceLinkedRoleEveryTime(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	src := w.location("src-bucket", w.transfer, "/")
+	dst := w.location("dst-bucket", w.config, "/")
+	in := func() *datasync.CreateTaskInput {
+		return &datasync.CreateTaskInput{TaskMode: types.TaskModeEnhanced, SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst)}
+	}
+	if _, err := w.client.CreateTask(context.Background(), in()); err != nil {
+		t.Fatalf("first Enhanced task: %v", err)
+	}
+	w.fb.forbid(w.deployer, "iam:CreateServiceLinkedRole", "*")
+	_, err := w.client.CreateTask(context.Background(), in())
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "iam:CreateServiceLinkedRole") {
+		t.Fatalf("second Enhanced task without the permission: got %v, want AccessDeniedException naming iam:CreateServiceLinkedRole", err)
+	}
+	if _, err := w.client.CreateTask(context.Background(), &datasync.CreateTaskInput{TaskMode: types.TaskModeBasic,
+		SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst)}); err != nil {
+		t.Errorf("Basic task without the permission: %v", err)
+	}
+}
+
+// TestDescribeTaskExecutionFolderCounters: an Enhanced execution answers the Folders*
+// counters of the API reference (zero: S3 has no directories to copy) and a Basic one
+// leaves them out; ReportResult is absent without a task report.
+func TestDescribeTaskExecutionFolderCounters(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	for _, mode := range []types.TaskMode{types.TaskModeEnhanced, types.TaskModeBasic} {
+		d := w.wait(w.start(w.task(&datasync.CreateTaskInput{TaskMode: mode})))
+		if d.ReportResult != nil {
+			t.Errorf("%s: got ReportResult %+v, want none without a task report", mode, d.ReportResult)
+		}
+		counters := map[string]*int64{"EstimatedFoldersToTransfer": d.EstimatedFoldersToTransfer,
+			"EstimatedFoldersToDelete": d.EstimatedFoldersToDelete, "FoldersTransferred": d.FoldersTransferred,
+			"FoldersVerified": d.FoldersVerified, "FoldersSkipped": d.FoldersSkipped,
+			"FoldersDeleted": d.FoldersDeleted, "FoldersPrepared": d.FoldersPrepared}
+		for name, v := range counters {
+			if enhanced := mode == types.TaskModeEnhanced; (v != nil) != enhanced || (v != nil && *v != 0) {
+				t.Errorf("%s: %s = %v, want present and zero only for Enhanced", mode, name, v)
+			}
+		}
+		if enhanced := mode == types.TaskModeEnhanced; (d.FoldersListed != nil) != enhanced || (d.FoldersFailed != nil) != enhanced {
+			t.Errorf("%s: FoldersListed %+v FoldersFailed %+v, want both only for Enhanced", mode, d.FoldersListed, d.FoldersFailed)
+		}
+	}
+}

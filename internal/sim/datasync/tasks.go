@@ -212,7 +212,6 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 			n++
 		}
 	}
-	slr := s.st.slr[caller.AccountID]
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -224,9 +223,11 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if err := s.authorizeTagOnCreate(ctx, caller, taskArn, in.Tags); err != nil {
 		return nil, err
 	}
-	// An Enhanced task needs the DataSync service-linked role; creating it needs
-	// iam:CreateServiceLinkedRole the first time in an account.
-	if mode == "ENHANCED" && !slr {
+	// An Enhanced task needs the DataSync service-linked role, and CreateTask checks
+	// iam:CreateServiceLinkedRole each time, also when the role already exists (the
+	// DataSync User Guide's "DataSync API permissions: actions and resources" lists it
+	// among CreateTask's actions, without a first-time exception).
+	if mode == "ENHANCED" {
 		slrArn := "arn:aws:iam::" + caller.AccountID + ":role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync"
 		if err := s.b.Authorize(ctx, caller, "iam:CreateServiceLinkedRole", slrArn,
 			identity.Context{"iam:AWSServiceName": {servicePrincipal}}); err != nil {

@@ -183,6 +183,14 @@ type filesListed struct {
 	AtDestinationForDelete int64 `json:"AtDestinationForDelete"`
 }
 
+type foldersFailed struct {
+	List     int64 `json:"List"`
+	Prepare  int64 `json:"Prepare"`
+	Transfer int64 `json:"Transfer"`
+	Verify   int64 `json:"Verify"`
+	Delete   int64 `json:"Delete"`
+}
+
 // DescribeTaskExecutionOutput is the DescribeTaskExecution answer, also the live
 // counters of an execution in the state dump (ExecutionState.Describe).
 type DescribeTaskExecutionOutput struct {
@@ -209,4 +217,16 @@ type DescribeTaskExecutionOutput struct {
 	FilesListed              *filesListed  `json:"FilesListed,omitempty"`
 	FilesFailed              *filesFailed  `json:"FilesFailed,omitempty"`
 	Result                   *resultDetail `json:"Result,omitempty"`
+	// The Folders* counters, which the API reference lists for Enhanced mode tasks
+	// (directories are counted apart from files there). ReportResult is absent: it
+	// comes only with a TaskReportConfig, which StartTaskExecution refuses here.
+	EstimatedFoldersToTransfer *int64         `json:"EstimatedFoldersToTransfer,omitempty"`
+	EstimatedFoldersToDelete   *int64         `json:"EstimatedFoldersToDelete,omitempty"`
+	FoldersTransferred         *int64         `json:"FoldersTransferred,omitempty"`
+	FoldersVerified            *int64         `json:"FoldersVerified,omitempty"`
+	FoldersSkipped             *int64         `json:"FoldersSkipped,omitempty"`
+	FoldersDeleted             *int64         `json:"FoldersDeleted,omitempty"`
+	FoldersPrepared            *int64         `json:"FoldersPrepared,omitempty"`
+	FoldersListed              *filesListed   `json:"FoldersListed,omitempty"`
+	FoldersFailed              *foldersFailed `json:"FoldersFailed,omitempty"`
 }

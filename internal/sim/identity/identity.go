@@ -97,7 +97,7 @@ type Role struct {
 	// UpdateAssumeRolePolicy: IAM changes are eventually consistent, so a service that
 	// uses the role sees it "not ready" until the propagation delay has passed since.
 	PoliciesChanged time.Time
-	Tags                     []Tag
+	Tags            []Tag
 	// InlinePolicies maps policy name to document, in the order they were put.
 	InlinePolicies map[string]string
 	// PermissionsBoundaryArn is the managed policy set as the role's permissions
