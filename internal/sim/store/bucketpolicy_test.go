@@ -171,3 +171,36 @@ func TestRolePolicyEditsRestartPropagation(t *testing.T) {
 		t.Errorf("UpdateAssumeRolePolicy: PoliciesChanged %v, want %v", got.PoliciesChanged, clock)
 	}
 }
+
+// TestRequestedRegionIsTheBucketRegion: aws:RequestedRegion is the Region the request
+// was sent to; an S3 call on a bucket in another Region than the simulator's is sent to
+// that bucket's Region (DataSync reading a source bucket in another Region).
+func TestRequestedRegionIsTheBucketRegion(t *testing.T) {
+	cfg, err := ParseConfig([]byte(`{"region":"us-east-1","accounts":[{"id":"111111111111","name":"a","users":[
+	  {"name":"eu","accessKeyId":"AKIAEU","secretAccessKey":"s","policies":[{"Version":"2012-10-17","Statement":[
+	    {"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}]}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	for name, region := range map[string]string{"eu-bkt": "eu-west-1", "us-bkt": "us-east-1"} {
+		if err := s.CreateBucket(name, region, "111111111111", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, ok := s.Credential("AKIAEU")
+	if !ok {
+		t.Fatal("no credential AKIAEU")
+	}
+	p := c.Principal
+	if err := s.Authorize(p, "s3:GetObject", "arn:aws:s3:::eu-bkt/k", nil); err != nil {
+		t.Errorf("object of the eu-west-1 bucket: %v, want allowed", err)
+	}
+	if err := s.Authorize(p, "s3:GetObject", "arn:aws:s3:::us-bkt/k", nil); err == nil {
+		t.Error("object of the us-east-1 bucket: allowed, want denied")
+	}
+}

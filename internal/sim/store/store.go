@@ -301,6 +301,16 @@ func (s *Store) requestKeys(p identity.Principal, action, resource string, ctx i
 	if strings.HasPrefix(strings.ToLower(action), "iam:") {
 		region = "us-east-1"
 	}
+	// aws:RequestedRegion is "the AWS Region that was called in the request" (IAM User
+	// Guide, global condition context keys). An S3 request on a bucket is signed for the
+	// bucket's Region (any other is redirected before it is authorized), DataSync's own
+	// reads and writes of a bucket in another Region included.
+	if rest, ok := strings.CutPrefix(resource, "arn:aws:s3:::"); ok {
+		name, _, _ := strings.Cut(rest, "/")
+		if b, ok := s.buckets[name]; ok && b.Region != "" {
+			region = b.Region
+		}
+	}
 	for k, v := range map[string]string{"aws:RequestedRegion": region, "aws:SecureTransport": "true"} {
 		if _, ok := out.Get(k); !ok && v != "" {
 			out[k] = []string{v}
