@@ -99,11 +99,7 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 			}
 		}
 	}
-	// A role named as a principal must have propagated: IAM refuses a trust policy
-	// naming a role created moments ago with "Invalid principal in policy" ("IAM is
-	// eventually consistent", IAM User Guide, Troubleshooting IAM: changes take time to
-	// become visible).
-	if bad := s.unknownPrincipalLocked(p, true); bad != "" {
+	if bad := s.unknownPrincipalLocked(p, false); bad != "" {
 		return nil, Errf("MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"%s\"", bad)
 	}
 	return p, nil
