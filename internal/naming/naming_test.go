@@ -103,3 +103,31 @@ func TestSidsAreAlphanumericAndOneToOne(t *testing.T) {
 		}
 	}
 }
+
+func TestRoleArnsOfADeploymentDoNotMatchAnotherDeployment(t *testing.T) {
+	got := RoleArn("aws", "222222222222", "dsmigrate", TransferRoleName("dsmigrate", "media"))
+	if want := "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-transfer"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	// The pattern the functions' policies use for the prefix "dsmigrate" must not match a
+	// role of the deployment "dsmigrate-x".
+	pattern := "arn:aws:iam::222222222222:role" + RolePath("dsmigrate")
+	other := RoleArn("aws", "222222222222", "dsmigrate-x", TransferRoleName("dsmigrate-x", "media"))
+	if strings.HasPrefix(other, pattern) {
+		t.Fatalf("got %s under %s*, want the other deployment's role outside the pattern", other, pattern)
+	}
+}
+
+func TestEarlierRoleArnsAreTheDefaultPath(t *testing.T) {
+	got := EarlierRoleArns("aws", "222222222222", "dsm", "m1")
+	want := []string{"arn:aws:iam::222222222222:role/dsm-m1-transfer", "arn:aws:iam::222222222222:role/dsm-m1-config"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func TestBoundaryArn(t *testing.T) {
+	if got, want := BoundaryArn("aws-cn", "222222222222", "dsm"), "arn:aws-cn:iam::222222222222:policy/dsm-datasync-boundary"; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}

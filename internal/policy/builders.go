@@ -5,10 +5,31 @@ import "github.com/dsmigrate/dsmigrate/internal/naming"
 // DataSyncServicePrincipal is the service that assumes the DataSync roles.
 const DataSyncServicePrincipal = "datasync.amazonaws.com"
 
-// Actions the seed procedure grants on a bucket and on its objects.
+// The S3 actions of a DataSync bucket access role. AWS DataSync User Guide, "Providing
+// DataSync access to S3 buckets"
+// (https://docs.aws.amazon.com/datasync/latest/userguide/create-s3-location.html#create-s3-location-access)
+// gives one role policy for a bucket DataSync uses as a source or as a destination: on the
+// bucket s3:GetBucketLocation, s3:ListBucket and s3:ListBucketMultipartUploads; on its objects
+// s3:AbortMultipartUpload, s3:DeleteObject, s3:GetObject, s3:GetObjectTagging,
+// s3:GetObjectVersion, s3:GetObjectVersionTagging, s3:ListMultipartUploadParts, s3:PutObject
+// and s3:PutObjectTagging.
 var (
-	BucketActions = []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}
-	ObjectActions = []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject",
+	// SourceBucketActions and SourceObjectActions are the read subset of that policy: all
+	// DataSync needs to read a source location, nothing that writes or deletes. A versioned
+	// source bucket needs s3:GetObjectVersion and s3:GetObjectVersionTagging: DataSync reads
+	// object tags by version, and S3's GetObjectTagging needs s3:GetObjectVersionTagging for
+	// a version (Amazon S3 API Reference, GetObjectTagging; without it a transfer from a
+	// versioned bucket fails with a 403 on GetObjectTagging, as AWS DataSync's
+	// troubleshooting page describes). The two multipart listings are read-only (access
+	// level List) and part of the documented policy.
+	SourceBucketActions = []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}
+	SourceObjectActions = []string{"s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion",
+		"s3:GetObjectVersionTagging", "s3:ListMultipartUploadParts"}
+
+	// DestinationBucketActions and DestinationObjectActions are the write set the seed
+	// procedure grants the role that writes the destination bucket.
+	DestinationBucketActions = []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}
+	DestinationObjectActions = []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject",
 		"s3:ListMultipartUploadParts", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObject"}
 )
 
@@ -37,27 +58,39 @@ func TrustPolicy(accountID, region, partition string) Document {
 	}
 }
 
-// RolePolicy is the inline policy of a DataSync role: exactly the two statements of the
-// seed procedure, bucket-level actions on the bucket ARN and object-level actions on
-// bucket/* (bucket/<prefix>* when prefix is given).
-func RolePolicy(partition, bucket, prefix string) Document {
+// SourceRolePolicy is the inline policy of the transfer role: the read actions on the
+// source bucket and on its objects under prefix ("" = every object).
+func SourceRolePolicy(partition, bucket, prefix string) Document {
 	return Document{
 		Version: Version,
 		Statement: Statements{
-			{Effect: "Allow", Action: StringList(BucketActions), Resource: StringList{BucketArn(partition, bucket)}},
-			{Effect: "Allow", Action: StringList(ObjectActions), Resource: StringList{ObjectsArn(partition, bucket, prefix)}},
+			{Sid: "ReadSourceBucket", Effect: "Allow", Action: StringList(SourceBucketActions), Resource: StringList{BucketArn(partition, bucket)}},
+			{Sid: "ReadSourceObjects", Effect: "Allow", Action: StringList(SourceObjectActions), Resource: StringList{ObjectsArn(partition, bucket, prefix)}},
+		},
+	}
+}
+
+// DestinationRolePolicy is the inline policy of the config role: the seed procedure's two
+// statements on the destination bucket and on its objects under prefix.
+func DestinationRolePolicy(partition, bucket, prefix string) Document {
+	return Document{
+		Version: Version,
+		Statement: Statements{
+			{Sid: "WriteDestinationBucket", Effect: "Allow", Action: StringList(DestinationBucketActions), Resource: StringList{BucketArn(partition, bucket)}},
+			{Sid: "WriteDestinationObjects", Effect: "Allow", Action: StringList(DestinationObjectActions), Resource: StringList{ObjectsArn(partition, bucket, prefix)}},
 		},
 	}
 }
 
 // SourceBucketStatements are our statements in the source bucket policy, in the order of
 // sids.All(): s3:ListBucket for the principal that calls CreateLocationS3, then the
-// bucket-level and the object-level grants to both DataSync roles.
-func SourceBucketStatements(partition string, sids naming.Sids, bucket, prefix, transferRoleArn, configRoleArn, locationsCallerArn string) []Statement {
-	roles := StringList{transferRoleArn, configRoleArn}
-	if transferRoleArn == configRoleArn {
-		roles = StringList{transferRoleArn}
-	}
+// bucket-level and the object-level read grants to the transfer role. The config role is
+// not named: it writes the destination in account B and never reaches account A.
+//
+// An earlier version granted both roles the destination's write set under the same Sids;
+// Merge and RevokeOurs recognize such statements when given naming.EarlierRoleArns, and
+// replace or remove them.
+func SourceBucketStatements(partition string, sids naming.Sids, bucket, prefix, transferRoleArn, locationsCallerArn string) []Statement {
 	return []Statement{
 		{
 			Sid:       sids.CreateLocation,
@@ -69,18 +102,16 @@ func SourceBucketStatements(partition string, sids naming.Sids, bucket, prefix, 
 		{
 			Sid:       sids.BucketAccess,
 			Effect:    "Allow",
-			Principal: &Principal{AWS: roles},
-			Action:    StringList(BucketActions),
+			Principal: &Principal{AWS: StringList{transferRoleArn}},
+			Action:    StringList(SourceBucketActions),
 			Resource:  StringList{BucketArn(partition, bucket)},
 		},
 		{
 			Sid:       sids.ObjectAccess,
 			Effect:    "Allow",
-			Principal: &Principal{AWS: slicesClone(roles)},
-			Action:    StringList(ObjectActions),
+			Principal: &Principal{AWS: StringList{transferRoleArn}},
+			Action:    StringList(SourceObjectActions),
 			Resource:  StringList{ObjectsArn(partition, bucket, prefix)},
 		},
 	}
 }
-
-func slicesClone(l StringList) StringList { return append(StringList(nil), l...) }

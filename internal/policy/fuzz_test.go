@@ -20,21 +20,22 @@ func FuzzMergeRevoke(f *testing.F) {
 	f.Add(foreignSingle)
 	f.Add(foreignPretty)
 	f.Add("")
-	ours := SourceBucketStatements("aws", naming.SidsFor("media"), "team-a-media", "photos/", transferArn, configArn, callerArn)
+	ours := SourceBucketStatements("aws", naming.SidsFor("media"), "team-a-media", "photos/", transferArn, callerArn)
 	sids := naming.SidsFor("media").All()
 	if m, err := Merge(foreignList, ours); err == nil {
 		f.Add(m) // a policy that already holds our statements
 	}
+	f.Add(earlierGrant) // an earlier version's grant of the same migration
 	f.Fuzz(func(t *testing.T, existing string) {
 		_, _, _ = Revoke(existing, sids)
-		merged, err := Merge(existing, ours)
+		merged, err := Merge(existing, ours, earlier...)
 		if err != nil {
 			return
 		}
 		if !json.Valid([]byte(merged)) {
 			t.Fatalf("merge gave invalid JSON %q", merged)
 		}
-		again, err := Merge(merged, ours)
+		again, err := Merge(merged, ours, earlier...)
 		if err != nil || again != merged {
 			t.Fatalf("merge twice: got %q (%v), want %q", again, err, merged)
 		}

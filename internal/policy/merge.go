@@ -183,10 +183,13 @@ func (p *rawPolicy) render(statements []json.RawMessage) string {
 // Sids is replaced in place (a second one with the same Sid is dropped); our other
 // statements are appended in the given order. Merging twice gives the same text as once.
 //
+// earlier are principals that earlier versions of ours granted under the same Sids (see
+// naming.EarlierRoleArns): a statement naming them is ours too, and is replaced.
+//
 // Errors: *MalformedError when existing is not a policy; *SidConflictError when a
 // statement with one of our Sids has principals that are not all among ours (it is not
 // ours to overwrite); *TooLargeError when the result exceeds MaxBucketPolicyBytes.
-func Merge(existing string, ours []Statement) (string, error) {
+func Merge(existing string, ours []Statement, earlier ...string) (string, error) {
 	ourRaw := make(map[string]json.RawMessage, len(ours))
 	for _, s := range ours {
 		if s.Sid == "" {
@@ -201,7 +204,7 @@ func Merge(existing string, ours []Statement) (string, error) {
 		}
 		ourRaw[s.Sid] = b
 	}
-	allowed := ourPrincipals(ours)
+	allowed := ourPrincipals(ours, earlier)
 
 	var p *rawPolicy
 	if strings.TrimSpace(existing) == "" {
@@ -285,9 +288,10 @@ func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 
 // RevokeOurs is Revoke of the Sids of ours, for the statements that are ours only: a
 // statement with one of those Sids that Merge would refuse to overwrite (its principals
-// are not all among those of ours, or it uses NotPrincipal, "*" or non-AWS principals) is
-// someone else's. Then nothing is removed and the error is a *SidConflictError.
-func RevokeOurs(existing string, ours []Statement) (result string, deleted bool, err error) {
+// are not all among those of ours and earlier, or it uses NotPrincipal, "*" or non-AWS
+// principals) is someone else's. Then nothing is removed and the error is a
+// *SidConflictError. earlier are as for Merge.
+func RevokeOurs(existing string, ours []Statement, earlier ...string) (result string, deleted bool, err error) {
 	if strings.TrimSpace(existing) == "" {
 		return "", false, nil
 	}
@@ -299,7 +303,7 @@ func RevokeOurs(existing string, ours []Statement) (result string, deleted bool,
 	for _, s := range ours {
 		sids = append(sids, s.Sid)
 	}
-	allowed := ourPrincipals(ours)
+	allowed := ourPrincipals(ours, earlier)
 	for _, raw := range p.statements {
 		if sid := sidOf(raw); slices.Contains(sids, sid) {
 			if err := checkOurs(sid, raw, allowed); err != nil {
@@ -310,9 +314,12 @@ func RevokeOurs(existing string, ours []Statement) (result string, deleted bool,
 	return revoke(existing, p, sids)
 }
 
-// ourPrincipals is the set of AWS principals our statements grant.
-func ourPrincipals(ours []Statement) map[string]bool {
+// ourPrincipals is the set of AWS principals our statements grant, plus earlier.
+func ourPrincipals(ours []Statement, earlier []string) map[string]bool {
 	allowed := map[string]bool{}
+	for _, a := range earlier {
+		allowed[a] = true
+	}
 	for _, s := range ours {
 		if s.Principal != nil {
 			for _, a := range s.Principal.AWS {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -176,42 +177,101 @@ func TestTrustPolicy(t *testing.T) {
 	}
 }
 
-func TestRolePolicy(t *testing.T) {
+func TestRolePolicies(t *testing.T) {
 	tests := []struct {
-		name   string
-		prefix string
-		want   string
+		name string
+		give Document
+		want string
 	}{
-		{name: "whole bucket", prefix: "", want: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/*"}]}`},
-		{name: "prefix", prefix: "photos/", want: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]}`},
+		{name: "source, whole bucket", give: SourceRolePolicy("aws", "team-a-media", ""),
+			want: `{"Version":"2012-10-17","Statement":[{"Sid":"ReadSourceBucket","Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Sid":"ReadSourceObjects","Effect":"Allow","Action":["s3:GetObject","s3:GetObjectTagging","s3:GetObjectVersion","s3:GetObjectVersionTagging","s3:ListMultipartUploadParts"],"Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+		{name: "source, prefix", give: SourceRolePolicy("aws", "team-a-media", "photos/"),
+			want: `{"Version":"2012-10-17","Statement":[{"Sid":"ReadSourceBucket","Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},{"Sid":"ReadSourceObjects","Effect":"Allow","Action":["s3:GetObject","s3:GetObjectTagging","s3:GetObjectVersion","s3:GetObjectVersionTagging","s3:ListMultipartUploadParts"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]}`},
+		{name: "destination, prefix", give: DestinationRolePolicy("aws", "team-b-media", "from-a/"),
+			want: `{"Version":"2012-10-17","Statement":[{"Sid":"WriteDestinationBucket","Effect":"Allow","Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-b-media"},{"Sid":"WriteDestinationObjects","Effect":"Allow","Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-b-media/from-a/*"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := RolePolicy("aws", "team-a-media", tt.prefix).String(); got != tt.want {
+			if got := tt.give.String(); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
 	}
 }
 
+// TestSourceActionsOnlyRead: nothing the transfer role or A's bucket policy gets on the
+// source may write, delete or change anything.
+func TestSourceActionsOnlyRead(t *testing.T) {
+	for _, a := range append(slices.Clone(SourceBucketActions), SourceObjectActions...) {
+		verb := strings.TrimPrefix(a, "s3:")
+		if !strings.HasPrefix(verb, "Get") && !strings.HasPrefix(verb, "List") {
+			t.Errorf("source action %s: want only Get* and List* actions", a)
+		}
+	}
+	for _, want := range []string{"s3:GetObjectVersion", "s3:GetObjectVersionTagging"} {
+		if !slices.Contains(SourceObjectActions, want) {
+			t.Errorf("source object actions %v lack %s, which a versioned source bucket needs", SourceObjectActions, want)
+		}
+	}
+}
+
 const (
-	transferArn = "arn:aws:iam::222222222222:role/dsmigrate-media-transfer"
-	configArn   = "arn:aws:iam::222222222222:role/dsmigrate-media-config"
+	transferArn = "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-transfer"
 	callerArn   = "arn:aws:iam::222222222222:role/dsmigrate-createlocations"
+	// An earlier version's grant: both roles under the path "/".
+	earlierTransferArn = "arn:aws:iam::222222222222:role/dsmigrate-media-transfer"
+	earlierConfigArn   = "arn:aws:iam::222222222222:role/dsmigrate-media-config"
 )
+
+var earlier = naming.EarlierRoleArns("aws", "222222222222", "dsmigrate", "media")
 
 func ours(t testing.TB) []Statement {
 	t.Helper()
-	return SourceBucketStatements("aws", naming.SidsFor("media"), "team-a-media", "photos/", transferArn, configArn, callerArn)
+	return SourceBucketStatements("aws", naming.SidsFor("media"), "team-a-media", "photos/", transferArn, callerArn)
 }
+
+// earlierGrant is what an earlier version wrote for migration media: both roles under the
+// path "/", the destination's write set on the source.
+const earlierGrant = `{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},` +
+	`{"Sid":"DsmmediaDataSyncCreateS3Location","Effect":"Allow","Principal":{"AWS":"` + callerArn + `"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"},` +
+	`{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["` + earlierTransferArn + `","` + earlierConfigArn + `"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},` +
+	`{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["` + earlierTransferArn + `","` + earlierConfigArn + `"]},"Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]}`
 
 func TestSourceBucketStatements(t *testing.T) {
 	got, _ := json.Marshal(ours(t))
 	want := `[{"Sid":"DsmmediaDataSyncCreateS3Location","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/dsmigrate-createlocations"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"},` +
-		`{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},` +
-		`{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-config"]},"Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]`
+		`{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-transfer"},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},` +
+		`{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-transfer"},"Action":["s3:GetObject","s3:GetObjectTagging","s3:GetObjectVersion","s3:GetObjectVersionTagging","s3:ListMultipartUploadParts"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]`
 	if string(got) != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestEarlierGrantIsOurs: a re-run or a revoke after an upgrade still recognizes the grant
+// an earlier version wrote (config role included) and replaces or removes it; without the
+// earlier principals it is someone else's and nothing is touched.
+func TestEarlierGrantIsOurs(t *testing.T) {
+	keep := `{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`
+	merged, err := Merge(earlierGrant, ours(t), earlier...)
+	if err != nil {
+		t.Fatalf("merge over an earlier grant: got %v, want nil", err)
+	}
+	wantMerged := keep[:len(keep)-2] + "," + strings.Join(jsonOf(t, ours(t)), ",") + "]}"
+	if merged != wantMerged {
+		t.Errorf("merge over an earlier grant:\ngot  %s\nwant %s", merged, wantMerged)
+	}
+	if strings.Contains(merged, earlierConfigArn) || strings.Contains(merged, "s3:PutObject") {
+		t.Errorf("merge over an earlier grant left the config role or a write action: %s", merged)
+	}
+	revoked, deleted, err := RevokeOurs(earlierGrant, ours(t), earlier...)
+	if err != nil || deleted || revoked != keep {
+		t.Errorf("revoke of an earlier grant: got (%s, %v, %v), want (%s, false, nil)", revoked, deleted, err, keep)
+	}
+	if _, err := Merge(earlierGrant, ours(t)); !errors.As(err, new(*SidConflictError)) {
+		t.Errorf("merge over an earlier grant without the earlier principals: got %v, want *SidConflictError", err)
+	}
+	if _, _, err := RevokeOurs(earlierGrant, ours(t)); !errors.As(err, new(*SidConflictError)) {
+		t.Errorf("revoke of an earlier grant without the earlier principals: got %v, want *SidConflictError", err)
 	}
 }
 
@@ -257,10 +317,10 @@ func TestMerge(t *testing.T) {
 			want: `{"Statement":[{"Sid":"Dup","Effect":"Allow","Principal":{"AWS":"a"},"Action":"s3:GetObject","Resource":"r"},{"Sid":"Dup","Effect":"Allow","Principal":{"AWS":"b"},"Action":"s3:GetObject","Resource":"r"},` + strings.Join(ourJSON, ",") + `],"Version":"2012-10-17","Extra":{"k":[1,2.50,"\u00e9"]}}`},
 		{name: "stale ours replaced in place", give: `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"x"},{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"` + transferArn + `"},"Action":"s3:ListBucket","Resource":"old"},{"Sid":"B","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"y"}]}`,
 			want: `{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"x"},` + ourJSON[1] + `,{"Sid":"B","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"y"},` + ourJSON[0] + "," + ourJSON[2] + `]}`},
-		{name: "our Sid twice collapses", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["` + configArn + `"]},"Action":"s3:GetObject","Resource":"a"},{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":"` + transferArn + `"},"Action":"s3:GetObject","Resource":"b"}]}`,
+		{name: "our Sid twice collapses", give: `{"Statement":[{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":["` + earlierConfigArn + `"]},"Action":"s3:GetObject","Resource":"a"},{"Sid":"DsmmediaRolesObjectAccess","Effect":"Allow","Principal":{"AWS":"` + transferArn + `"},"Action":"s3:GetObject","Resource":"b"}]}`,
 			want: `{"Statement":[` + ourJSON[2] + "," + ourJSON[0] + "," + ourJSON[1] + `]}`},
 		{name: "empty statement list", give: `{"Version":"2012-10-17","Statement":[]}`, want: `{"Version":"2012-10-17","Statement":[` + strings.Join(ourJSON, ",") + `]}`},
-		{name: "ours from a run whose roles were deleted (S3 shows AROA ids)", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["AROA3XFRBF535PLBIFPI4","` + configArn + `"]},"Action":"s3:ListBucket","Resource":"old"}]}`,
+		{name: "ours from a run whose roles were deleted (S3 shows AROA ids)", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["AROA3XFRBF535PLBIFPI4","` + earlierConfigArn + `"]},"Action":"s3:ListBucket","Resource":"old"}]}`,
 			want: `{"Statement":[` + ourJSON[1] + "," + ourJSON[0] + "," + ourJSON[2] + `]}`},
 		{name: "an account id is not a role id", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"444444444444"},"Action":"s3:*","Resource":"*"}]}`, wantErr: &SidConflictError{}},
 		{name: "foreign principal on our Sid", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444444444444:root"},"Action":"s3:*","Resource":"*"}]}`, wantErr: &SidConflictError{}},
@@ -278,7 +338,7 @@ func TestMerge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Merge(tt.give, o)
+			got, err := Merge(tt.give, o, earlier...)
 			if tt.wantErr != nil {
 				target := reflect.New(reflect.TypeOf(tt.wantErr)).Interface()
 				if !errors.As(err, target) {
@@ -298,7 +358,7 @@ func TestMerge(t *testing.T) {
 			if !json.Valid([]byte(got)) {
 				t.Errorf("got invalid JSON %s", got)
 			}
-			again, err := Merge(got, o)
+			again, err := Merge(got, o, earlier...)
 			if err != nil || again != got {
 				t.Errorf("merge twice: got %s (%v), want %s", again, err, got)
 			}
@@ -332,7 +392,7 @@ func TestRevoke(t *testing.T) {
 		}
 		return m
 	}
-	other := SourceBucketStatements("aws", naming.SidsFor("other"), "team-a-media", "", "arn:aws:iam::222222222222:role/o-t", "arn:aws:iam::222222222222:role/o-c", callerArn)
+	other := SourceBucketStatements("aws", naming.SidsFor("other"), "team-a-media", "", "arn:aws:iam::222222222222:role/o-t", callerArn)
 	withOther, err := Merge(merged(foreignList), other)
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +433,7 @@ func TestRevokeOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	foreignWithOurSid := `{"Version":"2012-10-17","Statement":[{"Sid":"Keep","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:role/x"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:role/dsmigrate-media-transfer"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
-	deletedRole := `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["AROAEXAMPLEID1234567","` + configArn + `"]},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
+	deletedRole := `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Principal":{"AWS":["AROAEXAMPLEID1234567","` + transferArn + `"]},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}]}`
 	tests := []struct {
 		name        string
 		give        string
