@@ -19,7 +19,13 @@ import (
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
-	cfg := createroles.Config{Env: env.Env(), RolePrefix: env.RolePrefix()}
+	cfg := createroles.Config{
+		Env:                env.Env(),
+		RolePrefix:         env.RolePrefix(),
+		BoundaryArn:        env.RoleBoundaryArn(),
+		SourceBuckets:      env.Buckets(lambdaenv.SourceBuckets),
+		DestinationBuckets: env.Buckets(lambdaenv.DestinationBuckets),
+	}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)

@@ -5,6 +5,7 @@ package createlocations
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -41,8 +42,9 @@ const (
 // Config is the deployment's part of the step.
 type Config struct {
 	Env request.Env
-	// RolePrefix names the DataSync roles; the bucket access roles must be exactly
-	// <prefix>-<id>-transfer and -config ("" skips the name check).
+	// RolePrefix is the deployment's name prefix: the bucket access roles must be exactly
+	// <prefix>-<id>-transfer and -config under the path /dsmigrate/<prefix>/ ("" skips the
+	// name check), and the locations are tagged naming.DeploymentTagKey=<prefix>.
 	RolePrefix string
 	// LocationsCallerRoleArn is this function's own role: the principal that calls
 	// CreateLocationS3 and needs s3:ListBucket on the source bucket.
@@ -162,15 +164,17 @@ func (h *Handler) checkRoles(id string, roles execution.Roles) error {
 				"bucket access role %s is in account %s, but the DataSync locations are created in account %s: DataSync requires the bucket access role in the account that creates the location (AWS answers \"Cross-account pass role is not allowed\"). dsmigrate's CreateRoles step creates both roles in account %s; pass its output as roles",
 				role.value, a.AccountID, h.Config.Env.AccountID, h.Config.Env.AccountID)}
 		}
-		if h.Config.RolePrefix != "" && a.Resource != "role/"+role.name {
-			v.Add(role.field, "must be the role %s that CreateRoles makes for this migration (got %q)", role.name, role.value)
+		if want := "role" + naming.RolePath(h.Config.RolePrefix) + role.name; h.Config.RolePrefix != "" && a.Resource != want {
+			v.Add(role.field, "must be the role %s that CreateRoles makes for this migration (got %q)", want, role.value)
 		}
 	}
 	return v.OrNil()
 }
 
-// find returns the ARNs of this migration's existing locations by role tag. Only
-// locations whose URI points into one of our buckets have their tags read.
+// find returns the ARNs of this migration's existing locations: tagged with this
+// deployment, this migration and the role. Only locations whose URI points into one of
+// our buckets have their tags read; one whose tags this function may not read (its policy
+// allows only this deployment's locations) belongs to someone else and is skipped.
 func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[string]string, error) {
 	found := map[string]string{}
 	p := datasync.NewListLocationsPaginator(h.DataSync, &datasync.ListLocationsInput{})
@@ -192,10 +196,14 @@ func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[s
 			}
 			locArn := aws.ToString(e.LocationArn)
 			tags, err := h.tags(ctx, locArn)
+			if errors.Is(err, errNotOurs) {
+				slog.DebugContext(ctx, "skipping a location whose tags this deployment may not read", "locationArn", locArn)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
-			if tags[naming.TagKey] != id {
+			if tags[naming.DeploymentTagKey] != h.Config.RolePrefix || tags[naming.TagKey] != id {
 				continue
 			}
 			for _, w := range candidates {
@@ -218,11 +226,19 @@ func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[s
 	return found, nil
 }
 
+// errNotOurs: DataSync denied reading a resource's tags. The function's policy allows
+// ListTagsForResource only on resources tagged with its deployment, so the resource is
+// another deployment's or another team's.
+var errNotOurs = errors.New("the resource is not tagged with this deployment")
+
 func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]string, error) {
 	tags := map[string]string{}
 	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if awserror.Code(err) == "AccessDeniedException" {
+			return nil, errNotOurs
+		}
 		if err != nil {
 			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
 		}
@@ -247,6 +263,7 @@ func (h *Handler) create(ctx context.Context, id string, loc location) (string, 
 		S3StorageClass: dstypes.S3StorageClass(loc.storageClass),
 		S3Config:       &dstypes.S3Config{BucketAccessRoleArn: aws.String(loc.accessRole)},
 		Tags: []dstypes.TagListEntry{
+			{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(h.Config.RolePrefix)},
 			{Key: aws.String(naming.TagKey), Value: aws.String(id)},
 			{Key: aws.String(naming.RoleTagKey), Value: aws.String(loc.role)},
 		},

@@ -32,6 +32,9 @@ type fakeLocation struct {
 	arn, uri string
 	tags     []dstypes.TagListEntry
 	in       *datasync.CreateLocationS3Input
+	// denied: the function's policy does not let it read this location's tags (it is
+	// not tagged with the function's deployment), so DataSync answers AccessDeniedException.
+	denied bool
 }
 
 // fakeDataSync keeps locations like DataSync; create, when set, replaces CreateLocationS3.
@@ -65,6 +68,10 @@ func (f *fakeDataSync) ListLocations(_ context.Context, in *datasync.ListLocatio
 func (f *fakeDataSync) ListTagsForResource(_ context.Context, in *datasync.ListTagsForResourceInput, _ ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error) {
 	f.calls = append(f.calls, "ListTagsForResource:"+aws.ToString(in.ResourceArn))
 	for _, l := range f.locations {
+		if l.arn == aws.ToString(in.ResourceArn) && l.denied {
+			return nil, &smithy.OperationError{ServiceID: "DataSync", OperationName: "ListTagsForResource", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
+				Message: "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-createlocations/x is not authorized to perform: datasync:ListTagsForResource on resource: " + l.arn}}
+		}
 		if l.arn == aws.ToString(in.ResourceArn) {
 			return &datasync.ListTagsForResourceOutput{Tags: l.tags}, nil
 		}
@@ -105,8 +112,8 @@ func (f *fakeDataSync) DescribeLocationS3(_ context.Context, in *datasync.Descri
 
 func roles() execution.Roles {
 	return execution.Roles{
-		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
-		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"},
+		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer"},
+		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-config"},
 	}
 }
 
@@ -118,12 +125,19 @@ func input() Input { return Input{Request: requesttest.Valid(), Roles: roles()} 
 
 func TestCreateThenRerun(t *testing.T) {
 	f := &fakeDataSync{pageSize: 2}
-	// Unrelated locations, one of them on the source bucket with another migration's tag.
+	// Unrelated locations: one on the source bucket with another migration's tag, one of
+	// another deployment (same migration id) whose tags this function may not read, one of
+	// another deployment that it may read (the tags still say it is not ours).
+	tag := func(k, v string) dstypes.TagListEntry { return dstypes.TagListEntry{Key: aws.String(k), Value: aws.String(v)} }
 	f.locations = []*fakeLocation{
 		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other1", uri: "s3://unrelated/"},
 		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other2", uri: "s3://team-a-media/photos/",
-			tags: []dstypes.TagListEntry{{Key: aws.String(naming.TagKey), Value: aws.String("other")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}}},
+			tags: []dstypes.TagListEntry{tag(naming.DeploymentTagKey, "dsmigrate"), tag(naming.TagKey, "other"), tag(naming.RoleTagKey, "source")}},
 		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other3", uri: "nfs://host/export/"},
+		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other4", uri: "s3://team-a-media/photos/", denied: true,
+			tags: []dstypes.TagListEntry{tag(naming.DeploymentTagKey, "dsmigrate-x"), tag(naming.TagKey, "media-2026-11"), tag(naming.RoleTagKey, "source")}},
+		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other5", uri: "s3://team-b-media/from-a/",
+			tags: []dstypes.TagListEntry{tag(naming.DeploymentTagKey, "dsmigrate-y"), tag(naming.TagKey, "media-2026-11"), tag(naming.RoleTagKey, "destination")}},
 	}
 	h := newHandler(f)
 	got, err := h.Handle(context.Background(), input())
@@ -133,7 +147,7 @@ func TestCreateThenRerun(t *testing.T) {
 	if !got.SourceCreated || !got.DestinationCreated {
 		t.Errorf("got %+v, want both created", got)
 	}
-	src, dst := f.locations[3].in, f.locations[4].in
+	src, dst := f.locations[5].in, f.locations[6].in
 	if aws.ToString(src.S3BucketArn) != "arn:aws:s3:::team-a-media" || aws.ToString(src.Subdirectory) != "/photos/" ||
 		aws.ToString(src.S3Config.BucketAccessRoleArn) != roles().TransferRole.Arn || src.S3StorageClass != dstypes.S3StorageClassStandard {
 		t.Errorf("got source input %+v, want bucket, prefix, transfer role, STANDARD", src)
@@ -141,6 +155,15 @@ func TestCreateThenRerun(t *testing.T) {
 	if aws.ToString(dst.S3BucketArn) != "arn:aws:s3:::team-b-media" || aws.ToString(dst.Subdirectory) != "/from-a/" ||
 		aws.ToString(dst.S3Config.BucketAccessRoleArn) != roles().ConfigRole.Arn {
 		t.Errorf("got destination input %+v, want bucket, prefix, config role", dst)
+	}
+	for _, in := range []*datasync.CreateLocationS3Input{src, dst} {
+		got := map[string]string{}
+		for _, t := range in.Tags {
+			got[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if got[naming.DeploymentTagKey] != "dsmigrate" || got[naming.TagKey] != "media-2026-11" {
+			t.Errorf("got tags %v, want the deployment and the migration id", got)
+		}
 	}
 	for _, c := range f.calls {
 		if strings.Contains(c, "loc-other1") || strings.Contains(c, "loc-other3") {
@@ -156,8 +179,8 @@ func TestCreateThenRerun(t *testing.T) {
 	if again.SourceCreated || again.DestinationCreated || again.SourceLocationArn != got.SourceLocationArn || again.DestinationLocationArn != got.DestinationLocationArn {
 		t.Errorf("rerun: got %+v, want the same locations, none created", again)
 	}
-	if len(f.locations) != 5 {
-		t.Errorf("got %d locations, want 5", len(f.locations))
+	if len(f.locations) != 7 {
+		t.Errorf("got %d locations, want 7", len(f.locations))
 	}
 }
 
@@ -209,7 +232,7 @@ func TestCreateErrors(t *testing.T) {
 		{name: "cross-account from AWS", give: invalid("Cross-account pass role is not allowed."), wantType: "PreconditionError", wantIn: []string{"Cross-account pass role is not allowed", "account 222222222222"}},
 		{name: "throttled", give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "CreateLocationS3", Err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}, wantType: "TransientError"},
 		{name: "internal", give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "CreateLocationS3", Err: &dstypes.InternalException{Message: aws.String("boom")}}, wantType: "TransientError"},
-		{name: "denied", give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "CreateLocationS3", Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: iam:PassRole on resource: arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"}}, wantType: "PermissionError", wantIn: []string{"iam:PassRole"}},
+		{name: "denied", give: &smithy.OperationError{ServiceID: "DataSync", OperationName: "CreateLocationS3", Err: &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: iam:PassRole on resource: arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer"}}, wantType: "PermissionError", wantIn: []string{"iam:PassRole"}},
 		{name: "other invalid request", give: invalid("Invalid S3 storage class"), wantType: "PreconditionError", wantIn: []string{"Invalid S3 storage class"}},
 	}
 	for _, tt := range tests {
@@ -271,7 +294,7 @@ func TestReusedLocationMustMatchTheRequest(t *testing.T) {
 func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 	f := &fakeDataSync{locations: []*fakeLocation{{
 		arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-1", uri: "s3://team-a-media/videos/",
-		tags: []dstypes.TagListEntry{{Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
+		tags: []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("dsmigrate")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
 	}}}
 	_, err := newHandler(f).Handle(context.Background(), input())
 	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {

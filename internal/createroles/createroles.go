@@ -1,7 +1,9 @@
 // Package createroles is the step that gets or creates the two DataSync roles in account B:
 // <prefix>-<id>-transfer (reads the source bucket) and <prefix>-<id>-config (writes the
-// destination bucket), both trusted by DataSync, tagged with the migration id, each with an
-// inline policy of exactly the field report's two statements.
+// destination bucket), both under the path /dsmigrate/<prefix>/, inside the deployment's
+// permissions boundary, trusted by DataSync, tagged with the deployment and the migration
+// id, each with an inline policy of two statements (read for the source, the field
+// report's write set for the destination).
 package createroles
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -39,6 +42,14 @@ const PolicyName = "dsmigrate-bucket-access"
 type Config struct {
 	Env        request.Env
 	RolePrefix string
+	// BoundaryArn is the customer managed policy every role gets as its permissions
+	// boundary (naming.BoundaryArn: the CDK app creates it).
+	BoundaryArn string
+	// SourceBuckets and DestinationBuckets are the deployment's allow-lists
+	// (dsmigrate:sourceBuckets, dsmigrate:destinationBuckets): a request for any other
+	// bucket gets no role, as Preflight refuses it.
+	SourceBuckets      []string
+	DestinationBuckets []string
 }
 
 // Handler runs the createroles step.
@@ -71,19 +82,19 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error
 	if err := r.Validate(h.Config.Env); err != nil {
 		return nil, err
 	}
-	partition := h.Config.Env.Partition
-	if partition == "" {
-		partition = request.Partition(h.Config.Env.Region)
+	if err := h.checkBuckets(r); err != nil {
+		return nil, err
 	}
+	partition := h.partition()
 	trust := policy.TrustPolicy(h.Config.Env.AccountID, h.Config.Env.Region, partition)
 	transfer, err := h.ensure(ctx, r.MigrationID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID), trust,
-		policy.RolePolicy(partition, r.Source.Bucket, r.Source.Prefix),
+		policy.SourceRolePolicy(partition, r.Source.Bucket, r.Source.Prefix),
 		fmt.Sprintf("dsmigrate %s: lets DataSync read source bucket %s", r.MigrationID, r.Source.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	config, err := h.ensure(ctx, r.MigrationID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID), trust,
-		policy.RolePolicy(partition, r.Destination.Bucket, r.Destination.Prefix),
+		policy.DestinationRolePolicy(partition, r.Destination.Bucket, r.Destination.Prefix),
 		fmt.Sprintf("dsmigrate %s: lets DataSync write destination bucket %s", r.MigrationID, r.Destination.Bucket))
 	if err != nil {
 		return nil, err
@@ -91,36 +102,51 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error
 	return &execution.Roles{TransferRole: transfer, ConfigRole: config}, nil
 }
 
-// ensure gets or creates one role and puts its inline policy.
+// checkBuckets refuses a bucket outside the deployment's allow-lists before any call.
+func (h *Handler) checkBuckets(r request.Request) error {
+	v := &failure.ValidationError{}
+	if !slices.Contains(h.Config.SourceBuckets, r.Source.Bucket) {
+		v.Add("source.bucket", "%q is not one of this deployment's source buckets %v (cdk.json dsmigrate:sourceBuckets); add it there and deploy both stacks, or migrate from a listed bucket",
+			r.Source.Bucket, h.Config.SourceBuckets)
+	}
+	if !slices.Contains(h.Config.DestinationBuckets, r.Destination.Bucket) {
+		v.Add("destination.bucket", "%q is not one of this deployment's destination buckets %v (cdk.json dsmigrate:destinationBuckets); add it there and deploy, or migrate into a listed bucket",
+			r.Destination.Bucket, h.Config.DestinationBuckets)
+	}
+	return v.OrNil()
+}
+
+// ensure creates one role, or finds it from an earlier run, and puts its inline policy.
+//
+// It creates first and reads only a role that exists: the function may read only roles
+// of this deployment (path and tag), so GetRole of a role that does not exist is denied
+// rather than answered NoSuchEntity.
 func (h *Handler) ensure(ctx context.Context, id, name string, trust, access policy.Document, description string) (execution.Role, error) {
 	roleRef := h.roleArn(name)
-	role, err := h.get(ctx, id, name, trust)
-	if err != nil {
-		return execution.Role{}, err
-	}
+	out, err := h.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(name),
+		Path:                     aws.String(naming.RolePath(h.Config.RolePrefix)),
+		PermissionsBoundary:      aws.String(h.Config.BoundaryArn),
+		AssumeRolePolicyDocument: aws.String(trust.String()),
+		Description:              aws.String(description),
+		Tags: []iamtypes.Tag{
+			{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(h.Config.RolePrefix)},
+			{Key: aws.String(naming.TagKey), Value: aws.String(id)},
+		},
+	})
+	var role *iamtypes.Role
 	created := false
-	if role == nil {
-		out, err := h.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-			RoleName:                 aws.String(name),
-			AssumeRolePolicyDocument: aws.String(trust.String()),
-			Description:              aws.String(description),
-			Tags:                     []iamtypes.Tag{{Key: aws.String(naming.TagKey), Value: aws.String(id)}},
-		})
-		var exists *iamtypes.EntityAlreadyExistsException
-		switch {
-		case errors.As(err, &exists):
-			// Another run created it between our GetRole and CreateRole: check it as ours.
-			if role, err = h.get(ctx, id, name, trust); err != nil {
-				return execution.Role{}, err
-			}
-			if role == nil {
-				return execution.Role{}, &failure.TransientError{Message: fmt.Sprintf("IAM says role %s exists but GetRole does not find it yet; retry", roleRef)}
-			}
-		case err != nil:
-			return execution.Role{}, awserror.Classify(err, awserror.Call{Action: "iam:CreateRole", Resource: roleRef}, awserror.Precondition)
-		default:
-			role, created = out.Role, true
+	var exists *iamtypes.EntityAlreadyExistsException
+	switch {
+	case errors.As(err, &exists):
+		// An earlier run (or a concurrent one) created it: check it is ours.
+		if role, err = h.get(ctx, id, name, trust); err != nil {
+			return execution.Role{}, err
 		}
+	case err != nil:
+		return execution.Role{}, awserror.Classify(err, awserror.Call{Action: "iam:CreateRole", Resource: roleRef}, awserror.Precondition)
+	default:
+		role, created = out.Role, true
 	}
 	if _, err := h.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 		RoleName:       aws.String(name),
@@ -139,25 +165,46 @@ func (h *Handler) ensure(ctx context.Context, id, name string, trust, access pol
 	return execution.Role{Name: name, Arn: aws.ToString(role.Arn), Created: created}, nil
 }
 
-// get returns the role when it exists and is ours, nil when it does not exist, and a
-// PreconditionError when a role of that name exists but is not ours to take over.
+// get returns the existing role name when it is ours: under this deployment's path, with
+// its permissions boundary, tagged with this deployment and migration, trusted by DataSync
+// exactly as dsmigrate writes it. Anything else is a PreconditionError: dsmigrate does not
+// take over a role it did not make, nor one whose boundary or trust someone changed.
 func (h *Handler) get(ctx context.Context, id, name string, trust policy.Document) (*iamtypes.Role, error) {
 	out, err := h.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	var missing *iamtypes.NoSuchEntityException
 	switch {
 	case errors.As(err, &missing):
-		return nil, nil
+		return nil, &failure.TransientError{Message: fmt.Sprintf("IAM says role %s exists but GetRole does not find it (%s); retry", name, awserror.Message(err))}
+	case awserror.Code(err) == "AccessDenied":
+		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+			"role %s already exists in account %s, but not as a role of this deployment: this function may read only roles under the path %s tagged %s=%s, and IAM denied GetRole (%s). dsmigrate versions before the permissions boundary created their roles under the path \"/\"; another team may own the name. dsmigrate will not take it over: delete that role (after its migration's grant in the source bucket policy is revoked) or use another migrationId",
+			name, h.Config.Env.AccountID, naming.RolePath(h.Config.RolePrefix), naming.DeploymentTagKey, h.Config.RolePrefix, awserror.Message(err))}
 	case err != nil:
 		return nil, awserror.Classify(err, awserror.Call{Action: "iam:GetRole", Resource: h.roleArn(name)}, awserror.Precondition)
 	}
 	role := out.Role
+	refuse := func(format string, args ...any) error {
+		return &failure.PreconditionError{Message: fmt.Sprintf("role %s already exists in account %s ", name, h.Config.Env.AccountID) + fmt.Sprintf(format, args...)}
+	}
 	if v, ok := tag(role.Tags, naming.TagKey); !ok || v != id {
 		got := "no " + naming.TagKey + " tag"
 		if ok {
 			got = fmt.Sprintf("tag %s=%s", naming.TagKey, v)
 		}
-		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
-			"role %s already exists in account B with %s, so dsmigrate did not create it for migration %s and will not take it over; delete or rename that role, or use another migrationId or role prefix", name, got, id)}
+		return nil, refuse("with %s, so dsmigrate did not create it for migration %s and will not take it over; delete or rename that role, or use another migrationId or role prefix", got, id)
+	}
+	if v, _ := tag(role.Tags, naming.DeploymentTagKey); v != h.Config.RolePrefix {
+		return nil, refuse("for migration %s but tagged %s=%q, not this deployment's %q; dsmigrate will not take it over: delete it or use another migrationId", id, naming.DeploymentTagKey, v, h.Config.RolePrefix)
+	}
+	if got := aws.ToString(role.Path); got != naming.RolePath(h.Config.RolePrefix) {
+		return nil, refuse("under the path %s, not %s; dsmigrate will not take it over: delete it or use another migrationId", got, naming.RolePath(h.Config.RolePrefix))
+	}
+	if got := boundaryOf(role); got != h.Config.BoundaryArn {
+		if got == "" {
+			got = "none"
+		}
+		return nil, refuse("with permissions boundary %s, not %s; someone changed it. dsmigrate will not use a role whose boundary it does not know: set the boundary back (aws iam put-role-permissions-boundary --role-name %s --permissions-boundary %s) or delete the role and re-run",
+			got, h.Config.BoundaryArn, name, h.Config.BoundaryArn)
 	}
 	text, err := url.QueryUnescape(aws.ToString(role.AssumeRolePolicyDocument))
 	if err != nil {
@@ -165,18 +212,27 @@ func (h *Handler) get(ctx context.Context, id, name string, trust policy.Documen
 	}
 	existing, err := policy.Parse(text)
 	if err != nil || !existing.Equivalent(trust) {
-		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
-			"role %s exists and is tagged for migration %s, but its trust policy is not the one dsmigrate writes (want %s, found %s); dsmigrate will not overwrite a trust policy: restore it or delete the role and re-run", name, id, trust.String(), text)}
+		return nil, refuse("and is tagged for migration %s, but its trust policy is not the one dsmigrate writes (want %s, found %s); dsmigrate will not overwrite a trust policy: restore it or delete the role and re-run", id, trust.String(), text)
 	}
 	return role, nil
 }
 
-func (h *Handler) roleArn(name string) string {
-	partition := h.Config.Env.Partition
-	if partition == "" {
-		partition = request.Partition(h.Config.Env.Region)
+func boundaryOf(r *iamtypes.Role) string {
+	if r.PermissionsBoundary == nil {
+		return ""
 	}
-	return "arn:" + partition + ":iam::" + h.Config.Env.AccountID + ":role/" + name
+	return aws.ToString(r.PermissionsBoundary.PermissionsBoundaryArn)
+}
+
+func (h *Handler) partition() string {
+	if h.Config.Env.Partition != "" {
+		return h.Config.Env.Partition
+	}
+	return request.Partition(h.Config.Env.Region)
+}
+
+func (h *Handler) roleArn(name string) string {
+	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, name)
 }
 
 func tag(tags []iamtypes.Tag, key string) (string, bool) {

@@ -69,9 +69,17 @@ func (f *fakeIAM) CreateRole(_ context.Context, in *iam.CreateRoleInput, _ ...fu
 	if _, ok := f.roles[name]; ok {
 		return nil, &iamtypes.EntityAlreadyExistsException{Message: aws.String("Role with name " + name + " already exists.")}
 	}
+	path := aws.ToString(in.Path)
+	if path == "" {
+		path = "/"
+	}
 	r := &iamtypes.Role{
-		RoleName: in.RoleName, Arn: aws.String("arn:aws:iam::222222222222:role/" + name), Path: aws.String("/"),
+		RoleName: in.RoleName, Arn: aws.String("arn:aws:iam::222222222222:role" + path + name), Path: aws.String(path),
 		AssumeRolePolicyDocument: in.AssumeRolePolicyDocument, Tags: in.Tags,
+	}
+	if in.PermissionsBoundary != nil {
+		r.PermissionsBoundary = &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryArn: in.PermissionsBoundary,
+			PermissionsBoundaryType: iamtypes.PermissionsBoundaryAttachmentTypePolicy}
 	}
 	f.roles[name] = r
 	return &iam.CreateRoleOutput{Role: r}, nil
@@ -86,8 +94,11 @@ func (f *fakeIAM) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _
 	return &iam.PutRolePolicyOutput{}, nil
 }
 
+const boundaryArn = "arn:aws:iam::222222222222:policy/dsmigrate-datasync-boundary"
+
 func newHandler(f *fakeIAM) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate"}, IAM: f}
+	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", BoundaryArn: boundaryArn,
+		SourceBuckets: []string{"team-a-logs", "team-a-media"}, DestinationBuckets: []string{"team-b-media"}}, IAM: f}
 }
 
 func TestCreateThenRerun(t *testing.T) {
@@ -102,20 +113,31 @@ func TestCreateThenRerun(t *testing.T) {
 	if !first.TransferRole.Created || !first.ConfigRole.Created {
 		t.Errorf("got %+v, want both created", first)
 	}
-	if first.TransferRole.Name != "dsmigrate-media-2026-11-transfer" || first.ConfigRole.Arn != "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config" {
-		t.Errorf("got %+v, want the derived names and ARNs", first)
+	if first.TransferRole.Name != "dsmigrate-media-2026-11-transfer" || first.ConfigRole.Arn != "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-config" {
+		t.Errorf("got %+v, want the derived names and ARNs under the path /dsmigrate/dsmigrate/", first)
 	}
 	transferPolicy, _ := policy.Parse(f.policies["dsmigrate-media-2026-11-transfer/"+PolicyName])
-	if want := policy.RolePolicy("aws", "team-a-media", "photos/"); !transferPolicy.Equivalent(want) {
+	if want := policy.SourceRolePolicy("aws", "team-a-media", "photos/"); !transferPolicy.Equivalent(want) {
 		t.Errorf("got transfer policy %s, want %s", transferPolicy, want)
 	}
 	configPolicy, _ := policy.Parse(f.policies["dsmigrate-media-2026-11-config/"+PolicyName])
-	if want := policy.RolePolicy("aws", "team-b-media", "from-a/"); !configPolicy.Equivalent(want) {
+	if want := policy.DestinationRolePolicy("aws", "team-b-media", "from-a/"); !configPolicy.Equivalent(want) {
 		t.Errorf("got config policy %s, want %s", configPolicy, want)
 	}
-	role := f.roles["dsmigrate-media-2026-11-transfer"]
-	if v, _ := tag(role.Tags, naming.TagKey); v != "media-2026-11" {
-		t.Errorf("got tag %q, want media-2026-11", v)
+	for _, name := range []string{"dsmigrate-media-2026-11-transfer", "dsmigrate-media-2026-11-config"} {
+		role := f.roles[name]
+		if v, _ := tag(role.Tags, naming.TagKey); v != "media-2026-11" {
+			t.Errorf("%s: got tag %s=%q, want media-2026-11", name, naming.TagKey, v)
+		}
+		if v, _ := tag(role.Tags, naming.DeploymentTagKey); v != "dsmigrate" {
+			t.Errorf("%s: got tag %s=%q, want dsmigrate", name, naming.DeploymentTagKey, v)
+		}
+		if got := boundaryOf(role); got != boundaryArn {
+			t.Errorf("%s: got boundary %q, want %s", name, got, boundaryArn)
+		}
+		if got := aws.ToString(role.Path); got != "/dsmigrate/dsmigrate/" {
+			t.Errorf("%s: got path %q, want /dsmigrate/dsmigrate/", name, got)
+		}
 	}
 
 	f.calls = nil
@@ -123,13 +145,15 @@ func TestCreateThenRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("rerun: got %v, want nil", err)
 	}
-	if second.TransferRole.Created || second.ConfigRole.Created {
-		t.Errorf("rerun: got %+v, want nothing created", second)
+	if second.TransferRole.Created || second.ConfigRole.Created || second.TransferRole.Arn != first.TransferRole.Arn {
+		t.Errorf("rerun: got %+v, want the same roles, none created", second)
 	}
-	for _, c := range f.calls {
-		if strings.HasPrefix(c, "CreateRole") {
-			t.Errorf("rerun: got call %s, want no CreateRole", c)
-		}
+	want := []string{
+		"CreateRole:dsmigrate-media-2026-11-transfer", "GetRole:dsmigrate-media-2026-11-transfer", "PutRolePolicy:dsmigrate-media-2026-11-transfer/" + PolicyName,
+		"CreateRole:dsmigrate-media-2026-11-config", "GetRole:dsmigrate-media-2026-11-config", "PutRolePolicy:dsmigrate-media-2026-11-config/" + PolicyName,
+	}
+	if strings.Join(f.calls, " ") != strings.Join(want, " ") {
+		t.Errorf("rerun: got calls %v, want %v", f.calls, want)
 	}
 	if len(f.roles) != 2 {
 		t.Errorf("got %d roles, want 2", len(f.roles))
@@ -146,44 +170,89 @@ func TestGolden(t *testing.T) {
 	requesttest.Golden(t, "output.json", got, *update)
 }
 
-func TestRaceOnCreateAdoptsOurRole(t *testing.T) {
+func TestUnlistedBucketsGetNoRole(t *testing.T) {
+	r := requesttest.Valid()
+	r.Source.Bucket, r.Destination.Bucket = "team-a-secrets", "attacker-bucket"
 	f := newFakeIAM()
-	h := newHandler(f)
-	// Another run creates the role between our GetRole and CreateRole.
+	_, err := newHandler(f).Handle(context.Background(), Input{Request: r})
+	v, ok := err.(*failure.ValidationError)
+	if !ok {
+		t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+	}
+	for _, field := range []string{"source.bucket", "destination.bucket"} {
+		if !requesttest.HasField(v, field) {
+			t.Errorf("got %v, want field %s", v, field)
+		}
+	}
+	if !strings.Contains(v.Error(), "dsmigrate:sourceBuckets") || !strings.Contains(v.Error(), "dsmigrate:destinationBuckets") {
+		t.Errorf("got %q, want the message to name the deployment settings", v)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("got calls %v, want none", f.calls)
+	}
+}
+
+func TestRoleVanishesAfterCreateConflict(t *testing.T) {
+	f := newFakeIAM()
 	f.createRole = func(in *iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
-		f.createRole = nil
-		_, _ = f.CreateRole(context.Background(), in)
 		return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole", Err: &iamtypes.EntityAlreadyExistsException{Message: aws.String("exists")}}
 	}
-	got, err := h.Handle(context.Background(), Input{Request: requesttest.Valid()})
-	if err != nil {
-		t.Fatalf("got %v, want nil", err)
-	}
-	if got.TransferRole.Created {
-		t.Errorf("got created=true for a role another run created, want false")
+	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
+	if got := requesttest.ErrorName(err); got != "TransientError" {
+		t.Errorf("got %s (%v), want TransientError", got, err)
 	}
 }
 
 func TestNoTakeover(t *testing.T) {
 	trust := policy.TrustPolicy("222222222222", "ap-northeast-1", "aws").String()
 	foreignTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}`
-	ourTag := []iamtypes.Tag{{Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}}
+	tags := func(deployment, id string) []iamtypes.Tag {
+		var out []iamtypes.Tag
+		if deployment != "" {
+			out = append(out, iamtypes.Tag{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(deployment)})
+		}
+		if id != "" {
+			out = append(out, iamtypes.Tag{Key: aws.String(naming.TagKey), Value: aws.String(id)})
+		}
+		return out
+	}
+	ours := func(mod func(r *iamtypes.Role)) iamtypes.Role {
+		r := iamtypes.Role{
+			Path: aws.String("/dsmigrate/dsmigrate/"), AssumeRolePolicyDocument: aws.String(trust), Tags: tags("dsmigrate", "media-2026-11"),
+			PermissionsBoundary: &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryArn: aws.String(boundaryArn)},
+		}
+		mod(&r)
+		return r
+	}
 	tests := []struct {
-		name   string
-		role   iamtypes.Role
-		wantIn string
+		name    string
+		role    iamtypes.Role
+		getRole func(string) (*iam.GetRoleOutput, error)
+		wantIn  string
 	}{
-		{name: "no tag", role: iamtypes.Role{AssumeRolePolicyDocument: aws.String(trust)}, wantIn: "no dsmigrate:migration-id tag"},
-		{name: "other migration's tag", role: iamtypes.Role{AssumeRolePolicyDocument: aws.String(trust), Tags: []iamtypes.Tag{{Key: aws.String(naming.TagKey), Value: aws.String("other")}}}, wantIn: "dsmigrate:migration-id=other"},
-		{name: "foreign trust", role: iamtypes.Role{AssumeRolePolicyDocument: aws.String(foreignTrust), Tags: ourTag}, wantIn: "trust policy is not the one dsmigrate writes"},
+		{name: "no tag", role: ours(func(r *iamtypes.Role) { r.Tags = nil }), wantIn: "no dsmigrate:migration-id tag"},
+		{name: "other migration's tag", role: ours(func(r *iamtypes.Role) { r.Tags = tags("dsmigrate", "other") }), wantIn: "dsmigrate:migration-id=other"},
+		{name: "other deployment's tag", role: ours(func(r *iamtypes.Role) { r.Tags = tags("dsmigrate-x", "media-2026-11") }), wantIn: `dsmigrate:deployment="dsmigrate-x"`},
+		{name: "no boundary", role: ours(func(r *iamtypes.Role) { r.PermissionsBoundary = nil }), wantIn: "permissions boundary none"},
+		{name: "another boundary", role: ours(func(r *iamtypes.Role) {
+			r.PermissionsBoundary = &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}
+		}), wantIn: "AdministratorAccess"},
+		{name: "outside the path", role: ours(func(r *iamtypes.Role) { r.Path = aws.String("/") }), wantIn: "under the path /, not /dsmigrate/dsmigrate/"},
+		{name: "foreign trust", role: ours(func(r *iamtypes.Role) { r.AssumeRolePolicyDocument = aws.String(foreignTrust) }), wantIn: "trust policy is not the one dsmigrate writes"},
+		{name: "GetRole denied: an earlier version's role or another team's", role: ours(func(r *iamtypes.Role) { r.Path = aws.String("/") }),
+			getRole: func(name string) (*iam.GetRoleOutput, error) {
+				return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "GetRole", Err: &smithy.GenericAPIError{Code: "AccessDenied",
+					Message: "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-createroles/x is not authorized to perform: iam:GetRole on resource: role " + name}}
+			}, wantIn: "not as a role of this deployment"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeIAM()
 			role := tt.role
 			role.RoleName = aws.String("dsmigrate-media-2026-11-transfer")
-			role.Arn = aws.String("arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
+			role.Arn = aws.String("arn:aws:iam::222222222222:role" + aws.ToString(role.Path) + "dsmigrate-media-2026-11-transfer")
 			f.roles["dsmigrate-media-2026-11-transfer"] = &role
+			f.getRole = tt.getRole
 			_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
 			p, ok := err.(*failure.PreconditionError)
 			if !ok {
@@ -193,8 +262,8 @@ func TestNoTakeover(t *testing.T) {
 				t.Errorf("message %q does not contain %q", p.Message, tt.wantIn)
 			}
 			for _, c := range f.calls {
-				if !strings.HasPrefix(c, "GetRole") {
-					t.Errorf("got call %s, want only GetRole", c)
+				if strings.HasPrefix(c, "PutRolePolicy") {
+					t.Errorf("got call %s, want no policy put on a role that is not ours", c)
 				}
 			}
 		})
@@ -206,8 +275,12 @@ func TestTrustComparedSemantically(t *testing.T) {
 	// Same trust policy, written by hand with other spacing and a one-element list.
 	text := `{"Statement": [{"Action": ["sts:AssumeRole"], "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:datasync:ap-northeast-1:222222222222:*"}, "StringEquals": {"aws:SourceAccount": ["222222222222"]}}, "Effect": "Allow", "Principal": {"Service": ["datasync.amazonaws.com"]}}], "Version": "2012-10-17"}`
 	f.roles["dsmigrate-media-2026-11-transfer"] = &iamtypes.Role{
-		RoleName: aws.String("dsmigrate-media-2026-11-transfer"), Arn: aws.String("arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"),
-		AssumeRolePolicyDocument: aws.String(text), Tags: []iamtypes.Tag{{Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}},
+		RoleName: aws.String("dsmigrate-media-2026-11-transfer"), Path: aws.String("/dsmigrate/dsmigrate/"),
+		Arn:                      aws.String("arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer"),
+		AssumeRolePolicyDocument: aws.String(text),
+		PermissionsBoundary:      &iamtypes.AttachedPermissionsBoundary{PermissionsBoundaryArn: aws.String(boundaryArn)},
+		Tags: []iamtypes.Tag{{Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")},
+			{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("dsmigrate")}},
 	}
 	got, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if err != nil {
@@ -230,6 +303,7 @@ func TestAWSErrors(t *testing.T) {
 			f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) { return nil, denied }
 		}, wantType: "PermissionError"},
 		{name: "get throttled", setup: func(f *fakeIAM) {
+			f.roles["dsmigrate-media-2026-11-transfer"] = &iamtypes.Role{}
 			f.getRole = func(string) (*iam.GetRoleOutput, error) {
 				return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "GetRole", Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}
 			}
@@ -299,7 +373,7 @@ func TestErrorLoggedOnce(t *testing.T) {
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)
 	f := newFakeIAM()
-	f.getRole = func(string) (*iam.GetRoleOutput, error) { return nil, &smithy.GenericAPIError{Code: "Throttling"} }
+	f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) { return nil, &smithy.GenericAPIError{Code: "Throttling"} }
 	if _, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()}); err == nil {
 		t.Fatal("got nil, want an error")
 	}

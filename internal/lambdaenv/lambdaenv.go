@@ -25,15 +25,23 @@ const (
 	// AWS SDK the functions were built with does not know them (cdk.json context key
 	// dsmigrate:extraRegions).
 	ExtraRegions = "DSMIGRATE_EXTRA_REGIONS"
+	// RoleBoundaryArn is the permissions boundary of the roles createroles makes.
+	RoleBoundaryArn = "DSMIGRATE_ROLE_BOUNDARY_ARN"
+	// SourceBuckets and DestinationBuckets are the deployment's bucket allow-lists,
+	// comma-separated (cdk.json dsmigrate:sourceBuckets, dsmigrate:destinationBuckets).
+	SourceBuckets      = "DSMIGRATE_SOURCE_BUCKETS"
+	DestinationBuckets = "DSMIGRATE_DESTINATION_BUCKETS"
 )
 
 var (
-	accountPattern  = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	prefixPattern   = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	roleArnPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
-	logGroupPattern = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
-	regionPattern   = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
+	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	roleNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	prefixPattern    = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	roleArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+	logGroupPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
+	regionPattern    = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
+	policyArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	bucketPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
 // Reader collects values and problems. LookupEnv defaults to os.LookupEnv.
@@ -119,6 +127,31 @@ func (r *Reader) LocationsCallerRoleArn() string {
 func (r *Reader) TaskLogGroupArn() string {
 	v := r.Optional(TaskLogGroupArn)
 	return r.check(TaskLogGroupArn, v, logGroupPattern.MatchString(v), "must be a CloudWatch Logs log group ARN")
+}
+
+// RoleBoundaryArn reads DSMIGRATE_ROLE_BOUNDARY_ARN.
+func (r *Reader) RoleBoundaryArn() string {
+	v := r.Required(RoleBoundaryArn)
+	return r.check(RoleBoundaryArn, v, policyArnPattern.MatchString(v), "must be an IAM managed policy ARN")
+}
+
+// Buckets reads a required comma-separated list of bucket names (SourceBuckets or
+// DestinationBuckets).
+func (r *Reader) Buckets(name string) []string {
+	v := r.Required(name)
+	if v == "" {
+		return nil
+	}
+	var out []string
+	for _, b := range strings.Split(v, ",") {
+		b = strings.TrimSpace(b)
+		if !bucketPattern.MatchString(b) {
+			r.problems = append(r.problems, fmt.Sprintf("%s must be a comma-separated list of S3 bucket names (got %q)", name, v))
+			return nil
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // Err returns one error listing every problem, or nil.

@@ -92,3 +92,42 @@ func TestExtraRegions(t *testing.T) {
 		})
 	}
 }
+
+func TestBoundaryAndBuckets(t *testing.T) {
+	tests := []struct {
+		name        string
+		env         map[string]string
+		wantSource  []string
+		wantProblem string
+	}{
+		{name: "valid", env: map[string]string{
+			RoleBoundaryArn: "arn:aws:iam::222222222222:policy/dsmigrate-datasync-boundary",
+			SourceBuckets:   "team-a-media, team-a-logs", DestinationBuckets: "team-b-media",
+		}, wantSource: []string{"team-a-media", "team-a-logs"}},
+		{name: "missing", env: map[string]string{}, wantProblem: RoleBoundaryArn + " is missing"},
+		{name: "boundary not a policy", env: map[string]string{
+			RoleBoundaryArn: "arn:aws:iam::222222222222:role/x", SourceBuckets: "a-b", DestinationBuckets: "c-d",
+		}, wantProblem: RoleBoundaryArn + " must"},
+		{name: "bucket list malformed", env: map[string]string{
+			RoleBoundaryArn: "arn:aws:iam::222222222222:policy/p", SourceBuckets: "ok-bucket,,Bad", DestinationBuckets: "c-d",
+		}, wantProblem: SourceBuckets + " must"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := reader(tt.env)
+			r.RoleBoundaryArn()
+			got := r.Buckets(SourceBuckets)
+			r.Buckets(DestinationBuckets)
+			err := r.Err()
+			if tt.wantProblem != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantProblem) {
+					t.Fatalf("got %v, want %q", err, tt.wantProblem)
+				}
+				return
+			}
+			if err != nil || strings.Join(got, ",") != strings.Join(tt.wantSource, ",") {
+				t.Errorf("got (%v, %v), want (%v, nil)", got, err, tt.wantSource)
+			}
+		})
+	}
+}

@@ -113,11 +113,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 		}
 		statements = len(doc.Statement)
 	}
+	acct, prefix := h.Config.Env.AccountID, h.Config.RolePrefix
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
-		roleArn(partition, h.Config.Env.AccountID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID)),
-		roleArn(partition, h.Config.Env.AccountID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID)),
+		naming.RoleArn(partition, acct, prefix, naming.TransferRoleName(prefix, r.MigrationID)),
 		h.Config.LocationsCallerRoleArn)
-	merged, err := policy.Merge(existing, ours)
+	merged, err := policy.Merge(existing, ours, naming.EarlierRoleArns(partition, acct, prefix, r.MigrationID)...)
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, src.Bucket, src.AccountID)
 	}
@@ -135,11 +135,6 @@ func (h *Handler) partition() string {
 		return h.Config.Env.Partition
 	}
 	return request.Partition(h.Config.Env.Region)
-}
-
-// roleArn is the ARN of a role with the default path "/".
-func roleArn(partition, accountID, name string) string {
-	return "arn:" + partition + ":iam::" + accountID + ":role/" + name
 }
 
 // ownershipFix is what to do when ACLs are enabled on a bucket.

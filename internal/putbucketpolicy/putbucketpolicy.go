@@ -147,8 +147,8 @@ func (h *Handler) readBackAfterSettling(ctx context.Context, b *bucket) (string,
 func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *execution.BucketPolicyChange) (*execution.BucketPolicyChange, error) {
 	r := in.Request
 	ours := policy.SourceBucketStatements(b.partition, naming.SidsFor(r.MigrationID), b.name, r.Source.Prefix,
-		in.Roles.TransferRole.Arn, in.Roles.ConfigRole.Arn, h.Config.LocationsCallerRoleArn)
-	merged, err := policy.Merge(out.PolicyBefore, ours)
+		in.Roles.TransferRole.Arn, h.Config.LocationsCallerRoleArn)
+	merged, err := policy.Merge(out.PolicyBefore, ours, h.earlierRoleArns(r.MigrationID)...)
 	if err != nil {
 		return nil, sourceaccess.MergeError(err, b.name, b.owner)
 	}
@@ -176,9 +176,8 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, gran
 	// or a hand-written copy) and is left alone.
 	id := r.MigrationID
 	ours := policy.SourceBucketStatements(b.partition, naming.SidsFor(id), b.name, r.Source.Prefix,
-		h.roleArn(naming.TransferRoleName(h.Config.RolePrefix, id)), h.roleArn(naming.ConfigRoleName(h.Config.RolePrefix, id)),
-		h.Config.LocationsCallerRoleArn)
-	result, deleted, err := policy.RevokeOurs(out.PolicyBefore, ours)
+		h.roleArn(naming.TransferRoleName(h.Config.RolePrefix, id)), h.Config.LocationsCallerRoleArn)
+	result, deleted, err := policy.RevokeOurs(out.PolicyBefore, ours, h.earlierRoleArns(id)...)
 	var conflict *policy.SidConflictError
 	if errors.As(err, &conflict) {
 		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
@@ -251,7 +250,7 @@ func (h *Handler) validate(in Input) error {
 			{"roles.transferRole.arn", roleArn(in.Roles, true), naming.TransferRoleName(h.Config.RolePrefix, id)},
 			{"roles.configRole.arn", roleArn(in.Roles, false), naming.ConfigRoleName(h.Config.RolePrefix, id)},
 		} {
-			want := "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/" + role.name
+			want := h.roleArn(role.name)
 			if role.got != want {
 				v.Add(role.field, "must be %s, the role CreateRoles makes for this migration (got %q)", want, role.got)
 			}
@@ -281,9 +280,15 @@ func roleArn(o *execution.Roles, transfer bool) string {
 	}
 }
 
-// roleArn is the ARN of a role of account B with the default path "/".
+// roleArn is the ARN of a per-migration role of account B (under the deployment's path).
 func (h *Handler) roleArn(name string) string {
-	return "arn:" + h.partition() + ":iam::" + h.Config.Env.AccountID + ":role/" + name
+	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, name)
+}
+
+// earlierRoleArns are the principals an earlier version granted under this migration's
+// Sids: its statements are still recognized as ours, replaced on grant and removed on revoke.
+func (h *Handler) earlierRoleArns(id string) []string {
+	return naming.EarlierRoleArns(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, id)
 }
 
 func (h *Handler) partition() string {

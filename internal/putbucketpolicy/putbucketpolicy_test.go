@@ -77,8 +77,8 @@ const foreign = `{"Version":"2012-10-17","Id":"team-a","Statement":[{"Sid":"Team
 
 func roles() *execution.Roles {
 	return &execution.Roles{
-		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer"},
-		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"},
+		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer"},
+		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-config"},
 	}
 }
 
@@ -272,8 +272,8 @@ func TestRevokeKeepsAnotherMigrationsGrant(t *testing.T) {
 	ctx := context.Background()
 	other := grantInput()
 	other.Request.MigrationID = "other-run"
-	other.Roles.TransferRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-transfer"
-	other.Roles.ConfigRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-config"
+	other.Roles.TransferRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-other-run-transfer"
+	other.Roles.ConfigRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-other-run-config"
 	if _, err := h.Handle(ctx, other); err != nil {
 		t.Fatal(err)
 	}
@@ -573,5 +573,36 @@ func TestRevokeDoesNotRestoreOurOwnStatements(t *testing.T) {
 	}
 	if got := f.policies["team-a-media"]; strings.Contains(got, "Dsm") || !strings.Contains(got, "TeamRead") {
 		t.Errorf("revoke left %s, want TeamRead only", got)
+	}
+}
+
+// An earlier version granted both roles (under the path "/") the write set under this
+// migration's Sids. After an upgrade, a re-run replaces that grant with the read-only one
+// and a revoke removes it: it is never left behind, and the other statements stay.
+func TestEarlierVersionsGrantIsReplacedAndRevoked(t *testing.T) {
+	const earlier = `{"Version":"2012-10-17","Id":"team-a","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"},` +
+		`{"Sid":"DsmmediaX2026X11DataSyncCreateS3Location","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/dsmigrate-createlocations"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"},` +
+		`{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"},` +
+		`{"Sid":"DsmmediaX2026X11RolesObjectAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-config"]},"Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:ListMultipartUploadParts","s3:GetObjectTagging","s3:PutObjectTagging","s3:PutObject"],"Resource":"arn:aws:s3:::team-a-media/photos/*"}]}`
+	const teamOnly = `{"Version":"2012-10-17","Id":"team-a","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`
+	ctx := context.Background()
+
+	h, f, _ := setup(map[string]string{"team-a-media": earlier})
+	if _, err := h.Handle(ctx, grantInput()); err != nil {
+		t.Fatalf("grant over an earlier grant: got %v, want nil", err)
+	}
+	got := f.policies["team-a-media"]
+	doc, _ := policy.Parse(got)
+	if len(doc.Statement) != 4 || strings.Contains(got, "-config") || strings.Contains(got, "s3:PutObject") || !strings.Contains(got, "role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer") {
+		t.Errorf("grant over an earlier grant: got %s, want TeamRead and our three read-only statements for the transfer role", got)
+	}
+
+	h, f, _ = setup(map[string]string{"team-a-media": earlier})
+	out, err := h.Handle(ctx, revokeInput())
+	if err != nil || !out.Changed {
+		t.Fatalf("revoke of an earlier grant: got %+v %v, want it removed", out, err)
+	}
+	if got := f.policies["team-a-media"]; got != teamOnly {
+		t.Errorf("revoke of an earlier grant: got %s, want %s", got, teamOnly)
 	}
 }

@@ -45,6 +45,9 @@ var Running = []dstypes.TaskExecutionStatus{
 // Config is the deployment's part of the step.
 type Config struct {
 	Env request.Env
+	// Prefix is the deployment's name prefix: tasks are named <prefix>-<id> and tagged
+	// naming.DeploymentTagKey=<prefix>, and so are the executions this step starts.
+	Prefix string
 	// LogGroupArn is the CloudWatch log group for task logs; "" means no task logging.
 	LogGroupArn string
 }
@@ -60,9 +63,6 @@ type Input struct {
 	Request   request.Request     `json:"request"`
 	Locations execution.Locations `json:"locations"`
 }
-
-// TaskName is the DataSync task name of a migration.
-func TaskName(id string) string { return "dsmigrate-" + id }
 
 // Handle gets or creates the task and starts or reuses an execution. On error it returns
 // exactly one of the failure types.
@@ -109,7 +109,12 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 		out.TaskExecutionArn = running
 		return out, nil
 	}
-	start := &datasync.StartTaskExecutionInput{TaskArn: aws.String(out.TaskArn)}
+	// The execution carries the deployment's tags too: pollexecution may describe only
+	// executions tagged with its deployment.
+	start := &datasync.StartTaskExecutionInput{TaskArn: aws.String(out.TaskArn), Tags: []dstypes.TagListEntry{
+		{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(h.Config.Prefix)},
+		{Key: aws.String(naming.TagKey), Value: aws.String(r.MigrationID)},
+	}}
 	if overrides != nil {
 		start.OverrideOptions, start.Includes, start.Excludes = overrides.OverrideOptions, overrides.Includes, overrides.Excludes
 	}
@@ -151,7 +156,7 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 		logLevel = string(dstypes.LogLevelOff)
 	}
 	in := &datasync.CreateTaskInput{
-		Name:                   aws.String(TaskName(r.MigrationID)),
+		Name:                   aws.String(naming.TaskName(h.Config.Prefix, r.MigrationID)),
 		SourceLocationArn:      aws.String(locs.SourceLocationArn),
 		DestinationLocationArn: aws.String(locs.DestinationLocationArn),
 		TaskMode:               dstypes.TaskMode(t.TaskMode),
@@ -168,6 +173,7 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 		Includes: filter(t.IncludeFilter()),
 		Excludes: filter(t.ExcludeFilter()),
 		Tags: []dstypes.TagListEntry{
+			{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(h.Config.Prefix)},
 			{Key: aws.String(naming.TagKey), Value: aws.String(r.MigrationID)},
 			{Key: aws.String(naming.RoleTagKey), Value: aws.String(RoleTask)},
 		},
@@ -185,7 +191,9 @@ func filter(value string) []dstypes.FilterRule {
 	return []dstypes.FilterRule{{FilterType: dstypes.FilterTypeSimplePattern, Value: aws.String(value)}}
 }
 
-// find returns this migration's task: named TaskName(id) and tagged with the id.
+// find returns this migration's task: named naming.TaskName and tagged with this
+// deployment and the id. A task whose tags this function may not read (its policy allows
+// only this deployment's tasks) is another deployment's or another team's, and skipped.
 func (h *Handler) find(ctx context.Context, id string) (string, *datasync.DescribeTaskOutput, error) {
 	p := datasync.NewListTasksPaginator(h.DataSync, &datasync.ListTasksInput{})
 	for p.HasMorePages() {
@@ -194,15 +202,19 @@ func (h *Handler) find(ctx context.Context, id string) (string, *datasync.Descri
 			return "", nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTasks", Resource: "*"}, awserror.Precondition)
 		}
 		for _, e := range page.Tasks {
-			if aws.ToString(e.Name) != TaskName(id) {
+			if aws.ToString(e.Name) != naming.TaskName(h.Config.Prefix, id) {
 				continue
 			}
 			taskArn := aws.ToString(e.TaskArn)
 			tags, err := h.tags(ctx, taskArn)
+			if awserror.Code(err) == "AccessDeniedException" {
+				slog.DebugContext(ctx, "skipping a task whose tags this deployment may not read", "taskArn", taskArn)
+				continue
+			}
 			if err != nil {
 				return "", nil, err
 			}
-			if tags[naming.TagKey] != id || tags[naming.RoleTagKey] != RoleTask {
+			if tags[naming.DeploymentTagKey] != h.Config.Prefix || tags[naming.TagKey] != id || tags[naming.RoleTagKey] != RoleTask {
 				continue
 			}
 			d, err := h.DataSync.DescribeTask(ctx, &datasync.DescribeTaskInput{TaskArn: aws.String(taskArn)})
@@ -220,6 +232,9 @@ func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]stri
 	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if awserror.Code(err) == "AccessDeniedException" {
+			return nil, err // the caller skips the resource
+		}
 		if err != nil {
 			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
 		}

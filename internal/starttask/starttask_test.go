@@ -32,6 +32,9 @@ type fakeTask struct {
 	in         *datasync.CreateTaskInput
 	arn        string
 	executions []*fakeExecution
+	// denied: the function's policy does not let it read this task's tags (another
+	// deployment's task), so DataSync answers AccessDeniedException.
+	denied bool
 }
 
 type fakeExecution struct {
@@ -68,7 +71,12 @@ func (f *fakeDataSync) ListTasks(_ context.Context, in *datasync.ListTasksInput,
 
 func (f *fakeDataSync) ListTagsForResource(_ context.Context, in *datasync.ListTagsForResourceInput, _ ...func(*datasync.Options)) (*datasync.ListTagsForResourceOutput, error) {
 	f.calls = append(f.calls, "ListTagsForResource")
-	return &datasync.ListTagsForResourceOutput{Tags: f.task(aws.ToString(in.ResourceArn)).in.Tags}, nil
+	t := f.task(aws.ToString(in.ResourceArn))
+	if t.denied {
+		return nil, &smithy.OperationError{ServiceID: "DataSync", OperationName: "ListTagsForResource", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
+			Message: "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-starttask/x is not authorized to perform: datasync:ListTagsForResource on resource: " + t.arn}}
+	}
+	return &datasync.ListTagsForResourceOutput{Tags: t.in.Tags}, nil
 }
 
 func (f *fakeDataSync) DescribeTask(_ context.Context, in *datasync.DescribeTaskInput, _ ...func(*datasync.Options)) (*datasync.DescribeTaskOutput, error) {
@@ -115,7 +123,7 @@ func locations() execution.Locations {
 }
 
 func newHandler(f *fakeDataSync, logGroup string) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, LogGroupArn: logGroup}, DataSync: f}
+	return &Handler{Config: Config{Env: requesttest.Env, Prefix: "dsmigrate", LogGroupArn: logGroup}, DataSync: f}
 }
 
 const logGroup = "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*"
@@ -143,6 +151,15 @@ func TestCreateStartThenReuse(t *testing.T) {
 	}
 	if f.tasks[0].executions[0].start.OverrideOptions != nil {
 		t.Errorf("got override options on a new task, want none")
+	}
+	for what, tags := range map[string][]dstypes.TagListEntry{"task": c.Tags, "execution": f.tasks[0].executions[0].start.Tags} {
+		got := map[string]string{}
+		for _, t := range tags {
+			got[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+		if got[naming.DeploymentTagKey] != "dsmigrate" || got[naming.TagKey] != "media-2026-11" {
+			t.Errorf("%s: got tags %v, want the deployment and the migration id", what, got)
+		}
 	}
 
 	// The state machine retries the step (e.g. after a timeout): the running execution is reused.
@@ -344,5 +361,31 @@ func TestErrorLoggedOnce(t *testing.T) {
 	}
 	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
 		t.Errorf("got %d error records, want 1", n)
+	}
+}
+
+// Another deployment in the account has a task of the same name (a prefix of the same
+// name is impossible, but a task renamed or made by hand is not): its tags cannot be read
+// with this deployment's policy, so it is skipped and this deployment makes its own.
+func TestSkipsAnotherDeploymentsTask(t *testing.T) {
+	f := &fakeDataSync{}
+	foreign := &datasync.CreateTaskInput{Name: aws.String("dsmigrate-media-2026-11"),
+		SourceLocationArn: aws.String("arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other-a"), DestinationLocationArn: aws.String("arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other-b"),
+		Tags: []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("other")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String(RoleTask)}}}
+	readable := *foreign
+	readable.Tags = []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("third")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String(RoleTask)}}
+	f.tasks = []*fakeTask{
+		{in: foreign, arn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-other", denied: true},
+		{in: &readable, arn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-third"},
+	}
+	got, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if !got.TaskCreated || got.TaskArn == f.tasks[0].arn || got.TaskArn == f.tasks[1].arn {
+		t.Errorf("got %+v, want a new task of this deployment", got)
+	}
+	if len(f.tasks[0].executions)+len(f.tasks[1].executions) != 0 {
+		t.Errorf("another deployment's task was started")
 	}
 }
