@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
@@ -52,6 +53,8 @@ type DestinationStack struct {
 	DeadLetterQueue awssqs.Queue
 	Alerts          *Alerts
 	TaskLogGroup    awslogs.LogGroup
+	// RoleBoundary is the permissions boundary of every role createroles makes.
+	RoleBoundary awsiam.ManagedPolicy
 }
 
 // NewDestinationStack builds the stack. The definition must use exactly the steps'
@@ -101,7 +104,11 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 		case "createroles":
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+			e["DSMIGRATE_ROLE_BOUNDARY_ARN"] = jsii.String(arns.boundary)
+			e["DSMIGRATE_SOURCE_BUCKETS"] = jsii.String(strings.Join(cfg.SourceBuckets, ","))
+			e["DSMIGRATE_DESTINATION_BUCKETS"] = jsii.String(strings.Join(cfg.DestinationBuckets, ","))
 		case "starttask":
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 			e["DSMIGRATE_TASK_LOG_GROUP_ARN"] = s.TaskLogGroup.LogGroupArn()
 		}
 		return e
@@ -111,6 +118,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			Config: cfg, Spec: spec, AssetDir: props.AssetDir, Environment: env(spec.Dir),
 		})
 	}
+	s.RoleBoundary = newRoleBoundary(stack, cfg, arns)
 	s.addStepPolicies(cfg, arns)
 
 	// The state machine, from the file; CloudFormation substitutes the function ARNs.
@@ -154,6 +162,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 // literal strings: the local runner reads the policies from the template into a simulator.
 type arns struct {
 	datasyncRoles    []string // the per-migration roles createroles makes
+	boundary         string   // their permissions boundary (naming.BoundaryArn)
 	sourceAccessRole string   // the role in A that preflight and putbucketpolicy assume
 	sourceBuckets    []string
 	destBuckets      []string
@@ -176,12 +185,16 @@ func arnsFor(cfg Config) arns {
 	}
 	datasync := fmt.Sprintf("arn:%s:datasync:%s:%s:", p, region, acct)
 	return arns{
-		// <prefix>-<id>-transfer and <prefix>-<id>-config (internal/naming). The suffixes
-		// keep the functions' own roles (<prefix>-fn-<step>) out of reach.
+		// <prefix>-<id>-transfer and <prefix>-<id>-config under the path
+		// /dsmigrate/<prefix>/ (internal/naming). The path is a whole ARN segment, so the
+		// patterns match no role of another deployment (a prefix "dsmigrate" no longer
+		// matches "dsmigrate-x"'s roles) and none of the functions' own roles
+		// (<prefix>-fn-<step>, path "/").
 		datasyncRoles: []string{
-			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-transfer", p, acct, cfg.NamePrefix),
-			fmt.Sprintf("arn:%s:iam::%s:role/%s-*-config", p, acct, cfg.NamePrefix),
+			naming.RoleArn(p, acct, cfg.NamePrefix, naming.TransferRoleName(cfg.NamePrefix, "*")),
+			naming.RoleArn(p, acct, cfg.NamePrefix, naming.ConfigRoleName(cfg.NamePrefix, "*")),
 		},
+		boundary:                  naming.BoundaryArn(p, acct, cfg.NamePrefix),
 		sourceAccessRole:          fmt.Sprintf("arn:%s:iam::%s:role/%s", p, cfg.SourceAccount, cfg.SourceAccessRoleName()),
 		sourceBuckets:             bucketArns(cfg.SourceBuckets),
 		destBuckets:               bucketArns(cfg.DestinationBuckets),
@@ -205,23 +218,60 @@ func allow(sid string, actions []string, resources []string, conditions map[stri
 	return awsiam.NewPolicyStatement(props)
 }
 
-// passToDataSync lets a function pass the per-migration roles to DataSync and nothing else.
+// passToDataSync lets a function pass the per-migration roles (this deployment's path) to
+// DataSync and nothing else.
 func passToDataSync(a arns) awsiam.PolicyStatement {
 	return allow("PassDataSyncRoles", []string{"iam:PassRole"}, a.datasyncRoles,
 		map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "datasync.amazonaws.com"}})
 }
 
+// requestTags are the conditions on a call that creates a tagged resource of a migration:
+// it must carry this deployment's tag and a migration id, and no other tag keys than ours
+// (aws:RequestTag, aws:TagKeys). roleTag allows the naming.RoleTagKey tag as well.
+func requestTags(prefix string, roleTag bool) map[string]any {
+	keys := []string{naming.DeploymentTagKey, naming.TagKey}
+	if roleTag {
+		keys = append(keys, naming.RoleTagKey)
+	}
+	return map[string]any{
+		"StringEquals":              map[string]any{"aws:RequestTag/" + naming.DeploymentTagKey: prefix},
+		"Null":                      map[string]any{"aws:RequestTag/" + naming.TagKey: "false"},
+		"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": keys},
+	}
+}
+
+// ofDeployment is the condition of a call on an existing DataSync resource: it must carry
+// this deployment's tag. key is aws:ResourceTag (DataSync) or iam:ResourceTag (IAM roles).
+func ofDeployment(key, prefix string) map[string]any {
+	return map[string]any{"StringEquals": map[string]any{key + "/" + naming.DeploymentTagKey: prefix}}
+}
+
+// tagOnCreate is the condition of datasync:TagResource, which DataSync evaluates when a
+// create call carries tags (Service Authorization Reference: TagResource is a dependent
+// action of CreateLocationS3, CreateTask and StartTaskExecution): the request tags as
+// requestTags, and the resource, if it already has a deployment tag, must be this
+// deployment's. DataSync has no condition key that tells tag-on-create from a later
+// TagResource call, so the new resource (no tags yet) and a resource without any
+// deployment tag cannot be told apart; the handlers never call TagResource themselves.
+func tagOnCreate(prefix string) map[string]any {
+	c := requestTags(prefix, true)
+	c["StringEqualsIfExists"] = map[string]any{"aws:ResourceTag/" + naming.DeploymentTagKey: prefix}
+	return c
+}
+
 // addStepPolicies gives each execution role what its handler calls, scoped as far as each
-// service allows. Where a statement has Resource "*", the actions in it support no
-// resource-level permission (Service Authorization Reference, AWS DataSync: no resource
-// type for CreateLocationS3 outside Outposts, CreateTask, ListLocations, ListTasks,
-// ListTaskExecutions).
+// service allows: IAM to this deployment's role path, DataSync to resources tagged with
+// this deployment (aws:ResourceTag) and creations that tag them so (aws:RequestTag). Where a
+// statement has Resource "*", the actions in it support no resource-level permission
+// (Service Authorization Reference, AWS DataSync: no resource type for CreateLocationS3
+// outside Outposts, ListLocations, ListTasks, ListTaskExecutions).
 func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 	add := func(step string, statements ...awsiam.PolicyStatement) {
 		for _, st := range statements {
 			s.Functions[step].Role.AddToPrincipalPolicy(st)
 		}
 	}
+	prefix := cfg.NamePrefix
 	assumeSource := allow("AssumeSourceAccessRole", []string{"sts:AssumeRole"}, []string{a.sourceAccessRole}, nil)
 
 	// preflight: reads only. The source bucket through the role in A; the destination
@@ -231,12 +281,29 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		allow("ReadDestinationOwnership", []string{"s3:GetBucketOwnershipControls"}, a.destBuckets, nil),
 	)
 
-	// createroles: the two per-migration roles (created tagged, hence TagRole) and their
-	// inline policies; no delete, no managed-policy attachment, no trust-policy update.
+	// createroles (the pattern of IAM's "permissions boundaries for delegated role
+	// creation"): it may create a role only under this deployment's path, only with this
+	// deployment's boundary and tags, and change only the inline policy of such a role. No
+	// delete, no managed-policy attachment, nothing that changes a trust policy or removes
+	// or replaces a boundary (PutRolePermissionsBoundary, DeleteRolePermissionsBoundary,
+	// UpdateAssumeRolePolicy are not granted). The Service Authorization Reference lists
+	// iam:PermissionsBoundary for CreateRole and PutRolePolicy and iam:ResourceTag for
+	// GetRole and PutRolePolicy.
+	createConditions := requestTags(prefix, false)
+	createConditions["StringEquals"].(map[string]any)["iam:PermissionsBoundary"] = a.boundary
 	add("createroles",
-		allow("ManageDataSyncRoles", []string{
-			"iam:GetRole", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy",
-		}, a.datasyncRoles, nil),
+		allow("CreateRolesInsideTheBoundary", []string{"iam:CreateRole"}, a.datasyncRoles, createConditions),
+		// Tags given to CreateRole also need iam:TagRole (IAM User Guide, "Permissions
+		// required to tag IAM entities"); the same tags only.
+		allow("TagNewRoles", []string{"iam:TagRole"}, a.datasyncRoles, requestTags(prefix, false)),
+		allow("PutPoliciesOnBoundedRoles", []string{"iam:PutRolePolicy"}, a.datasyncRoles, map[string]any{
+			"StringEquals": map[string]any{
+				"iam:ResourceTag/" + naming.DeploymentTagKey: prefix,
+				"iam:PermissionsBoundary":                    a.boundary,
+			},
+		}),
+		// A role found by name on a re-run is read to check it is ours.
+		allow("ReadDeploymentRoles", []string{"iam:GetRole"}, a.datasyncRoles, ofDeployment("iam:ResourceTag", prefix)),
 	)
 
 	// putbucketpolicy: all its S3 calls go through the role in A.
@@ -245,33 +312,45 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 	// createlocations: the caller of CreateLocationS3 needs s3:ListBucket on both buckets
 	// (the source bucket policy grants it on the A side), and passes the roles to DataSync.
 	add("createlocations",
-		allow("CreateS3Locations", []string{"datasync:CreateLocationS3", "datasync:ListLocations"}, []string{"*"}, nil),
-		// Locations are created with their tags (TagResource) and found again by tag.
-		allow("ReadAndTagLocations", []string{
-			"datasync:DescribeLocationS3", "datasync:ListTagsForResource", "datasync:TagResource",
-		}, []string{a.locations}, nil),
+		allow("CreateTaggedS3Locations", []string{"datasync:CreateLocationS3"}, []string{"*"}, requestTags(prefix, true)),
+		// ListLocations has no condition key either; it returns ARNs and URIs only.
+		allow("ListLocations", []string{"datasync:ListLocations"}, []string{"*"}, nil),
+		allow("TagNewLocations", []string{"datasync:TagResource"}, []string{a.locations}, tagOnCreate(prefix)),
+		// Locations are found again by tag: only this deployment's can be read.
+		allow("ReadDeploymentLocations", []string{"datasync:DescribeLocationS3", "datasync:ListTagsForResource"},
+			[]string{a.locations}, ofDeployment("aws:ResourceTag", prefix)),
 		passToDataSync(a),
 		allow("ListMigrationBuckets", []string{"s3:ListBucket"}, append(slices.Clone(a.sourceBuckets), a.destBuckets...), nil),
 	)
 
 	// starttask: find or create the task, start an execution unless one is queued/running.
+	startConditions := ofDeployment("aws:ResourceTag", prefix)
+	startConditions["StringEquals"].(map[string]any)["aws:RequestTag/"+naming.DeploymentTagKey] = prefix
+	createTask := requestTags(prefix, true)
+	createTask["StringEquals"].(map[string]any)["aws:ResourceTag/"+naming.DeploymentTagKey] = prefix
 	add("starttask",
-		allow("CreateAndListTasks", []string{
-			"datasync:CreateTask", "datasync:ListTasks", "datasync:ListTaskExecutions",
-		}, []string{"*"}, nil),
-		allow("ReadTagAndStartTasks", []string{
-			"datasync:DescribeTask", "datasync:ListTagsForResource", "datasync:TagResource",
-			"datasync:StartTaskExecution",
-		}, []string{a.tasks}, nil),
+		// CreateTask's resources are the two locations (Service Authorization Reference:
+		// location* with aws:ResourceTag): a task can join only this deployment's locations.
+		allow("CreateTasksOfDeploymentLocations", []string{"datasync:CreateTask"}, []string{a.locations}, createTask),
+		// ListTasks has no resource type or condition key; ListTaskExecutions names
+		// aws:ResourceTag but no resource type to read it from, so it stays unconditioned
+		// (it returns execution ARNs and statuses only).
+		allow("ListTasksAndExecutions", []string{"datasync:ListTasks", "datasync:ListTaskExecutions"}, []string{"*"}, nil),
+		allow("ReadDeploymentTasks", []string{"datasync:DescribeTask", "datasync:ListTagsForResource"},
+			[]string{a.tasks}, ofDeployment("aws:ResourceTag", prefix)),
+		// Only this deployment's tasks, and the execution is tagged with it as well.
+		allow("StartDeploymentTasks", []string{"datasync:StartTaskExecution"}, []string{a.tasks}, startConditions),
+		allow("TagNewTasksAndExecutions", []string{"datasync:TagResource"}, []string{a.tasks, a.taskExecutions}, tagOnCreate(prefix)),
 		// The first Enhanced-mode task of an account makes DataSync's service-linked role.
 		allow("CreateDataSyncServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"},
 			[]string{a.dataSyncServiceLinkedRole},
 			map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "datasync.amazonaws.com"}}),
 	)
 
-	// pollexecution: one read.
+	// pollexecution: one read, of this deployment's executions.
 	add("pollexecution",
-		allow("ReadTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions}, nil),
+		allow("ReadDeploymentTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions},
+			ofDeployment("aws:ResourceTag", prefix)),
 	)
 }
 
@@ -389,23 +468,24 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 	}
 	a := arnsFor(cfg)
 	xray := "X-Ray PutTraceSegments and PutTelemetryRecords (active tracing) support no resource-level permission"
+	locations := "DataSync location ids are generated by CreateLocationS3, so the statement names this account's and region's locations; its condition limits it to locations tagged " + naming.DeploymentTagKey + "=" + cfg.NamePrefix
+	tasks := "DataSync task and execution ids are generated by CreateTask and StartTaskExecution, so the statements name this account's and region's tasks and executions; their conditions limit them to resources tagged " + naming.DeploymentTagKey + "=" + cfg.NamePrefix
 	for _, spec := range steps {
 		role := s.Functions[spec.Dir].Role
 		switch spec.Dir {
 		case "createlocations":
-			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateLocationS3 (S3 locations outside Outposts) and datasync:ListLocations",
+			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateLocationS3 (S3 locations outside Outposts; its condition requires this deployment's tags) and datasync:ListLocations",
 				"Resource::*")
-			suppress(role, "AwsSolutions-IAM5", "DataSync location ids are generated by CreateLocationS3, so the statement names this account's and region's locations; the function uses only locations tagged with its migration id",
-				"Resource::"+a.locations)
+			suppress(role, "AwsSolutions-IAM5", locations, "Resource::"+a.locations)
 		case "starttask":
-			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:CreateTask, ListTasks and ListTaskExecutions",
+			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:ListTasks and ListTaskExecutions",
 				"Resource::*")
-			suppress(role, "AwsSolutions-IAM5", "DataSync task ids are generated by CreateTask; the statement names this account's and region's tasks, and the function acts only on tasks tagged with its migration id",
-				"Resource::"+a.tasks)
+			suppress(role, "AwsSolutions-IAM5", "datasync:CreateTask's resources are the locations it joins; the condition requires both to be tagged "+naming.DeploymentTagKey+"="+cfg.NamePrefix,
+				"Resource::"+a.locations)
+			suppress(role, "AwsSolutions-IAM5", tasks, "Resource::"+a.tasks, "Resource::"+a.taskExecutions)
 		case "pollexecution":
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
-			suppress(role, "AwsSolutions-IAM5", "Execution ids are generated by StartTaskExecution; the statement names this account's and region's executions",
-				"Resource::"+a.taskExecutions)
+			suppress(role, "AwsSolutions-IAM5", tasks, "Resource::"+a.taskExecutions)
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
@@ -414,10 +494,16 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 				"Resource::"+a.sourceAccessRole)
 		}
 		if spec.Dir == "createroles" || spec.Dir == "createlocations" {
-			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time; the patterns match only those names, never the functions' own roles",
+			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time under the path "+naming.RolePath(cfg.NamePrefix)+"; the patterns match only those, never another deployment's roles or the functions' own, and createroles' statements also require the deployment's tag and permissions boundary",
 				stringsToAny(prefixAll("Resource::", a.datasyncRoles))...)
 		}
 	}
+	var objects []any
+	for _, b := range append(slices.Clone(a.sourceBuckets), a.destBuckets...) {
+		objects = append(objects, "Resource::"+b+"/*")
+	}
+	suppress(s.RoleBoundary, "AwsSolutions-IAM5", "A permissions boundary of DataSync bucket access roles: the objects of the deployment's listed buckets (each role's inline policy narrows it to one bucket and prefix)",
+		objects...)
 	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",
 		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
 		"Resource::*",

@@ -15,16 +15,17 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // wantEnv is the contract's table of environment variables per function.
 var wantEnv = map[string][]string{
 	"preflight":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
-	"createroles":     {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX"},
+	"createroles":     {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_DESTINATION_BUCKETS", "DSMIGRATE_ROLE_BOUNDARY_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_BUCKETS"},
 	"putbucketpolicy": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
 	"createlocations": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
-	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
+	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
 	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
 }
 
@@ -63,6 +64,9 @@ func TestFunctions(t *testing.T) {
 				"DSMIGRATE_ROLE_PREFIX":               cfg.NamePrefix,
 				"DSMIGRATE_SOURCE_ACCESS_ROLE_NAME":   cfg.NamePrefix + "-source-access",
 				"DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN": "arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-createlocations",
+				"DSMIGRATE_ROLE_BOUNDARY_ARN":         "arn:aws:iam::" + cfg.DestinationAccount + ":policy/" + cfg.NamePrefix + "-datasync-boundary",
+				"DSMIGRATE_SOURCE_BUCKETS":            strings.Join(cfg.SourceBuckets, ","),
+				"DSMIGRATE_DESTINATION_BUCKETS":       strings.Join(cfg.DestinationBuckets, ","),
 			}
 			for k, v := range want {
 				if got, ok := vars[k]; ok && got != v {
@@ -338,7 +342,7 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 	// Actions whose Service Authorization Reference entry lists no resource type.
 	needStar := []string{
 		"xray:PutTraceSegments", "xray:PutTelemetryRecords", "datasync:CreateLocationS3",
-		"datasync:ListLocations", "datasync:CreateTask", "datasync:ListTasks", "datasync:ListTaskExecutions",
+		"datasync:ListLocations", "datasync:ListTasks", "datasync:ListTaskExecutions",
 	}
 	passRoles := 0
 	for _, st := range statements(app.Dest) {
@@ -375,8 +379,9 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 			}
 		}
 		for _, r := range res {
-			if hasPrefixAny(r, "arn:aws:iam::") && !strings.Contains(r, ":role/"+cfg.NamePrefix+"-") && r != a.dataSyncServiceLinkedRole {
-				t.Errorf("%s: IAM resource %s outside %s-*", st.Where, r, cfg.NamePrefix)
+			if hasPrefixAny(r, "arn:aws:iam::") && !strings.Contains(r, ":role/dsmigrate/"+cfg.NamePrefix+"/"+cfg.NamePrefix+"-") &&
+				!strings.Contains(r, ":role/"+cfg.NamePrefix+"-") && r != a.dataSyncServiceLinkedRole {
+				t.Errorf("%s: IAM resource %s outside %s-* and the deployment's role path", st.Where, r, cfg.NamePrefix)
 			}
 		}
 	}
@@ -384,10 +389,17 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 		t.Errorf("got %d PassRole grants, want 1 (createlocations)", passRoles)
 	}
 	for _, r := range a.datasyncRoles {
-		// The functions' own roles must not match the patterns they may modify.
+		// The functions' own roles must not match the patterns they may modify, nor the
+		// roles of a deployment whose prefix starts with this one.
 		for _, spec := range steps {
-			if globMatch(strings.TrimPrefix(r, "arn:aws:iam::"+cfg.DestinationAccount+":role/"), cfg.ExecutionRoleName(spec.Dir)) {
-				t.Errorf("pattern %s matches the execution role %s", r, cfg.ExecutionRoleName(spec.Dir))
+			if globMatch(r, cfg.ExecutionRoleArn(spec.Dir)) {
+				t.Errorf("pattern %s matches the execution role %s", r, cfg.ExecutionRoleArn(spec.Dir))
+			}
+		}
+		other := cfg.NamePrefix + "-x"
+		for _, name := range []string{naming.TransferRoleName(other, "m"), naming.ConfigRoleName(other, "m")} {
+			if arn := naming.RoleArn("aws", cfg.DestinationAccount, other, name); globMatch(r, arn) {
+				t.Errorf("pattern %s matches %s, a role of the deployment %q", r, arn, other)
 			}
 		}
 	}

@@ -13,9 +13,10 @@ import (
 // dependentActions are the extra actions AWS evaluates for a call the handlers make
 // (Service Authorization Reference "dependent actions"; tags given at creation).
 var dependentActions = map[string][]string{
-	"iam:CreateRole":            {"iam:TagRole"},
-	"datasync:CreateLocationS3": {"iam:PassRole", "datasync:TagResource"},
-	"datasync:CreateTask":       {"datasync:TagResource", "iam:CreateServiceLinkedRole"},
+	"iam:CreateRole":              {"iam:TagRole"},
+	"datasync:CreateLocationS3":   {"iam:PassRole", "datasync:TagResource"},
+	"datasync:CreateTask":         {"datasync:TagResource", "iam:CreateServiceLinkedRole"},
+	"datasync:StartTaskExecution": {"datasync:TagResource"},
 }
 
 // serviceChecks are actions granted for checks a service makes with the caller's identity
