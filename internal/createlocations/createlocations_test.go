@@ -128,7 +128,9 @@ func TestCreateThenRerun(t *testing.T) {
 	// Unrelated locations: one on the source bucket with another migration's tag, one of
 	// another deployment (same migration id) whose tags this function may not read, one of
 	// another deployment that it may read (the tags still say it is not ours).
-	tag := func(k, v string) dstypes.TagListEntry { return dstypes.TagListEntry{Key: aws.String(k), Value: aws.String(v)} }
+	tag := func(k, v string) dstypes.TagListEntry {
+		return dstypes.TagListEntry{Key: aws.String(k), Value: aws.String(v)}
+	}
 	f.locations = []*fakeLocation{
 		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other1", uri: "s3://unrelated/"},
 		{arn: "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-other2", uri: "s3://team-a-media/photos/",

@@ -373,7 +373,9 @@ func TestErrorLoggedOnce(t *testing.T) {
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)
 	f := newFakeIAM()
-	f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) { return nil, &smithy.GenericAPIError{Code: "Throttling"} }
+	f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
+		return nil, &smithy.GenericAPIError{Code: "Throttling"}
+	}
 	if _, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()}); err == nil {
 		t.Fatal("got nil, want an error")
 	}
