@@ -43,7 +43,7 @@ func boundaryStatements(a arns) []awsiam.PolicyStatement {
 		// SourceObjectActions cite AWS's list.
 		allow("ReadListedSourceBuckets", policy.SourceBucketActions, a.sourceBuckets, nil),
 		allow("ReadListedSourceObjects", policy.SourceObjectActions, objects(a.sourceBuckets), nil),
-		// The config role writes a destination location: the seed procedure's write set.
+		// The config role writes a destination location: the field report's write set.
 		allow("WriteListedDestinationBuckets", policy.DestinationBucketActions, a.destBuckets, nil),
 		allow("WriteListedDestinationObjects", policy.DestinationObjectActions, objects(a.destBuckets), nil),
 		// Extension point, SSE-KMS buckets: DataSync needs kms:Decrypt on the source

@@ -26,8 +26,8 @@ var (
 	SourceObjectActions = []string{"s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion",
 		"s3:GetObjectVersionTagging", "s3:ListMultipartUploadParts"}
 
-	// DestinationBucketActions and DestinationObjectActions are the write set the seed
-	// procedure grants the role that writes the destination bucket.
+	// DestinationBucketActions and DestinationObjectActions are the write set the field
+	// report grants the role that writes the destination bucket.
 	DestinationBucketActions = []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}
 	DestinationObjectActions = []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject",
 		"s3:ListMultipartUploadParts", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObject"}
@@ -70,7 +70,7 @@ func SourceRolePolicy(partition, bucket, prefix string) Document {
 	}
 }
 
-// DestinationRolePolicy is the inline policy of the config role: the seed procedure's two
+// DestinationRolePolicy is the inline policy of the config role: the field report's two
 // statements on the destination bucket and on its objects under prefix.
 func DestinationRolePolicy(partition, bucket, prefix string) Document {
 	return Document{
