@@ -88,6 +88,13 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
+	// Tags given at start also need datasync:TagResource on the new execution
+	// (Service Authorization Reference: TagResource is a dependent action of
+	// StartTaskExecution).
+	execArn := str(in.TaskArn) + "/execution/exec-" + hex17()
+	if err := s.authorizeTagOnCreate(ctx, caller, execArn, in.Tags); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, err := s.ownTask(caller, str(in.TaskArn))
@@ -118,7 +125,7 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 	}
 	ectx, cancel := context.WithCancel(s.ctx)
 	e := &execution{
-		arn:  t.arn + "/execution/exec-" + hex17(),
+		arn:  execArn,
 		task: t, opts: opts, includes: includes, excludes: excludes, inc: inc, exc: exc,
 		tags: map[string]string{}, ctx: ectx, cancel: cancel,
 		status: "QUEUED", start: s.now(),

@@ -544,3 +544,53 @@ func TestDescribeTaskExecutionFolderCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateTaskIsAuthorizedOnItsLocations: CreateTask's resources are the two locations
+// (Service Authorization Reference: location*), each with its own tags as aws:ResourceTag.
+func TestCreateTaskIsAuthorizedOnItsLocations(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	ctx := context.Background()
+	src := w.location("src-bucket", w.transfer, "/")
+	dst, err := w.client.CreateLocationS3(ctx, &datasync.CreateLocationS3Input{S3BucketArn: aws.String("arn:aws:s3:::dst-bucket"),
+		S3Config: &types.S3Config{BucketAccessRoleArn: aws.String(w.config)},
+		Tags:     []types.TagListEntry{{Key: aws.String("dsmigrate:deployment"), Value: aws.String("team-b")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func() error {
+		_, err := w.client.CreateTask(ctx, &datasync.CreateTaskInput{SourceLocationArn: aws.String(src), DestinationLocationArn: dst.LocationArn})
+		return err
+	}
+	if err := create(); err != nil {
+		t.Fatalf("CreateTask allowed on both locations: %v", err)
+	}
+	var got identity.Context
+	w.fb.set(func(f *fakeBackend) { got = f.conds["datasync:CreateTask"] })
+	if v, _ := got.Get("aws:ResourceTag/dsmigrate:deployment"); !slices.Equal(v, []string{"team-b"}) {
+		t.Errorf("got condition keys %v, want the destination location's tag as aws:ResourceTag", got)
+	}
+	w.fb.forbid(w.deployer, "datasync:CreateTask", aws.ToString(dst.LocationArn))
+	var ae smithy.APIError
+	if err := create(); !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), aws.ToString(dst.LocationArn)) {
+		t.Errorf("CreateTask denied on the destination location: got %v, want AccessDeniedException naming it", err)
+	}
+}
+
+// TestStartWithTagsNeedsTagResource: tags given to StartTaskExecution need
+// datasync:TagResource on the new execution.
+func TestStartWithTagsNeedsTagResource(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	ctx := context.Background()
+	task := w.task(&datasync.CreateTaskInput{SourceLocationArn: aws.String(w.location("src-bucket", w.transfer, "/")),
+		DestinationLocationArn: aws.String(w.location("dst-bucket", w.config, "/"))})
+	w.fb.forbid(w.deployer, "datasync:TagResource", task+"/execution/*")
+	tags := []types.TagListEntry{{Key: aws.String("dsmigrate:deployment"), Value: aws.String("team-b")}}
+	var ae smithy.APIError
+	_, err := w.client.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: aws.String(task), Tags: tags})
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" || !strings.Contains(ae.ErrorMessage(), "datasync:TagResource") {
+		t.Errorf("start with tags: got %v, want AccessDeniedException for datasync:TagResource", err)
+	}
+	if _, err := w.client.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: aws.String(task)}); err != nil {
+		t.Errorf("start without tags: %v", err)
+	}
+}

@@ -156,8 +156,15 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeWith(ctx, caller, "CreateTask", "*", tagContext(in.Tags)); err != nil {
-		return nil, err
+	// CreateTask's resources are the locations it joins (Service Authorization Reference,
+	// AWS DataSync: CreateTask, resource type location*, condition keys aws:RequestTag,
+	// aws:ResourceTag, aws:TagKeys): the caller needs it on both, each with its own tags.
+	if in.SourceLocationArn != nil && in.DestinationLocationArn != nil {
+		for _, loc := range []string{*in.SourceLocationArn, *in.DestinationLocationArn} {
+			if err := s.authorizeWith(ctx, caller, "CreateTask", loc, tagContext(in.Tags)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	mode := "BASIC"
 	if in.TaskMode != nil {
