@@ -63,6 +63,7 @@ func (s *Service) ops() map[string]opFunc {
 		"ListTaskExecutions":    s.listTaskExecutions,
 		"DescribeTaskExecution": s.describeTaskExecution,
 		"ListTagsForResource":   s.listTagsForResource,
+		"TagResource":           s.tagResource,
 	}
 }
 
@@ -263,6 +264,31 @@ func (s *Service) taggable(caller identity.Principal, arn string) (map[string]st
 		return e.tags, true
 	}
 	return nil, false
+}
+
+// tagResource serves TagResource, which no step calls (they tag at creation) but the
+// attack tests do: a step's credentials re-tagging another deployment's task.
+func (s *Service) tagResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in tagIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	// TagResource's condition keys are aws:RequestTag/KEY and aws:TagKeys of the tags
+	// given, and aws:ResourceTag/KEY of the resource's (Service Authorization Reference).
+	if err := s.authorizeWith(ctx, caller, "TagResource", str(in.ResourceArn), tagContext(in.Tags)); err != nil {
+		return nil, err
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tags, ok := s.taggable(caller, str(in.ResourceArn))
+	if !ok {
+		return nil, notFound()
+	}
+	mergeTags(tags, in.Tags)
+	return nil, nil
 }
 
 func (s *Service) listTagsForResource(ctx context.Context, caller identity.Principal, body []byte) (any, error) {

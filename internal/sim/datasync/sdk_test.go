@@ -594,3 +594,25 @@ func TestStartWithTagsNeedsTagResource(t *testing.T) {
 		t.Errorf("start without tags: %v", err)
 	}
 }
+
+// TestTagResourceCarriesItsKeys: TagResource is authorized with its tags as
+// aws:RequestTag/KEY and aws:TagKeys, and the resource's tags as aws:ResourceTag/KEY.
+func TestTagResourceCarriesItsKeys(t *testing.T) {
+	w := newWorld(t, fastPhases())
+	ctx := context.Background()
+	task := w.task(&datasync.CreateTaskInput{SourceLocationArn: aws.String(w.location("src-bucket", w.transfer, "/")),
+		DestinationLocationArn: aws.String(w.location("dst-bucket", w.config, "/")),
+		Tags:                   []types.TagListEntry{{Key: aws.String("owner"), Value: aws.String("team-b")}}})
+	if _, err := w.client.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: aws.String(task),
+		Tags: []types.TagListEntry{{Key: aws.String("env"), Value: aws.String("prod")}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got identity.Context
+	w.fb.set(func(f *fakeBackend) { got = f.conds["datasync:TagResource"] })
+	env, _ := got.Get("aws:RequestTag/env")
+	keys, _ := got.Get("aws:TagKeys")
+	owner, _ := got.Get("aws:ResourceTag/owner")
+	if !slices.Equal(env, []string{"prod"}) || !slices.Equal(keys, []string{"env"}) || !slices.Equal(owner, []string{"team-b"}) {
+		t.Errorf("TagResource: got condition keys %v, want aws:RequestTag/env=prod, aws:TagKeys [env], aws:ResourceTag/owner=team-b", got)
+	}
+}

@@ -230,3 +230,8 @@ type DescribeTaskExecutionOutput struct {
 	FoldersListed              *filesListed   `json:"FoldersListed,omitempty"`
 	FoldersFailed              *foldersFailed `json:"FoldersFailed,omitempty"`
 }
+
+type tagIn struct {
+	ResourceArn *string    `json:"ResourceArn"`
+	Tags        []tagEntry `json:"Tags"`
+}

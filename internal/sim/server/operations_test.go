@@ -39,6 +39,7 @@ var localrunNeeds = map[string]string{
 	"s3:PutObject":                   "puts the sample objects into the source bucket",
 	"s3:ListObjectsV2":               "lists both buckets to compare them after the run",
 	"s3:GetObject":                   "reads objects back to compare their content",
+	"datasync:TagResource":           "TestAttackStartTaskOfAnotherDeployment: starttask's credentials re-tag another deployment's task (the steps tag only at creation), and the test's admin gives the task its owner's tag back",
 }
 
 // simulated are the services the simulator serves; the product's other clients (Step
