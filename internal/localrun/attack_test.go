@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -81,7 +82,7 @@ type guard struct {
 	env    *Env
 	role   string // role name
 	policy string // inline policy name
-	doc    json.RawMessage
+	orig   map[string]any
 	sid    string
 }
 
@@ -98,7 +99,7 @@ func findGuard(t *testing.T, env *Env, dir, sid string) *guard {
 		}
 		for _, st := range d.Statement {
 			if st["Sid"] == sid {
-				return &guard{env: env, role: f.Role.Name, policy: name, doc: doc, sid: sid}
+				return &guard{env: env, role: f.Role.Name, policy: name, orig: st, sid: sid}
 			}
 		}
 	}
@@ -106,34 +107,50 @@ func findGuard(t *testing.T, env *Env, dir, sid string) *guard {
 	return nil
 }
 
-// remove puts the role's policy into the simulator with the statement changed by edit (the
-// guard taken out); the template's policy is put back by restore or when the test ends.
+// remove changes the statement in the simulator's copy of the role policy (the guard taken
+// out); the template's statement is put back by restore or when the test ends. Other
+// statements keep what they have, so guards of one policy can be removed together.
 func (g *guard) remove(t *testing.T, edit func(st map[string]any)) {
 	t.Helper()
-	var d map[string]any
-	if err := json.Unmarshal(g.doc, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range d["Statement"].([]any) {
-		if st := s.(map[string]any); st["Sid"] == g.sid {
-			edit(st)
-		}
-	}
-	b, _ := json.Marshal(d)
-	g.put(t, string(b))
+	var st map[string]any
+	b, _ := json.Marshal(g.orig)
+	json.Unmarshal(b, &st)
+	edit(st)
+	g.set(t, st)
 	t.Cleanup(func() { g.restore(t) })
 }
 
-// restore puts the template's policy back.
+// restore puts the template's statement back.
 func (g *guard) restore(t *testing.T) {
 	t.Helper()
-	g.put(t, string(g.doc))
+	g.set(t, g.orig)
 }
 
-func (g *guard) put(t *testing.T, doc string) {
+// set replaces the statement in the role's current policy.
+func (g *guard) set(t *testing.T, st map[string]any) {
 	t.Helper()
-	if _, err := g.env.Destination.IAM.PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{
-		RoleName: aws.String(g.role), PolicyName: aws.String(g.policy), PolicyDocument: aws.String(doc),
+	ctx := context.Background()
+	cur, err := g.env.Destination.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(g.role), PolicyName: aws.String(g.policy)})
+	if err != nil {
+		t.Fatalf("get policy %s of role %s: %v", g.policy, g.role, err)
+	}
+	text, err := url.QueryUnescape(aws.ToString(cur.PolicyDocument))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	if err := json.Unmarshal([]byte(text), &d); err != nil {
+		t.Fatal(err)
+	}
+	list := d["Statement"].([]any)
+	for i, s := range list {
+		if s.(map[string]any)["Sid"] == g.sid {
+			list[i] = st
+		}
+	}
+	b, _ := json.Marshal(d)
+	if _, err := g.env.Destination.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName: aws.String(g.role), PolicyName: aws.String(g.policy), PolicyDocument: aws.String(string(b)),
 	}); err != nil {
 		t.Fatalf("put policy %s of role %s: %v", g.policy, g.role, err)
 	}
