@@ -251,8 +251,8 @@ func TestE2EHappyPath(t *testing.T) {
 	checks := []struct{ name, got, want string }{
 		{"migration id", s.MigrationID, "happy"},
 		{"status", s.Status, "SUCCESS"},
-		{"transfer role", s.Roles.TransferRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate-happy-transfer"},
-		{"config role", s.Roles.ConfigRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate-happy-config"},
+		{"transfer role", s.Roles.TransferRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate/dsmigrate/dsmigrate-happy-transfer"},
+		{"config role", s.Roles.ConfigRoleArn, "arn:aws:iam::" + b + ":role/dsmigrate/dsmigrate/dsmigrate-happy-config"},
 		{"bucket", s.BucketPolicy.Bucket, src},
 	}
 	for _, c := range checks {
@@ -362,7 +362,7 @@ func TestE2ECrossAccountBucketAccessRole(t *testing.T) {
 		if res.Succeeded {
 			t.Fatal("got success, want a Fail for the cross-account bucket access role")
 		}
-		if !containsFold(res.Cause, "arn:aws:iam::"+env.Destination.AccountID+":role/dsmigrate-pitfall-one-transfer") {
+		if !containsFold(res.Cause, "arn:aws:iam::"+env.Destination.AccountID+":role/dsmigrate/dsmigrate/dsmigrate-pitfall-one-transfer") {
 			t.Errorf("got %s: %q, want it to name the role in %s to use", res.Error, res.Cause, env.Destination.AccountID)
 		}
 		if slices.Contains(res.StatesEntered(), "CreateLocations") {
@@ -499,14 +499,14 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 	// Every function's first AWS call is throttled 3 times — as often as the SDK tries —
 	// so the step fails with TransientError and Step Functions retries it; the other
 	// calls the steps make are throttled once and absorbed by the SDK's own retry.
-	first := map[string]bool{"sts/AssumeRole": true, "iam/GetRole": true, "s3/PutBucketPolicy": true, "s3/DeleteBucketPolicy": true,
+	first := map[string]bool{"sts/AssumeRole": true, "iam/CreateRole": true, "s3/PutBucketPolicy": true, "s3/DeleteBucketPolicy": true,
 		"datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true}
 	ops := []string{
 		"sts/AssumeRole",
 		"s3/GetBucketOwnershipControls", "s3/GetBucketPolicy", "s3/PutBucketPolicy", "s3/DeleteBucketPolicy",
-		"iam/GetRole", "iam/CreateRole", "iam/PutRolePolicy",
-		// (ListTagsForResource is not here: a first run finds no location or task to
-		// inspect, so it is never called.)
+		"iam/CreateRole", "iam/PutRolePolicy",
+		// (ListTagsForResource and GetRole are not here: a first run finds no location or
+		// task to inspect and no existing role to read, so they are never called.)
 		"datasync/ListLocations", "datasync/CreateLocationS3",
 		"datasync/ListTasks", "datasync/CreateTask", "datasync/ListTaskExecutions", "datasync/StartTaskExecution", "datasync/DescribeTaskExecution",
 	}
