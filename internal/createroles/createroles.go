@@ -177,7 +177,7 @@ func (h *Handler) get(ctx context.Context, id, name string, trust policy.Documen
 		return nil, &failure.TransientError{Message: fmt.Sprintf("IAM says role %s exists but GetRole does not find it (%s); retry", name, awserror.Message(err))}
 	case awserror.Code(err) == "AccessDenied":
 		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
-			"role %s already exists in account %s, but not as a role of this deployment: this function may read only roles under the path %s tagged %s=%s, and IAM denied GetRole (%s). dsmigrate versions before the permissions boundary created their roles under the path \"/\"; another team may own the name. dsmigrate will not take it over: delete that role (after its migration's grant in the source bucket policy is revoked) or use another migrationId",
+			"role %s already exists in account %s, but not as a role of this deployment: this function may read only roles under the path %s tagged %s=%s, and IAM denied GetRole (%s). dsmigrate versions before the permissions boundary created their roles under the path \"/\"; another team may own the name. dsmigrate will not take it over. If it is an earlier dsmigrate role of this migration, delete it (aws iam delete-role-policy, then delete-role) and run the migration again: the run replaces the grant that version left in the source bucket policy and revokes it at the end. Otherwise use another migrationId",
 			name, h.Config.Env.AccountID, naming.RolePath(h.Config.RolePrefix), naming.DeploymentTagKey, h.Config.RolePrefix, awserror.Message(err))}
 	case err != nil:
 		return nil, awserror.Classify(err, awserror.Call{Action: "iam:GetRole", Resource: h.roleArn(name)}, awserror.Precondition)
