@@ -73,8 +73,8 @@ $(CDK_MANIFEST): $(CDK_INPUTS)
 # The end-to-end tests in internal/localrun need the templates too.
 test-go: $(CDK_MANIFEST)
 
-test-localrun: deps build-local $(CDK_MANIFEST) ## run only the end-to-end tests (simulator, RIE, real state machine)
-	go test -count=1 -run 'TestE2E' -v ./internal/localrun
+test-localrun: deps build-local $(CDK_MANIFEST) ## run only the end-to-end and attack tests (simulator, RIE, real state machine)
+	go test -count=1 -run 'TestE2E|TestAttack' -v ./internal/localrun
 
 # Deploy with two AWS CLI profiles, account B first (docs/operate.md, "Deploy"). Extra cdk flags,
 # e.g. -c dsmigrate:sourceBuckets=..., go in CDK_ARGS.
