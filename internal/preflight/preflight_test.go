@@ -233,8 +233,7 @@ func TestPolicySizeMeasuredAsTheLimit(t *testing.T) {
 func ours(h *Handler) []policy.Statement {
 	id := requesttest.Valid().MigrationID
 	return policy.SourceBucketStatements("aws", naming.SidsFor(id), "team-a-media", "photos/",
-		roleArn("aws", "222222222222", naming.TransferRoleName(h.Config.RolePrefix, id)),
-		roleArn("aws", "222222222222", naming.ConfigRoleName(h.Config.RolePrefix, id)),
+		naming.RoleArn("aws", "222222222222", h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id)),
 		h.Config.LocationsCallerRoleArn)
 }
 
