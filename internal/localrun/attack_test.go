@@ -42,7 +42,7 @@ type Clients struct {
 	DataSync *datasync.Client
 }
 
-func (e *Env) clients(creds aws.CredentialsProvider) *Clients {
+func (e *Environment) clients(creds aws.CredentialsProvider) *Clients {
 	cfg := aws.Config{Region: e.Region, Credentials: creds, BaseEndpoint: aws.String(e.Sim.Addr)}
 	return &Clients{
 		Config:   cfg,
@@ -54,7 +54,7 @@ func (e *Env) clients(creds aws.CredentialsProvider) *Clients {
 }
 
 // function returns the function spec of a step directory (createroles, starttask, ...).
-func (e *Env) function(t *testing.T, dir string) *FunctionSpec {
+func (e *Environment) function(t *testing.T, dir string) *FunctionSpec {
 	t.Helper()
 	for _, f := range e.Spec.Functions {
 		if f.Dir == dir {
@@ -67,7 +67,7 @@ func (e *Env) function(t *testing.T, dir string) *FunctionSpec {
 
 // asFunction returns clients with the credentials of a function's execution role, as
 // Lambda hands them to the function: the role the template defines, in the simulator.
-func asFunction(t *testing.T, env *Env, dir string) *Clients {
+func asFunction(t *testing.T, env *Environment, dir string) *Clients {
 	t.Helper()
 	f := env.function(t, dir)
 	c, err := env.Sim.RoleCredentials(testCtx(t), f.Role.Arn, "attack-"+dir)
@@ -79,7 +79,7 @@ func asFunction(t *testing.T, env *Env, dir string) *Clients {
 
 // guard is one statement of a function role's policy, found by Sid.
 type guard struct {
-	env    *Env
+	env    *Environment
 	role   string // role name
 	policy string // inline policy name
 	orig   map[string]any
@@ -87,7 +87,7 @@ type guard struct {
 }
 
 // findGuard returns the statement with sid in the template's policies of a function role.
-func findGuard(t *testing.T, env *Env, dir, sid string) *guard {
+func findGuard(t *testing.T, env *Environment, dir, sid string) *guard {
 	t.Helper()
 	f := env.function(t, dir)
 	for name, doc := range f.Role.Policies {
@@ -201,7 +201,7 @@ type deployment struct {
 	prefix, account, boundary string
 }
 
-func deploymentOf(t *testing.T, env *Env) deployment {
+func deploymentOf(t *testing.T, env *Environment) deployment {
 	t.Helper()
 	f := env.function(t, "createroles")
 	d := deployment{prefix: f.Env["DSMIGRATE_ROLE_PREFIX"], account: env.Destination.AccountID, boundary: f.Env["DSMIGRATE_ROLE_BOUNDARY_ARN"]}
@@ -238,7 +238,7 @@ func (d deployment) earlierRolePatterns() []any {
 	}
 }
 
-func deleteRole(t *testing.T, env *Env, name string) {
+func deleteRole(t *testing.T, env *Environment, name string) {
 	t.Helper()
 	ctx := context.Background()
 	pols, _ := env.Destination.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
