@@ -13,9 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,8 +82,19 @@ type guard struct {
 	env    *Environment
 	role   string // role name
 	policy string // inline policy name
-	orig   map[string]any
 	sid    string
+	orig   map[string]any
+}
+
+// current holds, per environment, role and inline policy, the policy document the
+// simulator has now: the template's, with the statements the test changed. Only the
+// attack tests change these policies, so this is what IAM holds (and no GetRolePolicy,
+// which dsmigrate never calls and the simulator does not serve, is needed).
+var current sync.Map // *Environment + role + policy → *policyDoc
+
+type policyDoc struct {
+	mu  sync.Mutex
+	doc map[string]any
 }
 
 // findGuard returns the statement with sid in the template's policies of a function role.
@@ -91,15 +102,15 @@ func findGuard(t *testing.T, env *Environment, dir, sid string) *guard {
 	t.Helper()
 	f := env.function(t, dir)
 	for name, doc := range f.Role.Policies {
-		var d struct {
-			Statement []map[string]any
-		}
+		var d map[string]any
 		if json.Unmarshal(doc, &d) != nil {
 			continue
 		}
-		for _, st := range d.Statement {
-			if st["Sid"] == sid {
-				return &guard{env: env, role: f.Role.Name, policy: name, orig: st, sid: sid}
+		list, _ := d["Statement"].([]any)
+		for _, s := range list {
+			if st, _ := s.(map[string]any); st["Sid"] == sid {
+				current.LoadOrStore(fmt.Sprintf("%p/%s/%s", env, f.Role.Name, name), &policyDoc{doc: d})
+				return &guard{env: env, role: f.Role.Name, policy: name, sid: sid, orig: clone(st)}
 			}
 		}
 	}
@@ -107,14 +118,19 @@ func findGuard(t *testing.T, env *Environment, dir, sid string) *guard {
 	return nil
 }
 
+func clone(v map[string]any) map[string]any {
+	var out map[string]any
+	b, _ := json.Marshal(v)
+	json.Unmarshal(b, &out)
+	return out
+}
+
 // remove changes the statement in the simulator's copy of the role policy (the guard taken
 // out); the template's statement is put back by restore or when the test ends. Other
 // statements keep what they have, so guards of one policy can be removed together.
 func (g *guard) remove(t *testing.T, edit func(st map[string]any)) {
 	t.Helper()
-	var st map[string]any
-	b, _ := json.Marshal(g.orig)
-	json.Unmarshal(b, &st)
+	st := clone(g.orig)
 	edit(st)
 	g.set(t, st)
 	t.Cleanup(func() { g.restore(t) })
@@ -126,30 +142,20 @@ func (g *guard) restore(t *testing.T) {
 	g.set(t, g.orig)
 }
 
-// set replaces the statement in the role's current policy.
+// set replaces the statement in the role's current policy and puts the policy.
 func (g *guard) set(t *testing.T, st map[string]any) {
 	t.Helper()
-	ctx := context.Background()
-	cur, err := g.env.Destination.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(g.role), PolicyName: aws.String(g.policy)})
-	if err != nil {
-		t.Fatalf("get policy %s of role %s: %v", g.policy, g.role, err)
-	}
-	text, err := url.QueryUnescape(aws.ToString(cur.PolicyDocument))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d map[string]any
-	if err := json.Unmarshal([]byte(text), &d); err != nil {
-		t.Fatal(err)
-	}
-	list := d["Statement"].([]any)
-	for i, s := range list {
+	v, _ := current.Load(fmt.Sprintf("%p/%s/%s", g.env, g.role, g.policy))
+	p := v.(*policyDoc)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, s := range p.doc["Statement"].([]any) {
 		if s.(map[string]any)["Sid"] == g.sid {
-			list[i] = st
+			p.doc["Statement"].([]any)[i] = clone(st)
 		}
 	}
-	b, _ := json.Marshal(d)
-	if _, err := g.env.Destination.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+	b, _ := json.Marshal(p.doc)
+	if _, err := g.env.Destination.IAM.PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{
 		RoleName: aws.String(g.role), PolicyName: aws.String(g.policy), PolicyDocument: aws.String(string(b)),
 	}); err != nil {
 		t.Fatalf("put policy %s of role %s: %v", g.policy, g.role, err)
@@ -238,20 +244,6 @@ func (d deployment) earlierRolePatterns() []any {
 	}
 }
 
-func deleteRole(t *testing.T, env *Environment, name string) {
-	t.Helper()
-	ctx := context.Background()
-	pols, _ := env.Destination.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
-	if pols != nil {
-		for _, p := range pols.PolicyNames {
-			env.Destination.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(p)})
-		}
-	}
-	if _, err := env.Destination.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(name)}); err != nil {
-		t.Fatalf("delete role %s: %v", name, err)
-	}
-}
-
 // H1: createroles' credentials create a role without the permissions boundary.
 func TestAttackCreateRoleWithoutBoundary(t *testing.T) {
 	t.Parallel()
@@ -265,9 +257,9 @@ func TestAttackCreateRoleWithoutBoundary(t *testing.T) {
 	g.remove(t, dropCondition("iam:PermissionsBoundary"))
 	_, err := cr.IAM.CreateRole(testCtx(t), in)
 	wantAllowed(t, "CreateRole without a permissions boundary", err)
-	deleteRole(t, env, name)
 
 	g.restore(t)
+	in.RoleName = aws.String(naming.TransferRoleName(d.prefix, "no-boundary-2")) // the first one exists now
 	_, err = cr.IAM.CreateRole(testCtx(t), in)
 	wantDenied(t, "CreateRole without a permissions boundary", err)
 	// Nor with another boundary (one that allows everything).
@@ -299,10 +291,10 @@ func TestAttackCreateRoleOutsideThePath(t *testing.T) {
 	tag.remove(t, widen)
 	_, err := cr.IAM.CreateRole(testCtx(t), in)
 	wantAllowed(t, "CreateRole under the path /", err)
-	deleteRole(t, env, name)
 
 	create.restore(t)
 	tag.restore(t)
+	in.RoleName = aws.String(naming.TransferRoleName(d.prefix, "outside-2")) // the first one exists now
 	_, err = cr.IAM.CreateRole(testCtx(t), in)
 	wantDenied(t, "CreateRole under the path /", err)
 	other := d.prefix + "-x"
