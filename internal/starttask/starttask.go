@@ -45,6 +45,9 @@ var Running = []dstypes.TaskExecutionStatus{
 // Config is the deployment's part of the step.
 type Config struct {
 	Env request.Env
+	// Deployment is checked again here, where PreserveDeletedFiles takes effect, so that
+	// invoking this function directly cannot start a REMOVE the deployment does not allow.
+	Deployment request.Deployment
 	// LogGroupArn is the CloudWatch log group for task logs; "" means no task logging.
 	LogGroupArn string
 }
@@ -123,7 +126,10 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 
 func (h *Handler) validate(in Input) error {
 	v := &failure.ValidationError{}
-	if err := in.Request.Validate(h.Config.Env); err != nil {
+	for _, err := range []error{in.Request.Validate(h.Config.Env), in.Request.CheckDeployment(h.Config.Deployment)} {
+		if err == nil {
+			continue
+		}
 		rv, ok := err.(*failure.ValidationError)
 		if !ok {
 			return err
