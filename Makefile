@@ -74,7 +74,7 @@ $(CDK_MANIFEST): $(CDK_INPUTS)
 test-go: $(CDK_MANIFEST)
 
 test-localrun: deps build-local $(CDK_MANIFEST) ## run only the end-to-end tests (simulator, RIE, real state machine)
-	go test -count=1 -run 'TestE2E' -v ./internal/localrun
+	go test -count=1 -run 'TestE2E|TestAttack' -v ./internal/localrun
 
 # Deploy with two AWS CLI profiles, account B first (docs/operate.md, "Deploy"). Extra cdk flags,
 # e.g. -c dsmigrate:sourceBuckets=..., go in CDK_ARGS.

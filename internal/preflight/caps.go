@@ -67,7 +67,7 @@ func (h *Handler) checkGrants(doc *policy.Document, id, bucket, owner string) er
 		return nil
 	}
 	return &failure.PreconditionError{Message: fmt.Sprintf(
-		"the policy of source bucket %s in account %s already holds the grants of %d migrations of this deployment (%s), the cap per source bucket (deployment setting %s = %d); start this migration when one of them has finished (its grant is removed at the end), remove a grant that was kept on purpose (cleanup.revokeBucketPolicy false), or raise %s in cdk.json and redeploy",
+		"the policy of source bucket %s in account %s already holds the grants of %d other migration(s) of this deployment (%s), the cap per source bucket (deployment setting %s = %d); start this migration when one of them has finished (its grant is removed at the end), remove a grant that was kept on purpose (cleanup.revokeBucketPolicy false), or raise %s in cdk.json and redeploy",
 		bucket, owner, len(others), strings.Join(others, ", "), settingMaxGrantsPerSourceBucket, limit, settingMaxGrantsPerSourceBucket)}
 }
 
