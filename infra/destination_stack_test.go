@@ -408,7 +408,7 @@ func TestNoIAMStatementAllowsAllActions(t *testing.T) {
 
 // TestExecutionRolesAreScoped checks the rules of the issue on every function policy:
 // IAM only on the per-migration roles, PassRole only to DataSync, AssumeRole only on the
-// source-access role, and "*" only with actions that need it.
+// function's own role in A, and "*" only with actions that need it.
 func TestExecutionRolesAreScoped(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
