@@ -32,26 +32,39 @@ func stateMachineArnOf(spec *DestinationSpec) string {
 	return ""
 }
 
+// sourceRoleName is the role in account A the function assumes, derived from its
+// DSMIGRATE_ROLE_PREFIX as the function derives it (naming.SourceReadRoleName for
+// preflight, SourcePolicyWriterRoleName for putbucketpolicy); "" for the others.
+func sourceRoleName(f *FunctionSpec) string {
+	prefix := f.Env["DSMIGRATE_ROLE_PREFIX"]
+	switch f.Dir {
+	case "preflight":
+		return naming.SourceReadRoleName(prefix)
+	case "putbucketpolicy":
+		return naming.SourcePolicyWriterRoleName(prefix)
+	}
+	return ""
+}
+
+// SourceRoleArn is the ARN of the role in account A that the function of dir assumes.
+func (e *Env) SourceRoleArn(dir string) string {
+	for _, f := range e.Spec.Functions {
+		if name := sourceRoleName(f); f.Dir == dir && name != "" {
+			return naming.RoleArn(e.Partition, e.Source.AccountID, name)
+		}
+	}
+	return ""
+}
+
 // checkSourceRoles requires the source-access stack to define the role in account A that
-// each function derives from its DSMIGRATE_ROLE_PREFIX (naming.SourceReadRoleName for
-// preflight, SourcePolicyWriterRoleName for putbucketpolicy).
+// each function derives.
 func checkSourceRoles(spec *DestinationSpec, roles []*RoleSpec, path string) error {
 	names := map[string]bool{}
 	for _, r := range roles {
 		names[r.Name] = true
 	}
 	for _, f := range spec.Functions {
-		prefix := f.Env["DSMIGRATE_ROLE_PREFIX"]
-		var want string
-		switch f.Dir {
-		case "preflight":
-			want = naming.SourceReadRoleName(prefix)
-		case "putbucketpolicy":
-			want = naming.SourcePolicyWriterRoleName(prefix)
-		default:
-			continue
-		}
-		if !names[want] {
+		if want := sourceRoleName(f); want != "" && !names[want] {
 			return fmt.Errorf("function %s assumes the role %q in account A, but %s does not define it (roles: %v)", f.Dir, want, path, slices.Sorted(maps.Keys(names)))
 		}
 	}
