@@ -47,7 +47,7 @@ func sourceRoleName(f *FunctionSpec) string {
 }
 
 // SourceRoleArn is the ARN of the role in account A that the function of dir assumes.
-func (e *Env) SourceRoleArn(dir string) string {
+func (e *Environment) SourceRoleArn(dir string) string {
 	for _, f := range e.Spec.Functions {
 		if name := sourceRoleName(f); f.Dir == dir && name != "" {
 			return naming.RoleArn(e.Partition, e.Source.AccountID, name)
