@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -23,22 +24,42 @@ const (
 	ctxRegion             = "dsmigrate:region"
 	ctxSourceBuckets      = "dsmigrate:sourceBuckets"
 	ctxDestinationBuckets = "dsmigrate:destinationBuckets"
-	ctxExternalID         = "dsmigrate:externalId"
 	ctxLogRetentionDays   = "dsmigrate:logRetentionDays"
 	ctxSchedule           = "dsmigrate:schedule"
 	ctxScheduledRequest   = "dsmigrate:scheduledRequest"
 	ctxAlertEmail         = "dsmigrate:alertEmail"
 	ctxExtraRegions       = "dsmigrate:extraRegions"
+	// What a request may ask for, and how much of it at once.
+	ctxAllowRemove              = request.SettingAllowRemove
+	ctxAllowStandingGrant       = request.SettingAllowStandingGrant
+	ctxMaxGrantsPerSourceBucket = "dsmigrate:maxGrantsPerSourceBucket"
+	ctxMaxLiveMigrations        = "dsmigrate:maxLiveMigrations"
+	// Accounts besides B allowed to put request events on the <prefix>-requests bus.
+	ctxRequestProducers = "dsmigrate:requestProducers"
+	// What the state machine writes to its log group.
+	ctxStateMachineLogLevel = "dsmigrate:stateMachineLogLevel"
+	ctxLogExecutionData     = "dsmigrate:logExecutionData"
 )
+
+// retiredContext are context keys earlier versions read, with what to do instead.
+var retiredContext = map[string]string{
+	"dsmigrate:externalId": "is no longer used: the roles in account A trust only this deployment's preflight and putbucketpolicy roles by ARN, and requests no longer carry an external id (docs/operate.md); remove the key",
+}
 
 // Defaults for the optional context keys.
 const (
-	defaultNamePrefix       = "dsmigrate"
-	defaultLogRetentionDays = 30
+	defaultNamePrefix               = "dsmigrate"
+	defaultLogRetentionDays         = 30
+	defaultMaxGrantsPerSourceBucket = 4
+	defaultMaxLiveMigrations        = 20
+	defaultStateMachineLogLevel     = "ERROR"
 )
 
-// anyAccount in dsmigrate:sourceAccount lets the functions assume the source-access role
-// in any account (the external id still guards it).
+// stateMachineLogLevels are the Step Functions log levels (LoggingConfiguration.Level).
+var stateMachineLogLevels = []string{"ALL", "ERROR", "FATAL", "OFF"}
+
+// anyAccount in dsmigrate:sourceAccount lets the functions assume the deployment's roles
+// in any account; each of those roles still trusts only one function role of B by ARN.
 const anyAccount = "*"
 
 // Config is the validated deployment configuration shared by both stacks.
@@ -47,9 +68,8 @@ type Config struct {
 	DestinationAccount string   // account B: the functions, the state machine, every DataSync resource
 	SourceAccount      string   // account A (12 digits), or "*" for any account
 	Region             string   // region of both stacks and of the DataSync resources
-	SourceBuckets      []string // buckets in A whose policy the source-access role may edit
+	SourceBuckets      []string // buckets in A whose policy the policy-writer role may edit
 	DestinationBuckets []string // buckets in B that migrations may write to
-	ExternalID         string   // sts:ExternalId the source-access role requires
 	LogRetentionDays   int      // retention of every log group
 	Schedule           string   // optional EventBridge schedule expression for recurring syncs
 	ScheduledRequest   json.RawMessage
@@ -58,10 +78,49 @@ type Config struct {
 	// built with does not know them (newer regions); the functions get them in
 	// DSMIGRATE_EXTRA_REGIONS.
 	ExtraRegions []string
+
+	AllowRemove              bool     // requests may use task.preserveDeletedFiles REMOVE
+	AllowStandingGrant       bool     // requests may use cleanup.revokeBucketPolicy false
+	MaxGrantsPerSourceBucket int      // migrations of this deployment granted on one source bucket at once
+	MaxLiveMigrations        int      // executions of the state machine running at once
+	RequestProducers         []string // accounts besides B that may put request events
+	StateMachineLogLevel     string   // ALL, ERROR, FATAL or OFF
+	LogExecutionData         bool     // the state machine log holds inputs and outputs
 }
 
-// SourceAccessRoleName is the name of the role in A that the functions assume.
-func (c Config) SourceAccessRoleName() string { return c.NamePrefix + "-source-access" }
+// SourceReadRoleName is the role in A that Preflight assumes (read only).
+func (c Config) SourceReadRoleName() string { return naming.SourceReadRoleName(c.NamePrefix) }
+
+// SourcePolicyWriterRoleName is the role in A that PutBucketPolicy assumes.
+func (c Config) SourcePolicyWriterRoleName() string {
+	return naming.SourcePolicyWriterRoleName(c.NamePrefix)
+}
+
+// SourceRoleArn is the ARN of a role of this deployment in the source account
+// ("*" for any account).
+func (c Config) SourceRoleArn(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition(), c.SourceAccount, name)
+}
+
+// StateMachineArn is the ARN of the deployment's state machine, named after the prefix;
+// derived rather than referenced so that a function may read it without a dependency
+// cycle (the state machine references every function).
+func (c Config) StateMachineArn() string {
+	return fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", c.Partition(), c.Region, c.DestinationAccount, c.NamePrefix)
+}
+
+// RequestBusName is the event bus that takes migration requests.
+func (c Config) RequestBusName() string { return c.NamePrefix + "-requests" }
+
+// RuleArn is the ARN of an EventBridge rule of B on the default bus (bus "") or on a
+// custom bus (EventBridge ARN format rule/[bus-name/]rule-name).
+func (c Config) RuleArn(bus, rule string) string {
+	name := rule
+	if bus != "" {
+		name = bus + "/" + rule
+	}
+	return fmt.Sprintf("arn:%s:events:%s:%s:rule/%s", c.Partition(), c.Region, c.DestinationAccount, name)
+}
 
 // FunctionName is the Lambda function name of a step ("dsmigrate-preflight"); the local
 // runner uses the same names (docs/reference.md).
@@ -70,7 +129,9 @@ func (c Config) FunctionName(step string) string { return c.NamePrefix + "-" + s
 // ExecutionRoleName is the fixed name of a step function's execution role. Fixed names let
 // the source account trust the preflight and putbucketpolicy roles before they exist in
 // an account it cannot read.
-func (c Config) ExecutionRoleName(step string) string { return c.NamePrefix + "-fn-" + step }
+func (c Config) ExecutionRoleName(step string) string {
+	return naming.FunctionRoleName(c.NamePrefix, step)
+}
 
 // ExecutionRoleArn is the ARN of a step function's execution role in account B.
 func (c Config) ExecutionRoleArn(step string) string {
@@ -96,7 +157,6 @@ var (
 	// extraRegionPattern is the DSMIGRATE_EXTRA_REGIONS rule of internal/lambdaenv.
 	extraRegionPattern = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
 	bucketPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	schedulePattern    = regexp.MustCompile(`^(?:rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(.+\))$`)
 )
 
@@ -143,9 +203,13 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		DestinationAccount: required(ctxDestinationAccount),
 		SourceAccount:      required(ctxSourceAccount),
 		Region:             required(ctxRegion),
-		ExternalID:         required(ctxExternalID),
 		Schedule:           str(ctxSchedule, ""),
 		AlertEmail:         str(ctxAlertEmail, ""),
+	}
+	for key, what := range retiredContext {
+		if get(key) != nil {
+			fail(key, "%s", what)
+		}
 	}
 	if !prefixPattern.MatchString(c.NamePrefix) {
 		fail(ctxNamePrefix, "%q must be 1-20 lower-case letters, digits or '-', start with a letter and not end with '-'", c.NamePrefix)
@@ -161,9 +225,6 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	}
 	if c.Region != "" && !regionPattern.MatchString(c.Region) {
 		fail(ctxRegion, "%q is not a region name like ap-northeast-1", c.Region)
-	}
-	if c.ExternalID != "" && (!externalIDPattern.MatchString(c.ExternalID) || len(c.ExternalID) < 2 || len(c.ExternalID) > 1224) {
-		fail(ctxExternalID, "must be 2-1224 characters of letters, digits and +=,.@:/-_")
 	}
 	c.ExtraRegions = extraRegions(get, fail)
 	c.SourceBuckets = buckets(get, ctxSourceBuckets, fail)
@@ -188,6 +249,22 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	}
 	if !slices.Contains(retentionDays, c.LogRetentionDays) {
 		fail(ctxLogRetentionDays, "%d is not a CloudWatch Logs retention period; use one of %v", c.LogRetentionDays, retentionDays)
+	}
+
+	c.AllowRemove = boolean(get, ctxAllowRemove, fail)
+	c.AllowStandingGrant = boolean(get, ctxAllowStandingGrant, fail)
+	c.LogExecutionData = boolean(get, ctxLogExecutionData, fail)
+	c.MaxGrantsPerSourceBucket = count(get, ctxMaxGrantsPerSourceBucket, defaultMaxGrantsPerSourceBucket, fail)
+	c.MaxLiveMigrations = count(get, ctxMaxLiveMigrations, defaultMaxLiveMigrations, fail)
+	c.StateMachineLogLevel = str(ctxStateMachineLogLevel, defaultStateMachineLogLevel)
+	if !slices.Contains(stateMachineLogLevels, c.StateMachineLogLevel) {
+		fail(ctxStateMachineLogLevel, "%q is not a Step Functions log level; use one of %v", c.StateMachineLogLevel, stateMachineLogLevels)
+	}
+	c.RequestProducers = accounts(get, ctxRequestProducers, fail)
+	for _, a := range c.RequestProducers {
+		if a == c.DestinationAccount {
+			fail(ctxRequestProducers, "%s is account B itself, which may always put request events; list only other accounts", a)
+		}
 	}
 
 	if c.AlertEmail != "" && !isEmailAddress(c.AlertEmail) {
@@ -245,8 +322,11 @@ func (c Config) checkScheduledRequest() error {
 		return errors.New("migrationId is required: every scheduled run must reuse the same roles, locations and task")
 	}
 	r.Normalize("")
-	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), SourceAccessRoleName: c.SourceAccessRoleName(), ExtraRegions: c.ExtraRegions}
+	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), ExtraRegions: c.ExtraRegions}
 	if err := r.Validate(env); err != nil {
+		return err
+	}
+	if err := r.CheckDeployment(c.Deployment()); err != nil {
 		return err
 	}
 	if !slices.Contains(c.SourceBuckets, r.Source.Bucket) {
@@ -256,6 +336,104 @@ func (c Config) checkScheduledRequest() error {
 		return fmt.Errorf("destination.bucket %q is not in %s", r.Destination.Bucket, ctxDestinationBuckets)
 	}
 	return nil
+}
+
+// Deployment is what the deployment allows beyond a plain copy.
+func (c Config) Deployment() request.Deployment {
+	return request.Deployment{AllowRemove: c.AllowRemove, AllowStandingGrant: c.AllowStandingGrant}
+}
+
+// boolean reads an optional true/false (false when absent); -c gives it as text.
+func boolean(get func(string) any, key string, fail func(key, format string, args ...any)) bool {
+	switch v := get(key).(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case string:
+		switch v {
+		case "", "false":
+			return false
+		case "true":
+			return true
+		}
+	}
+	fail(key, "want true or false, got %v", get(key))
+	return false
+}
+
+// count reads an optional whole number of at least 1; -c gives it as text.
+func count(get func(string) any, key string, def int, fail func(key, format string, args ...any)) int {
+	n := def
+	switch v := get(key).(type) {
+	case nil:
+		return def
+	case float64:
+		n = int(v)
+		if float64(n) != v {
+			fail(key, "%v is not a whole number", v)
+			return def
+		}
+	case string:
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			fail(key, "%q is not a whole number", v)
+			return def
+		}
+	default:
+		fail(key, "want a whole number, got %T", v)
+		return def
+	}
+	if n < 1 {
+		fail(key, "%d: must be at least 1", n)
+	}
+	return n
+}
+
+// accounts reads an optional list of 12-digit account ids (a list, JSON text or
+// comma-separated text).
+func accounts(get func(string) any, key string, fail func(key, format string, args ...any)) []string {
+	var ids []string
+	switch v := get(key).(type) {
+	case nil:
+		return nil
+	case []any:
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				fail(key, "element %d: want an account id as a string, got %T", i, e)
+				continue
+			}
+			ids = append(ids, s)
+		}
+	case string:
+		switch t := strings.TrimSpace(v); {
+		case t == "":
+		case strings.HasPrefix(t, "["):
+			if err := json.Unmarshal([]byte(t), &ids); err != nil {
+				fail(key, "not a JSON list of account ids: %v", err)
+				return nil
+			}
+		default:
+			for _, s := range strings.Split(t, ",") {
+				ids = append(ids, strings.TrimSpace(s))
+			}
+		}
+	default:
+		fail(key, "want a list of account ids, got %T", v)
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		switch {
+		case !accountPattern.MatchString(id):
+			fail(key, "%q is not a 12-digit account id", id)
+		case seen[id]:
+			fail(key, "%q is listed twice", id)
+		}
+		seen[id] = true
+	}
+	return ids
 }
 
 // extraRegions reads the optional list of regions newer than the AWS SDK (a JSON list,

@@ -17,12 +17,11 @@ func validContext() map[string]any {
 		ctxRegion:             "ap-northeast-1",
 		ctxSourceBuckets:      []any{"team-a-media"},
 		ctxDestinationBuckets: []any{"team-b-media"},
-		ctxExternalID:         "dsmigrate-7f3c",
 	}
 }
 
 // scheduledRequestJSON is a valid request for validContext.
-const scheduledRequestJSON = `{"migrationId":"nightly","source":{"bucket":"team-a-media","accountId":"111111111111","region":"ap-northeast-1","policyRoleArn":"arn:aws:iam::111111111111:role/dsmigrate-source-access","externalId":"dsmigrate-7f3c"},"destination":{"bucket":"team-b-media","region":"ap-northeast-1"}}`
+const scheduledRequestJSON = `{"migrationId":"nightly","source":{"bucket":"team-a-media","accountId":"111111111111","region":"ap-northeast-1"},"destination":{"bucket":"team-b-media","region":"ap-northeast-1"}}`
 
 func TestConfigFromContext(t *testing.T) {
 	tests := []struct {
@@ -33,9 +32,40 @@ func TestConfigFromContext(t *testing.T) {
 	}{
 		{name: "defaults", want: func(c Config) bool {
 			return c.NamePrefix == "dsmigrate" && c.LogRetentionDays == 30 && c.Schedule == "" &&
-				c.SourceAccessRoleName() == "dsmigrate-source-access" &&
-				c.ExecutionRoleArn("preflight") == "arn:aws:iam::222222222222:role/dsmigrate-fn-preflight"
+				c.SourceReadRoleName() == "dsmigrate-source-read" && c.SourcePolicyWriterRoleName() == "dsmigrate-source-policy-writer" &&
+				c.ExecutionRoleArn("preflight") == "arn:aws:iam::222222222222:role/dsmigrate-fn-preflight" &&
+				c.StateMachineArn() == "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate" &&
+				c.RequestBusName() == "dsmigrate-requests" &&
+				!c.AllowRemove && !c.AllowStandingGrant && c.MaxGrantsPerSourceBucket == 4 && c.MaxLiveMigrations == 20 &&
+				len(c.RequestProducers) == 0 && c.StateMachineLogLevel == "ERROR" && !c.LogExecutionData
 		}},
+		{name: "deployment settings", give: map[string]any{ctxAllowRemove: true, ctxAllowStandingGrant: "true", ctxMaxGrantsPerSourceBucket: 2.0,
+			ctxMaxLiveMigrations: "50", ctxRequestProducers: []any{"333333333333", "444444444444"}, ctxStateMachineLogLevel: "ALL", ctxLogExecutionData: true},
+			want: func(c Config) bool {
+				return c.AllowRemove && c.AllowStandingGrant && c.MaxGrantsPerSourceBucket == 2 && c.MaxLiveMigrations == 50 &&
+					reflect.DeepEqual(c.RequestProducers, []string{"333333333333", "444444444444"}) && c.StateMachineLogLevel == "ALL" && c.LogExecutionData
+			}},
+		{name: "producers as -c text", give: map[string]any{ctxRequestProducers: "333333333333, 444444444444"},
+			want: func(c Config) bool {
+				return reflect.DeepEqual(c.RequestProducers, []string{"333333333333", "444444444444"})
+			}},
+		{name: "producers as JSON text", give: map[string]any{ctxRequestProducers: `["333333333333"]`},
+			want: func(c Config) bool { return reflect.DeepEqual(c.RequestProducers, []string{"333333333333"}) }},
+		{name: "external id no longer used", give: map[string]any{"dsmigrate:externalId": "dsmigrate-7f3c"},
+			wantErr: []string{`"dsmigrate:externalId": is no longer used`, "remove the key"}},
+		{name: "bad allowRemove", give: map[string]any{ctxAllowRemove: "yes"}, wantErr: []string{`"dsmigrate:allowRemove": want true or false`}},
+		{name: "zero cap", give: map[string]any{ctxMaxLiveMigrations: 0.0}, wantErr: []string{`"dsmigrate:maxLiveMigrations": 0: must be at least 1`}},
+		{name: "fractional cap", give: map[string]any{ctxMaxGrantsPerSourceBucket: 1.5}, wantErr: []string{`"dsmigrate:maxGrantsPerSourceBucket": 1.5 is not a whole number`}},
+		{name: "bad producer", give: map[string]any{ctxRequestProducers: []any{"3333"}}, wantErr: []string{`"dsmigrate:requestProducers": "3333" is not a 12-digit account id`}},
+		{name: "producer is B", give: map[string]any{ctxRequestProducers: []any{"222222222222"}}, wantErr: []string{`"dsmigrate:requestProducers"`, "account B itself"}},
+		{name: "producer twice", give: map[string]any{ctxRequestProducers: []any{"333333333333", "333333333333"}}, wantErr: []string{"listed twice"}},
+		{name: "bad log level", give: map[string]any{ctxStateMachineLogLevel: "DEBUG"}, wantErr: []string{`"dsmigrate:stateMachineLogLevel": "DEBUG"`}},
+		{name: "scheduled request with REMOVE not allowed", give: map[string]any{ctxSchedule: "rate(1 day)",
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"destination"`, `"task":{"preserveDeletedFiles":"REMOVE"},"destination"`, 1)},
+			wantErr: []string{`"dsmigrate:scheduledRequest"`, "task.preserveDeletedFiles", "dsmigrate:allowRemove"}},
+		{name: "scheduled request with REMOVE allowed", give: map[string]any{ctxSchedule: "rate(1 day)", ctxAllowRemove: true,
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"destination"`, `"task":{"preserveDeletedFiles":"REMOVE"},"destination"`, 1)},
+			want: func(c Config) bool { return c.AllowRemove }},
 		{name: "lists as -c text", give: map[string]any{ctxSourceBuckets: "a-bucket, b-bucket", ctxDestinationBuckets: `["c-bucket"]`},
 			want: func(c Config) bool {
 				return reflect.DeepEqual(c.SourceBuckets, []string{"a-bucket", "b-bucket"}) && reflect.DeepEqual(c.DestinationBuckets, []string{"c-bucket"})
@@ -48,7 +78,7 @@ func TestConfigFromContext(t *testing.T) {
 			}},
 		{name: "no extra regions", give: map[string]any{ctxExtraRegions: []any{}}, want: func(c Config) bool { return len(c.ExtraRegions) == 0 }},
 		{name: "scheduled request in an extra region", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9"}, ctxSchedule: "rate(1 day)",
-			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1","policyRoleArn"`, `"region":"ap-northeast-9","policyRoleArn"`, 1)},
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1"},"destination"`, `"region":"ap-northeast-9"},"destination"`, 1)},
 			want: func(c Config) bool { return len(c.ScheduledRequest) > 0 }},
 		{name: "retention as -c text", give: map[string]any{ctxLogRetentionDays: "90"}, want: func(c Config) bool { return c.LogRetentionDays == 90 }},
 		{name: "any source account", give: map[string]any{ctxSourceAccount: "*"}, want: func(c Config) bool { return c.SourceAccount == "*" }},
@@ -67,10 +97,10 @@ func TestConfigFromContext(t *testing.T) {
 			wantErr: []string{`destination.bucket "other-bucket" is not in dsmigrate:destinationBuckets`}},
 		{
 			name: "every missing key is reported",
-			give: map[string]any{ctxDestinationAccount: nil, ctxSourceAccount: nil, ctxRegion: nil, ctxSourceBuckets: nil, ctxDestinationBuckets: nil, ctxExternalID: nil},
+			give: map[string]any{ctxDestinationAccount: nil, ctxSourceAccount: nil, ctxRegion: nil, ctxSourceBuckets: nil, ctxDestinationBuckets: nil},
 			wantErr: []string{
 				`"dsmigrate:destinationAccount": missing`, `"dsmigrate:sourceAccount": missing`, `"dsmigrate:region": missing`,
-				`"dsmigrate:sourceBuckets": missing`, `"dsmigrate:destinationBuckets": missing`, `"dsmigrate:externalId": missing`,
+				`"dsmigrate:sourceBuckets": missing`, `"dsmigrate:destinationBuckets": missing`,
 			},
 		},
 		{name: "bad account", give: map[string]any{ctxDestinationAccount: "12345"}, wantErr: []string{`"dsmigrate:destinationAccount": "12345" is not a 12-digit account id`}},
@@ -79,7 +109,7 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "bad extra region", give: map[string]any{ctxExtraRegions: []any{"ap-northeast-9", "tokyo"}}, wantErr: []string{`"dsmigrate:extraRegions": "tokyo" is not a region name`}},
 		{name: "extra regions not a list", give: map[string]any{ctxExtraRegions: 9.0}, wantErr: []string{`"dsmigrate:extraRegions": want a list`}},
 		{name: "scheduled request in a region nobody listed", give: map[string]any{ctxSchedule: "rate(1 day)",
-			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1","policyRoleArn"`, `"region":"ap-northeast-9","policyRoleArn"`, 1)},
+			ctxScheduledRequest: strings.Replace(scheduledRequestJSON, `"region":"ap-northeast-1"},"destination"`, `"region":"ap-northeast-9"},"destination"`, 1)},
 			wantErr: []string{`"dsmigrate:scheduledRequest"`, "source.region", "dsmigrate:extraRegions"}},
 		{name: "bad prefix", give: map[string]any{ctxNamePrefix: "DsMigrate_"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
 		{name: "long prefix", give: map[string]any{ctxNamePrefix: "abcdefghijklmnopqrstu"}, wantErr: []string{`"dsmigrate:namePrefix"`}},
@@ -87,7 +117,6 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "duplicate bucket", give: map[string]any{ctxSourceBuckets: []any{"team-a", "team-a"}}, wantErr: []string{"listed twice"}},
 		{name: "empty bucket list", give: map[string]any{ctxDestinationBuckets: []any{}}, wantErr: []string{`"dsmigrate:destinationBuckets": must name at least one bucket`}},
 		{name: "bucket list of numbers", give: map[string]any{ctxSourceBuckets: []any{1.0}}, wantErr: []string{"element 0"}},
-		{name: "bad external id", give: map[string]any{ctxExternalID: "has space"}, wantErr: []string{`"dsmigrate:externalId"`}},
 		{name: "bad retention", give: map[string]any{ctxLogRetentionDays: 10.0}, wantErr: []string{`"dsmigrate:logRetentionDays": 10 is not a CloudWatch Logs retention period`}},
 		{name: "schedule without request", give: map[string]any{ctxSchedule: "rate(1 day)"}, wantErr: []string{`"dsmigrate:scheduledRequest": missing`}},
 		{name: "request without schedule", give: map[string]any{ctxScheduledRequest: map[string]any{"migrationId": "x"}}, wantErr: []string{"set both or neither"}},

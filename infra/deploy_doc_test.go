@@ -32,7 +32,7 @@ func TestDeployGuideExamples(t *testing.T) {
 
 	console := jsonBlockAfter(t, root, "README.md", "## The migration request")
 	var entries []struct {
-		Source, DetailType, Detail string
+		EventBusName, Source, DetailType, Detail string
 	}
 	if err := json.Unmarshal([]byte(jsonBlockAfter(t, root, "docs/operate.md", "### By an event")), &entries); err != nil {
 		t.Fatalf("put-events entry: %v", err)
@@ -40,14 +40,14 @@ func TestDeployGuideExamples(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("got %d entries, want 1", len(entries))
 	}
+	if entries[0].EventBusName != cfg.RequestBusName() {
+		t.Errorf("entry: got EventBusName %q, want %q (the rule is on that bus, not the default one)", entries[0].EventBusName, cfg.RequestBusName())
+	}
 	if entries[0].Source != RequestEventSource || entries[0].DetailType != RequestEventDetailType {
 		t.Errorf("entry: got source %q detail-type %q, want %q %q", entries[0].Source, entries[0].DetailType, RequestEventSource, RequestEventDetailType)
 	}
 
-	env := request.Env{
-		Region: cfg.Region, AccountID: cfg.DestinationAccount, Partition: cfg.Partition(),
-		SourceAccessRoleName: cfg.SourceAccessRoleName(),
-	}
+	env := request.Env{Region: cfg.Region, AccountID: cfg.DestinationAccount, Partition: cfg.Partition()}
 	for name, text := range map[string]string{"console input": console, "event detail": entries[0].Detail} {
 		t.Run(name, func(t *testing.T) {
 			r, err := request.Decode([]byte(text))
@@ -58,14 +58,11 @@ func TestDeployGuideExamples(t *testing.T) {
 			if err := r.Validate(env); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
+			if err := r.CheckDeployment(cfg.Deployment()); err != nil {
+				t.Fatalf("CheckDeployment: %v", err)
+			}
 			if !slices.Contains(cfg.SourceBuckets, r.Source.Bucket) || !slices.Contains(cfg.DestinationBuckets, r.Destination.Bucket) {
 				t.Errorf("buckets %s -> %s are not in the cdk.json bucket lists", r.Source.Bucket, r.Destination.Bucket)
-			}
-			if r.Source.ExternalID != cfg.ExternalID {
-				t.Errorf("source.externalId: got %q, want %q (dsmigrate:externalId)", r.Source.ExternalID, cfg.ExternalID)
-			}
-			if want := "arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.SourceAccessRoleName(); r.Source.PolicyRoleArn != want {
-				t.Errorf("source.policyRoleArn: got %q, want %q", r.Source.PolicyRoleArn, want)
 			}
 		})
 	}

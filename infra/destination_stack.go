@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -47,7 +48,12 @@ type DestinationStack struct {
 	awscdk.Stack
 	Functions    map[string]stepLambda // by function directory (statemachine.Step.Dir)
 	StateMachine awsstepfunctions.StateMachine
-	RequestRule  awsevents.Rule
+	// RequestBus is the front door: <prefix>-requests, whose policy names the producers.
+	RequestBus  awsevents.EventBus
+	RequestRule awsevents.Rule
+	// EventsRole is the role EventBridge assumes to start executions, for this
+	// deployment's rules only.
+	EventsRole awsiam.Role
 	// DeadLetterQueue holds the events EventBridge could not deliver to a target: a
 	// trigger that could not start an execution, or an alert it could not publish.
 	DeadLetterQueue awssqs.Queue
@@ -94,9 +100,19 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			// Every function validates the request, so every one knows the extra regions.
 			e["DSMIGRATE_EXTRA_REGIONS"] = jsii.String(strings.Join(cfg.ExtraRegions, ","))
 		}
+		deployment := func() {
+			e["DSMIGRATE_ALLOW_REMOVE"] = jsii.String(strconv.FormatBool(cfg.AllowRemove))
+			e["DSMIGRATE_ALLOW_STANDING_GRANT"] = jsii.String(strconv.FormatBool(cfg.AllowStandingGrant))
+		}
 		switch step {
-		case "preflight", "putbucketpolicy":
-			e["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"] = jsii.String(cfg.SourceAccessRoleName())
+		case "preflight":
+			e["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"] = jsii.String(cfg.ExecutionRoleArn("createlocations"))
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+			deployment()
+			e["DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET"] = jsii.String(strconv.Itoa(cfg.MaxGrantsPerSourceBucket))
+			e["DSMIGRATE_MAX_LIVE_MIGRATIONS"] = jsii.String(strconv.Itoa(cfg.MaxLiveMigrations))
+			e["DSMIGRATE_STATE_MACHINE_ARN"] = jsii.String(cfg.StateMachineArn())
+		case "putbucketpolicy":
 			e["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"] = jsii.String(cfg.ExecutionRoleArn("createlocations"))
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 		case "createlocations":
@@ -110,6 +126,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 		case "starttask":
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 			e["DSMIGRATE_TASK_LOG_GROUP_ARN"] = s.TaskLogGroup.LogGroupArn()
+			deployment()
 		}
 		return e
 	}
@@ -138,10 +155,13 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(props.Definition)),
 		DefinitionSubstitutions: &subs,
+		// ERROR without execution data by default: the inputs and outputs hold the source
+		// bucket policy (the backup revoke needs), which belongs in the execution's own
+		// history and output, not in a log group kept for dsmigrate:logRetentionDays.
 		Logs: &awsstepfunctions.LogOptions{
 			Destination:          smLogGroup,
-			Level:                awsstepfunctions.LogLevel_ALL,
-			IncludeExecutionData: jsii.Bool(true),
+			Level:                stateMachineLogLevel(cfg.StateMachineLogLevel),
+			IncludeExecutionData: jsii.Bool(cfg.LogExecutionData),
 		},
 		TracingEnabled: jsii.Bool(true),
 	})
@@ -161,14 +181,16 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 // arns are the resource ARNs (and ARN patterns) the step policies are scoped to. They are
 // literal strings: the local runner reads the policies from the template into a simulator.
 type arns struct {
-	datasyncRoles    []string // the per-migration roles createroles makes
-	boundary         string   // their permissions boundary (naming.BoundaryArn)
-	sourceAccessRole string   // the role in A that preflight and putbucketpolicy assume
-	sourceBuckets    []string
-	destBuckets      []string
-	locations        string
-	tasks            string
-	taskExecutions   string
+	datasyncRoles          []string // the per-migration roles createroles makes
+	boundary               string   // their permissions boundary (naming.BoundaryArn)
+	sourceReadRole         string   // the role in A that preflight assumes
+	sourcePolicyWriterRole string   // the role in A that putbucketpolicy assumes
+	stateMachine           string   // the deployment's own state machine
+	sourceBuckets          []string
+	destBuckets            []string
+	locations              string
+	tasks                  string
+	taskExecutions         string
 	// DataSync's service-linked role, which an Enhanced-mode CreateTask creates the first
 	// time in an account (CreateTask's dependent action iam:CreateServiceLinkedRole).
 	dataSyncServiceLinkedRole string
@@ -195,7 +217,9 @@ func arnsFor(cfg Config) arns {
 			naming.RoleArn(p, acct, cfg.NamePrefix, naming.ConfigRoleName(cfg.NamePrefix, "*")),
 		},
 		boundary:                  naming.BoundaryArn(p, acct, cfg.NamePrefix),
-		sourceAccessRole:          fmt.Sprintf("arn:%s:iam::%s:role/%s", p, cfg.SourceAccount, cfg.SourceAccessRoleName()),
+		sourceReadRole:            cfg.SourceRoleArn(cfg.SourceReadRoleName()),
+		sourcePolicyWriterRole:    cfg.SourceRoleArn(cfg.SourcePolicyWriterRoleName()),
+		stateMachine:              cfg.StateMachineArn(),
 		sourceBuckets:             bucketArns(cfg.SourceBuckets),
 		destBuckets:               bucketArns(cfg.DestinationBuckets),
 		locations:                 datasync + "location/*",
@@ -272,13 +296,15 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		}
 	}
 	prefix := cfg.NamePrefix
-	assumeSource := allow("AssumeSourceAccessRole", []string{"sts:AssumeRole"}, []string{a.sourceAccessRole}, nil)
 
-	// preflight: reads only. The source bucket through the role in A; the destination
-	// bucket's Object Ownership directly.
+	// preflight: reads only. The source bucket through the read role in A (which trusts
+	// only this role); the destination bucket's Object Ownership directly; the running
+	// executions of its own state machine, for the live-migrations cap
+	// (states:ListExecutions supports the stateMachine resource type).
 	add("preflight",
-		assumeSource,
+		allow("AssumeSourceReadRole", []string{"sts:AssumeRole"}, []string{a.sourceReadRole}, nil),
 		allow("ReadDestinationOwnership", []string{"s3:GetBucketOwnershipControls"}, a.destBuckets, nil),
+		allow("CountLiveMigrations", []string{"states:ListExecutions"}, []string{a.stateMachine}, nil),
 	)
 
 	// createroles (the pattern of IAM's "permissions boundaries for delegated role
@@ -306,8 +332,9 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		allow("ReadDeploymentRoles", []string{"iam:GetRole"}, a.datasyncRoles, ofDeployment("iam:ResourceTag", prefix)),
 	)
 
-	// putbucketpolicy: all its S3 calls go through the role in A.
-	add("putbucketpolicy", assumeSource)
+	// putbucketpolicy: all its S3 calls go through the policy-writer role in A (which
+	// trusts only this role).
+	add("putbucketpolicy", allow("AssumeSourcePolicyWriterRole", []string{"sts:AssumeRole"}, []string{a.sourcePolicyWriterRole}, nil))
 
 	// createlocations: the caller of CreateLocationS3 needs s3:ListBucket on both buckets
 	// (the source bucket policy grants it on the A side), and passes the roles to DataSync.
@@ -369,21 +396,56 @@ func (s *DestinationStack) addTriggers(cfg Config) {
 		Reason: jsii.String("This queue is itself the dead-letter queue of the EventBridge targets; nothing consumes it automatically"),
 	}}, jsii.Bool(false))
 	s.DeadLetterQueue = dlq
+
+	// The role EventBridge assumes to start executions. Its trust names this deployment's
+	// rules (aws:SourceArn) in this account (aws:SourceAccount), so that no other rule, of
+	// this account or any other, can have EventBridge start migrations with it (IAM User
+	// Guide, "The confused deputy problem": cross-service confused deputy prevention). The
+	// rule ARNs are derived from the fixed names: a reference would make the role depend on
+	// the rules, which depend on the role.
+	sources := []string{cfg.RuleArn(cfg.RequestBusName(), cfg.NamePrefix+"-request")}
+	if cfg.Schedule != "" {
+		sources = append(sources, cfg.RuleArn("", cfg.NamePrefix+"-schedule"))
+	}
+	s.EventsRole = awsiam.NewRole(s.Stack, jsii.String("EventsRole"), &awsiam.RoleProps{
+		RoleName: jsii.String(cfg.NamePrefix + "-events"),
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": cfg.DestinationAccount},
+			"ArnEquals":    map[string]any{"aws:SourceArn": sources},
+		}),
+		Description: jsii.String("EventBridge starts " + cfg.NamePrefix + " executions for the request and schedule rules of this deployment"),
+	})
 	target := func(input awsevents.RuleTargetInput) awsevents.IRuleTarget {
+		// SfnStateMachine grants the role states:StartExecution on this state machine only.
 		return awseventstargets.NewSfnStateMachine(s.StateMachine, &awseventstargets.SfnStateMachineProps{
 			Input:           input,
+			Role:            s.EventsRole,
 			DeadLetterQueue: dlq,
 			RetryAttempts:   jsii.Number(8),
 			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
 		})
 	}
 
+	// The front door: a bus of its own, so that who may start a migration is decided by
+	// this bus's policy and not by whatever the account's default bus allows.
+	s.RequestBus = awsevents.NewEventBus(s.Stack, jsii.String("RequestBus"), &awsevents.EventBusProps{
+		EventBusName: jsii.String(cfg.RequestBusName()),
+		Description:  jsii.String("dsmigrate migration requests; the bus policy names the accounts besides this one that may put them"),
+	})
+	if st := requestProducersStatement(cfg, s.RequestBus.EventBusArn()); st != nil {
+		s.RequestBus.AddToResourcePolicy(st)
+	}
+	// The rule also matches the event's account, which EventBridge sets to the sender's
+	// account (a producer cannot choose it): should the bus policy ever be widened, events
+	// from accounts not listed still start nothing.
 	s.RequestRule = awsevents.NewRule(s.Stack, jsii.String("RequestRule"), &awsevents.RuleProps{
 		RuleName:    jsii.String(cfg.NamePrefix + "-request"),
 		Description: jsii.String("Starts a dsmigrate execution with the event's detail as the migration request"),
+		EventBus:    s.RequestBus,
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings(RequestEventSource),
 			DetailType: jsii.Strings(RequestEventDetailType),
+			Account:    jsii.Strings(requestAccounts(cfg)...),
 		},
 		Targets: &[]awsevents.IRuleTarget{target(awsevents.RuleTargetInput_FromEventPath(jsii.String("$.detail")))},
 	})
@@ -401,6 +463,50 @@ func (s *DestinationStack) addTriggers(cfg Config) {
 		Schedule:    awsevents.Schedule_Expression(jsii.String(cfg.Schedule)),
 		Targets:     &[]awsevents.IRuleTarget{target(awsevents.RuleTargetInput_FromObject(request))},
 	})
+}
+
+// requestAccounts are the accounts whose request events start a migration: B itself and
+// the listed producers.
+func requestAccounts(cfg Config) []string {
+	return append([]string{cfg.DestinationAccount}, cfg.RequestProducers...)
+}
+
+// requestProducersStatement is the bus policy statement that lets the listed producer
+// accounts put request events, and only request events (events:source and
+// events:detail-type, EventBridge's condition keys for PutEvents); nil when none are
+// listed: then only account B's own principals, by their identity policies, may put.
+func requestProducersStatement(cfg Config, busArn *string) awsiam.PolicyStatement {
+	if len(cfg.RequestProducers) == 0 {
+		return nil
+	}
+	var principals []awsiam.IPrincipal
+	for _, a := range cfg.RequestProducers {
+		principals = append(principals, awsiam.NewAccountPrincipal(jsii.String(a)))
+	}
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("ListedProducersPutRequests"),
+		Principals: &principals,
+		Actions:    jsii.Strings("events:PutEvents"),
+		Resources:  &[]*string{busArn},
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"events:source":      RequestEventSource,
+			"events:detail-type": RequestEventDetailType,
+		}},
+	})
+}
+
+// stateMachineLogLevel maps a validated dsmigrate:stateMachineLogLevel to the CDK enum.
+func stateMachineLogLevel(level string) awsstepfunctions.LogLevel {
+	switch level {
+	case "ALL":
+		return awsstepfunctions.LogLevel_ALL
+	case "FATAL":
+		return awsstepfunctions.LogLevel_FATAL
+	case "OFF":
+		return awsstepfunctions.LogLevel_OFF
+	default:
+		return awsstepfunctions.LogLevel_ERROR
+	}
 }
 
 // addOutputs prints what operators and account A need.
@@ -426,14 +532,15 @@ func (s *DestinationStack) addOutputs(cfg Config) {
 		Value:       s.Alerts.Topic.TopicArn(),
 		Description: jsii.String("Executions that end FAILED, TIMED_OUT or ABORTED are published here; subscribe to be told"),
 	})
-	out("RequestEvent", fmt.Sprintf("source=%s detail-type=%s", RequestEventSource, RequestEventDetailType),
-		"Put an event with this source and detail-type on the default bus; its detail is the migration request")
-	out("SourceAccessTrustedRoleArns",
-		cfg.ExecutionRoleArn("preflight")+","+cfg.ExecutionRoleArn("putbucketpolicy"),
-		"Roles in this account that the source-access role in account A trusts")
-	out("SourceAccessRoleArnPattern",
-		fmt.Sprintf("arn:%s:iam::%s:role/%s", cfg.Partition(), cfg.SourceAccount, cfg.SourceAccessRoleName()),
-		"The request's source.policyRoleArn; deploy it in account A with the command in SourceAccessDeployCommand")
+	awscdk.NewCfnOutput(s.Stack, jsii.String("RequestBusArn"), &awscdk.CfnOutputProps{
+		Value:       s.RequestBus.EventBusArn(),
+		Description: jsii.String("Put migration requests here (" + RequestEventSource + " / " + RequestEventDetailType + "); accounts besides this one need to be in dsmigrate:requestProducers"),
+	})
+	out("RequestEvent", fmt.Sprintf("bus=%s source=%s detail-type=%s", cfg.RequestBusName(), RequestEventSource, RequestEventDetailType),
+		"Put an event with this source and detail-type on this bus; its detail is the migration request")
+	out("SourceRoleArns",
+		cfg.SourceRoleArn(cfg.SourceReadRoleName())+","+cfg.SourceRoleArn(cfg.SourcePolicyWriterRoleName()),
+		"The roles in account A that preflight and putbucketpolicy assume; deploy them with the command in SourceAccessDeployCommand")
 	out("SourceAccessDeployCommand", sourceAccessDeployCommand(cfg),
 		"Run in this repository with a profile for account A, after this stack is deployed")
 }
@@ -450,7 +557,6 @@ func sourceAccessDeployCommand(cfg Config) string {
 		"-c " + ctxRegion + "=" + cfg.Region,
 		"-c '" + ctxSourceBuckets + "=" + string(bucketsJSON) + "'",
 		"-c '" + ctxDestinationBuckets + "=" + string(destJSON) + "'",
-		"-c " + ctxExternalID + "=<the external id>",
 		"--profile <profile for account A>",
 	}
 	return strings.Join(args, " ")
@@ -489,9 +595,13 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
-		if cfg.SourceAccount == anyAccount && (spec.Dir == "preflight" || spec.Dir == "putbucketpolicy") {
-			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the source-access role may be in any source account; the role name is fixed and its trust policy requires this role and the external id",
-				"Resource::"+a.sourceAccessRole)
+		if cfg.SourceAccount == anyAccount && spec.Dir == "preflight" {
+			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the read role may be in any source account; its name is fixed and its trust policy names this role only",
+				"Resource::"+a.sourceReadRole)
+		}
+		if cfg.SourceAccount == anyAccount && spec.Dir == "putbucketpolicy" {
+			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the policy-writer role may be in any source account; its name is fixed and its trust policy names this role only",
+				"Resource::"+a.sourcePolicyWriterRole)
 		}
 		if spec.Dir == "createroles" || spec.Dir == "createlocations" {
 			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time under the path "+naming.RolePath(cfg.NamePrefix)+"; the patterns match only those, never another deployment's roles or the functions' own, and createroles' statements also require the deployment's tag and permissions boundary",
@@ -508,6 +618,14 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
 		"Resource::*",
 		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+Function[A-Z0-9]+\.Arn>:\*$/`)})
+	if cfg.StateMachineLogLevel != "ALL" {
+		suppress(s.StateMachine, "AwsSolutions-SF1", fmt.Sprintf(
+			"Logging is %s (dsmigrate:stateMachineLogLevel, ALL available) by choice: ALL with execution data wrote every request and the source bucket policy backup to the log group for %d days; each execution's full history and output stay in Step Functions",
+			cfg.StateMachineLogLevel, cfg.LogRetentionDays))
+	}
+	suppress(s.Alerts.PublisherRole, "AwsSolutions-IAM5",
+		"kms:GenerateDataKey* is Topic.grantPublish's grant for a KMS-encrypted topic (SNS calls GenerateDataKey for the publisher), on the alerts key only",
+		"Action::kms:GenerateDataKey*")
 }
 
 func prefixAll(prefix string, ss []string) []string {

@@ -21,11 +21,12 @@ import (
 
 // wantEnv is the contract's table of environment variables per function.
 var wantEnv = map[string][]string{
-	"preflight":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
+	"preflight": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN",
+		"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET", "DSMIGRATE_MAX_LIVE_MIGRATIONS", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_STATE_MACHINE_ARN"},
 	"createroles":     {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_DESTINATION_BUCKETS", "DSMIGRATE_ROLE_BOUNDARY_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_BUCKETS"},
-	"putbucketpolicy": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"},
+	"putbucketpolicy": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
 	"createlocations": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
-	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
+	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
 	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
 }
 
@@ -60,13 +61,18 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("env: got %v, want %v", got, wantEnv[spec.Dir])
 			}
 			want := map[string]any{
-				"DSMIGRATE_ACCOUNT_ID":                cfg.DestinationAccount,
-				"DSMIGRATE_ROLE_PREFIX":               cfg.NamePrefix,
-				"DSMIGRATE_SOURCE_ACCESS_ROLE_NAME":   cfg.NamePrefix + "-source-access",
-				"DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN": "arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-createlocations",
-				"DSMIGRATE_ROLE_BOUNDARY_ARN":         "arn:aws:iam::" + cfg.DestinationAccount + ":policy/" + cfg.NamePrefix + "-datasync-boundary",
-				"DSMIGRATE_SOURCE_BUCKETS":            strings.Join(cfg.SourceBuckets, ","),
-				"DSMIGRATE_DESTINATION_BUCKETS":       strings.Join(cfg.DestinationBuckets, ","),
+				"DSMIGRATE_ACCOUNT_ID":                   cfg.DestinationAccount,
+				"DSMIGRATE_ROLE_PREFIX":                  cfg.NamePrefix,
+				"DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN":    "arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-createlocations",
+				"DSMIGRATE_ROLE_BOUNDARY_ARN":            "arn:aws:iam::" + cfg.DestinationAccount + ":policy/" + cfg.NamePrefix + "-datasync-boundary",
+				"DSMIGRATE_SOURCE_BUCKETS":               strings.Join(cfg.SourceBuckets, ","),
+				"DSMIGRATE_DESTINATION_BUCKETS":          strings.Join(cfg.DestinationBuckets, ","),
+				"DSMIGRATE_ALLOW_REMOVE":                 "false",
+				"DSMIGRATE_ALLOW_STANDING_GRANT":         "false",
+				"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET": "4",
+				"DSMIGRATE_MAX_LIVE_MIGRATIONS":          "20",
+				// The ARN the state machine below gets: derived, since a reference would be a cycle.
+				"DSMIGRATE_STATE_MACHINE_ARN": "arn:aws:states:" + cfg.Region + ":" + cfg.DestinationAccount + ":stateMachine:" + cfg.NamePrefix,
 			}
 			for k, v := range want {
 				if got, ok := vars[k]; ok && got != v {
@@ -154,8 +160,8 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 		t.Errorf("TracingConfiguration: got %s", got)
 	}
 	logCfg := sm["LoggingConfiguration"].(map[string]any)
-	if logCfg["Level"] != "ALL" || logCfg["IncludeExecutionData"] != true || logCfg["Destinations"] == nil {
-		t.Errorf("LoggingConfiguration: got %s, want level ALL with execution data to a log group", jsonString(logCfg))
+	if logCfg["Level"] != "ERROR" || logCfg["IncludeExecutionData"] != false || logCfg["Destinations"] == nil {
+		t.Errorf("LoggingConfiguration: got %s, want level ERROR without execution data to a log group (the default)", jsonString(logCfg))
 	}
 
 	// CloudFormation substitutes DefinitionSubstitutions into DefinitionString. Do the same
@@ -219,6 +225,21 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 
 // TestDefinitionIsReadFromDisk proves the template follows the file: a different file
 // gives a different definition.
+// TestStateMachineLoggingIsConfigurable: dsmigrate:stateMachineLogLevel and
+// dsmigrate:logExecutionData reach the state machine, and cdk-nag accepts either choice.
+func TestStateMachineLoggingIsConfigurable(t *testing.T) {
+	app := synthApp(t, map[string]any{ctxStateMachineLogLevel: "ALL", ctxLogExecutionData: true}, "")
+	for _, sm := range resources(app.Dest, "AWS::StepFunctions::StateMachine") {
+		logCfg := sm["LoggingConfiguration"].(map[string]any)
+		if logCfg["Level"] != "ALL" || logCfg["IncludeExecutionData"] != true {
+			t.Errorf("LoggingConfiguration: got %s, want ALL with execution data", jsonString(logCfg))
+		}
+	}
+	if got := nagFindings(app.Stacks.Destination.Stack); len(got) != 0 {
+		t.Errorf("cdk-nag findings with ALL: %v", got)
+	}
+}
+
 func TestDefinitionIsReadFromDisk(t *testing.T) {
 	var def map[string]any
 	if err := json.Unmarshal([]byte(standInDefinition()), &def); err != nil {
@@ -271,15 +292,20 @@ func TestCheckSettings(t *testing.T) {
 
 func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
 	app := defaultSynth(t)
+	cfg := app.Config
 	smID := stateMachineID(t, app.Dest)
 	if rules := resources(app.Dest, "AWS::Events::Rule"); len(rules) != 2 {
 		t.Fatalf("got %d rules, want 2: request and alerts (no schedule in cdk.json)", len(rules))
 	}
-	_, r := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", app.Config.NamePrefix+"-request")
-	if r["EventBusName"] != nil {
-		t.Errorf("EventBusName: got %v, want the default bus", r["EventBusName"])
+	busID, bus := resourceNamed(t, app.Dest, "AWS::Events::EventBus", "Name", cfg.NamePrefix+"-requests")
+	if len(bus) != 2 { // Name and Description
+		t.Errorf("bus: got %s, want a plain bus", jsonString(bus))
 	}
-	if got, want := jsonString(r["EventPattern"]), `{"detail-type":["`+RequestEventDetailType+`"],"source":["`+RequestEventSource+`"]}`; got != want {
+	_, r := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", cfg.NamePrefix+"-request")
+	if got := jsonString(r["EventBusName"]); got != `{"Ref":"`+busID+`"}` {
+		t.Errorf("EventBusName: got %s, want the requests bus %s", got, busID)
+	}
+	if got, want := jsonString(r["EventPattern"]), `{"account":["`+cfg.DestinationAccount+`"],"detail-type":["`+RequestEventDetailType+`"],"source":["`+RequestEventSource+`"]}`; got != want {
 		t.Errorf("EventPattern: got %s, want %s", got, want)
 	}
 	targets := asList(r["Targets"])
@@ -296,6 +322,58 @@ func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
 	if tg["DeadLetterConfig"] == nil || tg["RetryPolicy"] == nil {
 		t.Errorf("target: got %s, want a DeadLetterConfig and a RetryPolicy", jsonString(tg))
 	}
+	roleID, _ := resourceNamed(t, app.Dest, "AWS::IAM::Role", "RoleName", cfg.NamePrefix+"-events")
+	if got := jsonString(tg["RoleArn"]); got != `{"Fn::GetAtt":["`+roleID+`","Arn"]}` {
+		t.Errorf("target RoleArn: got %s, want the events role %s", got, roleID)
+	}
+	if n := len(resources(app.Dest, "AWS::Events::EventBusPolicy")); n != 0 {
+		t.Errorf("got %d bus policies, want none when dsmigrate:requestProducers is empty (only account B may put)", n)
+	}
+}
+
+// TestRequestProducers: listed producer accounts are named in the bus policy, allowed only
+// PutEvents of request events, and matched by the rule.
+func TestRequestProducers(t *testing.T) {
+	app := synthApp(t, map[string]any{ctxRequestProducers: []any{"333333333333", "444444444444"}}, "")
+	cfg := app.Config
+	_, r := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", cfg.NamePrefix+"-request")
+	if got := strs(r["EventPattern"].(map[string]any)["account"]); !reflect.DeepEqual(got, []string{cfg.DestinationAccount, "333333333333", "444444444444"}) {
+		t.Errorf("rule account: got %v, want B and the two producers", got)
+	}
+	st := busPolicyStatement(t, app)
+	if got := jsonString(st["Principal"]); got != `{"AWS":["arn:aws:iam::333333333333:root","arn:aws:iam::444444444444:root"]}` {
+		t.Errorf("Principal: got %s, want the two producers", got)
+	}
+	if st["Effect"] != "Allow" || st["Action"] != "events:PutEvents" {
+		t.Errorf("statement: got %s, want Allow events:PutEvents", jsonString(st))
+	}
+	if got, want := jsonString(st["Condition"]), `{"StringEquals":{"events:detail-type":"`+RequestEventDetailType+`","events:source":"`+RequestEventSource+`"}}`; got != want {
+		t.Errorf("Condition: got %s, want %s", got, want)
+	}
+	if got := nagFindings(app.Stacks.Destination.Stack); len(got) != 0 {
+		t.Errorf("cdk-nag findings with producers: %v", got)
+	}
+}
+
+// busPolicyStatement returns the one statement of the requests bus policy, with its
+// intrinsics resolved as CloudFormation would for the synthesized account and region.
+func busPolicyStatement(t *testing.T, app synthesized) map[string]any {
+	t.Helper()
+	pols := resources(app.Dest, "AWS::Events::EventBusPolicy")
+	if len(pols) != 1 {
+		t.Fatalf("got %d bus policies, want 1", len(pols))
+	}
+	for _, p := range pols {
+		st, ok := p["Statement"].(map[string]any)
+		if !ok {
+			t.Fatalf("bus policy: got %s, want one Statement", jsonString(p))
+		}
+		if st["Sid"] == nil || st["Sid"] != p["StatementId"] {
+			t.Errorf("bus policy: Sid %v and StatementId %v, want both set and equal", st["Sid"], p["StatementId"])
+		}
+		return st
+	}
+	return nil
 }
 
 func TestScheduleFromContext(t *testing.T) {
@@ -334,7 +412,7 @@ func TestNoIAMStatementAllowsAllActions(t *testing.T) {
 
 // TestExecutionRolesAreScoped checks the rules of the issue on every function policy:
 // IAM only on the per-migration roles, PassRole only to DataSync, AssumeRole only on the
-// source-access role, and "*" only with actions that need it.
+// function's own role in A, and "*" only with actions that need it.
 func TestExecutionRolesAreScoped(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
@@ -370,8 +448,15 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 					t.Errorf("%s: CreateServiceLinkedRole condition: got %s, want iam:AWSServiceName datasync.amazonaws.com", st.Where, got)
 				}
 			case act == "sts:AssumeRole":
-				if !reflect.DeepEqual(res, []string{"arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.NamePrefix + "-source-access"}) {
-					t.Errorf("%s: sts:AssumeRole on %v, want only the source-access role", st.Where, res)
+				want := map[string]string{"PreflightRole": "-source-read", "PutBucketPolicyRole": "-source-policy-writer"}
+				var role string
+				for prefix, suffix := range want {
+					if strings.HasPrefix(st.Where, prefix) {
+						role = "arn:aws:iam::" + cfg.SourceAccount + ":role/" + cfg.NamePrefix + suffix
+					}
+				}
+				if role == "" || !reflect.DeepEqual(res, []string{role}) {
+					t.Errorf("%s: sts:AssumeRole on %v, want only preflight on the read role and putbucketpolicy on the policy-writer role (%s)", st.Where, res, role)
 				}
 			}
 			if contains(res, "*") && !contains(needStar, act) {

@@ -19,6 +19,15 @@ var dependentActions = map[string][]string{
 	"datasync:StartTaskExecution": {"datasync:TagResource"},
 }
 
+// iamPrefix maps an SDK service package to its IAM service prefix where they differ.
+var iamPrefix = map[string]string{"sfn": "states"}
+
+// sourceRoleActions are what each step may do in account A through its role there.
+var sourceRoleActions = map[string][]string{
+	"preflight":       sourceReadActions,
+	"putbucketpolicy": sourcePolicyWriterActions,
+}
+
 // serviceChecks are actions granted for checks a service makes with the caller's identity
 // rather than for calls of the handler: DataSync's CreateLocationS3 access test.
 var serviceChecks = map[string][]string{
@@ -26,13 +35,20 @@ var serviceChecks = map[string][]string{
 }
 
 // handlerActions lists the IAM actions of the AWS calls declared in internal/<step>, and
-// whether the step assumes the source-access role (functions/<step>/main.go uses
+// whether the step assumes a role in account A (functions/<step>/main.go uses
 // sourceaccess).
 func handlerActions(t *testing.T, root, step string) (actions []string, assumesSource bool) {
 	t.Helper()
-	actions, err := sdkcalls.Declared(filepath.Join(root, "internal", step))
+	ops, err := sdkcalls.Declared(filepath.Join(root, "internal", step))
 	if err != nil {
 		t.Fatalf("internal/%s: %v", step, err)
+	}
+	for _, op := range ops {
+		service, name, _ := strings.Cut(op, ":")
+		if p, ok := iamPrefix[service]; ok {
+			service = p
+		}
+		actions = append(actions, service+":"+name)
 	}
 	main, err := os.ReadFile(filepath.Join(root, "functions", step, "main.go"))
 	if err != nil {
@@ -42,7 +58,7 @@ func handlerActions(t *testing.T, root, step string) (actions []string, assumesS
 }
 
 // TestPoliciesMatchTheHandlers ties each execution role to the code it runs: every AWS
-// call a handler declares is allowed (directly, or through the source-access role in A),
+// call a handler declares is allowed (directly, or through its role in A),
 // and every allowed action is used, so a handler change that needs a new permission, or
 // makes one unnecessary, fails here rather than in AWS.
 func TestPoliciesMatchTheHandlers(t *testing.T) {
@@ -72,7 +88,7 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 				"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
 			if assumes {
 				if !slices.Contains(mine, "sts:AssumeRole") {
-					t.Errorf("the function assumes the source-access role but may not sts:AssumeRole")
+					t.Errorf("the function assumes a role in account A but may not sts:AssumeRole")
 				}
 				used["sts:AssumeRole"] = true
 			}
@@ -83,7 +99,7 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 				need := append([]string{call}, dependentActions[call]...)
 				for _, a := range need {
 					used[a] = true
-					viaSource := assumes && slices.Contains(sourceBucketActions, a)
+					viaSource := assumes && slices.Contains(sourceRoleActions[spec.Dir], a)
 					if !slices.Contains(mine, a) && !viaSource {
 						t.Errorf("internal/%s calls %s but the role may not %s", spec.Dir, call, a)
 					}
@@ -92,6 +108,11 @@ func TestPoliciesMatchTheHandlers(t *testing.T) {
 			for _, a := range mine {
 				if !used[a] {
 					t.Errorf("the role may %s but internal/%s makes no call that needs it", a, spec.Dir)
+				}
+			}
+			for _, a := range sourceRoleActions[spec.Dir] {
+				if !slices.Contains(calls, a) {
+					t.Errorf("its role in account A may %s but internal/%s makes no such call", a, spec.Dir)
 				}
 			}
 		})

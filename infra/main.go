@@ -1,6 +1,6 @@
 // Command infra is the CDK app of dsmigrate: DestinationStack in account B (the functions,
-// the state machine and its triggers) and SourceAccessStack in account A (the role that
-// edits the source bucket policy). `cdk synth` runs it with the context of cdk.json.
+// the state machine and its triggers) and SourceAccessStack in account A (the read role of
+// preflight and the policy-writer role of putbucketpolicy). `cdk synth` runs it with the context of cdk.json.
 package main
 
 import (
@@ -84,7 +84,7 @@ func buildApp(app awscdk.App, paths appPaths) (stacks, error) {
 	s.SourceAccess = NewSourceAccessStack(app, SourceAccessStackID, &SourceAccessStackProps{
 		StackProps: awscdk.StackProps{
 			StackName:   jsii.String(cfg.NamePrefix + "-source-access"),
-			Description: jsii.String("dsmigrate source-access role (account A): edits the source bucket policies"),
+			Description: jsii.String("dsmigrate roles in account A: the read role of preflight, the policy-writer role of putbucketpolicy"),
 			Env:         sourceEnv,
 		},
 		Config: cfg,

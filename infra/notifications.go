@@ -5,8 +5,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -37,12 +40,21 @@ type AlertsProps struct {
 
 // Alerts tells someone when an execution ends badly, since event-started and scheduled
 // migrations run with nobody watching: a rule on the state machine's status events
-// publishes a readable message to the topic <prefix>-alerts.
+// publishes a readable message to the topic <prefix>-alerts. An alarm on the trigger
+// dead-letter queue publishes there too: a request or schedule event that could not start
+// an execution (or an alert that could not be published) fails no execution, so the rule
+// would never tell.
 //
-// The topic is encrypted with a customer managed key because EventBridge can publish to
-// an encrypted topic only if the key policy lets events.amazonaws.com use the key, and the
-// policy of the AWS managed key alias/aws/sns cannot be changed (Amazon SNS Developer
-// Guide, "Key management": event sources from AWS services need a customer managed key).
+// The topic is encrypted with a customer managed key: CloudWatch alarms publish with their
+// service principal, which the key policy must allow, and the policy of the AWS managed
+// key alias/aws/sns cannot be changed (Amazon SNS Developer Guide, "Key management").
+//
+// EventBridge publishes with a role (<prefix>-alerts-publisher) rather than through the
+// topic and key policies: the role's trust takes aws:SourceArn/aws:SourceAccount, while the
+// SNS guide says those keys are not supported in a KMS key policy for EventBridge
+// delivering to an encrypted topic, so a key-policy grant to events.amazonaws.com could not
+// be limited to this rule. CloudWatch has no such option; its grants in the topic and key
+// policies name the alarm and the account.
 //
 // There is no CloudWatch alarm on the state machine's ExecutionsFailed metric: it counts
 // only FAILED (not TIMED_OUT or ABORTED), names no execution, would mail the same failure
@@ -53,6 +65,10 @@ type Alerts struct {
 	Key   awskms.Key
 	Topic awssns.Topic
 	Rule  awsevents.Rule
+	// PublisherRole is what EventBridge assumes to publish the rule's alerts.
+	PublisherRole awsiam.Role
+	// DeadLetterAlarm goes off when the trigger dead-letter queue holds a message.
+	DeadLetterAlarm awscloudwatch.Alarm
 }
 
 // NewAlerts builds the key, the topic (with the optional email subscription) and the rule.
@@ -91,16 +107,77 @@ func NewAlerts(scope constructs.Construct, id string, props *AlertsProps) *Alert
 			},
 		},
 	})
-	// The SnsTopic target grants events.amazonaws.com sns:Publish in the topic policy and,
-	// the topic being encrypted, kms:Decrypt and kms:GenerateDataKey* in the key policy
-	// (Topic.grantPublish); without the latter every notification would fail into the DLQ.
+	// EventBridge publishes as this role, which only this deployment's alerts rule in this
+	// account can make it assume (IAM User Guide: cross-service confused deputy prevention;
+	// EventBridge User Guide: an SNS target may use an execution role). The rule ARN is
+	// derived from its fixed name: a reference would make the role depend on the rule,
+	// which depends on the role.
+	a.PublisherRole = awsiam.NewRole(c, jsii.String("PublisherRole"), &awsiam.RoleProps{
+		RoleName: jsii.String(cfg.NamePrefix + "-alerts-publisher"),
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil), &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": cfg.DestinationAccount},
+			"ArnEquals":    map[string]any{"aws:SourceArn": cfg.RuleArn("", cfg.NamePrefix+"-alerts")},
+		}),
+		Description: jsii.String("EventBridge publishes the " + cfg.NamePrefix + "-alerts rule's notifications to the alerts topic"),
+	})
+	// The target grants the role sns:Publish on the topic and, the topic being encrypted,
+	// kms:Decrypt and kms:GenerateDataKey* on its key (Topic.grantPublish; the key policy
+	// lets the account's IAM policies grant the key).
 	a.Rule.AddTarget(awseventstargets.NewSnsTopic(a.Topic, &awseventstargets.SnsTopicProps{
-		Message:         alertMessage(cfg),
-		DeadLetterQueue: props.DeadLetterQueue,
-		RetryAttempts:   jsii.Number(8),
-		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(2)),
+		Message:            alertMessage(cfg),
+		AuthorizeUsingRole: jsii.Bool(true),
+		Role:               a.PublisherRole,
+		DeadLetterQueue:    props.DeadLetterQueue,
+		RetryAttempts:      jsii.Number(8),
+		MaxEventAge:        awscdk.Duration_Hours(jsii.Number(2)),
 	}))
+
+	a.addDeadLetterAlarm(cfg, props.DeadLetterQueue)
 	return a
+}
+
+// addDeadLetterAlarm alarms to the topic as soon as the dead-letter queue holds a message.
+// CloudWatch publishes with its service principal, so the topic policy and the key policy
+// grant it, each limited to this alarm (aws:SourceArn) in this account (aws:SourceAccount);
+// the alarm ARN is derived from its fixed name for the same reason as the rule's.
+func (a *Alerts) addDeadLetterAlarm(cfg Config, dlq awssqs.IQueue) {
+	name := cfg.NamePrefix + "-trigger-dlq-not-empty"
+	a.DeadLetterAlarm = awscloudwatch.NewAlarm(a.Construct, jsii.String("DeadLetterAlarm"), &awscloudwatch.AlarmProps{
+		AlarmName: jsii.String(name),
+		AlarmDescription: jsii.String(fmt.Sprintf("The queue %s-trigger-dlq holds an event EventBridge could not deliver: a migration request or schedule that started no execution, or an alert that was not published. Read the message and its attributes (ERROR_CODE, ERROR_MESSAGE, RULE_ARN), fix the cause, start the migration again, then delete the message.",
+			cfg.NamePrefix)),
+		Metric: dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(5)),
+			Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	a.DeadLetterAlarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(a.Topic))
+
+	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
+	onlyThisAlarm := map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": cfg.DestinationAccount},
+		"ArnEquals":    map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", cfg.Partition(), cfg.Region, cfg.DestinationAccount, name)},
+	}
+	a.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DeadLetterAlarmPublishes"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{a.Topic.TopicArn()},
+		Conditions: &onlyThisAlarm,
+	}))
+	// An encrypted topic needs the publisher to be allowed the key (Amazon SNS Developer
+	// Guide, "Key management": event sources from AWS services and encrypted topics).
+	a.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DeadLetterAlarmUsesKey"),
+		Principals: &[]awsiam.IPrincipal{cloudwatch},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &onlyThisAlarm,
+	}), nil)
 }
 
 // alertMessage is the notification text: which execution, how it ended, why, and where

@@ -142,56 +142,174 @@ func lookup(t *testing.T, v any, path string) any {
 	return v
 }
 
-func TestAlertsTopicIsEncryptedAndPublishableByEventBridge(t *testing.T) {
+// TestAlertsTopicPublishers: the topic is encrypted with a rotating key of this stack;
+// EventBridge publishes as a role that only the alerts rule of this account can make it
+// assume, so neither the topic policy nor the key policy names events.amazonaws.com; the
+// dead-letter alarm's CloudWatch grants in both are limited to that alarm in this account;
+// nothing may publish without TLS.
+func TestAlertsTopicPublishers(t *testing.T) {
 	app := defaultSynth(t)
-	topicID, topic := resourceNamed(t, app.Dest, "AWS::SNS::Topic", "TopicName", app.Config.NamePrefix+"-alerts")
+	cfg := app.Config
+	topicID, topic := resourceNamed(t, app.Dest, "AWS::SNS::Topic", "TopicName", cfg.NamePrefix+"-alerts")
+	ref := `{"Ref":"` + topicID + `"}`
 
-	// Encrypted with a key of this stack that rotates, and that EventBridge may use.
 	getAtt, _ := topic["KmsMasterKeyId"].(map[string]any)["Fn::GetAtt"].([]any)
 	if len(getAtt) != 2 || getAtt[1] != "Arn" {
 		t.Fatalf("KmsMasterKeyId: got %s, want the Arn of a key in this stack", jsonString(topic["KmsMasterKeyId"]))
 	}
-	key, ok := resources(app.Dest, "AWS::KMS::Key")[getAtt[0].(string)]
+	keyID := getAtt[0].(string)
+	key, ok := resources(app.Dest, "AWS::KMS::Key")[keyID]
 	if !ok {
-		t.Fatalf("KmsMasterKeyId: %s is not an AWS::KMS::Key", getAtt[0])
+		t.Fatalf("KmsMasterKeyId: %s is not an AWS::KMS::Key", keyID)
 	}
 	if key["EnableKeyRotation"] != true {
 		t.Errorf("key EnableKeyRotation: got %v, want true", key["EnableKeyRotation"])
 	}
-	eventsMayUseKey := false
+
+	alarmArn := "arn:aws:cloudwatch:" + cfg.Region + ":" + cfg.DestinationAccount + ":alarm:" + cfg.NamePrefix + "-trigger-dlq-not-empty"
+	onlyTheAlarm := `{"ArnEquals":{"aws:SourceArn":"` + alarmArn + `"},"StringEquals":{"aws:SourceAccount":"` + cfg.DestinationAccount + `"}}`
+	var cloudwatchKey int
 	for _, st := range asList(key["KeyPolicy"].(map[string]any)["Statement"]) {
 		st := st.(map[string]any)
-		acts := strs(st["Action"])
-		if st["Effect"] == "Allow" && jsonString(st["Principal"]) == `{"Service":"events.amazonaws.com"}` &&
-			contains(acts, "kms:Decrypt") && contains(acts, "kms:GenerateDataKey*") {
-			eventsMayUseKey = true
+		switch jsonString(st["Principal"]) {
+		case `{"Service":"events.amazonaws.com"}`:
+			t.Errorf("key policy grants EventBridge (%s); it publishes as the publisher role", jsonString(st))
+		case `{"Service":"cloudwatch.amazonaws.com"}`:
+			cloudwatchKey++
+			if got := jsonString(st["Condition"]); got != onlyTheAlarm {
+				t.Errorf("key policy CloudWatch condition: got %s, want %s", got, onlyTheAlarm)
+			}
+			if got := strs(st["Action"]); !reflect.DeepEqual(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+				t.Errorf("key policy CloudWatch actions: got %v", got)
+			}
 		}
 	}
-	if !eventsMayUseKey {
-		t.Errorf("key policy %s: want events.amazonaws.com allowed kms:Decrypt and kms:GenerateDataKey*", jsonString(key["KeyPolicy"]))
+	if cloudwatchKey != 1 {
+		t.Errorf("got %d key policy statements for CloudWatch, want 1", cloudwatchKey)
 	}
 
-	// The topic policy: EventBridge may publish; nothing may publish without TLS.
-	ref := `{"Ref":"` + topicID + `"}`
-	var allowEvents, denyPlain bool
+	var cloudwatchTopic, denyPlain int
 	for _, st := range statements(app.Dest) {
 		if !contains(strs(st.S["Resource"]), ref) || !contains(strs(st.S["Action"]), "sns:Publish") {
 			continue
 		}
-		switch {
-		case st.S["Effect"] == "Allow" && jsonString(st.S["Principal"]) == `{"Service":"events.amazonaws.com"}`:
-			allowEvents = true
+		switch p := jsonString(st.S["Principal"]); {
 		case st.S["Effect"] == "Deny" && jsonString(st.S["Condition"]) == `{"Bool":{"aws:SecureTransport":"false"}}`:
-			denyPlain = true
+			denyPlain++
+		case p == `{"Service":"cloudwatch.amazonaws.com"}`:
+			cloudwatchTopic++
+			if got := jsonString(st.S["Condition"]); got != onlyTheAlarm {
+				t.Errorf("topic policy CloudWatch condition: got %s, want %s", got, onlyTheAlarm)
+			}
+		case strings.Contains(p, "events.amazonaws.com"):
+			t.Errorf("topic policy grants EventBridge (%s); it publishes as the publisher role", jsonString(st.S))
 		}
 	}
-	if !allowEvents || !denyPlain {
-		t.Errorf("topic policy: EventBridge may publish %v, publishing without TLS denied %v; want both", allowEvents, denyPlain)
+	if cloudwatchTopic != 1 || denyPlain != 1 {
+		t.Errorf("topic policy: %d CloudWatch grants, %d TLS denials; want 1 and 1", cloudwatchTopic, denyPlain)
+	}
+
+	// The publisher role: trusted by EventBridge for the alerts rule of this account only,
+	// allowed to publish to this topic with this key.
+	roleID, role := resourceNamed(t, app.Dest, "AWS::IAM::Role", "RoleName", cfg.NamePrefix+"-alerts-publisher")
+	ruleArn := "arn:aws:events:" + cfg.Region + ":" + cfg.DestinationAccount + ":rule/" + cfg.NamePrefix + "-alerts"
+	checkEventsTrust(t, role, cfg.DestinationAccount, ruleArn)
+	var publish, useKey bool
+	for _, st := range statements(app.Dest) {
+		if !strings.HasPrefix(st.Where, "AlertsPublisherRole") {
+			continue
+		}
+		acts, res := strs(st.S["Action"]), jsonString(st.S["Resource"])
+		publish = publish || (reflect.DeepEqual(acts, []string{"sns:Publish"}) && res == ref)
+		useKey = useKey || (contains(acts, "kms:GenerateDataKey*") && res == `{"Fn::GetAtt":["`+keyID+`","Arn"]}`)
+	}
+	if !publish || !useKey {
+		t.Errorf("publisher role: sns:Publish on the topic %v, the key %v; want both", publish, useKey)
+	}
+	_, rule := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", cfg.NamePrefix+"-alerts")
+	if got := jsonString(asList(rule["Targets"])[0].(map[string]any)["RoleArn"]); got != `{"Fn::GetAtt":["`+roleID+`","Arn"]}` {
+		t.Errorf("alerts target RoleArn: got %s, want the publisher role", got)
 	}
 
 	out := app.Dest["Outputs"].(map[string]any)["AlertsTopicArn"]
 	if got := jsonString(out.(map[string]any)["Value"]); got != ref {
 		t.Errorf("output AlertsTopicArn: got %s, want %s", got, ref)
+	}
+}
+
+// checkEventsTrust requires a role trust policy of one statement: events.amazonaws.com may
+// assume the role for the given rules of this account only.
+func checkEventsTrust(t *testing.T, role map[string]any, account string, ruleArns ...string) {
+	t.Helper()
+	trust := asList(role["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
+	if len(trust) != 1 {
+		t.Fatalf("trust: got %s, want one statement", jsonString(trust))
+	}
+	st := trust[0].(map[string]any)
+	if jsonString(st["Principal"]) != `{"Service":"events.amazonaws.com"}` || st["Action"] != "sts:AssumeRole" {
+		t.Errorf("trust: got %s, want events.amazonaws.com sts:AssumeRole", jsonString(st))
+	}
+	cond := st["Condition"].(map[string]any)
+	if got := jsonString(cond["StringEquals"]); got != `{"aws:SourceAccount":"`+account+`"}` {
+		t.Errorf("trust aws:SourceAccount: got %s", got)
+	}
+	if got := strs(cond["ArnEquals"].(map[string]any)["aws:SourceArn"]); !reflect.DeepEqual(got, ruleArns) {
+		t.Errorf("trust aws:SourceArn: got %v, want %v", got, ruleArns)
+	}
+}
+
+// TestDeadLetterAlarm: a message in the trigger dead-letter queue raises an alarm to the
+// alerts topic.
+func TestDeadLetterAlarm(t *testing.T) {
+	app := defaultSynth(t)
+	cfg := app.Config
+	_, alarm := resourceNamed(t, app.Dest, "AWS::CloudWatch::Alarm", "AlarmName", cfg.NamePrefix+"-trigger-dlq-not-empty")
+	want := map[string]any{
+		"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible", "Statistic": "Maximum", "Period": 300.0,
+		"Threshold": 1.0, "EvaluationPeriods": 1.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+	}
+	for k, v := range want {
+		if alarm[k] != v {
+			t.Errorf("%s: got %v, want %v", k, alarm[k], v)
+		}
+	}
+	if got, want := jsonString(alarm["Dimensions"]), `[{"Name":"QueueName","Value":{"Fn::GetAtt":["`+queueID(t, app)+`","QueueName"]}}]`; got != want {
+		t.Errorf("Dimensions: got %s, want %s", got, want)
+	}
+	if got, want := jsonString(alarm["AlarmActions"]), `[{"Ref":"`+alertsTopicID(t, app)+`"}]`; got != want {
+		t.Errorf("AlarmActions: got %s, want the alerts topic %s", got, want)
+	}
+}
+
+// TestEventsRoleTrust: EventBridge may start executions as the events role for this
+// deployment's request rule (and schedule rule, when there is one) in this account only.
+func TestEventsRoleTrust(t *testing.T) {
+	for _, schedule := range []bool{false, true} {
+		overrides := map[string]any{}
+		if schedule {
+			overrides = map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: scheduledRequestJSON}
+		}
+		app := synthApp(t, overrides, "")
+		cfg := app.Config
+		_, role := resourceNamed(t, app.Dest, "AWS::IAM::Role", "RoleName", cfg.NamePrefix+"-events")
+		want := []string{"arn:aws:events:" + cfg.Region + ":" + cfg.DestinationAccount + ":rule/" + cfg.NamePrefix + "-requests/" + cfg.NamePrefix + "-request"}
+		if schedule {
+			want = append(want, "arn:aws:events:"+cfg.Region+":"+cfg.DestinationAccount+":rule/"+cfg.NamePrefix+"-schedule")
+		}
+		checkEventsTrust(t, role, cfg.DestinationAccount, want...)
+		// Every rule that targets the state machine is one the trust names.
+		for _, r := range resources(app.Dest, "AWS::Events::Rule") {
+			if strings.HasSuffix(r["Name"].(string), "-alerts") {
+				continue
+			}
+			arn := cfg.RuleArn("", r["Name"].(string))
+			if r["EventBusName"] != nil {
+				arn = cfg.RuleArn(cfg.RequestBusName(), r["Name"].(string))
+			}
+			if !contains(want, arn) {
+				t.Errorf("rule %s (%s) starts executions but the events role does not trust it", r["Name"], arn)
+			}
+		}
 	}
 }
 

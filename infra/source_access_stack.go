@@ -15,46 +15,71 @@ type SourceAccessStackProps struct {
 	Config Config
 }
 
-// SourceAccessStack holds the one role in account A: the functions in B assume it to read
-// and edit the source buckets' policies. Nothing else of dsmigrate lives in A.
+// SourceAccessStack holds the two roles of a deployment in account A, one per function
+// that acts there, each trusted by that function's role only. Nothing else of dsmigrate
+// lives in A.
 type SourceAccessStack struct {
 	awscdk.Stack
-	Role awsiam.Role
+	// ReadRole is what Preflight may do in A: read, never change.
+	ReadRole awsiam.Role
+	// PolicyWriterRole is what PutBucketPolicy may do in A: edit the bucket policies.
+	PolicyWriterRole awsiam.Role
 }
 
-// sourceBucketActions are all the role may do, on the named source buckets only.
-var sourceBucketActions = []string{
-	"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetBucketOwnershipControls",
-}
+// sourceReadActions are the calls Preflight makes in account A (internal/preflight S3API:
+// GetBucketOwnershipControls to check that ACLs are disabled, GetBucketPolicy to check the
+// room and the Sids in the policy), on the listed source buckets only.
+var sourceReadActions = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy"}
+
+// sourcePolicyWriterActions are the calls PutBucketPolicy makes in account A
+// (internal/putbucketpolicy S3API: read, merge and write back, delete when nothing is
+// left), on the listed source buckets only.
+var sourcePolicyWriterActions = []string{"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"}
 
 // NewSourceAccessStack builds the stack. The trusted principals are the fixed-name
 // execution roles of preflight and putbucketpolicy in account B. IAM resolves a role ARN
 // in a trust policy when the policy is saved, so DestinationStack must be deployed first.
+//
+// The trust policies name one role ARN each and require no sts:ExternalId. An external id
+// protects a role that trusts a whole other account run by a third party serving many
+// customers (the confused deputy of the IAM User Guide); here the trusted principal is one
+// role of this deployment, which only this deployment's code assumes (docs/operate.md).
 func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAccessStackProps) *SourceAccessStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	cfg := props.Config
-
-	trusted := awsiam.NewCompositePrincipal(
-		awsiam.NewArnPrincipal(jsii.String(cfg.ExecutionRoleArn("preflight"))),
-		awsiam.NewArnPrincipal(jsii.String(cfg.ExecutionRoleArn("putbucketpolicy"))),
-	)
-	role := awsiam.NewRole(stack, jsii.String("SourceAccessRole"), &awsiam.RoleProps{
-		RoleName:    jsii.String(cfg.SourceAccessRoleName()),
-		AssumedBy:   trusted,
-		ExternalIds: jsii.Strings(cfg.ExternalID),
-		Description: jsii.String(fmt.Sprintf(
-			"dsmigrate: lets the functions in account %s read and edit the policies of the source buckets", cfg.DestinationAccount)),
-		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
-	})
 	var buckets []string
 	for _, b := range cfg.SourceBuckets {
 		buckets = append(buckets, fmt.Sprintf("arn:%s:s3:::%s", cfg.Partition(), b))
 	}
-	role.AddToPrincipalPolicy(allow("EditSourceBucketPolicies", sourceBucketActions, buckets, nil))
+	newRole := func(construct, name, step, what string) awsiam.Role {
+		return awsiam.NewRole(stack, jsii.String(construct), &awsiam.RoleProps{
+			RoleName:    jsii.String(name),
+			AssumedBy:   awsiam.NewArnPrincipal(jsii.String(cfg.ExecutionRoleArn(step))),
+			Description: jsii.String(fmt.Sprintf("dsmigrate: lets %s in account %s %s", cfg.FunctionName(step), cfg.DestinationAccount, what)),
+			// The functions keep the credentials for one invocation (at most 110 s).
+			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		})
+	}
+	s := &SourceAccessStack{Stack: stack}
 
-	awscdk.NewCfnOutput(stack, jsii.String("SourceAccessRoleArn"), &awscdk.CfnOutputProps{
-		Value:       role.RoleArn(),
-		Description: jsii.String("Use as source.policyRoleArn in the migration request"),
+	s.ReadRole = newRole("SourceReadRole", cfg.SourceReadRoleName(), "preflight",
+		"read the Object Ownership and the policy of the source buckets")
+	// Preflight checks; it must not be able to change anything in A (finding M1).
+	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceBuckets", sourceReadActions, buckets, nil))
+
+	s.PolicyWriterRole = newRole("SourcePolicyWriterRole", cfg.SourcePolicyWriterRoleName(), "putbucketpolicy",
+		"add and remove its statements in the policies of the source buckets")
+	// Grant and revoke: read the policy, write it back with our statements added or
+	// removed, delete it when ours were the only statements.
+	s.PolicyWriterRole.AddToPrincipalPolicy(allow("EditSourceBucketPolicies", sourcePolicyWriterActions, buckets, nil))
+
+	awscdk.NewCfnOutput(stack, jsii.String("SourceReadRoleArn"), &awscdk.CfnOutputProps{
+		Value:       s.ReadRole.RoleArn(),
+		Description: jsii.String("Assumed by " + cfg.FunctionName("preflight") + " in account B: reads the source buckets' Object Ownership and policy"),
 	})
-	return &SourceAccessStack{Stack: stack, Role: role}
+	awscdk.NewCfnOutput(stack, jsii.String("SourcePolicyWriterRoleArn"), &awscdk.CfnOutputProps{
+		Value:       s.PolicyWriterRole.RoleArn(),
+		Description: jsii.String("Assumed by " + cfg.FunctionName("putbucketpolicy") + " in account B: adds and removes dsmigrate's statements in the source bucket policies"),
+	})
+	return s
 }

@@ -2,77 +2,82 @@ package main
 
 import (
 	"reflect"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"slices"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 )
 
-func TestSourceAccessRole(t *testing.T) {
+// TestSourceAccessRoles: two roles in account A, each trusted by exactly one function role
+// of B by ARN, without an external id; the read role may only read, the writer only edit
+// the bucket policy; both only on the listed source buckets.
+func TestSourceAccessRoles(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
 	roles := resources(app.Source, "AWS::IAM::Role")
-	if len(roles) != 1 {
-		t.Fatalf("got %d roles, want 1", len(roles))
+	if len(roles) != 2 {
+		t.Fatalf("got %d roles, want 2", len(roles))
 	}
-	var role map[string]any
-	for _, r := range roles {
-		role = r
+	var wantRes []string
+	for _, b := range cfg.SourceBuckets {
+		wantRes = append(wantRes, "arn:aws:s3:::"+b)
 	}
-	if role["RoleName"] != cfg.NamePrefix+"-source-access" {
-		t.Errorf("RoleName: got %v, want %s-source-access", role["RoleName"], cfg.NamePrefix)
-	}
-
-	trust := asList(role["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
-	if len(trust) != 1 {
-		t.Fatalf("got %d trust statements, want 1: %s", len(trust), jsonString(trust))
-	}
-	st := trust[0].(map[string]any)
-	wantPrincipals := []string{
-		"arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-preflight",
-		"arn:aws:iam::" + cfg.DestinationAccount + ":role/" + cfg.NamePrefix + "-fn-putbucketpolicy",
-	}
-	principal := st["Principal"].(map[string]any)
-	if len(principal) != 1 || !reflect.DeepEqual(slices.Sorted(slices.Values(strs(principal["AWS"]))), wantPrincipals) {
-		t.Errorf("Principal: got %s, want AWS %v only", jsonString(principal), wantPrincipals)
-	}
-	if got, want := jsonString(st["Condition"]), `{"StringEquals":{"sts:ExternalId":"`+cfg.ExternalID+`"}}`; got != want {
-		t.Errorf("trust Condition: got %s, want %s", got, want)
-	}
-	if st["Action"] != "sts:AssumeRole" || st["Effect"] != "Allow" {
-		t.Errorf("trust: got %s, want Allow sts:AssumeRole", jsonString(st))
-	}
-	// The trusted ARNs are exactly the execution roles DestinationStack creates.
 	destRoles := map[string]bool{}
 	for _, r := range resources(app.Dest, "AWS::IAM::Role") {
 		if n, ok := r["RoleName"].(string); ok {
 			destRoles["arn:aws:iam::"+cfg.DestinationAccount+":role/"+n] = true
 		}
 	}
-	for _, p := range wantPrincipals {
-		if !destRoles[p] {
-			t.Errorf("trusted role %s is not created by DestinationStack", p)
-		}
-	}
-
-	sts := statements(app.Source)
-	if len(sts) != 1 {
-		t.Fatalf("got %d permission statements, want 1: %s", len(sts), jsonString(sts))
-	}
-	perm := sts[0].S
-	wantActions := slices.Sorted(slices.Values(sourceBucketActions))
-	if got := slices.Sorted(slices.Values(strs(perm["Action"]))); !reflect.DeepEqual(got, wantActions) {
-		t.Errorf("actions: got %v, want %v", got, wantActions)
-	}
-	var wantRes []string
-	for _, b := range cfg.SourceBuckets {
-		wantRes = append(wantRes, "arn:aws:s3:::"+b)
-	}
-	if got := strs(perm["Resource"]); !reflect.DeepEqual(got, wantRes) {
-		t.Errorf("resources: got %v, want %v", got, wantRes)
-	}
-	if perm["Effect"] != "Allow" || perm["Condition"] != nil {
-		t.Errorf("statement: got %s, want a plain Allow", jsonString(perm))
+	for _, tt := range []struct {
+		name, trusted string
+		actions       []string
+	}{
+		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy"}},
+		{cfg.NamePrefix + "-source-policy-writer", cfg.NamePrefix + "-fn-putbucketpolicy", []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			id, role := resourceNamed(t, app.Source, "AWS::IAM::Role", "RoleName", tt.name)
+			trust := asList(role["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
+			if len(trust) != 1 {
+				t.Fatalf("got %d trust statements, want 1: %s", len(trust), jsonString(trust))
+			}
+			st := trust[0].(map[string]any)
+			wantPrincipal := "arn:aws:iam::" + cfg.DestinationAccount + ":role/" + tt.trusted
+			if got := jsonString(st["Principal"]); got != `{"AWS":"`+wantPrincipal+`"}` {
+				t.Errorf("Principal: got %s, want AWS %s only", got, wantPrincipal)
+			}
+			if st["Condition"] != nil {
+				t.Errorf("trust Condition: got %s, want none (no external id)", jsonString(st["Condition"]))
+			}
+			if st["Action"] != "sts:AssumeRole" || st["Effect"] != "Allow" {
+				t.Errorf("trust: got %s, want Allow sts:AssumeRole", jsonString(st))
+			}
+			if !destRoles[wantPrincipal] {
+				t.Errorf("trusted role %s is not created by DestinationStack", wantPrincipal)
+			}
+			var perms []statement
+			for pid, p := range resources(app.Source, "AWS::IAM::Policy") {
+				if jsonString(p["Roles"]) != `[{"Ref":"`+id+`"}]` {
+					continue
+				}
+				for _, s := range asList(p["PolicyDocument"].(map[string]any)["Statement"]) {
+					perms = append(perms, statement{pid, s.(map[string]any)})
+				}
+			}
+			if len(perms) != 1 {
+				t.Fatalf("got %d permission statements, want 1: %v", len(perms), perms)
+			}
+			perm := perms[0].S
+			if got := slices.Sorted(slices.Values(strs(perm["Action"]))); !reflect.DeepEqual(got, tt.actions) {
+				t.Errorf("actions: got %v, want %v", got, tt.actions)
+			}
+			if got := strs(perm["Resource"]); !reflect.DeepEqual(got, wantRes) {
+				t.Errorf("resources: got %v, want %v", got, wantRes)
+			}
+			if perm["Effect"] != "Allow" || perm["Condition"] != nil || perm["Sid"] == nil {
+				t.Errorf("statement: got %s, want a plain Allow with a Sid", jsonString(perm))
+			}
+		})
 	}
 }
 
@@ -86,18 +91,26 @@ func TestSourceAccessStackEnvironment(t *testing.T) {
 	}
 }
 
-// TestAnySourceAccount: with dsmigrate:sourceAccount "*" the functions may assume the
-// source-access role in any account, the stack for A is not pinned to an account, and
-// cdk-nag still passes (the wildcard is suppressed with its reason).
+// TestAnySourceAccount: with dsmigrate:sourceAccount "*" the functions may assume their
+// role in any account, the stack for A is not pinned to an account, and cdk-nag still
+// passes (the wildcard is suppressed with its reason).
 func TestAnySourceAccount(t *testing.T) {
 	app := synthApp(t, map[string]any{ctxSourceAccount: "*"}, "")
-	want := "arn:aws:iam::*:role/" + app.Config.SourceAccessRoleName()
+	want := map[string]string{
+		"PreflightRole":       "arn:aws:iam::*:role/" + app.Config.SourceReadRoleName(),
+		"PutBucketPolicyRole": "arn:aws:iam::*:role/" + app.Config.SourcePolicyWriterRoleName(),
+	}
 	found := 0
 	for _, st := range statements(app.Dest) {
-		if slices.Contains(strs(st.S["Action"]), "sts:AssumeRole") {
-			found++
-			if got := strs(st.S["Resource"]); !reflect.DeepEqual(got, []string{want}) {
-				t.Errorf("%s: sts:AssumeRole on %v, want [%s]", st.Where, got, want)
+		if !slices.Contains(strs(st.S["Action"]), "sts:AssumeRole") {
+			continue
+		}
+		found++
+		for prefix, arn := range want {
+			if len(st.Where) >= len(prefix) && st.Where[:len(prefix)] == prefix {
+				if got := strs(st.S["Resource"]); !reflect.DeepEqual(got, []string{arn}) {
+					t.Errorf("%s: sts:AssumeRole on %v, want [%s]", st.Where, got, arn)
+				}
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
@@ -22,9 +23,13 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := preflight.Config{
-		Env:                    env.EnvWithSourceAccessRole(),
-		RolePrefix:             env.RolePrefix(),
-		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
+		Env:                      env.Env(),
+		RolePrefix:               env.RolePrefix(),
+		LocationsCallerRoleArn:   env.LocationsCallerRoleArn(),
+		Deployment:               env.Deployment(),
+		MaxLiveMigrations:        env.Cap(lambdaenv.MaxLiveMigrations),
+		MaxGrantsPerSourceBucket: env.Cap(lambdaenv.MaxGrantsPerSourceBucket),
+		StateMachineArn:          env.StateMachineArn(),
 	}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
@@ -38,6 +43,7 @@ func main() {
 	h := &preflight.Handler{
 		Config:  cfg,
 		S3:      s3.NewFromConfig(awsCfg),
+		SFN:     sfn.NewFromConfig(awsCfg),
 		Assumer: preflight.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
 	}
 	lambda.Start(h.Handle)

@@ -107,8 +107,14 @@ func TestStartRefusesWithoutCallingAWS(t *testing.T) {
 		{
 			name: "invalid rules",
 			args: []string{"--input", "testdata/request-invalid.json"},
-			wantFields: []string{"migrationId", "source.bucket", "source.accountId", "source.policyRoleArn",
+			wantFields: []string{"migrationId", "source.bucket", "source.accountId",
 				"destination.bucket", "destination.accountId", "destination.region", "destination.storageClass", "task.includes[0]"},
+		},
+		{
+			name:       "fields of an earlier version",
+			args:       []string{"--input", "testdata/request-retired-fields.json"},
+			wantFields: []string{"source.policyRoleArn", "source.externalId"},
+			wantText:   "derived from source.accountId",
 		},
 		{
 			name:       "unknown field and wrong type",

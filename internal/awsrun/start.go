@@ -167,8 +167,9 @@ func (r *Runner) readInput(path string) (raw []byte, size int64, err error) {
 
 // check decodes, normalizes and validates the request as the Preflight step will, as far
 // as that is possible without AWS: the account, region and partition come from the state
-// machine ARN; the source-access role name is not known here (Preflight checks it). It
-// prints every problem and returns the execution name to use.
+// machine ARN; the deployment's settings (dsmigrate:allowRemove, allowStandingGrant and
+// the caps) are not known here (Preflight checks them). It prints every problem and
+// returns the execution name to use.
 func (r *Runner) check(raw []byte, size int64, name string, sm arn.ARN, extraRegions []string) (string, bool) {
 	problems := &failure.ValidationError{}
 	if name != "" && !executionName.MatchString(name) {

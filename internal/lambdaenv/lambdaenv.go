@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -19,7 +20,6 @@ const (
 	AccountID              = "DSMIGRATE_ACCOUNT_ID"
 	RolePrefix             = "DSMIGRATE_ROLE_PREFIX"
 	LocationsCallerRoleArn = "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"
-	SourceAccessRoleName   = "DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"
 	TaskLogGroupArn        = "DSMIGRATE_TASK_LOG_GROUP_ARN"
 	// ExtraRegions lists, comma-separated, regions that requests may name although the
 	// AWS SDK the functions were built with does not know them (cdk.json context key
@@ -31,17 +31,25 @@ const (
 	// comma-separated (cdk.json dsmigrate:sourceBuckets, dsmigrate:destinationBuckets).
 	SourceBuckets      = "DSMIGRATE_SOURCE_BUCKETS"
 	DestinationBuckets = "DSMIGRATE_DESTINATION_BUCKETS"
+	// Deployment settings (cdk.json dsmigrate:allowRemove, allowStandingGrant,
+	// maxGrantsPerSourceBucket, maxLiveMigrations) and the deployment's own state machine.
+	AllowRemove              = "DSMIGRATE_ALLOW_REMOVE"
+	AllowStandingGrant       = "DSMIGRATE_ALLOW_STANDING_GRANT"
+	MaxGrantsPerSourceBucket = "DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET"
+	MaxLiveMigrations        = "DSMIGRATE_MAX_LIVE_MIGRATIONS"
+	StateMachineArn          = "DSMIGRATE_STATE_MACHINE_ARN"
 )
 
 var (
-	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	prefixPattern    = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	roleArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
-	logGroupPattern  = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
-	regionPattern    = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
-	policyArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
-	bucketPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	accountPattern      = regexp.MustCompile(`^[0-9]{12}$`)
+	roleNamePattern     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	prefixPattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
+	logGroupPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)
+	regionPattern       = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+-[0-9]{1,2}$`)
+	policyArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:policy/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,128}$`)
+	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	stateMachinePattern = regexp.MustCompile(`^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[\w-]{1,80}$`)
 )
 
 // Reader collects values and problems. LookupEnv defaults to os.LookupEnv.
@@ -100,13 +108,35 @@ func (r *Reader) Env() request.Env {
 	return e
 }
 
-// EnvWithSourceAccessRole reads what Env reads and DSMIGRATE_SOURCE_ACCESS_ROLE_NAME, for
-// the functions that act in the source account through that role.
-func (r *Reader) EnvWithSourceAccessRole() request.Env {
-	e := r.Env()
-	e.SourceAccessRoleName = r.Required(SourceAccessRoleName)
-	r.check(SourceAccessRoleName, e.SourceAccessRoleName, roleNamePattern.MatchString(e.SourceAccessRoleName), "must be an IAM role name")
-	return e
+// Deployment reads DSMIGRATE_ALLOW_REMOVE and DSMIGRATE_ALLOW_STANDING_GRANT ("true" or
+// "false"; unset is false).
+func (r *Reader) Deployment() request.Deployment {
+	return request.Deployment{AllowRemove: r.bool(AllowRemove), AllowStandingGrant: r.bool(AllowStandingGrant)}
+}
+
+func (r *Reader) bool(name string) bool {
+	v := r.Optional(name)
+	if v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	r.check(name, v, err == nil && (v == "true" || v == "false"), "must be true or false")
+	return b
+}
+
+// Cap reads a required whole number of at least 1 (a cap such as
+// DSMIGRATE_MAX_LIVE_MIGRATIONS).
+func (r *Reader) Cap(name string) int {
+	v := r.Required(name)
+	n, err := strconv.Atoi(v)
+	r.check(name, v, err == nil && n >= 1, "must be a whole number of at least 1")
+	return n
+}
+
+// StateMachineArn reads DSMIGRATE_STATE_MACHINE_ARN, the deployment's own state machine.
+func (r *Reader) StateMachineArn() string {
+	v := r.Required(StateMachineArn)
+	return r.check(StateMachineArn, v, stateMachinePattern.MatchString(v), "must be a Step Functions state machine ARN")
 }
 
 // RolePrefix reads DSMIGRATE_ROLE_PREFIX (at most naming.MaxPrefixLength characters, so

@@ -12,38 +12,54 @@ func reader(env map[string]string) *Reader {
 
 func TestAllMissingListedAtOnce(t *testing.T) {
 	r := reader(map[string]string{})
-	r.EnvWithSourceAccessRole()
+	r.Env()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
+	r.Deployment()
+	r.Cap(MaxLiveMigrations)
+	r.StateMachineArn()
 	err := r.Err()
 	if err == nil {
 		t.Fatal("got nil, want an error")
 	}
-	for _, name := range []string{Region, AccountID, SourceAccessRoleName, RolePrefix, LocationsCallerRoleArn} {
+	for _, name := range []string{Region, AccountID, RolePrefix, LocationsCallerRoleArn, MaxLiveMigrations, StateMachineArn} {
 		if !strings.Contains(err.Error(), name+" is missing") {
 			t.Errorf("got %q, want %s listed", err, name)
 		}
 	}
-	if strings.Contains(err.Error(), TaskLogGroupArn) {
-		t.Errorf("got %q, want the optional log group not listed", err)
+	for _, name := range []string{TaskLogGroupArn, AllowRemove, AllowStandingGrant} {
+		if strings.Contains(err.Error(), name) {
+			t.Errorf("got %q, want the optional %s not listed", err, name)
+		}
 	}
 }
 
 func TestValid(t *testing.T) {
 	r := reader(map[string]string{
-		Region: "ap-northeast-1", AccountID: "222222222222", SourceAccessRoleName: "dsmigrate-source-access",
+		Region: "ap-northeast-1", AccountID: "222222222222",
 		RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations",
 		TaskLogGroupArn: "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*",
+		AllowRemove:     "true", MaxLiveMigrations: "20",
+		StateMachineArn: "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate",
 	})
-	e := r.EnvWithSourceAccessRole()
+	e := r.Env()
 	if r.RolePrefix() != "dsmigrate" || r.TaskLogGroupArn() == "" || r.LocationsCallerRoleArn() == "" {
 		t.Errorf("values not read")
+	}
+	if d := r.Deployment(); !d.AllowRemove || d.AllowStandingGrant {
+		t.Errorf("Deployment: got %+v, want AllowRemove only", d)
+	}
+	if got := r.Cap(MaxLiveMigrations); got != 20 {
+		t.Errorf("Cap: got %d, want 20", got)
+	}
+	if got := r.StateMachineArn(); got != "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate" {
+		t.Errorf("StateMachineArn: got %q", got)
 	}
 	if err := r.Err(); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
-	if e.Partition != "aws" || e.AccountID != "222222222222" || e.SourceAccessRoleName != "dsmigrate-source-access" {
+	if e.Partition != "aws" || e.AccountID != "222222222222" {
 		t.Errorf("got %+v", e)
 	}
 }
@@ -52,13 +68,20 @@ func TestMalformed(t *testing.T) {
 	r := reader(map[string]string{
 		Region: "ap-northeast-1", AccountID: "2222", RolePrefix: "a-prefix-that-is-far-too-long",
 		LocationsCallerRoleArn: "arn:aws:iam::222222222222:user/x", TaskLogGroupArn: "my-group",
+		AllowRemove: "yes", AllowStandingGrant: "1", MaxGrantsPerSourceBucket: "0", MaxLiveMigrations: "many",
+		StateMachineArn: "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:x",
 	})
 	r.Env()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
+	r.Deployment()
+	r.Cap(MaxGrantsPerSourceBucket)
+	r.Cap(MaxLiveMigrations)
+	r.StateMachineArn()
 	err := r.Err()
-	for _, name := range []string{AccountID, RolePrefix, LocationsCallerRoleArn, TaskLogGroupArn} {
+	for _, name := range []string{AccountID, RolePrefix, LocationsCallerRoleArn, TaskLogGroupArn,
+		AllowRemove, AllowStandingGrant, MaxGrantsPerSourceBucket, MaxLiveMigrations, StateMachineArn} {
 		if err == nil || !strings.Contains(err.Error(), name+" must") {
 			t.Errorf("got %v, want %s reported as malformed", err, name)
 		}

@@ -11,7 +11,7 @@ import (
 // Stacks are the two synthesized templates the runner needs.
 type Stacks struct {
 	Destination *cfn.Template // functions, their roles, the state machine (account B)
-	Source      *cfn.Template // the source-access role (account A)
+	Source      *cfn.Template // the roles the functions assume in account A
 	// Environments from the cloud assembly manifest ("" when environment-agnostic).
 	DestinationAccount, DestinationRegion string
 	SourceAccount, SourceRegion           string

@@ -222,7 +222,7 @@ func cmdExample(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		env.Spec, err = ReadDestination(dres, byDir)
 	}
 	if err == nil {
-		env.SourceRole, err = ReadSourceAccessRole(&cfn.Resolver{Template: stacks.Source, Partition: env.Partition, Account: env.Source.AccountID, Region: env.Region})
+		env.SourceRoles, err = ReadSourceRoles(&cfn.Resolver{Template: stacks.Source, Partition: env.Partition, Account: env.Source.AccountID, Region: env.Region})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

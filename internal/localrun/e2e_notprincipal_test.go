@@ -27,7 +27,7 @@ func TestE2ENotPrincipalDenyWithoutTheSession(t *testing.T) {
 	req := env.NewRequest("guarded", src, "", dst, "")
 	guard := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"OnlyAdminsEditThePolicy","Effect":"Deny",`+
 		`"NotPrincipal":{"AWS":[%q,"arn:aws:iam::%s:root",%q]},"Action":"s3:PutBucketPolicy","Resource":"arn:aws:s3:::%s"}]}`,
-		aws.ToString(id.Arn), env.Source.AccountID, req.Source.PolicyRoleArn, src)
+		aws.ToString(id.Arn), env.Source.AccountID, env.SourceRoleArn("putbucketpolicy"), src)
 	putPolicy(t, env.Source.S3, src, guard)
 	before := policy(t, env.Source.S3, src)
 

@@ -37,11 +37,15 @@ type Environment struct {
 	Region      string
 	Partition   string
 	Spec        *DestinationSpec
-	SourceRole  *RoleSpec
+	SourceRoles []*RoleSpec                 // the roles of the source-access stack, created in account A
 	Functions   map[string]*FunctionProcess // by function directory (the first instance)
 	Instances   map[string][]*FunctionProcess
 	Endpoints   map[string]string // function ARN → invoke URL
 	StartupTime time.Duration
+
+	// StateMachineArn is the deployment's state machine as the functions know it
+	// (DSMIGRATE_STATE_MACHINE_ARN); "" when no function reads it.
+	StateMachineArn string
 
 	g       group
 	logFile *os.File
@@ -111,14 +115,17 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 	if e.Spec, err = ReadDestination(dres, byDir); err != nil {
 		return nil, err
 	}
+	for _, f := range e.Spec.Functions {
+		for k, v := range opts.FunctionEnv[f.Dir] {
+			f.Env[k] = v
+		}
+	}
 	sres := &cfn.Resolver{Template: stacks.Source, Partition: e.Partition, Account: srcAcct, Region: firstNonEmpty(stacks.SourceRegion, e.Region)}
-	if e.SourceRole, err = ReadSourceAccessRole(sres); err != nil {
+	if e.SourceRoles, err = ReadSourceRoles(sres); err != nil {
 		return nil, err
 	}
-	for _, f := range e.Spec.Functions {
-		if want := f.Env["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"]; want != "" && want != e.SourceRole.Name {
-			return nil, fmt.Errorf("function %s expects the source-access role %q, but %s names it %q", f.Dir, want, stacks.Source.Path, e.SourceRole.Name)
-		}
+	if err := checkSourceRoles(e.Spec, e.SourceRoles, stacks.Source.Path); err != nil {
+		return nil, err
 	}
 
 	simBin := opts.SimBinary
@@ -155,8 +162,17 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 		}
 		made[f.Role.Name] = true
 	}
-	if err := createRole(ctx, e.Source.IAM, e.SourceRole); err != nil {
-		return nil, fmt.Errorf("account %s: %w", srcAcct, err)
+	for _, rs := range e.SourceRoles {
+		if err := createRole(ctx, e.Source.IAM, rs); err != nil {
+			return nil, fmt.Errorf("account %s: %w", srcAcct, err)
+		}
+	}
+	// Step Functions runs in the local driver; the simulator lists the executions Run
+	// registers, for Preflight's live-migrations cap.
+	if e.StateMachineArn = stateMachineArnOf(e.Spec); e.StateMachineArn != "" {
+		if err := e.Sim.RegisterStateMachine(ctx, e.StateMachineArn); err != nil {
+			return nil, err
+		}
 	}
 
 	// The functions, each with its role's credentials, started in parallel.

@@ -27,6 +27,10 @@ type Options struct {
 	ResponseFilters map[string]func(body []byte) []byte
 	// RequestFilters rewrite the event a function receives (by function directory).
 	RequestFilters map[string]func(body []byte) []byte
+	// FunctionEnv sets environment variables of functions (by function directory) over
+	// the template's: a deployment setting such as DSMIGRATE_ALLOW_REMOVE changed
+	// without synthesizing the stacks again.
+	FunctionEnv map[string]map[string]string
 	// Instances is how many execution environments each function gets (default 1); more
 	// let several executions run at once, as Lambda scales out.
 	Instances int

@@ -9,36 +9,6 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
-// ExternalID returns the sts:ExternalId the source-access role's trust policy requires
-// ("" when it requires none).
-func (e *Environment) ExternalID() string {
-	var ids []string
-	var walk func(v any, underExternal bool)
-	walk = func(v any, under bool) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				walk(e, under || strings.EqualFold(k, "sts:ExternalId"))
-			}
-		case []any:
-			for _, e := range x {
-				walk(e, under)
-			}
-		case string:
-			if under {
-				ids = append(ids, x)
-			}
-		}
-	}
-	var doc any
-	json.Unmarshal(e.SourceRole.Trust, &doc)
-	walk(doc, false)
-	if len(ids) == 0 {
-		return ""
-	}
-	return ids[0]
-}
-
 // s3BucketsIn returns the bucket names of plain bucket ARNs (no wildcard, no key) in the
 // policies, sorted and without duplicates.
 func s3BucketsIn(partition string, policies ...map[string]json.RawMessage) []string {
@@ -76,9 +46,14 @@ func s3BucketsIn(partition string, policies ...map[string]json.RawMessage) []str
 	return out
 }
 
-// SourceBuckets are the buckets in A whose policy the source-access role may edit.
+// SourceBuckets are the buckets in A the roles of the source-access stack may read or
+// edit the policy of.
 func (e *Environment) SourceBuckets() []string {
-	return s3BucketsIn(e.Partition, e.SourceRole.Policies)
+	var ps []map[string]json.RawMessage
+	for _, r := range e.SourceRoles {
+		ps = append(ps, r.Policies)
+	}
+	return s3BucketsIn(e.Partition, ps...)
 }
 
 // DestinationBuckets are the buckets in B the functions' roles name (source buckets excluded).
@@ -104,7 +79,7 @@ func (e *Environment) DestinationBuckets() []string {
 func (e *Environment) DefaultBuckets() (source, destination string, err error) {
 	s, d := e.SourceBuckets(), e.DestinationBuckets()
 	if len(s) == 0 {
-		return "", "", fmt.Errorf("the source-access role's policy names no source bucket (context dsmigrate:sourceBuckets)")
+		return "", "", fmt.Errorf("the source-access stack's roles name no source bucket (context dsmigrate:sourceBuckets)")
 	}
 	if len(d) == 0 {
 		d = []string{s[0] + "-copy"}
@@ -112,14 +87,13 @@ func (e *Environment) DefaultBuckets() (source, destination string, err error) {
 	return s[0], d[0], nil
 }
 
-// NewRequest returns a migration request between the two simulated accounts that uses
-// the source-access role and external id the stacks define.
+// NewRequest returns a migration request between the two simulated accounts (the
+// functions derive their roles in A from source.accountId).
 func (e *Environment) NewRequest(migrationID, srcBucket, srcPrefix, dstBucket, dstPrefix string) request.Request {
 	return request.Request{
 		MigrationID: migrationID,
 		Source: request.Source{
 			Bucket: srcBucket, AccountID: e.Source.AccountID, Region: e.Region, Prefix: srcPrefix,
-			PolicyRoleArn: e.SourceRole.Arn, ExternalID: e.ExternalID(),
 		},
 		Destination: request.Destination{Bucket: dstBucket, Region: e.Region, Prefix: dstPrefix},
 	}

@@ -52,6 +52,23 @@ func (e *Environment) Run(ctx context.Context, request []byte, executionName str
 		return nil, err
 	}
 	res := &Result{ExecutionName: executionName, Launched: time.Now()}
+	if err := e.registerExecution(ctx, executionName, "RUNNING"); err != nil {
+		return nil, err
+	}
+	defer func() {
+		status := "FAILED"
+		switch {
+		case res.Succeeded:
+			status = "SUCCEEDED"
+		case res.Error == "" && res.Cause == "":
+			status = "ABORTED" // the run itself broke, or was cancelled
+		}
+		// The run's context may be cancelled by now; the update must still reach the
+		// simulator, or the execution would count as live for the rest of the session.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = e.registerExecution(uctx, executionName, status)
+	}()
 	rep := NewReporter(e.Opts.Progress)
 	if e.Opts.Progress == nil {
 		rep.Quiet = true

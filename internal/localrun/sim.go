@@ -174,6 +174,18 @@ func (s *Sim) RoleCredentials(ctx context.Context, roleArn, session string) (Cre
 	return c, err
 }
 
+// RegisterStateMachine makes the simulator's ListExecutions know the state machine
+// (POST /_sim/states/state-machines).
+func (s *Sim) RegisterStateMachine(ctx context.Context, arn string) error {
+	return s.admin(ctx, "POST", "states/state-machines", map[string]string{"arn": arn}, nil)
+}
+
+// PutExecution records an execution of a state machine with its status, or updates the
+// status (POST /_sim/states/executions).
+func (s *Sim) PutExecution(ctx context.Context, stateMachineArn, name, status string) error {
+	return s.admin(ctx, "POST", "states/executions", map[string]string{"stateMachineArn": stateMachineArn, "name": name, "status": status}, nil)
+}
+
 // Fault makes the next Count calls of Service/Operation fail (POST /_sim/faults).
 type Fault struct {
 	Service   string `json:"service"`

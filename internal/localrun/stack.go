@@ -364,12 +364,20 @@ func resolveJSON(r *cfn.Resolver, doc any) (json.RawMessage, error) {
 	return json.Marshal(v)
 }
 
-// ReadSourceAccessRole reads the one IAM role of the source-access stack.
-func ReadSourceAccessRole(r *cfn.Resolver) (*RoleSpec, error) {
+// ReadSourceRoles reads the IAM roles of the source-access stack: the roles the
+// functions assume in account A, sorted by logical id.
+func ReadSourceRoles(r *cfn.Resolver) ([]*RoleSpec, error) {
 	ids := r.Template.OfType("AWS::IAM::Role")
-	if len(ids) != 1 {
-		sort.Strings(ids)
-		return nil, fmt.Errorf("%s: want one IAM role in the source-access stack, found %v", r.Template.Path, ids)
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s: the source-access stack has no IAM role", r.Template.Path)
 	}
-	return ReadRole(r, ids[0])
+	var roles []*RoleSpec
+	for _, id := range ids {
+		rs, err := ReadRole(r, id)
+		if err != nil {
+			return nil, err
+		}
+		roles = append(roles, rs)
+	}
+	return roles, nil
 }

@@ -1,6 +1,9 @@
-// Package preflight is the first step: it validates the migration request and checks,
-// without changing anything, that both buckets are where the request says, that their ACLs
-// are disabled, and that the source bucket policy has room for our statements.
+// Package preflight is the first step: it validates the migration request, refuses what
+// the deployment does not allow (REMOVE, a standing grant, more live migrations or more
+// grants on one source bucket than its caps), and checks, without changing anything, that
+// both buckets are where the request says, that their ACLs are disabled, and that the
+// source bucket policy has room for our statements. In account A it acts as the
+// deployment's read-only role.
 package preflight
 
 import (
@@ -13,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
@@ -31,7 +35,15 @@ type S3API interface {
 
 var _ S3API = (*s3.Client)(nil)
 
-// Assumer gives an S3 client acting as the source-access role in account A.
+// SFNAPI is what preflight reads of the deployment's own state machine: its running
+// executions, the live migrations the cap counts.
+type SFNAPI interface {
+	ListExecutions(ctx context.Context, params *sfn.ListExecutionsInput, optFns ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
+}
+
+var _ SFNAPI = (*sfn.Client)(nil)
+
+// Assumer gives an S3 client acting as a role in account A.
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
 }
@@ -51,12 +63,22 @@ type Config struct {
 	RolePrefix string
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
 	LocationsCallerRoleArn string
+	// Deployment says whether REMOVE and a standing grant are allowed.
+	Deployment request.Deployment
+	// MaxLiveMigrations caps the running executions of StateMachineArn (this one included).
+	MaxLiveMigrations int
+	// MaxGrantsPerSourceBucket caps the migrations of this deployment whose statements one
+	// source bucket policy holds at once.
+	MaxGrantsPerSourceBucket int
+	// StateMachineArn is the deployment's own state machine.
+	StateMachineArn string
 }
 
 // Handler runs the preflight step.
 type Handler struct {
 	Config  Config
 	S3      S3API // account B, the function's own credentials
+	SFN     SFNAPI
 	Assumer Assumer
 }
 
@@ -86,22 +108,24 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 		return nil, err
 	}
 	r.Normalize(in.ExecutionName)
-	if err := r.Validate(h.Config.Env); err != nil {
+	if err := validate(r, h.Config); err != nil {
+		return nil, err
+	}
+	if err := h.checkLiveMigrations(ctx); err != nil {
 		return nil, err
 	}
 	partition := h.partition()
 	src := r.Source
 
-	sourceS3, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{
-		RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region,
-	})
+	readRole := naming.DefaultPathRoleArn(partition, src.AccountID, naming.SourceReadRoleName(h.Config.RolePrefix))
+	sourceS3, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: readRole, MigrationID: r.MigrationID, Region: src.Region})
 	if err != nil {
-		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+		return nil, sourceaccess.AssumeRoleError(err, readRole, h.ownRoleArn())
 	}
-	if err := checkOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn); err != nil {
+	if err := checkOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, readRole); err != nil {
 		return nil, err
 	}
-	existing, err := getPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, src.PolicyRoleArn)
+	existing, err := getPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, readRole)
 	if err != nil {
 		return nil, err
 	}
@@ -112,10 +136,13 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 			return nil, &failure.PreconditionError{Message: fmt.Sprintf("the policy of source bucket %s cannot be read as a policy document (%v); fix it in account %s", src.Bucket, err, src.AccountID)}
 		}
 		statements = len(doc.Statement)
+		if err := h.checkGrants(doc, r.MigrationID, src.Bucket, src.AccountID); err != nil {
+			return nil, err
+		}
 	}
 	acct, prefix := h.Config.Env.AccountID, h.Config.RolePrefix
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
-		naming.RoleArn(partition, acct, prefix, naming.TransferRoleName(prefix, r.MigrationID)),
+		h.transferRoleArn(r.MigrationID),
 		h.Config.LocationsCallerRoleArn)
 	merged, err := policy.Merge(existing, ours, naming.EarlierRoleArns(partition, acct, prefix, r.MigrationID)...)
 	if err != nil {
@@ -135,6 +162,36 @@ func (h *Handler) partition() string {
 		return h.Config.Env.Partition
 	}
 	return request.Partition(h.Config.Env.Region)
+}
+
+// roleArn is the ARN of a role with the default path "/".
+func roleArn(partition, accountID, name string) string {
+	return naming.DefaultPathRoleArn(partition, accountID, name)
+}
+
+// transferRoleArn is the transfer role of migration id of this deployment: the principal
+// our statements in the source bucket policy name.
+func (h *Handler) transferRoleArn(id string) string {
+	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id))
+}
+
+// ownRoleArn is this function's execution role, the principal the read role trusts.
+func (h *Handler) ownRoleArn() string {
+	return roleArn(h.partition(), h.Config.Env.AccountID, naming.FunctionRoleName(h.Config.RolePrefix, "preflight"))
+}
+
+// validate reports every rule the request breaks, its own and the deployment's, at once.
+func validate(r *request.Request, c Config) error {
+	v := &failure.ValidationError{}
+	for _, err := range []error{r.Validate(c.Env), r.CheckDeployment(c.Deployment)} {
+		var fields *failure.ValidationError
+		if errors.As(err, &fields) {
+			v.Fields = append(v.Fields, fields.Fields...)
+		} else if err != nil {
+			return err
+		}
+	}
+	return v.OrNil()
 }
 
 // ownershipFix is what to do when ACLs are enabled on a bucket.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,12 +17,15 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
@@ -84,10 +88,44 @@ func apiError(status int, code, msg string) error {
 	}}
 }
 
+// fakeSFN lists the running executions of the state machine in pages of pageSize.
+type fakeSFN struct {
+	log      *[]string
+	running  int
+	pageSize int
+	err      error
+}
+
+func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	*f.log = append(*f.log, "states:ListExecutions:"+aws.ToString(in.StateMachineArn)+":"+string(in.StatusFilter))
+	if f.err != nil {
+		return nil, f.err
+	}
+	start := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &start)
+	}
+	size := f.pageSize
+	if size == 0 {
+		size = int(in.MaxResults)
+	}
+	out := &sfn.ListExecutionsOutput{}
+	for i := start; i < f.running && i < start+size; i++ {
+		out.Executions = append(out.Executions, sfntypes.ExecutionListItem{Name: aws.String(fmt.Sprintf("run-%d", i))})
+	}
+	if start+size < f.running {
+		out.NextToken = aws.String(fmt.Sprint(start + size))
+	}
+	return out, nil
+}
+
+const stateMachineArn = "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate"
+
 type world struct {
 	log     []string
 	source  *fakeS3
 	dest    *fakeS3
+	sfn     *fakeSFN
 	assumer *fakeAssumer
 	h       *Handler
 }
@@ -97,13 +135,18 @@ func newWorld() *world {
 	w.source = &fakeS3{name: "A", log: &w.log, getOwnership: enforced, getPolicy: noPolicy}
 	w.dest = &fakeS3{name: "B", log: &w.log, getOwnership: enforced, getPolicy: noPolicy}
 	w.assumer = &fakeAssumer{log: &w.log, client: w.source}
+	w.sfn = &fakeSFN{log: &w.log, running: 1}
 	w.h = &Handler{
 		Config: Config{
-			Env:                    requesttest.Env,
-			RolePrefix:             "dsmigrate",
-			LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations",
+			Env:                      requesttest.Env,
+			RolePrefix:               "dsmigrate",
+			LocationsCallerRoleArn:   "arn:aws:iam::222222222222:role/dsmigrate-fn-createlocations",
+			MaxLiveMigrations:        20,
+			MaxGrantsPerSourceBucket: 4,
+			StateMachineArn:          stateMachineArn,
 		},
 		S3:      w.dest,
+		SFN:     w.sfn,
 		Assumer: w.assumer,
 	}
 	return w
@@ -127,7 +170,8 @@ func TestHandleValid(t *testing.T) {
 		t.Errorf("got %d bytes %d statements, want %d and 1", got.SourcePolicyBytes, got.SourcePolicyStatements, len(foreign))
 	}
 	want := []string{
-		"sts:AssumeRole:arn:aws:iam::111111111111:role/dsmigrate-source-access",
+		"states:ListExecutions:" + stateMachineArn + ":RUNNING",
+		"sts:AssumeRole:arn:aws:iam::111111111111:role/dsmigrate-source-read",
 		"A:GetBucketOwnershipControls:team-a-media:owner=111111111111",
 		"A:GetBucketPolicy:team-a-media",
 		"B:GetBucketOwnershipControls:team-b-media:owner=222222222222",
@@ -136,8 +180,8 @@ func TestHandleValid(t *testing.T) {
 		t.Errorf("got calls\n%s\nwant\n%s", strings.Join(w.log, "\n"), strings.Join(want, "\n"))
 	}
 	p := w.assumer.params[0]
-	if p.ExternalID != "dsmigrate-7f3c" || p.MigrationID != "media-2026-11" || p.Region != "ap-northeast-1" {
-		t.Errorf("got assume params %+v, want external id, migration id and source region", p)
+	if p.MigrationID != "media-2026-11" || p.Region != "ap-northeast-1" {
+		t.Errorf("got assume params %+v, want migration id and source region", p)
 	}
 }
 
@@ -275,9 +319,10 @@ func TestFailures(t *testing.T) {
 		{
 			name: "assume role denied",
 			setup: func(w *world) {
-				w.assumer.err = apiError(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/dsmigrate-source-access")
+				w.assumer.err = apiError(403, "AccessDenied", "User: arn:aws:sts::222222222222:assumed-role/fn/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::111111111111:role/dsmigrate-source-read")
 			},
-			wantType: "PermissionError", wantIn: []string{"sts:AssumeRole", "sts:ExternalId"},
+			wantType: "PermissionError", wantIn: []string{"sts:AssumeRole", "arn:aws:iam::111111111111:role/dsmigrate-source-read",
+				"trust arn:aws:iam::222222222222:role/dsmigrate-fn-preflight", "source-access stack"},
 		},
 		{
 			name:     "source ACLs enabled",
@@ -324,7 +369,7 @@ func TestFailures(t *testing.T) {
 					return nil, apiError(403, "AccessDenied", "Access Denied")
 				}
 			},
-			wantType: "PermissionError", wantIn: []string{"arn:aws:iam::111111111111:role/dsmigrate-source-access", "s3:GetBucketPolicy", "arn:aws:s3:::team-a-media"},
+			wantType: "PermissionError", wantIn: []string{"arn:aws:iam::111111111111:role/dsmigrate-source-read", "s3:GetBucketPolicy", "arn:aws:s3:::team-a-media"},
 		},
 		{
 			name: "foreign statement uses our Sid",
@@ -450,4 +495,181 @@ func TestHostileRequests(t *testing.T) {
 		})
 	}
 	t.Logf("Preflight on %d hostile requests:\n%s", len(cases), tally)
+}
+
+// TestDeploymentRefusesRemoveAndStandingGrant: options the deployment does not allow are
+// refused with a ValidationError naming the field and the setting, before any AWS call.
+func TestDeploymentRefusesRemoveAndStandingGrant(t *testing.T) {
+	tests := []struct {
+		name       string
+		set        map[string]any
+		deployment request.Deployment
+		wantFields []string
+	}{
+		{name: "remove", set: map[string]any{"preserveDeletedFiles": "REMOVE"}, wantFields: []string{"task.preserveDeletedFiles"}},
+		{name: "standing grant", set: map[string]any{"revokeBucketPolicy": false}, wantFields: []string{"cleanup.revokeBucketPolicy"}},
+		{name: "both, with another problem", set: map[string]any{"preserveDeletedFiles": "REMOVE", "revokeBucketPolicy": false, "migrationId": "-bad-"},
+			wantFields: []string{"migrationId", "task.preserveDeletedFiles", "cleanup.revokeBucketPolicy"}},
+		{name: "remove allowed", set: map[string]any{"preserveDeletedFiles": "REMOVE"}, deployment: request.Deployment{AllowRemove: true}},
+		{name: "standing grant allowed", set: map[string]any{"revokeBucketPolicy": false}, deployment: request.Deployment{AllowStandingGrant: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var doc map[string]any
+			_ = json.Unmarshal(requesttest.ValidJSON(), &doc)
+			for k, v := range tt.set {
+				switch k {
+				case "preserveDeletedFiles":
+					doc["task"].(map[string]any)[k] = v
+				case "revokeBucketPolicy":
+					doc["cleanup"] = map[string]any{k: v}
+				default:
+					doc[k] = v
+				}
+			}
+			raw, _ := json.Marshal(doc)
+			w := newWorld()
+			w.h.Config.Deployment = tt.deployment
+			_, err := w.h.Handle(context.Background(), Input{Request: raw, ExecutionName: requesttest.ExecutionName})
+			if tt.wantFields == nil {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			var got []string
+			for _, f := range v.Fields {
+				got = append(got, f.Field)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.wantFields, ",") {
+				t.Errorf("got fields %v, want %v", got, tt.wantFields)
+			}
+			if len(w.log) != 0 {
+				t.Errorf("got calls %v, want none", w.log)
+			}
+		})
+	}
+}
+
+// TestLiveMigrationsCap: past dsmigrate:maxLiveMigrations running executions (this one
+// included) the migration is refused before anything in account A is touched; the count
+// stops once the cap is exceeded, whatever the number of pages.
+func TestLiveMigrationsCap(t *testing.T) {
+	tests := []struct {
+		name      string
+		running   int
+		pageSize  int
+		max       int
+		wantErr   bool
+		wantPages int
+	}{
+		{name: "alone", running: 1, max: 1, wantPages: 1},
+		{name: "at the cap", running: 20, max: 20, wantPages: 1},
+		{name: "one over", running: 21, max: 20, wantErr: true, wantPages: 1},
+		{name: "over, paged", running: 50, pageSize: 7, max: 20, wantErr: true, wantPages: 3},
+		{name: "at the cap, paged", running: 14, pageSize: 7, max: 14, wantPages: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.sfn.running, w.sfn.pageSize = tt.running, tt.pageSize
+			w.h.Config.MaxLiveMigrations = tt.max
+			_, err := w.h.Handle(context.Background(), validInput())
+			pages := 0
+			for _, c := range w.log {
+				if strings.HasPrefix(c, "states:ListExecutions:") {
+					pages++
+				}
+			}
+			if pages != tt.wantPages {
+				t.Errorf("got %d ListExecutions calls, want %d", pages, tt.wantPages)
+			}
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+				t.Fatalf("got %s (%v), want PreconditionError", got, err)
+			}
+			for _, s := range []string{stateMachineArn, "dsmigrate:maxLiveMigrations", fmt.Sprint(tt.max), "raise"} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("message %q does not contain %q", err.Error(), s)
+				}
+			}
+			if len(w.assumer.params) != 0 {
+				t.Errorf("assumed %v, want nothing touched in account A", w.assumer.params)
+			}
+		})
+	}
+}
+
+func TestLiveMigrationsCountDenied(t *testing.T) {
+	w := newWorld()
+	w.sfn.err = apiError(400, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-preflight/x is not authorized to perform: states:ListExecutions on resource: "+stateMachineArn)
+	_, err := w.h.Handle(context.Background(), validInput())
+	if got := requesttest.ErrorName(err); got != "PermissionError" {
+		t.Fatalf("got %s (%v), want PermissionError", got, err)
+	}
+	if !strings.Contains(err.Error(), "states:ListExecutions") {
+		t.Errorf("got %q, want the action named", err)
+	}
+}
+
+// grantPolicy is a source bucket policy with the statements of migrations ids, granted by
+// the deployment with the given role prefix, and one statement of the bucket's owners.
+func grantPolicy(prefix string, ids ...string) string {
+	stmts := []string{`{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::333333333333:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}`}
+	for _, id := range ids {
+		sids := naming.SidsFor(id)
+		transfer := "arn:aws:iam::222222222222:role/" + naming.TransferRoleName(prefix, id)
+		caller := "arn:aws:iam::222222222222:role/" + naming.FunctionRoleName(prefix, "createlocations")
+		stmts = append(stmts,
+			fmt.Sprintf(`{"Sid":%q,"Effect":"Allow","Principal":{"AWS":%q},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::team-a-media"}`, sids.CreateLocation, caller),
+			fmt.Sprintf(`{"Sid":%q,"Effect":"Allow","Principal":{"AWS":[%q]},"Action":"s3:GetBucketLocation","Resource":"arn:aws:s3:::team-a-media"}`, sids.BucketAccess, transfer),
+			fmt.Sprintf(`{"Sid":%q,"Effect":"Allow","Principal":{"AWS":[%q]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}`, sids.ObjectAccess, transfer))
+	}
+	return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
+}
+
+// TestGrantsPerSourceBucketCap: the grants of this deployment's other migrations count;
+// a re-run of a migration whose grant is there and another deployment's grants do not.
+func TestGrantsPerSourceBucketCap(t *testing.T) {
+	ours := []string{"m1", "m2", "m3", "m4"}
+	tests := []struct {
+		name    string
+		policy  string
+		wantErr bool
+	}{
+		{name: "three others", policy: grantPolicy("dsmigrate", ours[:3]...)},
+		{name: "four others", policy: grantPolicy("dsmigrate", ours...), wantErr: true},
+		{name: "three others and this one (re-run)", policy: grantPolicy("dsmigrate", append(slices.Clone(ours[:3]), "media-2026-11")...)},
+		{name: "four of another deployment", policy: grantPolicy("other", ours...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.source.getPolicy = policyText(tt.policy)
+			_, err := w.h.Handle(context.Background(), validInput())
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+				t.Fatalf("got %s (%v), want PreconditionError", got, err)
+			}
+			for _, s := range []string{"team-a-media", "m1, m2, m3, m4", "dsmigrate:maxGrantsPerSourceBucket = 4", "raise"} {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("message %q does not contain %q", err.Error(), s)
+				}
+			}
+		})
+	}
 }

@@ -1,7 +1,8 @@
 // Package putbucketpolicy is the step that adds our statements to the source bucket policy
 // in account A (mode grant) and removes them again at the end (mode revoke). It acts as the
-// source-access role, keeps every other statement exactly, and returns the policy it found
-// as a backup.
+// deployment's policy-writer role in account A (derived from source.accountId and the
+// name prefix, never from the request), keeps every other statement exactly, and returns
+// the policy it found as a backup.
 package putbucketpolicy
 
 import (
@@ -34,7 +35,7 @@ type S3API interface {
 
 var _ S3API = (*s3.Client)(nil)
 
-// Assumer gives an S3 client acting as the source-access role in account A.
+// Assumer gives an S3 client acting as a role in account A.
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
 }
@@ -114,11 +115,12 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	// After SUCCESS it skips RevokeBucketPolicy when the flag is false (CheckCleanup), so
 	// the step runs with the flag false only after a failure, and a failure always revokes.
 	src := r.Source
-	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region})
+	writer := naming.DefaultPathRoleArn(h.partition(), src.AccountID, naming.SourcePolicyWriterRoleName(h.Config.RolePrefix))
+	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: writer, MigrationID: r.MigrationID, Region: src.Region})
 	if err != nil {
-		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+		return nil, sourceaccess.AssumeRoleError(err, writer, h.roleArn(naming.FunctionRoleName(h.Config.RolePrefix, "putbucketpolicy")))
 	}
-	b := &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: src.PolicyRoleArn, partition: h.partition()}
+	b := &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: writer, partition: h.partition()}
 	existing, err := b.get(ctx)
 	if err != nil {
 		return nil, err
@@ -332,7 +334,7 @@ func splitSids(text string, sids []string) (present, missing []string) {
 	return present, missing
 }
 
-// bucket is the source bucket as the source-access role sees it.
+// bucket is the source bucket as the policy-writer role sees it.
 type bucket struct {
 	c                              S3API
 	name, region, owner, principal string

@@ -63,13 +63,15 @@ func (f *fakeS3) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicy
 }
 
 type fakeAssumer struct {
-	s3    *fakeS3
-	err   error
-	calls int
+	s3     *fakeS3
+	err    error
+	calls  int
+	params []sourceaccess.Params
 }
 
-func (f *fakeAssumer) AssumeS3(context.Context, sourceaccess.Params) (S3API, error) {
+func (f *fakeAssumer) AssumeS3(_ context.Context, p sourceaccess.Params) (S3API, error) {
 	f.calls++
+	f.params = append(f.params, p)
 	return f.s3, f.err
 }
 
@@ -90,6 +92,21 @@ func setup(policies map[string]string) (*Handler, *fakeS3, *fakeAssumer) {
 		Assumer: a,
 	}
 	return h, f, a
+}
+
+// TestAssumesThePolicyWriterRole: both modes act as the deployment's policy-writer role in
+// the request's source account, named after the migration.
+func TestAssumesThePolicyWriterRole(t *testing.T) {
+	for _, in := range []Input{grantInput(), revokeInput()} {
+		h, _, a := setup(map[string]string{"team-a-media": foreign})
+		if _, err := h.Handle(context.Background(), in); err != nil {
+			t.Fatalf("%s: got %v, want nil", in.Mode, err)
+		}
+		want := sourceaccess.Params{RoleArn: "arn:aws:iam::111111111111:role/dsmigrate-source-policy-writer", MigrationID: "media-2026-11", Region: "ap-northeast-1"}
+		if len(a.params) != 1 || a.params[0] != want {
+			t.Errorf("%s: assumed %+v, want %+v", in.Mode, a.params, want)
+		}
+	}
 }
 
 func grantInput() Input { return Input{Mode: ModeGrant, Request: requesttest.Valid(), Roles: roles()} }

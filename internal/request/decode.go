@@ -15,6 +15,13 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
+// RetiredFields are fields earlier versions accepted, with what to do instead. A request
+// that still has one fails with that message rather than "not a known field".
+var RetiredFields = map[string]string{
+	"source.policyRoleArn": "is no longer accepted: the roles dsmigrate assumes in account A are derived from source.accountId and the deployment's name prefix (<prefix>-source-read for the checks, <prefix>-source-policy-writer for the bucket policy); remove the field",
+	"source.externalId":    "is no longer accepted: the roles in account A trust only this deployment's function roles by name, so no external id is used; remove the field",
+}
+
 // MaxRequestBytes bounds the raw request: a Step Functions execution input is at most
 // 262,144 bytes of UTF-8 (StartExecution "input": "Length constraints apply to the payload
 // size, and are expressed as bytes in UTF-8 encoding"; ExecutionStartedEventDetails:
@@ -257,6 +264,9 @@ func (w *walker) shape(t reflect.Type, path string) {
 			switch {
 			case problem != "":
 				verr.Add(orRoot(path), "has a field name that %s", problem)
+				skipValue(dec)
+			case !ok && RetiredFields[sub] != "":
+				verr.Add(sub, "%s", RetiredFields[sub])
 				skipValue(dec)
 			case !ok:
 				verr.Add(sub, "is not a known field%s", suggestion(key, fields))

@@ -17,9 +17,8 @@ type Source struct {
 	AccountID string `json:"accountId"`
 	Region    string `json:"region"`
 	Prefix    string `json:"prefix,omitempty"`
-	// PolicyRoleArn is the role in account A that may read and edit the bucket policy.
-	PolicyRoleArn string `json:"policyRoleArn"`
-	ExternalID    string `json:"externalId,omitempty"`
+	// The roles in account A that read and edit the bucket policy are not named here: the
+	// functions derive them from AccountID and the deployment (RetiredFields).
 }
 
 // Destination is the bucket in account B, where every DataSync resource lives.

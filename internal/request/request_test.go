@@ -14,7 +14,7 @@ import (
 )
 
 // TestEnv is the environment the fixtures in testdata/ validate against.
-var TestEnv = Env{AccountID: "222222222222", Region: "ap-northeast-1", Partition: "aws", SourceAccessRoleName: "dsmigrate-source-access"}
+var TestEnv = Env{AccountID: "222222222222", Region: "ap-northeast-1", Partition: "aws"}
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
@@ -340,11 +340,9 @@ func TestValidateBadRequests(t *testing.T) {
 		{name: "source region missing", give: func(r *Request) { r.Source.Region = "" }, wantErr: []string{"source.region"}},
 		{name: "source region other partition", give: func(r *Request) {
 			r.Source.Region = "cn-north-1"
-			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
 		}, wantErr: []string{"source.region"}},
 		{name: "same account as dsmigrate", give: func(r *Request) {
 			r.Source.AccountID = TestEnv.AccountID
-			r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access"
 		}, wantErr: []string{"source.accountId"}},
 		{name: "same account as the destination, environment unknown", give: func(r *Request) {
 			r.Destination.AccountID = r.Source.AccountID
@@ -361,16 +359,6 @@ func TestValidateBadRequests(t *testing.T) {
 		{name: "destination prefix dot-dot", give: func(r *Request) { r.Destination.Prefix = "a/../b/" }, wantErr: []string{"destination.prefix"}},
 		{name: "destination prefix char", give: func(r *Request) { r.Destination.Prefix = "a&b/" }, wantErr: []string{"destination.prefix"}},
 		{name: "destination prefix too long", give: func(r *Request) { r.Destination.Prefix = strings.Repeat("a", 1025) }, wantErr: []string{"destination.prefix"}},
-		{name: "role ARN not a role", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:user/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN garbage", give: func(r *Request) { r.Source.PolicyRoleArn = "dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN missing", give: func(r *Request) { r.Source.PolicyRoleArn = "" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN other account", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::222222222222:role/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN wrong partition", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN wrong name", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/admin" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "role ARN name too long", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/" + long + "a" }, wantErr: []string{"source.policyRoleArn"}},
-		{name: "external id too short", give: func(r *Request) { r.Source.ExternalID = "a" }, wantErr: []string{"source.externalId"}},
-		{name: "external id too long", give: func(r *Request) { r.Source.ExternalID = strings.Repeat("a", 1225) }, wantErr: []string{"source.externalId"}},
-		{name: "external id bad char", give: func(r *Request) { r.Source.ExternalID = "abc def" }, wantErr: []string{"source.externalId"}},
 		{name: "storage class unknown", give: func(r *Request) { r.Destination.StorageClass = "COLD" }, wantErr: []string{"destination.storageClass"}},
 		{name: "storage class outposts", give: func(r *Request) { r.Destination.StorageClass = "OUTPOSTS" }, wantErr: []string{"destination.storageClass"}},
 		{name: "storage class lower case", give: func(r *Request) { r.Destination.StorageClass = "standard" }, wantErr: []string{"destination.storageClass"}},
@@ -445,36 +433,26 @@ func TestValidateGoodVariants(t *testing.T) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "a", "ab/"
 		}, env: TestEnv},
-		{name: "role with path", give: func(r *Request) {
-			r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/team/dsmigrate-source-access"
-		}, env: TestEnv},
-		{name: "any role name when not configured", give: func(r *Request) {
-			r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/other"
-		}, env: Env{AccountID: "222222222222", Region: "ap-northeast-1"}},
 		{name: "china", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "cn-north-1", "cn-northwest-1"
-			r.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
-		}, env: Env{AccountID: "222222222222", Region: "cn-northwest-1", SourceAccessRoleName: "dsmigrate-source-access"}},
+		}, env: Env{AccountID: "222222222222", Region: "cn-northwest-1"}},
 		{name: "govcloud", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "us-gov-west-1", "us-gov-east-1"
-			r.Source.PolicyRoleArn = "arn:aws-us-gov:iam::111111111111:role/dsmigrate-source-access"
 		}, env: Env{AccountID: "222222222222", Region: "us-gov-east-1"}},
 		{name: "basic point in time", give: func(r *Request) {
 			r.Task.TaskMode, r.Task.VerifyMode = "BASIC", "POINT_IN_TIME_CONSISTENT"
 		}, env: TestEnv},
-		{name: "external id charset", give: func(r *Request) { r.Source.ExternalID = "a_b+c=d,e.f@g:h/i-j" }, env: TestEnv},
 		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, env: TestEnv},
 		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, env: TestEnv},
 		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, env: TestEnv},
 		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, env: TestEnv},
 		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, env: TestEnv},
 		{name: "region newer than the SDK, listed by the deployment", give: func(r *Request) { r.Source.Region = "ap-northeast-9" },
-			env: Env{AccountID: "222222222222", Region: "ap-northeast-1", SourceAccessRoleName: "dsmigrate-source-access", ExtraRegions: []string{"ap-northeast-9"}}},
+			env: Env{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}},
 		{name: "dsmigrate runs in a region newer than the SDK", give: func(r *Request) { r.Source.Region, r.Destination.Region = "ap-northeast-9", "ap-northeast-9" },
-			env: Env{AccountID: "222222222222", Region: "ap-northeast-9", SourceAccessRoleName: "dsmigrate-source-access"}},
+			env: Env{AccountID: "222222222222", Region: "ap-northeast-9"}},
 		{name: "region the SDK knows outside the usual name shapes", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "eusc-de-east-1", "eusc-de-east-1"
-			r.Source.PolicyRoleArn = "arn:aws-eusc:iam::111111111111:role/dsmigrate-source-access"
 		}, env: Env{AccountID: "222222222222", Region: "eusc-de-east-1"}},
 	}
 	for _, tt := range tests {
@@ -496,14 +474,14 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	err = r.Validate(TestEnv)
 	got := fieldsOf(t, err)
 	want := []string{"migrationId", "source.bucket", "source.accountId", "source.region",
-		"source.prefix", "source.prefix", "source.policyRoleArn", "source.externalId",
+		"source.prefix", "source.prefix",
 		"destination.bucket", "destination.region", "destination.storageClass",
 		"task.verifyMode", "task.includes[0]", "task.includes[0]", "task.excludes[0]"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got fields %q, want %q", got, want)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "15 problem(s)") {
-		t.Errorf("got message %q, want it to count 15 problems", msg)
+	if msg := err.Error(); !strings.Contains(msg, "13 problem(s)") {
+		t.Errorf("got message %q, want it to count 13 problems", msg)
 	}
 }
 
@@ -539,6 +517,75 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(back, r) {
 				t.Errorf("got %+v, want %+v", back, r)
+			}
+		})
+	}
+}
+
+// TestRetiredFields: a request written for an earlier version that still names the role
+// in account A or an external id is refused with what to do, not "not a known field".
+func TestRetiredFields(t *testing.T) {
+	tests := []struct {
+		name, give, wantField, wantText string
+	}{
+		{"policy role", `"policyRoleArn":"arn:aws:iam::111111111111:role/dsmigrate-source-access"`, "source.policyRoleArn", "derived from source.accountId"},
+		{"external id", `"externalId":"dsmigrate-7f3c"`, "source.externalId", "no external id is used"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := `{"source":{"bucket":"team-a-media","accountId":"111111111111","region":"ap-northeast-1",` + tt.give +
+				`},"destination":{"bucket":"team-b-media","region":"ap-northeast-1"}}`
+			_, err := Decode([]byte(raw))
+			if got := fieldsOf(t, err); !slices.Equal(got, []string{tt.wantField}) {
+				t.Fatalf("got fields %q, want [%s]", got, tt.wantField)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.wantText) || !strings.Contains(msg, "remove the field") {
+				t.Errorf("got %q, want it to say %q and to remove the field", msg, tt.wantText)
+			}
+		})
+	}
+}
+
+func TestCheckDeployment(t *testing.T) {
+	no := false
+	tests := []struct {
+		name       string
+		give       func(r *Request)
+		deployment Deployment
+		wantFields []string
+		wantText   []string
+	}{
+		{name: "plain copy", give: func(r *Request) {}},
+		{name: "remove refused", give: func(r *Request) { r.Task.PreserveDeletedFiles = "REMOVE" },
+			wantFields: []string{"task.preserveDeletedFiles"}, wantText: []string{SettingAllowRemove, "PRESERVE"}},
+		{name: "remove allowed", give: func(r *Request) { r.Task.PreserveDeletedFiles = "REMOVE" },
+			deployment: Deployment{AllowRemove: true}},
+		{name: "standing grant refused", give: func(r *Request) { r.Cleanup.RevokeBucketPolicy = &no },
+			wantFields: []string{"cleanup.revokeBucketPolicy"}, wantText: []string{SettingAllowStandingGrant}},
+		{name: "standing grant allowed", give: func(r *Request) { r.Cleanup.RevokeBucketPolicy = &no },
+			deployment: Deployment{AllowStandingGrant: true}},
+		{name: "both refused at once", give: func(r *Request) {
+			r.Task.PreserveDeletedFiles = "REMOVE"
+			r.Cleanup.RevokeBucketPolicy = &no
+		}, deployment: Deployment{}, wantFields: []string{"task.preserveDeletedFiles", "cleanup.revokeBucketPolicy"}},
+		{name: "one allowed, the other refused", give: func(r *Request) {
+			r.Task.PreserveDeletedFiles = "REMOVE"
+			r.Cleanup.RevokeBucketPolicy = &no
+		}, deployment: Deployment{AllowRemove: true}, wantFields: []string{"cleanup.revokeBucketPolicy"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullRequest(t)
+			tt.give(r)
+			r.Normalize("media-run-1")
+			err := r.CheckDeployment(tt.deployment)
+			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantFields) {
+				t.Fatalf("got fields %q, want %q (error: %v)", got, tt.wantFields, err)
+			}
+			for _, w := range tt.wantText {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("got %q, want it to name %q", err.Error(), w)
+				}
 			}
 		})
 	}

@@ -11,13 +11,12 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 )
 
-// Env is what the running function knows about itself: its account (B), its region,
-// its partition and the name the source-access role in account A must have.
+// Env is what the running function knows about itself: its account (B), its region and
+// its partition.
 type Env struct {
-	AccountID            string
-	Region               string
-	Partition            string // empty: derived from Region
-	SourceAccessRoleName string // empty: any role name is accepted
+	AccountID string
+	Region    string
+	Partition string // empty: derived from Region
 	// ExtraRegions are regions accepted although the AWS SDK this dsmigrate was built
 	// with does not know them (regions newer than the SDK). Region itself is always
 	// accepted.
@@ -43,18 +42,14 @@ var (
 
 // Limits from the AWS documentation.
 const (
-	MaxPrefixLength     = 1024   // an S3 key is at most 1,024 bytes
-	MaxFilterLength     = 102400 // DataSync FilterRule.Value
-	MinExternalIDLength = 2
-	MaxExternalIDLength = 1224
+	MaxPrefixLength = 1024   // an S3 key is at most 1,024 bytes
+	MaxFilterLength = 102400 // DataSync FilterRule.Value
 )
 
 var (
-	accountPattern    = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern     = regexp.MustCompile(`^(?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$`)
-	ipLikePattern     = regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`)
-	externalIDPattern = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
-	roleArnPattern    = regexp.MustCompile(`^arn:([a-z-]+):iam::([0-9]{12}):role/((?:[\x21-\x7e]*/)?)([\w+=,.@-]{1,64})$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern  = regexp.MustCompile(`^(?:us-gov|us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$`)
+	ipLikePattern  = regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`)
 	// DataSync CreateLocationS3 Subdirectory pattern.
 	subdirectoryPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-\+\./\(\)\p{Zs}]*$`)
 )
@@ -95,16 +90,6 @@ func (r *Request) Validate(env Env) error {
 		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), envPartition)
 	}
 	checkPrefix(v, "source.prefix", s.Prefix)
-	checkRoleArn(v, s, srcRegionOK, env)
-	if s.ExternalID != "" {
-		n := utf8.RuneCountInString(s.ExternalID)
-		switch {
-		case n < MinExternalIDLength || n > MaxExternalIDLength:
-			v.Add("source.externalId", "must be %d-%d characters (got %d)", MinExternalIDLength, MaxExternalIDLength, n)
-		case !externalIDPattern.MatchString(s.ExternalID):
-			v.Add("source.externalId", "may hold only letters, digits and _+=,.@:/- (STS rule)")
-		}
-	}
 
 	d := r.Destination
 	checkBucket(v, "destination.bucket", d.Bucket)
@@ -259,31 +244,6 @@ func folder(p string) string {
 		return p
 	}
 	return p + "/"
-}
-
-func checkRoleArn(v *failure.ValidationError, s Source, regionOK bool, env Env) {
-	const field = "source.policyRoleArn"
-	if s.PolicyRoleArn == "" {
-		v.Add(field, "is required: the ARN of the role in account A that may read and edit the source bucket policy")
-		return
-	}
-	m := roleArnPattern.FindStringSubmatch(s.PolicyRoleArn)
-	if m == nil {
-		v.Add(field, "must be an IAM role ARN arn:<partition>:iam::<account>:role/<name> (got %q)", s.PolicyRoleArn)
-		return
-	}
-	partition, account, name := m[1], m[2], m[4]
-	if regionOK && partition != Partition(s.Region) {
-		v.Add(field, "is in partition %s but source.region %s is in %s", partition, s.Region, Partition(s.Region))
-	} else if !slices.Contains(Partitions(), partition) {
-		v.Add(field, "has unknown partition %q; use one of %s", partition, strings.Join(Partitions(), ", "))
-	}
-	if accountPattern.MatchString(s.AccountID) && account != s.AccountID {
-		v.Add(field, "must be a role in the source account %s (got account %s)", s.AccountID, account)
-	}
-	if env.SourceAccessRoleName != "" && name != env.SourceAccessRoleName {
-		v.Add(field, "must name the role %q that this deployment is allowed to assume (got %q)", env.SourceAccessRoleName, name)
-	}
 }
 
 // checkFilters applies the DataSync filter rules: patterns are joined with '|' into one

@@ -19,10 +19,9 @@ var files embed.FS
 
 // Env is the deployment the fixtures are valid in (account B, its region).
 var Env = request.Env{
-	AccountID:            "222222222222",
-	Region:               "ap-northeast-1",
-	Partition:            "aws",
-	SourceAccessRoleName: "dsmigrate-source-access",
+	AccountID: "222222222222",
+	Region:    "ap-northeast-1",
+	Partition: "aws",
 }
 
 // ExecutionName is the execution name the tests pass with the request.

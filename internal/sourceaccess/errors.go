@@ -12,15 +12,12 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 )
 
-// AssumeRoleError explains a failed sts:AssumeRole of the source-access role.
-func AssumeRoleError(err error, roleArn, externalID string) error {
-	ext := "and, since the request gives no source.externalId, must not require sts:ExternalId"
-	if externalID != "" {
-		ext = "with the condition sts:ExternalId equal to the request's source.externalId"
-	}
+// AssumeRoleError explains a failed sts:AssumeRole of a role in account A by the function
+// role functionRoleArn.
+func AssumeRoleError(err error, roleArn, functionRoleArn string) error {
 	return awserror.Classify(err, awserror.Call{
 		Action: "sts:AssumeRole", Resource: roleArn,
-		Grant: fmt.Sprintf("the trust policy of %s must allow dsmigrate's function roles in account B to call sts:AssumeRole %s, and those roles need sts:AssumeRole on it (see docs/operate.md: Deploy)", roleArn, ext),
+		Grant: fmt.Sprintf("the role %s must exist in account A and trust %s (deploy the source-access stack in account A with the same name prefix, after the destination stack: docs/operate.md, Deploy), and %s needs sts:AssumeRole on it; check source.accountId", roleArn, functionRoleArn, functionRoleArn),
 	}, awserror.Precondition)
 }
 

@@ -1,7 +1,9 @@
-// Package sourceaccess builds S3 clients that act as the source-access role in account A:
-// the role that may read and edit the source bucket's policy. The function's own
-// credentials call sts:AssumeRole (with the request's external id) and S3 is then called
-// with the temporary credentials, in the source bucket's region.
+// Package sourceaccess builds S3 clients that act as one of the deployment's two roles in
+// account A: Preflight's read role or PutBucketPolicy's policy-writer role
+// (naming.SourceReadRoleName, SourcePolicyWriterRoleName). The function's own credentials
+// call sts:AssumeRole and S3 is then called with the temporary credentials, in the source
+// bucket's region. No external id is sent: each role trusts exactly one function role of
+// this deployment by its ARN (docs/operate.md explains why that suffices).
 package sourceaccess
 
 import (
@@ -16,7 +18,6 @@ import (
 // Params says which role to assume and where the bucket is.
 type Params struct {
 	RoleArn     string
-	ExternalID  string // empty: none
 	MigrationID string // names the session, so CloudTrail in account A shows the migration
 	Region      string // the source bucket's region
 }
@@ -25,7 +26,7 @@ type Params struct {
 // characters of [a-z0-9-], within STS's 2-64 characters of [\w+=,.@-]).
 func SessionName(migrationID string) string { return "dsmigrate-" + migrationID }
 
-// Assumer assumes the source-access role. Config is the function's aws.Config (its
+// Assumer assumes a role in account A. Config is the function's aws.Config (its
 // credentials, retryer and endpoint); STS is an STS client built from it.
 type Assumer struct {
 	Config aws.Config
@@ -40,9 +41,6 @@ type Assumer struct {
 func (a *Assumer) S3(ctx context.Context, p Params) (*s3.Client, error) {
 	provider := stscreds.NewAssumeRoleProvider(a.STS, p.RoleArn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName(p.MigrationID)
-		if p.ExternalID != "" {
-			o.ExternalID = aws.String(p.ExternalID)
-		}
 	})
 	creds := aws.NewCredentialsCache(provider)
 	if _, err := creds.Retrieve(ctx); err != nil {

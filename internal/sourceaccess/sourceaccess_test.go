@@ -38,10 +38,10 @@ func (f *fakeSTS) AssumeRole(_ context.Context, in *sts.AssumeRoleInput, _ ...fu
 	}}, nil
 }
 
-func TestS3AssumesWithExternalIDAndSessionName(t *testing.T) {
+func TestS3AssumesWithSessionNameAndNoExternalID(t *testing.T) {
 	f := &fakeSTS{}
 	a := &Assumer{Config: aws.Config{Region: "ap-northeast-1"}, STS: f}
-	c, err := a.S3(context.Background(), Params{RoleArn: "arn:aws:iam::111111111111:role/dsmigrate-source-access", ExternalID: "ext-1", MigrationID: "m1", Region: "eu-west-1"})
+	c, err := a.S3(context.Background(), Params{RoleArn: "arn:aws:iam::111111111111:role/dsmigrate-source-read", MigrationID: "m1", Region: "eu-west-1"})
 	if err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
@@ -49,8 +49,8 @@ func TestS3AssumesWithExternalIDAndSessionName(t *testing.T) {
 		t.Fatalf("got %d AssumeRole calls, want 1", len(f.calls))
 	}
 	in := f.calls[0]
-	if aws.ToString(in.ExternalId) != "ext-1" || aws.ToString(in.RoleSessionName) != "dsmigrate-m1" || aws.ToString(in.RoleArn) != "arn:aws:iam::111111111111:role/dsmigrate-source-access" {
-		t.Errorf("got input %+v, want external id ext-1, session dsmigrate-m1 and the role", in)
+	if in.ExternalId != nil || aws.ToString(in.RoleSessionName) != "dsmigrate-m1" || aws.ToString(in.RoleArn) != "arn:aws:iam::111111111111:role/dsmigrate-source-read" {
+		t.Errorf("got input %+v, want no external id, session dsmigrate-m1 and the role", in)
 	}
 	if got := c.Options().Region; got != "eu-west-1" {
 		t.Errorf("got region %q, want eu-west-1", got)
@@ -61,17 +61,6 @@ func TestS3AssumesWithExternalIDAndSessionName(t *testing.T) {
 	}
 	if len(f.calls) != 1 {
 		t.Errorf("got %d AssumeRole calls, want the cached credentials reused", len(f.calls))
-	}
-}
-
-func TestS3WithoutExternalID(t *testing.T) {
-	f := &fakeSTS{}
-	a := &Assumer{STS: f}
-	if _, err := a.S3(context.Background(), Params{RoleArn: "arn:aws:iam::1:role/r", MigrationID: "m"}); err != nil {
-		t.Fatal(err)
-	}
-	if f.calls[0].ExternalId != nil {
-		t.Errorf("got external id %q, want none", *f.calls[0].ExternalId)
 	}
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	// Prefix is the deployment's name prefix: tasks are named <prefix>-<id> and tagged
 	// naming.DeploymentTagKey=<prefix>, and so are the executions this step starts.
 	Prefix string
+	// Deployment is checked again here, where PreserveDeletedFiles takes effect, so that
+	// invoking this function directly cannot start a REMOVE the deployment does not allow.
+	Deployment request.Deployment
 	// LogGroupArn is the CloudWatch log group for task logs; "" means no task logging.
 	LogGroupArn string
 }
@@ -128,7 +131,10 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 
 func (h *Handler) validate(in Input) error {
 	v := &failure.ValidationError{}
-	if err := in.Request.Validate(h.Config.Env); err != nil {
+	for _, err := range []error{in.Request.Validate(h.Config.Env), in.Request.CheckDeployment(h.Config.Deployment)} {
+		if err == nil {
+			continue
+		}
 		rv, ok := err.(*failure.ValidationError)
 		if !ok {
 			return err

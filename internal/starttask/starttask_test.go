@@ -17,6 +17,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
 
@@ -387,5 +388,36 @@ func TestSkipsAnotherDeploymentsTask(t *testing.T) {
 	}
 	if len(f.tasks[0].executions)+len(f.tasks[1].executions) != 0 {
 		t.Errorf("another deployment's task was started")
+	}
+}
+
+// TestRemoveOnlyWhenTheDeploymentAllowsIt: starttask, where PreserveDeletedFiles takes
+// effect, refuses REMOVE itself unless the deployment allows it, without calling DataSync.
+func TestRemoveOnlyWhenTheDeploymentAllowsIt(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("allowRemove=%v", allow), func(t *testing.T) {
+			f := &fakeDataSync{}
+			h := newHandler(f, "")
+			h.Config.Deployment.AllowRemove = allow
+			in := Input{Request: requesttest.Valid(), Locations: locations()}
+			in.Request.Task.PreserveDeletedFiles = "REMOVE"
+			_, err := h.Handle(context.Background(), in)
+			if allow {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				if got := f.tasks[0].in.Options.PreserveDeletedFiles; got != dstypes.PreserveDeletedFilesRemove {
+					t.Errorf("got PreserveDeletedFiles %s, want REMOVE", got)
+				}
+				return
+			}
+			v, ok := err.(*failure.ValidationError)
+			if !ok || !requesttest.HasField(v, "task.preserveDeletedFiles") || !strings.Contains(err.Error(), request.SettingAllowRemove) {
+				t.Fatalf("got %T %v, want a ValidationError on task.preserveDeletedFiles naming %s", err, err, request.SettingAllowRemove)
+			}
+			if len(f.calls) != 0 {
+				t.Errorf("got calls %v, want none", f.calls)
+			}
+		})
 	}
 }

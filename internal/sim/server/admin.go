@@ -68,6 +68,10 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, s.settingsJSON())
 	case "GET /_sim/state":
 		writeJSON(w, 200, s.state())
+	case "POST /_sim/states/state-machines":
+		s.states.registerMachine(w, r)
+	case "POST /_sim/states/executions":
+		s.states.putExecution(w, r)
 	default:
 		writeJSON(w, 404, map[string]string{"error": "no admin route " + route})
 	}
@@ -83,6 +87,8 @@ type State struct {
 	Buckets  []BucketState       `json:"buckets"`
 	Faults   []store.FaultConfig `json:"faults"` // injected, not yet used up
 	DataSync *datasync.State     `json:"datasync,omitempty"`
+	// StepFunctions holds the executions registered for ListExecutions.
+	StepFunctions StepFunctionsState `json:"stepFunctions"`
 	// The contract lists DataSync's locations, tasks and executions at the top level
 	// too (the same values as DataSync's).
 	*datasync.State
@@ -168,7 +174,7 @@ func (s *Server) state() State {
 			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
 	}
 	out := State{Region: s.store.Region(), Settings: s.settingsJSON(), Accounts: s.store.Accounts(),
-		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list()}
+		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list(), StepFunctions: s.states.state()}
 	if s.datasync != nil {
 		ds := s.datasync.State()
 		out.DataSync, out.State = &ds, &ds

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -42,10 +43,14 @@ var localrunNeeds = map[string]string{
 	"datasync:TagResource":           "TestAttackStartTaskOfAnotherDeployment: starttask's credentials re-tag another deployment's task (the steps tag only at creation), and the test's admin gives the task its owner's tag back",
 }
 
-// simulated are the services the simulator serves; the product's other clients (Step
-// Functions, in awsrun) talk to AWS only: locally the state machine runs in
+// simulated are the services the simulator serves. Of Step Functions ("sfn") it serves
+// what the functions call (Preflight's ListExecutions); awsrun's client (dsmigrate
+// start / watch) talks to AWS only, and locally the state machine runs in
 // aws-local-stepfunctions.
-var simulated = []string{"datasync", "iam", "s3", "sts"}
+var simulated = []string{"datasync", "iam", "s3", "sfn", "sts"}
+
+// awsOnly are the product's client packages that never talk to the simulator.
+var awsOnly = []string{"awsrun"}
 
 func repoRootDir(t *testing.T) string {
 	t.Helper()
@@ -66,7 +71,7 @@ func repoRootDir(t *testing.T) string {
 }
 
 // productDirs are the directories of dsmigrate's code outside the simulator: the step
-// packages and their shared packages, awsrun, localrun, the functions and commands.
+// packages and their shared packages, localrun, the functions and commands (not awsOnly).
 func productDirs(t *testing.T, root string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(root, "internal"))
@@ -75,7 +80,7 @@ func productDirs(t *testing.T, root string) []string {
 	}
 	dirs := []string{filepath.Join(root, "cmd"), filepath.Join(root, "functions")}
 	for _, e := range entries {
-		if e.IsDir() && e.Name() != "sim" {
+		if e.IsDir() && e.Name() != "sim" && !slices.Contains(awsOnly, e.Name()) {
 			dirs = append(dirs, filepath.Join(root, "internal", e.Name()))
 		}
 	}
@@ -178,6 +183,7 @@ func TestServedOperationsMatchTheCode(t *testing.T) {
 	got = append(got, served(t, "iam", iam.NewFromConfig(cfg))...)
 	got = append(got, served(t, "s3", s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }))...)
 	got = append(got, served(t, "sts", sts.NewFromConfig(cfg))...)
+	got = append(got, served(t, "sfn", sfn.NewFromConfig(cfg))...)
 
 	root := repoRootDir(t)
 	declared, err := sdkcalls.Declared(productDirs(t, root)...)

@@ -1,5 +1,5 @@
-// Package server is the simulator's HTTP front end: one endpoint for IAM, STS, S3 and
-// DataSync. It takes the service from the SigV4 credential scope, identifies the caller
+// Package server is the simulator's HTTP front end: one endpoint for IAM, STS, S3,
+// DataSync and Step Functions' ListExecutions. It takes the service from the SigV4 credential scope, identifies the caller
 // by the access key id, applies injected faults, and dispatches to the service handler.
 // Paths under /_sim/ are the admin API (plain JSON, no SigV4).
 package server
@@ -28,6 +28,7 @@ type DataSync struct {
 type Server struct {
 	store    *store.Store
 	datasync *DataSync
+	states   *stepFunctions
 	faults   *faults
 	log      *slog.Logger
 }
@@ -38,7 +39,7 @@ func New(st *store.Store, ds *DataSync, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{store: st, datasync: ds, faults: newFaults(), log: log}
+	return &Server{store: st, datasync: ds, states: newStepFunctions(), faults: newFaults(), log: log}
 }
 
 // InjectFault adds a fault as POST /_sim/faults does.
@@ -86,6 +87,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveS3(rec, r, c, authErr, reqID)
 	case "datasync":
 		s.serveDataSync(rec, r, c, authErr)
+	case "states":
+		s.serveStates(rec, r, c, authErr)
 	default:
 		writeQueryError(rec, "sts", reqID, 400, "Sender", "UnknownService", "The service '"+service+"' is not simulated.")
 	}
