@@ -160,8 +160,10 @@ func TestEveryStatementHasASid(t *testing.T) {
 		if !strings.Contains(st.Where, "Role") && !strings.HasPrefix(st.Where, "DataSyncRoleBoundary") {
 			continue
 		}
-		if strings.HasPrefix(st.Where, "StateMachine") {
-			continue // GrantInvoke and the logging statements CDK writes
+		if strings.HasPrefix(st.Where, "StateMachine") || strings.HasPrefix(st.Where, "EventsRole") || strings.HasPrefix(st.Where, "AlertsPublisherRole") {
+			// GrantInvoke, GrantStartExecution, GrantPublish and the logging statements CDK
+			// writes without a Sid; docs/operate.md lists each ("—") with its reason.
+			continue
 		}
 		if sid, _ := st.S["Sid"].(string); sid == "" {
 			if a := strs(st.S["Action"]); !slices.Contains(a, "logs:PutLogEvents") && !slices.Contains(a, "xray:PutTraceSegments") {
