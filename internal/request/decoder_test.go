@@ -128,7 +128,7 @@ func TestDecodeTextProblems(t *testing.T) {
 // is recognized as such, and a high one followed by any low one (DC00-DFFF) is one
 // character.
 func TestDecodeSurrogateEscapes(t *testing.T) {
-	lone := []string{`\uD800`, `\ud9ff`, `\uD9FF`, `\uDaAa`, `\udaaa`, `\uDBFF`, `\uDC00`, `\uDFFF`, `\udfff`, `\uD83D\u0041`, `\uD83D\uE000`, `\uD83D\uD83D`}
+	lone := []string{`\uD800`, `\ud9ff`, `\uD9FF`, `\uDaAa`, `\udaaa`, `\uDBFF`, `\uDC00`, `\uDFFF`, `\udfff`, `\uD83D\u0041`, `\uD83D\uE000`, `\uD83D\uD83D`, `\uDC00\uDC00`}
 	for _, esc := range lone {
 		_, err := Decode([]byte(`{"task":{"excludes":["` + esc + `"]}}`))
 		if got := fieldsOf(t, err); !slices.Equal(got, []string{"task.excludes[0]"}) {
@@ -142,6 +142,12 @@ func TestDecodeSurrogateEscapes(t *testing.T) {
 		`\uDBFF\uDFFF`: "\U0010FFFF",
 		`\u0030\u0039`: "09",
 		`\u00AF\u00af`: "\u00af\u00af",
+	}
+	// Only the element's own text is checked: the end of the element before it (here the
+	// low half of a pair, 7 bytes before the second element's quote) is not.
+	r, err := Decode([]byte(`{"task":{"excludes":["\ud83d\ude00",      "x"]}}`))
+	if err != nil || !slices.Equal(r.Task.Excludes, []string{"\U0001F600", "x"}) {
+		t.Errorf("a pair, then a spaced element: got %+v, %v, want [\U0001F600 x]", r, err)
 	}
 	for esc, want := range pairs {
 		r, err := Decode([]byte(`{"task":{"excludes":["` + esc + `"]}}`))
