@@ -32,6 +32,7 @@ func TestValidateLimits(t *testing.T) {
 		give func(r *Request)
 		want []string // "field: rule"; nil: valid
 	}{
+		{name: "bucket name of the edge characters a, z, 0, 9, '.' and '-'", give: func(r *Request) { r.Source.Bucket = "az09.9-0za" }},
 		{name: "bucket name of 3 characters", give: func(r *Request) { r.Source.Bucket = "abc" }},
 		{name: "bucket name of 2 characters", give: func(r *Request) { r.Source.Bucket = "ab" },
 			want: []string{"source.bucket: must be 3-63 characters long (got 2)"}},
