@@ -267,3 +267,60 @@ func TestExplicitDenyWhereverListed(t *testing.T) {
 		})
 	}
 }
+
+// TestWildcardMismatchAtTheStart: without a '*' there is nothing to backtrack to, so a
+// first character that differs, or a '?' past the end, fails the match.
+func TestWildcardMismatchAtTheStart(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"ab", "xb", false},
+		{"abc", "xbc", false},
+		{"a?", "a", false},
+		{"?", "", false},
+		{"??", "ab", true},
+		{"**", "a", true},
+		{"a*", "ab", true},
+	}
+	for _, tt := range tests {
+		if got := WildcardMatch(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("WildcardMatch(%q, %q): got %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
+	}
+}
+
+// TestResourcePolicyNamesAnAccountOfAnyDigits: a 12-digit account id as the principal
+// delegates to that account whatever its digits.
+func TestResourcePolicyNamesAnAccountOfAnyDigits(t *testing.T) {
+	for _, acct := range []string{"901234567890", "000000000009"} {
+		p := identity.UserPrincipal(acct, "carol", "AIDACAROL")
+		req := Request{Principal: p, Action: "s3:GetObject", Resource: objArn, ResourceAccount: acctA}
+		in := Input{Request: req, IdentityPolicies: []*Policy{mustParse(t, allowID("s3:GetObject", "*"))},
+			ResourcePolicy: mustParse(t, bucketPolicy("Allow", `{"AWS":"`+acct+`"}`, "s3:GetObject", "arn:aws:s3:::src/*", ""))}
+		if got := Evaluate(in); !got.Allowed {
+			t.Errorf("account %s named in the bucket policy: got %+v, want allowed", acct, got)
+		}
+	}
+	for _, notAcct := range []string{"90123456789", "9012345678901", "90123456789a", "90123456789/"} {
+		p := identity.UserPrincipal("901234567890", "carol", "AIDACAROL")
+		req := Request{Principal: p, Action: "s3:GetObject", Resource: objArn, ResourceAccount: acctA}
+		in := Input{Request: req, IdentityPolicies: []*Policy{mustParse(t, allowID("s3:GetObject", "*"))},
+			ResourcePolicy: mustParse(t, bucketPolicy("Allow", `{"AWS":"`+notAcct+`"}`, "s3:GetObject", "arn:aws:s3:::src/*", ""))}
+		if got := Evaluate(in); got.Allowed {
+			t.Errorf("principal %q is no account id: got allowed, want denied", notAcct)
+		}
+	}
+}
+
+func TestParseEffectMessages(t *testing.T) {
+	tests := []struct{ give, want string }{
+		{`{"Statement":[{"Action":"s3:*","Resource":"*"}]}`, "Missing required field Effect"},
+		{`{"Statement":[{"Effect":"allow","Action":"s3:*","Resource":"*"}]}`, "Invalid effect: allow"},
+	}
+	for _, tt := range tests {
+		if _, err := Parse(tt.give); err == nil || err.Error() != tt.want {
+			t.Errorf("Parse(%s): got %v, want %q", tt.give, err, tt.want)
+		}
+	}
+}
