@@ -19,17 +19,17 @@ func TestOurSidOnAStatementThatIsNotOurs(t *testing.T) {
 		give string
 		want string // the reason in the message
 	}{
-		{name: "NotPrincipal beside our principal", give: stmt(`"Principal":{"AWS":"` + configArn + `"},"NotPrincipal":{"AWS":"` + transferArn + `"}`), want: "(it uses NotPrincipal)"},
+		{name: "NotPrincipal beside our principal", give: stmt(`"Principal":{"AWS":"` + transferArn + `"},"NotPrincipal":{"AWS":"` + transferArn + `"}`), want: "(it uses NotPrincipal)"},
 		{name: "NotPrincipal alone", give: stmt(`"NotPrincipal":{"AWS":"` + transferArn + `"}`), want: "(it uses NotPrincipal)"},
 		{name: "no principal", give: `{"Statement":[{"Sid":"DsmmediaRolesBucketAccess","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`, want: "(it has no Principal)"},
 		{name: "every principal", give: stmt(`"Principal":"*"`), want: `(its principal is "*")`},
-		{name: "a service beside our role", give: stmt(`"Principal":{"AWS":"` + configArn + `","Service":"logging.s3.amazonaws.com"}`), want: "(it names non-AWS principals)"},
-		{name: "a federated user beside our role", give: stmt(`"Principal":{"AWS":"` + configArn + `","Federated":"cognito-identity.amazonaws.com"}`), want: "(it names non-AWS principals)"},
-		{name: "a canonical user beside our role", give: stmt(`"Principal":{"AWS":"` + configArn + `","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}`), want: "(it names non-AWS principals)"},
+		{name: "a service beside our role", give: stmt(`"Principal":{"AWS":"` + transferArn + `","Service":"logging.s3.amazonaws.com"}`), want: "(it names non-AWS principals)"},
+		{name: "a federated user beside our role", give: stmt(`"Principal":{"AWS":"` + transferArn + `","Federated":"cognito-identity.amazonaws.com"}`), want: "(it names non-AWS principals)"},
+		{name: "a canonical user beside our role", give: stmt(`"Principal":{"AWS":"` + transferArn + `","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}`), want: "(it names non-AWS principals)"},
 		{name: "an empty AWS list", give: stmt(`"Principal":{"AWS":[]}`), want: "(it names no AWS principal)"},
-		{name: "a deleted user's unique id", give: stmt(`"Principal":{"AWS":["AIDA3XFRBF535PLBIFPI4","` + configArn + `"]}`), want: `(principal "AIDA3XFRBF535PLBIFPI4" is not one of our roles)`},
+		{name: "a deleted user's unique id", give: stmt(`"Principal":{"AWS":["AIDA3XFRBF535PLBIFPI4","` + transferArn + `"]}`), want: `(principal "AIDA3XFRBF535PLBIFPI4" is not one of our roles)`},
 		{name: "a role id in lower case", give: stmt(`"Principal":{"AWS":["aroa3xfrbf535plbifpi4"]}`), want: `(principal "aroa3xfrbf535plbifpi4" is not one of our roles)`},
-		{name: "our role in another account", give: stmt(`"Principal":{"AWS":"arn:aws:iam::999999999999:role/dsmigrate-media-config"}`), want: `(principal "arn:aws:iam::999999999999:role/dsmigrate-media-config" is not one of our roles)`},
+		{name: "our role in another account", give: stmt(`"Principal":{"AWS":"arn:aws:iam::999999999999:role/dsmigrate/dsmigrate/dsmigrate-media-transfer"}`), want: `(principal "arn:aws:iam::999999999999:role/dsmigrate/dsmigrate/dsmigrate-media-transfer" is not one of our roles)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
