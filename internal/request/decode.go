@@ -152,9 +152,9 @@ func (w *walker) token() (json.Token, string, error) {
 	if _, ok := tok.(string); !ok || err != nil {
 		return tok, "", err
 	}
-	lit := w.raw[start:w.dec.InputOffset()]
-	lit = lit[bytes.IndexByte(lit, '"'):]
-	return tok, textProblem(lit, int(start)), nil
+	// The token's text starts at its opening quote, after any ':' or ',' and spaces.
+	q := int(start) + bytes.IndexByte(w.raw[start:w.dec.InputOffset()], '"')
+	return tok, textProblem(w.raw[q:w.dec.InputOffset()], q), nil
 }
 
 // textProblem checks a JSON string literal (quotes included) that starts at byte offset
