@@ -87,11 +87,10 @@ func TestContextEndsWhileSettling(t *testing.T) {
 // its region, in the roles it expects and in the ARNs it grants.
 func TestPartitionFromTheRegion(t *testing.T) {
 	h, f, _ := setup(map[string]string{})
-	h.Config.Env = request.Env{AccountID: "222222222222", Region: "cn-north-1", SourceAccessRoleName: "dsmigrate-source-access"}
+	h.Config.Env = request.Env{AccountID: "222222222222", Region: "cn-north-1"}
 	h.Config.LocationsCallerRoleArn = "arn:aws-cn:iam::222222222222:role/dsmigrate-createlocations"
 	in := grantInput()
 	in.Request.Source.Region, in.Request.Destination.Region = "cn-north-1", "cn-north-1"
-	in.Request.Source.PolicyRoleArn = "arn:aws-cn:iam::111111111111:role/dsmigrate-source-access"
 	in.Roles = &execution.Roles{
 		TransferRole: execution.Role{Name: "dsmigrate-media-2026-11-transfer", Arn: "arn:aws-cn:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-transfer"},
 		ConfigRole:   execution.Role{Name: "dsmigrate-media-2026-11-config", Arn: "arn:aws-cn:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-config"},

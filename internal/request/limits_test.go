@@ -58,14 +58,6 @@ func TestValidateLimits(t *testing.T) {
 		{name: "three includes joined to 102,401 characters", give: func(r *Request) {
 			r.Task.Includes = []string{"/" + strings.Repeat("i", 34132), "/" + strings.Repeat("j", 34132), "/" + strings.Repeat("k", 34132)}
 		}, want: []string{"task.includes: joined with '|' is 102401 characters; DataSync allows 102400"}},
-		{name: "external id of 2 characters", give: func(r *Request) { r.Source.ExternalID = "ab" }},
-		{name: "external id of 1 character", give: func(r *Request) { r.Source.ExternalID = "a" },
-			want: []string{"source.externalId: must be 2-1224 characters (got 1)"}},
-		{name: "external id of 1,224 characters", give: func(r *Request) { r.Source.ExternalID = strings.Repeat("e", 1224) }},
-		{name: "external id of 1,225 characters", give: func(r *Request) { r.Source.ExternalID = strings.Repeat("e", 1225) },
-			want: []string{"source.externalId: must be 2-1224 characters (got 1225)"}},
-		{name: "role name of 64 characters", give: func(r *Request) { r.Source.PolicyRoleArn = "arn:aws:iam::111111111111:role/" + strings.Repeat("r", 64) },
-			want: []string{`source.policyRoleArn: must name the role "dsmigrate-source-access" that this deployment is allowed to assume (got "` + strings.Repeat("r", 64) + `")`}},
 		{name: "migration id of 32 characters", give: func(r *Request) { r.MigrationID = strings.Repeat("m", 32) }},
 	}
 	for _, tt := range tests {
