@@ -241,6 +241,8 @@ func runDriverValidating(t *testing.T, validate bool, input json.RawMessage, moc
 type driverOptions struct {
 	waitScale string
 	validate  bool
+	// definition replaces statemachine/dsmigrate.asl.json (a test's modified copy).
+	definition string
 }
 
 func runDriverWith(t *testing.T, opts driverOptions, input json.RawMessage, mocks map[string][]mock, endpoints map[string]string) result {
@@ -248,9 +250,13 @@ func runDriverWith(t *testing.T, opts driverOptions, input json.RawMessage, mock
 	node := nodeBinary(t)
 	root := repoRoot(t)
 	dir := t.TempDir()
+	definition := opts.definition
+	if definition == "" {
+		definition = filepath.Join(root, "statemachine", FileName)
+	}
 	args := []string{
 		filepath.Join(root, "statemachine", "localrun", "run.mjs"),
-		"--definition", filepath.Join(root, "statemachine", FileName),
+		"--definition", definition,
 		"--input", writeJSON(t, dir, "input.json", input),
 		"--substitutions", writeJSON(t, dir, "substitutions.json", LocalFunctionArns("ap-northeast-1", "222222222222")),
 		"--wait-scale", opts.waitScale,

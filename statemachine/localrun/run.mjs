@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DriverError, parseArgs, retryPauseSeconds, substitute, waitSeconds } from './lib.mjs';
+import { DriverError, LAMBDA_UNKNOWN, parseArgs, retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds } from './lib.mjs';
 
 // TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
 // Catch match (like aws-lambda-go's errorType), its message the Cause.
@@ -253,6 +253,8 @@ function lambdaInvoker(endpoints, states, taskStates) {
       throw new TaskError('Lambda.SdkClientException', `invoking ${url}: ${err.cause?.message ?? err.message}`);
     }
     const text = await res.text();
+    const unhandled = rieUnhandledError(res.status, text);
+    if (unhandled) throw new TaskError(LAMBDA_UNKNOWN, unknownCause(unhandled));
     if (res.status !== 200) {
       throw new TaskError('Lambda.ServiceException', `invoking ${url}: HTTP ${res.status}: ${text}`);
     }
