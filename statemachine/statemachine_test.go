@@ -220,6 +220,7 @@ func TestCatchRouting(t *testing.T) {
 		{"StartTask", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"PollExecution", map[string]string{"TransferFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"RevokeBucketPolicy", map[string]string{"States.ALL": "AfterCleanup"}},
+		{"ExplainFailure", map[string]string{"States.ALL": "ReportFailure"}},
 	}
 	var tested []string
 	for _, tt := range tests {
@@ -235,8 +236,11 @@ func TestCatchRouting(t *testing.T) {
 				got[e] = c.Next
 			}
 			wantPath := "$.failure"
-			if tt.state == "RevokeBucketPolicy" {
+			switch tt.state {
+			case "RevokeBucketPolicy":
 				wantPath = "$.revoke" // never overwrite the original failure
+			case "ExplainFailure":
+				wantPath = "$.explainError" // the failure is then reported as it was
 			}
 			if c.ResultPath != wantPath {
 				t.Errorf("%s: catcher %v has ResultPath %q, want %q", tt.state, c.ErrorEquals, c.ResultPath, wantPath)
@@ -283,6 +287,7 @@ func TestTaskInputsAndOutputs(t *testing.T) {
 		{"StartTask", "${StartTaskFunctionArn}", map[string]any{"request.$": "$.preflight.request", "locations.$": "$.locations"}, "$.task"},
 		{"PollExecution", "${PollExecutionFunctionArn}", map[string]any{"taskExecutionArn.$": "$.task.taskExecutionArn", "previous.$": "$.progress"}, "$.progress"},
 		{"RevokeBucketPolicy", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "revoke", "request.$": "$.preflight.request", "grant.$": "$.grant"}, "$.revoke"},
+		{"ExplainFailure", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "explain", "document.$": "$", "executionArn.$": "$$.Execution.Id"}, "$.failure"},
 	}
 	for _, tt := range tests {
 		s := m.States[tt.state]

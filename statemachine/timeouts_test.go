@@ -29,7 +29,7 @@ func happyAnswers(t *testing.T) map[string][]func(map[string]any) (int, string) 
 	return map[string][]func(map[string]any) (int, string){
 		"preflight":       {answer(200, string(fixture(t, "preflight.json")))},
 		"createroles":     {answer(200, string(fixture(t, "createroles.json")))},
-		"putbucketpolicy": {answer(200, string(fixture(t, "grant.json"))), answer(200, string(fixture(t, "revoke.json")))},
+		"putbucketpolicy": {answer(200, string(fixture(t, "grant.json"))), answer(200, string(fixture(t, "revoke.json"))), explainAnswer},
 		"createlocations": {answer(200, string(fixture(t, "createlocations.json")))},
 		"starttask":       {answer(200, string(fixture(t, "starttask.json")))},
 		"pollexecution":   {answer(200, string(success))},

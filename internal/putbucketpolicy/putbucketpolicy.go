@@ -81,12 +81,17 @@ type Handler struct {
 }
 
 // Input is the step input; Roles is needed in mode grant only. Grant, in mode revoke, is
-// the output of this execution's grant (null when the grant did not complete).
+// the output of this execution's grant (null when the grant did not complete). Mode
+// explain reads only Document and ExecutionArn (explain.go).
 type Input struct {
 	Mode    string                        `json:"mode"`
 	Request request.Request               `json:"request"`
 	Roles   *execution.Roles              `json:"roles,omitempty"`
 	Grant   *execution.BucketPolicyChange `json:"grant,omitempty"`
+	// Document is the whole state document (mode explain).
+	Document *execution.Document `json:"document,omitempty"`
+	// ExecutionArn is the Step Functions execution's ARN (mode explain).
+	ExecutionArn string `json:"executionArn,omitempty"`
 }
 
 // Handle grants or revokes. On error it returns exactly one of the failure types.
@@ -113,12 +118,10 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	// Mode revoke does not look at cleanup.revokeBucketPolicy: the state machine decides.
 	// After SUCCESS it skips RevokeBucketPolicy when the flag is false (CheckCleanup), so
 	// the step runs with the flag false only after a failure, and a failure always revokes.
-	src := r.Source
-	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region})
+	b, err := h.openBucket(ctx, r)
 	if err != nil {
-		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+		return nil, err
 	}
-	b := &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: src.PolicyRoleArn, partition: h.partition()}
 	existing, err := b.get(ctx)
 	if err != nil {
 		return nil, err
@@ -128,6 +131,16 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 		return h.grant(ctx, b, in, out)
 	}
 	return h.revoke(ctx, b, r, in.Grant, out)
+}
+
+// openBucket assumes the role in account A that edits the source bucket policy.
+func (h *Handler) openBucket(ctx context.Context, r request.Request) (*bucket, error) {
+	src := r.Source
+	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: src.PolicyRoleArn, ExternalID: src.ExternalID, MigrationID: r.MigrationID, Region: src.Region})
+	if err != nil {
+		return nil, sourceaccess.AssumeRoleError(err, src.PolicyRoleArn, src.ExternalID)
+	}
+	return &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: src.PolicyRoleArn, partition: h.partition()}, nil
 }
 
 // readBackAfterSettling waits SettleDelay, then reads the policy again.
