@@ -63,21 +63,18 @@ type Config struct {
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
 	LocationsCallerRoleArn string
 	// SettleDelay is how long the step waits after a write before it reads the policy
-	// back. S3 has no conditional write for bucket policies: another writer that read the
-	// policy before our write overwrites it within its own read-modify-write window (two
-	// S3 calls). Reading back after longer than that window sees such a lost update, and
-	// the step fails with TransientError so the state machine runs it again, which merges
-	// again. The other writer, if it is another migration, checks the same way.
+	// back: DefaultSettleDelay, longer than WriteWindow, the window within which every
+	// dsmigrate writer sends a change after its read (fence.go). A lost update (our
+	// statements missing after a grant, back after a revoke) is a TransientError, so the
+	// state machine runs the step again, which merges again.
 	SettleDelay time.Duration
 }
-
-// DefaultSettleDelay is the SettleDelay of the deployed function.
-const DefaultSettleDelay = 2 * time.Second
 
 // Handler runs the putbucketpolicy step.
 type Handler struct {
 	Config  Config
 	Assumer Assumer
+	clk     clock // nil: the real clock
 }
 
 // Input is the step input; Roles is needed in mode grant only. Grant, in mode revoke, is
@@ -122,6 +119,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	if err != nil {
 		return nil, err
 	}
+	b.readAt = h.clock().Now() // what is written must be built from a read this recent (fence.go)
 	existing, err := b.get(ctx)
 	if err != nil {
 		return nil, err
@@ -146,12 +144,8 @@ func (h *Handler) openBucket(ctx context.Context, r request.Request) (*bucket, e
 // readBackAfterSettling waits SettleDelay, then reads the policy again.
 func (h *Handler) readBackAfterSettling(ctx context.Context, b *bucket) (string, error) {
 	if h.Config.SettleDelay > 0 {
-		t := time.NewTimer(h.Config.SettleDelay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return "", &failure.TransientError{Message: fmt.Sprintf("stopped before reading back the policy of source bucket %s: %v; retry", b.name, ctx.Err())}
-		case <-t.C:
+		if err := h.clock().Sleep(ctx, h.Config.SettleDelay); err != nil {
+			return "", &failure.TransientError{Message: fmt.Sprintf("stopped before reading back the policy of source bucket %s: %v; retry", b.name, err)}
 		}
 	}
 	return b.get(ctx)
@@ -168,7 +162,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *execution
 	if same(merged, out.PolicyBefore) {
 		return out, nil
 	}
-	if err := b.put(ctx, merged); err != nil {
+	if err := h.writeWithin(ctx, b, func(ctx context.Context) error { return b.put(ctx, merged) }); err != nil {
 		return nil, err
 	}
 	after, err := h.readBackAfterSettling(ctx, b)
@@ -206,14 +200,14 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, gran
 	}
 	switch {
 	case deleted:
-		if _, err := b.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)}); err != nil {
-			return nil, b.classify(err, "s3:DeleteBucketPolicy")
+		if err := h.writeWithin(ctx, b, b.delete); err != nil {
+			return nil, err
 		}
 		out.Changed, out.Deleted, out.PolicyAfter = true, true, ""
 	case result == out.PolicyBefore:
 		// None of our statements is there: nothing to do.
 	default:
-		if err := b.put(ctx, result); err != nil {
+		if err := h.writeWithin(ctx, b, func(ctx context.Context) error { return b.put(ctx, result) }); err != nil {
 			return nil, err
 		}
 		out.Changed, out.PolicyAfter = true, result
@@ -350,6 +344,14 @@ type bucket struct {
 	c                              S3API
 	name, region, owner, principal string
 	partition                      string
+	readAt                         time.Time // when the policy a change is built from was read
+}
+
+func (b *bucket) delete(ctx context.Context) error {
+	if _, err := b.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)}); err != nil {
+		return b.classify(err, "s3:DeleteBucketPolicy")
+	}
+	return nil
 }
 
 func (b *bucket) get(ctx context.Context) (string, error) {
