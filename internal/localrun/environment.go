@@ -116,6 +116,9 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 		return nil, err
 	}
 	for _, f := range e.Spec.Functions {
+		if s, ok := opts.FunctionTimeoutSeconds[f.Dir]; ok {
+			f.Timeout = s
+		}
 		if want := f.Env["DSMIGRATE_SOURCE_ACCESS_ROLE_NAME"]; want != "" && want != e.SourceRole.Name {
 			return nil, fmt.Errorf("function %s expects the source-access role %q, but %s names it %q", f.Dir, want, stacks.Source.Path, e.SourceRole.Name)
 		}
