@@ -71,9 +71,10 @@ func queueID(t *testing.T, app synthesized) string {
 	return id
 }
 
-// TestAlertMessage applies the rule's input transformer to a real-shaped FAILED event the
+// TestAlertMessage applies the rule's input transformer to real-shaped FAILED events the
 // way EventBridge does (each <var> replaced by the JSON-escaped value, each line a JSON
-// string) and reads the message an operator gets.
+// string) and reads the message an operator gets: for a failure, and for a revoke that
+// failed after the data was copied, whose cause says where the grant was left.
 func TestAlertMessage(t *testing.T) {
 	app := defaultSynth(t)
 	_, rule := resourceNamed(t, app.Dest, "AWS::Events::Rule", "Name", app.Config.NamePrefix+"-alerts")
@@ -81,7 +82,16 @@ func TestAlertMessage(t *testing.T) {
 	if !ok {
 		t.Fatalf("target has no InputTransformer: %s", jsonString(rule["Targets"]))
 	}
-	b, err := os.ReadFile(filepath.Join("testdata", "execution-failed-event.json"))
+	for _, tt := range []struct{ file, wantError string }{
+		{"execution-failed-event.json", "PermissionError"},
+		{"execution-failed-grant-left-event.json", "TransientError"},
+	} {
+		t.Run(tt.file, func(t *testing.T) { checkAlertMessage(t, tr, tt.file, tt.wantError) })
+	}
+}
+
+func checkAlertMessage(t *testing.T, tr map[string]any, file, wantError string) {
+	b, err := os.ReadFile(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,9 +127,10 @@ func TestAlertMessage(t *testing.T) {
 	wantLink := "https://ap-northeast-1.console.aws.amazon.com/states/home?region=ap-northeast-1#/v2/executions/details/" + detail["executionArn"].(string)
 	for _, want := range []string{
 		"execution media-2026-11 ended FAILED.",
-		"Error: PermissionError",
+		"Error: " + wantError,
 		"Cause: " + detail["cause"].(string),
 		"Console: " + wantLink,
+		`When the cause says "Grant left behind"`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q:\n%s", want, msg)

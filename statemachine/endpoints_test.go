@@ -5,6 +5,7 @@ package statemachine
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -49,6 +50,17 @@ func answer(code int, text string) func(map[string]any) (int, string) {
 	return func(map[string]any) (int, string) { return code, text }
 }
 
+// explainAnswer answers ExplainFailure with the failure of the document it received, its
+// cause prefixed with "explained: ".
+func explainAnswer(payload map[string]any) (int, string) {
+	f, _ := lookup(payload, "document.failure").(map[string]any)
+	if f == nil || payload["mode"] != "explain" {
+		return 500, "want mode explain with document.failure"
+	}
+	b, _ := json.Marshal(map[string]any{"Error": f["Error"], "Cause": "explained: " + fmt.Sprint(f["Cause"])})
+	return 200, string(b)
+}
+
 func TestDriverLambdaEndpoints(t *testing.T) {
 	t.Parallel()
 	rie := &fakeRIE{payloads: map[string][]map[string]any{}}
@@ -61,6 +73,7 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 		"putbucketpolicy": {
 			answer(200, string(fixture(t, "grant.json"))),
 			answer(200, string(fixture(t, "revoke.json"))),
+			explainAnswer,
 		},
 		"createlocations": {
 			answer(200, `{"errorType":"NotReadyError","errorMessage":"DataSync could not assume the transfer role yet"}`),
@@ -79,8 +92,8 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 	}
 	r := runDriver(t, fixture(t, "request.json"), nil, endpoints)
 
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
-	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkFailed(t, r, "TransferFailedError", "explained: DataSync task execution exec-1 ended in ERROR: S3ObjectAccessDenied")
 	for _, tt := range []struct{ state, error string }{
 		{"CreateRoles", "Lambda.ServiceException"},
 		{"CreateLocations", "NotReadyError"},
@@ -108,6 +121,15 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 	}
 	if got, want := lookup(pre, "request.source.bucket"), lookup(request, "source.bucket"); got != want {
 		t.Errorf("preflight request.source.bucket = %v, want the raw request's %v", got, want)
+	}
+	explain := rie.payloads["putbucketpolicy"][2]
+	if got := lookup(explain, "executionArn"); got != "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:scenario-testdriverlambdaendpoints" {
+		t.Errorf("explain executionArn = %v, want the execution's ARN", got)
+	}
+	for _, path := range []string{"document.preflight.request", "document.grant", "document.task", "document.revoke", "document.failure"} {
+		if lookup(explain, path) == nil {
+			t.Errorf("explain payload has no %s: ExplainFailure gets the whole state document", path)
+		}
 	}
 	grant, revoke := rie.payloads["putbucketpolicy"][0], rie.payloads["putbucketpolicy"][1]
 	if grant["mode"] != "grant" || grant["roles"] == nil || lookup(grant, "request.cleanup.revokeBucketPolicy") != true {

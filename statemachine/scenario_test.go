@@ -22,8 +22,9 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
-// mock is one scripted Task response: {"result": ...} or {"error": name, "cause": text};
-// "cause": null scripts an error without a cause.
+// mock is one scripted Task response: {"result": ...}, {"error": name, "cause": text}
+// ("cause": null scripts an error without a cause) or {"input": "$.path"}, that part of
+// the Task's input.
 type mock map[string]any
 
 func ok(t *testing.T, v any) mock {
@@ -241,6 +242,8 @@ func runDriverValidating(t *testing.T, validate bool, input json.RawMessage, moc
 type driverOptions struct {
 	waitScale string
 	validate  bool
+	// definition replaces statemachine/dsmigrate.asl.json (a test's modified copy).
+	definition string
 }
 
 func runDriverWith(t *testing.T, opts driverOptions, input json.RawMessage, mocks map[string][]mock, endpoints map[string]string) result {
@@ -248,9 +251,13 @@ func runDriverWith(t *testing.T, opts driverOptions, input json.RawMessage, mock
 	node := nodeBinary(t)
 	root := repoRoot(t)
 	dir := t.TempDir()
+	definition := opts.definition
+	if definition == "" {
+		definition = filepath.Join(root, "statemachine", FileName)
+	}
 	args := []string{
 		filepath.Join(root, "statemachine", "localrun", "run.mjs"),
-		"--definition", filepath.Join(root, "statemachine", FileName),
+		"--definition", definition,
 		"--input", writeJSON(t, dir, "input.json", input),
 		"--substitutions", writeJSON(t, dir, "substitutions.json", LocalFunctionArns("ap-northeast-1", "222222222222")),
 		"--wait-scale", opts.waitScale,
@@ -341,8 +348,13 @@ func happyMocks(t *testing.T) map[string][]mock {
 			ok(t, poll("SUCCESS", 30*time.Second, 1200, 12_000_000, 1200, 12_000_000, 0)),
 		},
 		"RevokeBucketPolicy": {ok(t, fixture(t, "revoke.json"))},
+		"ExplainFailure":     {explainsNothing},
 	}
 }
+
+// explainsNothing answers ExplainFailure with the failure it was given, unchanged
+// (explain_test.go in internal/putbucketpolicy tests the explanations themselves).
+var explainsNothing = mock{"input": "$.document.failure"}
 
 var (
 	setupPath   = []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "StartTask"}
@@ -566,7 +578,7 @@ func TestScenarioRoleNeverReady(t *testing.T) {
 	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
 	mocks["CreateLocations"] = repeat(notReady, 9) // the first try and 8 retries
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath[:5], []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath[:5], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "NotReadyError", "could not assume role")
 	if got := r.count("TaskRetried", "CreateLocations"); got != 8 {
 		t.Errorf("CreateLocations retried %d times, want 8", got)
@@ -595,7 +607,7 @@ func TestScenarioTransferFailed(t *testing.T) {
 	cause := "DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied when reading photos/2026/a.jpg"
 	mocks["PollExecution"] = []mock{mocks["PollExecution"][0], fails("TransferFailedError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	if got := r.count("TaskRetried", "PollExecution"); got != 0 {
 		t.Errorf("TransferFailedError retried %d times, want 0", got)
@@ -640,7 +652,7 @@ func TestScenarioRevokeFailsAfterTransferFailed(t *testing.T) {
 	mocks["PollExecution"] = []mock{fails("TransferFailedError", "DataSync task execution exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied")}
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	in := r.stateInput(t, "Failed")
 	if got := lookup(in, "revoke.Error"); got != "PermissionError" {
@@ -653,7 +665,7 @@ func TestScenarioRevokeFailsAfterSuccess(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy")
 }
 
@@ -662,7 +674,7 @@ func TestScenarioTimeoutAfterGrantRevokes(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{fails("States.Timeout", "Task timed out after 120 seconds")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "States.Timeout", "timed out")
 }
 
@@ -673,7 +685,7 @@ func TestScenarioErrorWithoutCause(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{failsWithoutCause("States.Timeout")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ReportFailure", "FailedWithoutCause"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "FailedWithoutCause"}))
 	checkFailed(t, r, "States.Timeout", "gave no cause")
 }
 

@@ -64,13 +64,20 @@ func (m machine) tasks() []string {
 	return names
 }
 
-// The Lambda service errors AWS recommends retrying for Lambda tasks.
+// The Lambda service errors AWS recommends retrying for Lambda tasks, and
+// Lambda.TooManyRequestsException, Lambda's throttling ("Handle Lambda service exceptions",
+// https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
 var lambdaServiceErrors = []string{
 	"Lambda.ServiceException",
 	"Lambda.AWSLambdaException",
 	"Lambda.SdkClientException",
+	"Lambda.ClientExecutionTimeoutException",
 	"Lambda.TooManyRequestsException",
 }
+
+// lambdaUnknown is how Step Functions reports an error Lambda gives no type for: the
+// function's timeout and out-of-memory among them (the same page).
+const lambdaUnknown = "Lambda.Unknown"
 
 var statesErrors = []string{
 	"States.ALL", "States.HeartbeatTimeout", "States.Timeout", "States.TaskFailed", "States.Permissions",
@@ -101,7 +108,7 @@ func TestErrorNamesAreKnown(t *testing.T) {
 						t.Errorf("%s: %q is not a Step Functions error name", name, e)
 					}
 				case strings.HasPrefix(e, "Lambda."):
-					if !slices.Contains(lambdaServiceErrors, e) {
+					if !slices.Contains(lambdaServiceErrors, e) && e != lambdaUnknown {
 						t.Errorf("%s: %q is not one of the Lambda service errors %v", name, e, lambdaServiceErrors)
 					}
 				case !slices.Contains(failure.Names, e):
@@ -136,7 +143,7 @@ func TestRetryPolicy(t *testing.T) {
 					byError[e] = r
 				}
 			}
-			for _, e := range append(slices.Clone(lambdaServiceErrors), "TransientError") {
+			for _, e := range append(slices.Clone(lambdaServiceErrors), "TransientError", lambdaUnknown) {
 				r, ok := byError[e]
 				if !ok {
 					t.Errorf("does not retry %s", e)
@@ -144,6 +151,13 @@ func TestRetryPolicy(t *testing.T) {
 				}
 				if r.JitterStrategy != "FULL" || r.MaxDelaySeconds == nil || r.BackoffRate == nil || *r.BackoffRate <= 1 || r.MaxAttempts == nil {
 					t.Errorf("%s: got %+v, want backoff > 1, MaxAttempts, MaxDelaySeconds and JitterStrategy FULL", e, r)
+				}
+			}
+			// A function that timed out may have used its whole timeout on each attempt, and
+			// running out of memory repeats: fewer attempts than for a service error.
+			if u, svc := byError[lambdaUnknown], byError["Lambda.ServiceException"]; u.MaxAttempts != nil && svc.MaxAttempts != nil {
+				if len(u.ErrorEquals) != 1 || *u.MaxAttempts >= *svc.MaxAttempts || *u.MaxAttempts < 2 {
+					t.Errorf("%s: got %+v, want a retrier of its own with at least 2 and fewer attempts than Lambda.ServiceException (%d)", lambdaUnknown, u, *svc.MaxAttempts)
 				}
 			}
 			r, ok := byError["NotReadyError"]
@@ -206,6 +220,7 @@ func TestCatchRouting(t *testing.T) {
 		{"StartTask", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"PollExecution", map[string]string{"TransferFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"RevokeBucketPolicy", map[string]string{"States.ALL": "AfterCleanup"}},
+		{"ExplainFailure", map[string]string{"States.ALL": "ReportFailure"}},
 	}
 	var tested []string
 	for _, tt := range tests {
@@ -221,8 +236,11 @@ func TestCatchRouting(t *testing.T) {
 				got[e] = c.Next
 			}
 			wantPath := "$.failure"
-			if tt.state == "RevokeBucketPolicy" {
+			switch tt.state {
+			case "RevokeBucketPolicy":
 				wantPath = "$.revoke" // never overwrite the original failure
+			case "ExplainFailure":
+				wantPath = "$.explainError" // the failure is then reported as it was
 			}
 			if c.ResultPath != wantPath {
 				t.Errorf("%s: catcher %v has ResultPath %q, want %q", tt.state, c.ErrorEquals, c.ResultPath, wantPath)
@@ -269,6 +287,7 @@ func TestTaskInputsAndOutputs(t *testing.T) {
 		{"StartTask", "${StartTaskFunctionArn}", map[string]any{"request.$": "$.preflight.request", "locations.$": "$.locations"}, "$.task"},
 		{"PollExecution", "${PollExecutionFunctionArn}", map[string]any{"taskExecutionArn.$": "$.task.taskExecutionArn", "previous.$": "$.progress"}, "$.progress"},
 		{"RevokeBucketPolicy", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "revoke", "request.$": "$.preflight.request", "grant.$": "$.grant"}, "$.revoke"},
+		{"ExplainFailure", "${PutBucketPolicyFunctionArn}", map[string]any{"mode": "explain", "document.$": "$", "executionArn.$": "$$.Execution.Id"}, "$.failure"},
 	}
 	for _, tt := range tests {
 		s := m.States[tt.state]

@@ -1,6 +1,6 @@
-// Command putbucketpolicy is the Lambda function of the PutBucketPolicy and
-// RevokeBucketPolicy states: it adds our statements to the source bucket policy in
-// account A, or removes them.
+// Command putbucketpolicy is the Lambda function of the PutBucketPolicy,
+// RevokeBucketPolicy and ExplainFailure states: it adds our statements to the source bucket
+// policy in account A, removes them, or says after a failure what became of them.
 package main
 
 import (
@@ -40,5 +40,5 @@ func main() {
 		Config:  cfg,
 		Assumer: putbucketpolicy.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke)
 }

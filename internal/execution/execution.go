@@ -30,8 +30,12 @@ type Document struct {
 	// Progress is the latest poll (null until the first one).
 	Progress *Progress     `json:"progress"`
 	Revoke   *RevokeResult `json:"revoke"`
-	// Failure is the error of the step that failed first, caught on its way to the end.
+	// Failure is the error of the step that failed first, caught on its way to the end;
+	// ExplainFailure rewrites its cause to say what became of the data and the grant.
 	Failure *Failure `json:"failure,omitempty"`
+	// ExplainError is ExplainFailure's own error, when it could not run: Failure is then
+	// reported as it was.
+	ExplainError *Failure `json:"explainError,omitempty"`
 }
 
 // Execution is $.execution: the Step Functions execution's name and start time, from the

@@ -127,6 +127,11 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 	if err := checkSourceRoles(e.Spec, e.SourceRoles, stacks.Source.Path); err != nil {
 		return nil, err
 	}
+	for _, f := range e.Spec.Functions {
+		if s, ok := opts.FunctionTimeoutSeconds[f.Dir]; ok {
+			f.Timeout = s
+		}
+	}
 
 	simBin := opts.SimBinary
 	if simBin == "" {

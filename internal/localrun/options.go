@@ -38,6 +38,9 @@ type Options struct {
 	SimBinary string
 	// StateMachine is the definition file; default Root/statemachine/dsmigrate.asl.json.
 	StateMachine string
+	// FunctionTimeoutSeconds replaces a function's timeout from the template (by function
+	// directory): tests make a function time out without waiting its deployed timeout.
+	FunctionTimeoutSeconds map[string]int
 }
 
 // MissingError says a prerequisite is missing and which make target provides it.

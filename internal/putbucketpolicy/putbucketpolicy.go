@@ -64,30 +64,32 @@ type Config struct {
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
 	LocationsCallerRoleArn string
 	// SettleDelay is how long the step waits after a write before it reads the policy
-	// back. S3 has no conditional write for bucket policies: another writer that read the
-	// policy before our write overwrites it within its own read-modify-write window (two
-	// S3 calls). Reading back after longer than that window sees such a lost update, and
-	// the step fails with TransientError so the state machine runs it again, which merges
-	// again. The other writer, if it is another migration, checks the same way.
+	// back: DefaultSettleDelay, longer than WriteWindow, the window within which every
+	// dsmigrate writer sends a change after its read (fence.go). A lost update (our
+	// statements missing after a grant, back after a revoke) is a TransientError, so the
+	// state machine runs the step again, which merges again.
 	SettleDelay time.Duration
 }
-
-// DefaultSettleDelay is the SettleDelay of the deployed function.
-const DefaultSettleDelay = 2 * time.Second
 
 // Handler runs the putbucketpolicy step.
 type Handler struct {
 	Config  Config
 	Assumer Assumer
+	clk     clock // nil: the real clock
 }
 
 // Input is the step input; Roles is needed in mode grant only. Grant, in mode revoke, is
-// the output of this execution's grant (null when the grant did not complete).
+// the output of this execution's grant (null when the grant did not complete). Mode
+// explain reads only Document and ExecutionArn (explain.go).
 type Input struct {
 	Mode    string                        `json:"mode"`
 	Request request.Request               `json:"request"`
 	Roles   *execution.Roles              `json:"roles,omitempty"`
 	Grant   *execution.BucketPolicyChange `json:"grant,omitempty"`
+	// Document is the whole state document (mode explain).
+	Document *execution.Document `json:"document,omitempty"`
+	// ExecutionArn is the Step Functions execution's ARN (mode explain).
+	ExecutionArn string `json:"executionArn,omitempty"`
 }
 
 // Handle grants or revokes. On error it returns exactly one of the failure types.
@@ -114,13 +116,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	// Mode revoke does not look at cleanup.revokeBucketPolicy: the state machine decides.
 	// After SUCCESS it skips RevokeBucketPolicy when the flag is false (CheckCleanup), so
 	// the step runs with the flag false only after a failure, and a failure always revokes.
-	src := r.Source
-	writer := naming.DefaultPathRoleArn(h.partition(), src.AccountID, naming.SourcePolicyWriterRoleName(h.Config.RolePrefix))
-	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: writer, MigrationID: r.MigrationID, Region: src.Region})
+	b, err := h.openBucket(ctx, r)
 	if err != nil {
-		return nil, sourceaccess.AssumeRoleError(err, writer, h.roleArn(naming.FunctionRoleName(h.Config.RolePrefix, "putbucketpolicy")))
+		return nil, err
 	}
-	b := &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: writer, partition: h.partition()}
+	b.readAt = h.clock().Now() // what is written must be built from a read this recent (fence.go)
 	existing, err := b.get(ctx)
 	if err != nil {
 		return nil, err
@@ -132,15 +132,22 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	return h.revoke(ctx, b, r, in.Grant, out)
 }
 
+// openBucket assumes the role in account A that edits the source bucket policy.
+func (h *Handler) openBucket(ctx context.Context, r request.Request) (*bucket, error) {
+	src := r.Source
+	writer := naming.DefaultPathRoleArn(h.partition(), src.AccountID, naming.SourcePolicyWriterRoleName(h.Config.RolePrefix))
+	c, err := h.Assumer.AssumeS3(ctx, sourceaccess.Params{RoleArn: writer, MigrationID: r.MigrationID, Region: src.Region})
+	if err != nil {
+		return nil, sourceaccess.AssumeRoleError(err, writer, h.roleArn(naming.FunctionRoleName(h.Config.RolePrefix, "putbucketpolicy")))
+	}
+	return &bucket{c: c, name: src.Bucket, region: src.Region, owner: src.AccountID, principal: writer, partition: h.partition()}, nil
+}
+
 // readBackAfterSettling waits SettleDelay, then reads the policy again.
 func (h *Handler) readBackAfterSettling(ctx context.Context, b *bucket) (string, error) {
 	if h.Config.SettleDelay > 0 {
-		t := time.NewTimer(h.Config.SettleDelay)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return "", &failure.TransientError{Message: fmt.Sprintf("stopped before reading back the policy of source bucket %s: %v; retry", b.name, ctx.Err())}
-		case <-t.C:
+		if err := h.clock().Sleep(ctx, h.Config.SettleDelay); err != nil {
+			return "", &failure.TransientError{Message: fmt.Sprintf("stopped before reading back the policy of source bucket %s: %v; retry", b.name, err)}
 		}
 	}
 	return b.get(ctx)
@@ -157,7 +164,7 @@ func (h *Handler) grant(ctx context.Context, b *bucket, in Input, out *execution
 	if same(merged, out.PolicyBefore) {
 		return out, nil
 	}
-	if err := b.put(ctx, merged); err != nil {
+	if err := h.writeWithin(ctx, b, func(ctx context.Context) error { return b.put(ctx, merged) }); err != nil {
 		return nil, err
 	}
 	after, err := h.readBackAfterSettling(ctx, b)
@@ -195,14 +202,14 @@ func (h *Handler) revoke(ctx context.Context, b *bucket, r request.Request, gran
 	}
 	switch {
 	case deleted:
-		if _, err := b.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)}); err != nil {
-			return nil, b.classify(err, "s3:DeleteBucketPolicy")
+		if err := h.writeWithin(ctx, b, b.delete); err != nil {
+			return nil, err
 		}
 		out.Changed, out.Deleted, out.PolicyAfter = true, true, ""
 	case result == out.PolicyBefore:
 		// None of our statements is there: nothing to do.
 	default:
-		if err := b.put(ctx, result); err != nil {
+		if err := h.writeWithin(ctx, b, func(ctx context.Context) error { return b.put(ctx, result) }); err != nil {
 			return nil, err
 		}
 		out.Changed, out.PolicyAfter = true, result
@@ -339,6 +346,14 @@ type bucket struct {
 	c                              S3API
 	name, region, owner, principal string
 	partition                      string
+	readAt                         time.Time // when the policy a change is built from was read
+}
+
+func (b *bucket) delete(ctx context.Context) error {
+	if _, err := b.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(b.name), ExpectedBucketOwner: aws.String(b.owner)}); err != nil {
+		return b.classify(err, "s3:DeleteBucketPolicy")
+	}
+	return nil
 }
 
 func (b *bucket) get(ctx context.Context) (string, error) {

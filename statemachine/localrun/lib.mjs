@@ -103,3 +103,42 @@ export function retryPauseSeconds(retrier, attempt, random = Math.random) {
   if (retrier.JitterStrategy === 'FULL') seconds *= random();
   return seconds;
 }
+
+// LAMBDA_UNKNOWN is the error name Step Functions gives an error Lambda reports without an
+// error type: a function that timed out or ran out of memory (or whose runtime crashed).
+// "Handle Lambda service exceptions":
+// https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+export const LAMBDA_UNKNOWN = 'Lambda.Unknown';
+
+// rieUnhandledError recognizes the answers of the Lambda Runtime Interface Emulator that
+// Lambda reports as an unhandled function error, and returns the function's error payload
+// as Lambda would return it, or null:
+//   - a timeout: HTTP 200 with the plain text "Task timed out after 1.00 seconds" (the RIE
+//     has killed the runtime);
+//   - a crashed runtime (an out-of-memory kill included): HTTP 502 with
+//     {"errorType":"Runtime.ExitError","errorMessage":"... Runtime exited with error: signal: killed"}.
+// Any other non-200 answer is the emulator failing, a Lambda service error.
+export function rieUnhandledError(status, text) {
+  const trimmed = String(text ?? '').trim();
+  if (status === 200 && /^Task timed out after [0-9.]+ seconds$/.test(trimmed)) {
+    return { errorMessage: trimmed };
+  }
+  if (status === 502) {
+    let body;
+    try {
+      body = JSON.parse(trimmed);
+    } catch {
+      return null;
+    }
+    if (body && typeof body.errorType === 'string' && /^(Runtime|Sandbox)\./.test(body.errorType)) {
+      return body;
+    }
+  }
+  return null;
+}
+
+// unknownCause is the Cause Step Functions gives Lambda.Unknown: a sentence and the payload
+// the function returned.
+export function unknownCause(payload) {
+  return `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`;
+}

@@ -1,7 +1,7 @@
 // Unit tests of lib.mjs, run by `node --test` (TestDriverLib in statemachine/ runs them).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DriverError, parseArgs, substitute, evaluatePath, waitSeconds, retryPauseSeconds } from './lib.mjs';
+import { DriverError, parseArgs, substitute, evaluatePath, waitSeconds, retryPauseSeconds, rieUnhandledError, unknownCause } from './lib.mjs';
 
 const base = ['--definition', 'd.json', '--input', 'i.json', '--substitutions', 's.json'];
 
@@ -66,4 +66,24 @@ test('retryPauseSeconds', () => {
   const transient = { IntervalSeconds: 2, BackoffRate: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' };
   assert.equal(retryPauseSeconds(transient, 10, () => 0.5), 30);
   assert.equal(retryPauseSeconds(transient, 1, () => 0), 0);
+});
+
+test('rieUnhandledError', async (t) => {
+  // Answers of aws-lambda-rie as seen from a Go bootstrap: a function timeout, a runtime
+  // that exited (os.Exit, or killed for memory), a handled error, a result.
+  for (const [name, status, text, want] of [
+    ['timeout', 200, 'Task timed out after 1.00 seconds', { errorMessage: 'Task timed out after 1.00 seconds' }],
+    ['runtime exited', 502, '{"errorType":"Runtime.ExitError","errorMessage":"RequestId: r Error: Runtime exited with error: signal: killed"}',
+      { errorType: 'Runtime.ExitError', errorMessage: 'RequestId: r Error: Runtime exited with error: signal: killed' }],
+    ['function error', 200, '{"errorType":"TransientError","errorMessage":"slow down"}', null],
+    ['result', 200, '{"ok":true}', null],
+    ['emulator failure', 502, 'bad gateway', null],
+    ['other 502 error', 502, '{"errorType":"TransientError","errorMessage":"x"}', null],
+    ['timeout text in a 500', 500, 'Task timed out after 1.00 seconds', null],
+  ]) {
+    await t.test(name, () => assert.deepEqual(rieUnhandledError(status, text), want));
+  }
+  await t.test('cause carries the payload', () => {
+    assert.match(unknownCause({ errorMessage: 'Task timed out after 1.00 seconds' }), /did not return an error type.*Task timed out after 1\.00 seconds/);
+  });
 });

@@ -3,9 +3,11 @@
 //
 // Runs the real ASL file on aws-local-stepfunctions 3.x. Every Task state is routed either to
 // scripted mocks (by state name, consumed in order, like Step Functions Local "mocked service
-// integrations") or to Lambda Runtime Interface Emulator endpoints (by function ARN). Prints one
-// JSON object per line on stdout; exit code 0 = execution succeeded, 1 = execution failed,
-// 2 = driver error (bad arguments, invalid definition, missing mock or endpoint).
+// integrations"; a mock answers {"result": ...}, {"error": "Name", "cause": "..."}, or
+// {"input": "$.path"}: that part of the Task's input) or to Lambda Runtime Interface Emulator
+// endpoints (by function ARN). Prints one JSON object per line on stdout; exit code 0 =
+// execution succeeded, 1 = execution failed, 2 = driver error (bad arguments, invalid
+// definition, missing mock or endpoint).
 //
 // Usage:
 //   node run.mjs --definition FILE --input FILE --substitutions FILE
@@ -15,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DriverError, parseArgs, retryPauseSeconds, substitute, waitSeconds } from './lib.mjs';
+import { DriverError, LAMBDA_UNKNOWN, evaluatePath, parseArgs, retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds } from './lib.mjs';
 
 // TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
 // Catch match (like aws-lambda-go's errorType), its message the Cause.
@@ -218,7 +220,7 @@ function mockInvoker(mocks, taskStates) {
     if (!Array.isArray(mocks[name])) throw new DriverError(`mocks: ${name}: want a list of responses`);
   }
   const next = Object.fromEntries(taskStates.map((name) => [name, 0]));
-  return async (name) => {
+  return async (name, taskInput) => {
     const list = mocks[name] ?? [];
     const i = next[name]++;
     if (i >= list.length) {
@@ -231,8 +233,16 @@ function mockInvoker(mocks, taskStates) {
       if (response.cause === null) Object.defineProperty(err, 'message', { value: undefined });
       throw err;
     }
+    if (response && typeof response.input === 'string') {
+      // {"input": "$.path"} answers with a part of the Task's own input.
+      try {
+        return evaluatePath(response.input, taskInput);
+      } catch (err) {
+        throw new DriverError(`mocks: ${name}[${i}]: ${err.message}`);
+      }
+    }
     if (!response || !('result' in response)) {
-      throw new DriverError(`mocks: ${name}[${i}]: want {"result": ...} or {"error": "Name", "cause": "..."}`);
+      throw new DriverError(`mocks: ${name}[${i}]: want {"result": ...}, {"input": "$.path"} or {"error": "Name", "cause": "..."}`);
     }
     return response.result;
   };
@@ -253,6 +263,8 @@ function lambdaInvoker(endpoints, states, taskStates) {
       throw new TaskError('Lambda.SdkClientException', `invoking ${url}: ${err.cause?.message ?? err.message}`);
     }
     const text = await res.text();
+    const unhandled = rieUnhandledError(res.status, text);
+    if (unhandled) throw new TaskError(LAMBDA_UNKNOWN, unknownCause(unhandled));
     if (res.status !== 200) {
       throw new TaskError('Lambda.ServiceException', `invoking ${url}: HTTP ${res.status}: ${text}`);
     }

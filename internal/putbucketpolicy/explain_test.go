@@ -1,0 +1,303 @@
+package putbucketpolicy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+)
+
+const executionArn = "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:media-2026-11-20261127T010000Z"
+
+// lambdaCause is a caught Lambda error's cause as Step Functions gives it.
+func lambdaCause(errorType, msg string) string {
+	b, _ := json.Marshal(map[string]string{"errorType": errorType, "errorMessage": msg})
+	return string(b)
+}
+
+// migrated builds the state document of a migration that got as far as the poll loop:
+// the grant made (on the foreign policy), the transfer at status.
+func migrated(t *testing.T, status string) *execution.Document {
+	t.Helper()
+	h, _, _ := setup(map[string]string{"team-a-media": foreign})
+	g, err := h.Handle(context.Background(), grantInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := requesttest.Valid()
+	return &execution.Document{
+		Preflight: &execution.Preflight{Request: &r},
+		Roles:     roles(),
+		Grant:     g,
+		Task:      &execution.Task{TaskArn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-1", TaskExecutionArn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-1/execution/exec-1"},
+		Progress: &execution.Progress{Status: status, Done: status == "SUCCESS", FilesTransferred: 12, BytesTransferred: 3456, FilesVerified: 12,
+			EstimatedFilesToTransfer: 20, EstimatedBytesToTransfer: 5000, PolledAt: "2026-11-27T01:02:03Z"},
+	}
+}
+
+func revokeError(name, msg string) *execution.RevokeResult {
+	return &execution.RevokeResult{Failure: &execution.Failure{Error: name, Cause: lambdaCause(name, msg)}}
+}
+
+func revokeDone(t *testing.T, policyBefore string, changed bool) *execution.RevokeResult {
+	t.Helper()
+	return &execution.RevokeResult{BucketPolicyChange: &execution.BucketPolicyChange{Mode: ModeRevoke, Bucket: "team-a-media", Changed: changed,
+		StatementIDs: naming.SidsFor("media-2026-11").All(), PolicyBefore: policyBefore}}
+}
+
+func TestExplain(t *testing.T) {
+	sids := naming.SidsFor("media-2026-11").All()
+	granted := migrated(t, "SUCCESS").Grant.PolicyAfter
+	transferFailed := &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", "DataSync task execution exec-1 ended in ERROR: S3ObjectAccessDenied: Access denied")}
+	cliRemove := `aws s3api get-bucket-policy --bucket team-a-media --expected-bucket-owner 111111111111 --region ap-northeast-1 --query Policy --output text | jq '.Statement |= [(if type == "array" then .[] else . end) | select(.Sid | IN("` + strings.Join(sids, `", "`) + `") | not)]' > policy.json && aws s3api put-bucket-policy --bucket team-a-media --expected-bucket-owner 111111111111 --region ap-northeast-1 --policy file://policy.json`
+	rerun := `aws stepfunctions start-execution --region ap-northeast-1 --state-machine-arn arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate --input "$(aws stepfunctions describe-execution --region ap-northeast-1 --execution-arn ` + executionArn + ` --query input --output text)"`
+
+	tests := []struct {
+		name      string
+		give      func() *execution.Document
+		policy    *string // the policy ExplainFailure reads; nil: reading fails
+		wantError string
+		want      []string // in this order
+		wantNot   []string
+	}{
+		{
+			name: "revoke failed after SUCCESS, grant read back",
+			give: func() *execution.Document {
+				d := migrated(t, "SUCCESS")
+				d.Revoke = revokeError("TransientError", "S3 answered InternalError on s3:PutBucketPolicy; retry later")
+				d.Failure = d.Revoke.Failure
+				return d
+			},
+			policy:    &granted,
+			wantError: "TransientError",
+			want: []string{"Data: copied. DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-1/execution/exec-1 ended SUCCESS (12 files, 3456 bytes",
+				"Grant left behind: dsmigrate's statements " + strings.Join(sids, ", ") + " are still in the bucket policy of source bucket team-a-media in account 111111111111 (read just now)",
+				"roles in account 222222222222", rerun, cliRemove, "delete-bucket-policy --bucket team-a-media",
+				"The revoke failed with TransientError: S3 answered InternalError on s3:PutBucketPolicy; retry later."},
+			wantNot: []string{"errorType", "failed first"},
+		},
+		{
+			name: "transfer failed, then the revoke failed and the policy cannot be read",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Failure = transferFailed
+				d.Revoke = revokeError("TransientError", "could not reach S3")
+				return d
+			},
+			wantError: "TransferFailedError",
+			want: []string{"Grant left behind: dsmigrate's statements " + strings.Join(sids, ", ") + " may still be in the bucket policy of source bucket team-a-media in account 111111111111 (reading the policy failed too",
+				rerun, cliRemove,
+				"The migration failed first with TransferFailedError: DataSync task execution exec-1 ended in ERROR: S3ObjectAccessDenied",
+				"Data: at the last poll (2026-11-27T01:02:03Z) DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-1/execution/exec-1 was TRANSFERRING with 12 of 20 files and 3456 of 5000 bytes",
+				"Then the revoke failed with TransientError: could not reach S3"},
+		},
+		{
+			name: "transfer failed, grant removed",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Failure = transferFailed
+				d.Revoke = revokeDone(t, granted, true)
+				return d
+			},
+			wantError: "TransferFailedError",
+			want: []string{"DataSync task execution exec-1 ended in ERROR: S3ObjectAccessDenied: Access denied. Data: at the last poll",
+				"Grant: removed; dsmigrate's statements " + strings.Join(sids, ", ") + " are out of the bucket policy of source bucket team-a-media in account 111111111111 again."},
+			wantNot: []string{"left behind", "already gone", "someone removed"},
+		},
+		{
+			name: "A's admin removed our statements during the transfer",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Failure = transferFailed
+				d.Revoke = revokeDone(t, foreign, false)
+				return d
+			},
+			wantError: "TransferFailedError",
+			want: []string{"S3ObjectAccessDenied",
+				"Grant: dsmigrate's statements " + strings.Join(sids, ", ") + " were no longer in the bucket policy of source bucket team-a-media in account 111111111111 when the revoke ran: someone removed them during the migration, which takes DataSync's access to the source bucket away."},
+			wantNot: []string{"left behind"},
+		},
+		{
+			name: "one statement removed by someone else, the others revoked",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Failure = transferFailed
+				partial := strings.Replace(granted, `"Sid":"`+sids[2]+`"`, `"Sid":"SomethingElse"`, 1)
+				d.Revoke = revokeDone(t, partial, true)
+				return d
+			},
+			wantError: "TransferFailedError",
+			want:      []string{"Grant: removed; dsmigrate's statements " + sids[0] + ", " + sids[1] + " are out", "Statements " + sids[2] + " were already gone: someone removed them"},
+		},
+		{
+			name: "failure before the task started, the revoke failed, but nothing of ours is in the policy",
+			give: func() *execution.Document {
+				d := migrated(t, "")
+				d.Task, d.Progress = nil, nil
+				d.Failure = &execution.Failure{Error: "PreconditionError", Cause: lambdaCause("PreconditionError", "Cross-account pass role is not allowed")}
+				d.Revoke = revokeError("PermissionError", "not allowed to call s3:GetBucketPolicy")
+				return d
+			},
+			policy:    ptr(foreign),
+			wantError: "PreconditionError",
+			want: []string{"Cross-account pass role is not allowed. Data: no DataSync task execution was recorded, so this execution copied nothing.",
+				"Grant: the bucket policy of source bucket team-a-media in account 111111111111 holds none of dsmigrate's statements",
+				"The revoke had failed with PermissionError: not allowed to call s3:GetBucketPolicy"},
+			wantNot: []string{"left behind"},
+		},
+		{
+			name: "a caught error without a cause, and States.Timeout text",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Failure = &execution.Failure{Error: "States.Timeout"}
+				d.Revoke = revokeDone(t, granted, true)
+				return d
+			},
+			wantError: "States.Timeout",
+			want:      []string{"(no cause given) Data: at the last poll", "Grant: removed"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, f, a := setup(map[string]string{})
+			if tt.policy != nil {
+				f.policies["team-a-media"] = *tt.policy
+			} else {
+				a.err = errors.New("dial tcp: connection refused")
+			}
+			out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: tt.give(), ExecutionArn: executionArn})
+			if err != nil {
+				t.Fatalf("got error %v, want an explanation", err)
+			}
+			t.Logf("cause: %s", out.Cause)
+			if out.Error != tt.wantError {
+				t.Errorf("got Error %q, want %q (the name stays)", out.Error, tt.wantError)
+			}
+			at := 0
+			for _, w := range tt.want {
+				i := strings.Index(out.Cause[at:], w)
+				if i < 0 {
+					t.Errorf("cause lacks, after byte %d, %q\ncause: %s", at, w, out.Cause)
+					continue
+				}
+				at += i + len(w)
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(out.Cause, w) {
+					t.Errorf("cause has %q, want not\ncause: %s", w, out.Cause)
+				}
+			}
+			for _, c := range f.calls {
+				if c != "GetBucketPolicy" {
+					t.Errorf("explain called %s, want at most a read", c)
+				}
+			}
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+// Both quoted messages are far longer than the 32,768 characters Step Functions keeps:
+// the explanation stays within it, keeps the grant and the commands whole, and cuts the
+// messages on character boundaries.
+func TestExplainFitsTheCauseLimit(t *testing.T) {
+	long := strings.Repeat("日本語のエラー ", 4000) // 3 bytes a character: 88,000 bytes
+	for _, tt := range []struct {
+		name     string
+		original string
+		revoke   string
+	}{
+		{"both long", long, long},
+		{"original long", long, "short revoke error"},
+		{"revoke long", "short original error", long},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := migrated(t, "TRANSFERRING")
+			d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", tt.original)}
+			d.Revoke = revokeError("TransientError", tt.revoke)
+			h, _, a := setup(map[string]string{})
+			a.err = errors.New("connection refused")
+			out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Cause) > MaxCause || !utf8.ValidString(out.Cause) {
+				t.Fatalf("got a cause of %d bytes (valid UTF-8: %v), want at most %d", len(out.Cause), utf8.ValidString(out.Cause), MaxCause)
+			}
+			if len(out.Cause) < MaxCause-200 {
+				t.Errorf("got a cause of %d bytes, want the room used (about %d)", len(out.Cause), MaxCause)
+			}
+			for _, w := range []string{"Grant left behind", "put-bucket-policy", "start-execution", "bytes cut; the whole text is in the execution's event history"} {
+				if !strings.Contains(out.Cause, w) {
+					t.Errorf("cause lacks %q", w)
+				}
+			}
+			for _, short := range []string{tt.original, tt.revoke} {
+				if len(short) < 100 && !strings.Contains(out.Cause, short) {
+					t.Errorf("cause lacks the short message %q, kept whole", short)
+				}
+			}
+		})
+	}
+}
+
+func TestExplainCommands(t *testing.T) {
+	keep := false
+	d := migrated(t, "SUCCESS")
+	d.Preflight.Request.Cleanup.RevokeBucketPolicy = &keep
+	d.Revoke = revokeError("PermissionError", "denied")
+	d.Failure = d.Revoke.Failure
+	h, _, a := setup(map[string]string{})
+	a.err = errors.New("denied")
+	t.Run("keep flag", func(t *testing.T) {
+		out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.Cause, "only if it fails, since this request sets cleanup.revokeBucketPolicy to false (after a successful transfer use (2))") {
+			t.Errorf("cause %s\nwant it to say a re-run keeps the grant after a success", out.Cause)
+		}
+	})
+	t.Run("no execution ARN", func(t *testing.T) {
+		out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.Cause, "start-execution") || !strings.Contains(out.Cause, "dsmigrate start --input FILE") {
+			t.Errorf("cause %s\nwant the dsmigrate command without an ARN", out.Cause)
+		}
+	})
+	t.Run("no document", func(t *testing.T) {
+		_, err := h.Explain(context.Background(), Input{Mode: ModeExplain})
+		if got := requesttest.ErrorName(err); got != "ValidationError" || !strings.Contains(err.Error(), "document") {
+			t.Errorf("got %s %v, want a ValidationError naming document", got, err)
+		}
+	})
+	t.Run("Invoke dispatches", func(t *testing.T) {
+		out, err := h.Invoke(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
+		if _, ok := out.(*execution.Failure); !ok || err != nil {
+			t.Errorf("got %T, %v, want a *execution.Failure", out, err)
+		}
+	})
+}
+
+func TestStateMachineOf(t *testing.T) {
+	for _, tt := range []struct{ give, want, region string }{
+		{executionArn, "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate", "ap-northeast-1"},
+		{"arn:aws-cn:states:cn-north-1:222222222222:execution:sm:x", "arn:aws-cn:states:cn-north-1:222222222222:stateMachine:sm", "cn-north-1"},
+		{"arn:aws:states:us-east-1:222222222222:stateMachine:sm", "", ""},
+		{"not an arn", "", ""},
+	} {
+		sm, region, ok := stateMachineOf(tt.give)
+		if sm != tt.want || region != tt.region || ok != (tt.want != "") {
+			t.Errorf("stateMachineOf(%q) = %q, %q, %v, want %q, %q", tt.give, sm, region, ok, tt.want, tt.region)
+		}
+	}
+}
