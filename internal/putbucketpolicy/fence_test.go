@@ -6,6 +6,7 @@ package putbucketpolicy
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,8 +137,8 @@ func writers(s *sharedS3, t *sharedTime) (w1, w2 writer) {
 func otherGrant() Input {
 	in := grantInput()
 	in.Request.MigrationID = "other-run"
-	in.Roles.TransferRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-transfer"
-	in.Roles.ConfigRole.Arn = "arn:aws:iam::222222222222:role/dsmigrate-other-run-config"
+	in.Roles.TransferRole.Arn = strings.ReplaceAll(in.Roles.TransferRole.Arn, "media-2026-11", "other-run")
+	in.Roles.ConfigRole.Arn = strings.ReplaceAll(in.Roles.ConfigRole.Arn, "media-2026-11", "other-run")
 	return in
 }
 
@@ -169,6 +170,17 @@ func stopAfterRead(w writer) (read, resume chan struct{}) {
 	return read, resume
 }
 
+// waitRead waits until the background writer has read, failing the test when it
+// returned without reading.
+func waitRead(t *testing.T, read, done chan struct{}, err *error) {
+	t.Helper()
+	select {
+	case <-read:
+	case <-done:
+		t.Fatalf("the second writer returned before reading: %v", *err)
+	}
+}
+
 // run runs in in the background; done is closed when it has returned.
 func run(w writer, in Input) (done chan struct{}, err *error) {
 	done, err = make(chan struct{}), new(error)
@@ -193,7 +205,7 @@ func TestConcurrentGrantsSlowSecondWriterDoesNotWrite(t *testing.T) {
 	w1, w2 := writers(s, clock)
 	read, resume := stopAfterRead(w2)
 	done, err2 := run(w2, otherGrant())
-	<-read
+	waitRead(t, read, done, err2)
 	if _, err := w1.h.Handle(context.Background(), grantInput()); err != nil {
 		t.Fatalf("first grant: got %v, want it written and read back", err)
 	}
@@ -220,7 +232,7 @@ func TestConcurrentGrantsOverwrittenGrantIsSeen(t *testing.T) {
 	w1, w2 := writers(s, clock)
 	read, resume := stopAfterRead(w2)
 	done, err2 := run(w2, otherGrant())
-	<-read
+	waitRead(t, read, done, err2)
 	w1.clock.onSleep = func() { // w1 has written; w2 writes over it, within its window
 		close(resume)
 		<-done
@@ -251,7 +263,7 @@ func TestGrantDoesNotUndoAConcurrentRevoke(t *testing.T) {
 	}
 	read, resume := stopAfterRead(w2)
 	done, err2 := run(w2, otherGrant())
-	<-read
+	waitRead(t, read, done, err2)
 	if _, err := w1.h.Handle(context.Background(), revokeInput()); err != nil {
 		t.Fatalf("revoke: got %v", err)
 	}
