@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -526,13 +527,19 @@ func TestTaskLogGroupAcceptsDataSync(t *testing.T) {
 	}
 }
 
-// nagFindings returns the cdk-nag errors and warnings (unsuppressed findings) of a stack.
+// nagFindings returns the cdk-nag errors and warnings (unsuppressed findings) of a stack:
+// the error and warning metadata that the rule pack's aspect adds to the constructs when
+// the stack is synthesized.
 func nagFindings(stack awscdk.Stack) []string {
+	assertions.Annotations_FromStack(stack) // synthesizes the stack, which runs the aspects
 	var out []string
-	ann := assertions.Annotations_FromStack(stack)
-	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
-	for _, m := range append(*ann.FindError(jsii.String("*"), match), *ann.FindWarning(jsii.String("*"), match)...) {
-		out = append(out, *m.Id+": "+jsonString(m.Entry.Data))
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		for _, m := range *c.Node().Metadata() {
+			data := jsonString(m.Data)
+			if (*m.Type == "aws:cdk:error" || *m.Type == "aws:cdk:warning") && strings.Contains(data, "AwsSolutions-") {
+				out = append(out, *c.Node().Path()+": "+data)
+			}
+		}
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"regexp"
 	"strings"
@@ -37,12 +38,6 @@ type Otherwise func(message string) error
 
 // Precondition is an Otherwise that returns *failure.PreconditionError.
 func Precondition(message string) error { return &failure.PreconditionError{Message: message} }
-
-// Transient is an Otherwise that returns *failure.TransientError.
-func Transient(message string) error { return &failure.TransientError{Message: message} }
-
-// NotReady is an Otherwise that returns *failure.NotReadyError.
-func NotReady(message string) error { return &failure.NotReadyError{Message: message} }
 
 // permissionCodes are the error codes AWS services use for a denied call.
 var permissionCodes = map[string]bool{
@@ -299,6 +294,16 @@ func orUnknown(s string) string {
 // neither transient nor a denied call.
 func Boundary(err error) error {
 	return Classify(err, Call{}, Precondition)
+}
+
+// Fail is how a step's Lambda handler returns an error: err as Boundary makes it, logged
+// once, at the boundary, as "<step> failed" with its Step Functions error name
+// (errorName), its message (error) and attrs (lowerCamel key-value pairs such as
+// "migrationId", id).
+func Fail(ctx context.Context, step string, err error, attrs ...any) error {
+	err = Boundary(err)
+	slog.ErrorContext(ctx, step+" failed", append([]any{"errorName", Name(err), "error", err.Error()}, attrs...)...)
+	return err
 }
 
 // Name is the Step Functions error name of err as aws-lambda-go reports it.

@@ -67,9 +67,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Locations, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "createlocations failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "createlocations", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "locations ready", "migrationId", in.Request.MigrationID,
 		"sourceLocationArn", out.SourceLocationArn, "sourceCreated", out.SourceCreated,

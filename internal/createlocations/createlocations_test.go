@@ -2,10 +2,8 @@ package createlocations
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,19 +12,13 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 type fakeLocation struct {
 	arn, uri string
@@ -188,12 +180,12 @@ func TestCreateThenRerun(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
+	handlertest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(&fakeDataSync{}).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Golden(t, "output.json", got)
 }
 
 func TestCrossAccountRoleRejectedBeforeAWS(t *testing.T) {
@@ -241,7 +233,7 @@ func TestCreateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) { return nil, tt.give }}
 			_, err := newHandler(f).Handle(context.Background(), input())
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := awserror.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -281,7 +273,7 @@ func TestReusedLocationMustMatchTheRequest(t *testing.T) {
 				}
 				return
 			}
-			if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
+			if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
 				t.Fatalf("got %v, want a PreconditionError naming %s and %q", err, first.DestinationLocationArn, tt.wantErr)
 			}
 			for _, c := range f.calls {
@@ -299,7 +291,7 @@ func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 		tags: []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("dsmigrate")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
 	}}}
 	_, err := newHandler(f).Handle(context.Background(), input())
-	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
+	if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
 		t.Errorf("got %v, want a PreconditionError naming the location's URI", err)
 	}
 }
@@ -347,7 +339,7 @@ func TestBadRequestsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)

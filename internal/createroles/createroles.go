@@ -67,9 +67,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Roles, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "createroles failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "createroles", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "roles ready", "migrationId", in.Request.MigrationID,
 		"transferRoleArn", out.TransferRole.Arn, "transferRoleCreated", out.TransferRole.Created,

@@ -2,10 +2,8 @@ package createroles
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,19 +12,13 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeIAM keeps roles and inline policies like IAM does; the func fields, when set,
 // replace an operation (to inject errors).
@@ -162,12 +154,12 @@ func TestCreateThenRerun(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
+	handlertest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(newFakeIAM()).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Golden(t, "output.json", got)
 }
 
 func TestUnlistedBucketsGetNoRole(t *testing.T) {
@@ -198,7 +190,7 @@ func TestRoleVanishesAfterCreateConflict(t *testing.T) {
 		return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole", Err: &iamtypes.EntityAlreadyExistsException{Message: aws.String("exists")}}
 	}
 	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-	if got := requesttest.ErrorName(err); got != "TransientError" {
+	if got := awserror.Name(err); got != "TransientError" {
 		t.Errorf("got %s (%v), want TransientError", got, err)
 	}
 }
@@ -329,7 +321,7 @@ func TestAWSErrors(t *testing.T) {
 			f := newFakeIAM()
 			tt.setup(f)
 			_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := awserror.Name(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})
@@ -368,7 +360,7 @@ func TestBadRequestsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)

@@ -3,7 +3,6 @@ package pollexecution
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,17 +18,9 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
-	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 const execArn = "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0"
 
@@ -199,13 +190,13 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			requesttest.Golden(t, name+"-output.json", got, *update)
+			handlertest.Golden(t, name+"-output.json", got)
 		})
 	}
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)

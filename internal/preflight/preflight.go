@@ -92,9 +92,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Preflight, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "preflight failed", "errorName", awserror.Name(err), "error", err.Error(), "executionName", in.ExecutionName)
-		return nil, err
+		return nil, awserror.Fail(ctx, "preflight", err, "executionName", in.ExecutionName)
 	}
 	slog.InfoContext(ctx, "preflight passed", "migrationId", out.Request.MigrationID,
 		"sourceBucket", out.Request.Source.Bucket, "destinationBucket", out.Request.Destination.Bucket,

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -22,21 +20,15 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeS3 is one account's S3 as preflight sees it; calls are recorded in log.
 type fakeS3 struct {
@@ -206,12 +198,12 @@ func TestHandleUnquotedConditionValues(t *testing.T) {
 func TestGolden(t *testing.T) {
 	w := newWorld()
 	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
+	handlertest.ReadJSON(t, "input.json", &in)
 	got, err := w.h.Handle(context.Background(), in)
 	if err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Golden(t, "output.json", got)
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
@@ -395,7 +387,7 @@ func TestFailures(t *testing.T) {
 			w := newWorld()
 			tt.setup(w)
 			_, err := w.h.Handle(context.Background(), validInput())
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := awserror.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -413,11 +405,9 @@ func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
 	}
 }
 
-// typeName is the error name aws-lambda-go reports; a wrapper would show up as such.
-
 // TestErrorLoggedOnce checks the boundary logs a failure exactly once, with lowerCamel keys.
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)
@@ -431,7 +421,7 @@ func TestErrorLoggedOnce(t *testing.T) {
 	if len(errs) != 1 {
 		t.Fatalf("got %d error records, want 1", len(errs))
 	}
-	for _, k := range requesttest.Keys(errs[0]) {
+	for _, k := range handlertest.Keys(errs[0]) {
 		if k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- ") {
 			t.Errorf("got key %q, want lowerCamel", k)
 		}
@@ -594,7 +584,7 @@ func TestLiveMigrationsCap(t *testing.T) {
 				}
 				return
 			}
-			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+			if got := awserror.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{stateMachineArn, "dsmigrate:maxLiveMigrations", fmt.Sprint(tt.max), "raise"} {
@@ -613,7 +603,7 @@ func TestLiveMigrationsCountDenied(t *testing.T) {
 	w := newWorld()
 	w.sfn.err = apiError(400, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-preflight/x is not authorized to perform: states:ListExecutions on resource: "+stateMachineArn)
 	_, err := w.h.Handle(context.Background(), validInput())
-	if got := requesttest.ErrorName(err); got != "PermissionError" {
+	if got := awserror.Name(err); got != "PermissionError" {
 		t.Fatalf("got %s (%v), want PermissionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "states:ListExecutions") {
@@ -662,7 +652,7 @@ func TestGrantsPerSourceBucketCap(t *testing.T) {
 				}
 				return
 			}
-			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+			if got := awserror.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{"team-a-media", "m1, m2, m3, m4", "dsmigrate:maxGrantsPerSourceBucket = 4", "raise"} {

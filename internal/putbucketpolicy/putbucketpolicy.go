@@ -94,10 +94,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.BucketPolicyChange, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "putbucketpolicy failed", "errorName", awserror.Name(err), "error", err.Error(),
-			"mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
-		return nil, err
+		return nil, awserror.Fail(ctx, "putbucketpolicy", err, "mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
 	}
 	slog.InfoContext(ctx, "source bucket policy done", "mode", out.Mode, "migrationId", in.Request.MigrationID,
 		"sourceBucket", out.Bucket, "changed", out.Changed, "deleted", out.Deleted,

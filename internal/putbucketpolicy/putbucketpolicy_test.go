@@ -2,9 +2,7 @@ package putbucketpolicy
 
 import (
 	"context"
-	"flag"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,20 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeS3 keeps one policy per bucket, like S3. put, when set, replaces PutBucketPolicy.
 type fakeS3 struct {
@@ -314,7 +306,7 @@ func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
 	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"}]}`
 	h, f, _ := setup(map[string]string{"team-a-media": theirs})
 	_, err := h.Handle(context.Background(), revokeInput())
-	if got := requesttest.ErrorName(err); got != "PreconditionError" {
+	if got := awserror.Name(err); got != "PreconditionError" {
 		t.Fatalf("got %s (%v), want PreconditionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "DsmmediaX2026X11RolesBucketAccess") || !strings.Contains(err.Error(), "removed nothing") {
@@ -360,12 +352,12 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			var in Input
-			requesttest.ReadJSON(t, name+"-input.json", &in)
+			handlertest.ReadJSON(t, name+"-input.json", &in)
 			got, err := h.Handle(context.Background(), in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			requesttest.Golden(t, name+"-output.json", got, *update)
+			handlertest.Golden(t, name+"-output.json", got)
 		})
 	}
 }
@@ -441,7 +433,7 @@ func TestFailures(t *testing.T) {
 				f.put = tt.put(f)
 			}
 			_, err := h.Handle(context.Background(), tt.in)
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := awserror.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {
@@ -500,7 +492,7 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)

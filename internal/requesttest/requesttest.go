@@ -1,7 +1,6 @@
 // Package requesttest gives the handler tests one valid migration request and a table of
-// bad ones, so that every step that takes a request is tested against the same cases, and
-// the few helpers those tests share (log recorder, fixtures, error names). Only tests
-// import it.
+// bad ones, so that every step that takes a request is tested against the same cases.
+// Only tests import it.
 package requesttest
 
 import (

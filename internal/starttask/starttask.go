@@ -72,9 +72,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Task, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "starttask failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "starttask", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "task execution running", "migrationId", in.Request.MigrationID,
 		"taskArn", out.TaskArn, "taskCreated", out.TaskCreated, "taskExecutionArn", out.TaskExecutionArn, "executionStarted", out.ExecutionStarted)

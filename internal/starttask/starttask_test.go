@@ -2,10 +2,8 @@ package starttask
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,20 +12,14 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 type fakeTask struct {
 	in         *datasync.CreateTaskInput
@@ -266,7 +258,7 @@ func TestExistingTaskWithOtherLocations(t *testing.T) {
 	}
 	in.Locations.DestinationLocationArn = "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-0000000000000000f"
 	_, err := h.Handle(context.Background(), in)
-	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
+	if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
 		t.Errorf("got %v, want a PreconditionError naming the locations", err)
 	}
 }
@@ -296,8 +288,8 @@ func TestStartErrors(t *testing.T) {
 				return nil, tt.give
 			}}
 			_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
-			if requesttest.ErrorName(err) != tt.wantType {
-				t.Errorf("got %s (%v), want %s", requesttest.ErrorName(err), err, tt.wantType)
+			if awserror.Name(err) != tt.wantType {
+				t.Errorf("got %s (%v), want %s", awserror.Name(err), err, tt.wantType)
 			}
 		})
 	}
@@ -305,12 +297,12 @@ func TestStartErrors(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
+	handlertest.ReadJSON(t, "input.json", &in)
 	got, err := newHandler(&fakeDataSync{}, logGroup).Handle(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Golden(t, "output.json", got)
 }
 
 func TestBadInputsCallNothing(t *testing.T) {
@@ -350,7 +342,7 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
+	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
 	slog.SetDefault(slog.New(rec))
 	defer slog.SetDefault(prev)

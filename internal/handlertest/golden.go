@@ -1,22 +1,19 @@
-package requesttest
+// Package handlertest holds what the tests of the step handlers share: fixtures and golden
+// files in the package's testdata/ (`go test ./internal/<step> -update` rewrites the golden
+// files) and a slog handler that records what a handler logs. Only tests import it.
+package handlertest
 
 import (
 	"encoding/json"
-	"fmt"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// ErrorName is the Step Functions error name of err as aws-lambda-go reports it for the
-// failure types ("" for nil): the bare type name.
-func ErrorName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
+// update is the -update flag of every test binary that imports handlertest.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the outputs the tests got")
 
 // ReadJSON decodes testdata/<name> of the calling package's directory into v.
 func ReadJSON(t testing.TB, name string, v any) {
@@ -31,15 +28,15 @@ func ReadJSON(t testing.TB, name string, v any) {
 }
 
 // Golden compares got, as indented JSON, with testdata/<name> of the calling package;
-// with update it first rewrites the file (`go test -update`).
-func Golden(t testing.TB, name string, got any, update bool) {
+// with -update it first rewrites the file.
+func Golden(t testing.TB, name string, got any) {
 	t.Helper()
 	gotJSON, err := json.MarshalIndent(got, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", name)
-	if update {
+	if *update {
 		if err := os.WriteFile(path, append(gotJSON, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
