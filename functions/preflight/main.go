@@ -44,7 +44,7 @@ func main() {
 		Config:  cfg,
 		S3:      s3.NewFromConfig(awsCfg),
 		SFN:     sfn.NewFromConfig(awsCfg),
-		Assumer: preflight.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+		Assumer: sourceaccess.S3Assumer[preflight.S3API]{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
 	}
 	lambda.Start(h.Handle)
 }

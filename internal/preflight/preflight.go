@@ -43,17 +43,10 @@ type SFNAPI interface {
 
 var _ SFNAPI = (*sfn.Client)(nil)
 
-// Assumer gives an S3 client acting as a role in account A.
+// Assumer gives an S3 client acting as a role in account A
+// (sourceaccess.S3Assumer[S3API] in the Lambda).
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
-}
-
-// STSAssumer adapts *sourceaccess.Assumer to Assumer.
-type STSAssumer struct{ *sourceaccess.Assumer }
-
-// AssumeS3 implements Assumer.
-func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
-	return a.S3(ctx, p)
 }
 
 // Config is the deployment's part of the check.

@@ -35,17 +35,10 @@ type S3API interface {
 
 var _ S3API = (*s3.Client)(nil)
 
-// Assumer gives an S3 client acting as a role in account A.
+// Assumer gives an S3 client acting as a role in account A
+// (sourceaccess.S3Assumer[S3API] in the Lambda).
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
-}
-
-// STSAssumer adapts *sourceaccess.Assumer to Assumer.
-type STSAssumer struct{ *sourceaccess.Assumer }
-
-// AssumeS3 implements Assumer.
-func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
-	return a.S3(ctx, p)
 }
 
 // Modes of the step.
