@@ -322,8 +322,8 @@ func (c Config) checkScheduledRequest() error {
 		return errors.New("migrationId is required: every scheduled run must reuse the same roles, locations and task")
 	}
 	r.Normalize("")
-	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), ExtraRegions: c.ExtraRegions}
-	if err := r.Validate(env); err != nil {
+	home := request.Home{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), ExtraRegions: c.ExtraRegions}
+	if err := r.Validate(home); err != nil {
 		return err
 	}
 	if err := r.CheckDeployment(c.Deployment()); err != nil {

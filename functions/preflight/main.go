@@ -23,7 +23,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := preflight.Config{
-		Env:                      env.Env(),
+		Home:                     env.Home(),
 		RolePrefix:               env.RolePrefix(),
 		LocationsCallerRoleArn:   env.LocationsCallerRoleArn(),
 		Deployment:               env.Deployment(),

@@ -22,7 +22,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := putbucketpolicy.Config{
-		Env:                    env.Env(),
+		Home:                   env.Home(),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 		SettleDelay:            putbucketpolicy.DefaultSettleDelay,

@@ -110,7 +110,7 @@ func roles() execution.Roles {
 }
 
 func newHandler(f *fakeDataSync) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
+	return &Handler{Config: Config{Home: requesttest.Home, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
 }
 
 func input() Input { return Input{Request: requesttest.Valid(), Roles: roles()} }

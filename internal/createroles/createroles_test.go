@@ -89,7 +89,7 @@ func (f *fakeIAM) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _
 const boundaryArn = "arn:aws:iam::222222222222:policy/dsmigrate-datasync-boundary"
 
 func newHandler(f *fakeIAM) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", BoundaryArn: boundaryArn,
+	return &Handler{Config: Config{Home: requesttest.Home, RolePrefix: "dsmigrate", BoundaryArn: boundaryArn,
 		SourceBuckets: []string{"team-a-logs", "team-a-media"}, DestinationBuckets: []string{"team-b-media"}}, IAM: f}
 }
 

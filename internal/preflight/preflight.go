@@ -51,7 +51,7 @@ type Assumer interface {
 
 // Config is the deployment's part of the check.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// RolePrefix names the DataSync roles (<prefix>-<id>-transfer, -config).
 	RolePrefix string
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
@@ -131,7 +131,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 			return nil, err
 		}
 	}
-	acct, prefix := h.Config.Env.AccountID, h.Config.RolePrefix
+	acct, prefix := h.Config.Home.AccountID, h.Config.RolePrefix
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
 		h.transferRoleArn(r.MigrationID),
 		h.Config.LocationsCallerRoleArn)
@@ -142,17 +142,17 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", policy.Size(merged))
 
 	dst := r.Destination
-	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
+	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Home.AccountID, ""); err != nil {
 		return nil, err
 	}
 	return &execution.Preflight{Request: r, SourcePolicyBytes: policy.Size(existing), SourcePolicyStatements: statements}, nil
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 // roleArn is the ARN of a role with the default path "/".
@@ -163,18 +163,18 @@ func roleArn(partition, accountID, name string) string {
 // transferRoleArn is the transfer role of migration id of this deployment: the principal
 // our statements in the source bucket policy name.
 func (h *Handler) transferRoleArn(id string) string {
-	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id))
+	return naming.RoleArn(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id))
 }
 
 // ownRoleArn is this function's execution role, the principal the read role trusts.
 func (h *Handler) ownRoleArn() string {
-	return roleArn(h.partition(), h.Config.Env.AccountID, naming.FunctionRoleName(h.Config.RolePrefix, "preflight"))
+	return roleArn(h.partition(), h.Config.Home.AccountID, naming.FunctionRoleName(h.Config.RolePrefix, "preflight"))
 }
 
 // validate reports every rule the request breaks, its own and the deployment's, at once.
 func validate(r *request.Request, c Config) error {
 	v := &failure.ValidationError{}
-	for _, err := range []error{r.Validate(c.Env), r.CheckDeployment(c.Deployment)} {
+	for _, err := range []error{r.Validate(c.Home), r.CheckDeployment(c.Deployment)} {
 		var fields *failure.ValidationError
 		if errors.As(err, &fields) {
 			v.Fields = append(v.Fields, fields.Fields...)

@@ -130,7 +130,7 @@ func newWorld() *world {
 	w.sfn = &fakeSFN{log: &w.log, running: 1}
 	w.h = &Handler{
 		Config: Config{
-			Env:                      requesttest.Env,
+			Home:                     requesttest.Home,
 			RolePrefix:               "dsmigrate",
 			LocationsCallerRoleArn:   "arn:aws:iam::222222222222:role/dsmigrate-fn-createlocations",
 			MaxLiveMigrations:        20,

@@ -49,7 +49,7 @@ const (
 
 // Config is the deployment's part of the step.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// RolePrefix names the DataSync roles; in mode grant the roles of the input must be
 	// exactly <prefix>-<id>-transfer and -config of account B, so the step never grants
 	// the source bucket to another principal.
@@ -251,7 +251,7 @@ func (h *Handler) validate(in Input) error {
 	default:
 		v.Add("mode", "must be %q or %q (got %q)", ModeGrant, ModeRevoke, in.Mode)
 	}
-	if err := in.Request.Validate(h.Config.Env); err != nil {
+	if err := in.Request.Validate(h.Config.Home); err != nil {
 		if rv, ok := err.(*failure.ValidationError); ok {
 			v.Fields = append(v.Fields, rv.Fields...)
 		} else {
@@ -274,20 +274,20 @@ func roleArn(o *execution.Roles, transfer bool) string {
 
 // roleArn is the ARN of a per-migration role of account B (under the deployment's path).
 func (h *Handler) roleArn(name string) string {
-	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, name)
+	return naming.RoleArn(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, name)
 }
 
 // earlierRoleArns are the principals an earlier version granted under this migration's
 // Sids: its statements are still recognized as ours, replaced on grant and removed on revoke.
 func (h *Handler) earlierRoleArns(id string) []string {
-	return naming.EarlierRoleArns(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, id)
+	return naming.EarlierRoleArns(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, id)
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 // same reports whether two policy texts are the same policy (S3 may return the text it

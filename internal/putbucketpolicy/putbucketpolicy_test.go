@@ -80,7 +80,7 @@ func setup(policies map[string]string) (*Handler, *fakeS3, *fakeAssumer) {
 	f := &fakeS3{policies: policies}
 	a := &fakeAssumer{s3: f}
 	h := &Handler{
-		Config:  Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
+		Config:  Config{Home: requesttest.Home, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
 		Assumer: a,
 	}
 	return h, f, a

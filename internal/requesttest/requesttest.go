@@ -16,8 +16,8 @@ import (
 //go:embed testdata/*.json
 var files embed.FS
 
-// Env is the deployment the fixtures are valid in (account B, its region).
-var Env = request.Env{
+// Home is where the fixtures are valid (account B, its region).
+var Home = request.Home{
 	AccountID: "222222222222",
 	Region:    "ap-northeast-1",
 	Partition: "aws",

@@ -116,7 +116,7 @@ func locations() execution.Locations {
 }
 
 func newHandler(f *fakeDataSync, logGroup string) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, Prefix: "dsmigrate", LogGroupArn: logGroup}, DataSync: f}
+	return &Handler{Config: Config{Home: requesttest.Home, Prefix: "dsmigrate", LogGroupArn: logGroup}, DataSync: f}
 }
 
 const logGroup = "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*"
