@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"regexp"
 	"strings"
 
@@ -302,18 +301,6 @@ func Boundary(err error) error {
 // "migrationId", id).
 func Fail(ctx context.Context, step string, err error, attrs ...any) error {
 	err = Boundary(err)
-	slog.ErrorContext(ctx, step+" failed", append([]any{"errorName", Name(err), "error", err.Error()}, attrs...)...)
+	slog.ErrorContext(ctx, step+" failed", append([]any{"errorName", failure.Name(err), "error", err.Error()}, attrs...)...)
 	return err
-}
-
-// Name is the Step Functions error name of err as aws-lambda-go reports it.
-func Name(err error) string {
-	if err == nil {
-		return ""
-	}
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
 }

@@ -110,7 +110,7 @@ func TestClassify(t *testing.T) {
 				}
 				return
 			}
-			if name := Name(got); name != tt.wantType {
+			if name := failure.Name(got); name != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", name, got, tt.wantType)
 			}
 			if pe, ok := got.(*failure.PermissionError); ok {
@@ -189,8 +189,8 @@ func TestBoundary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Boundary(tt.give)
-			if Name(got) != tt.want {
-				t.Errorf("got %s (%T), want %s", Name(got), got, tt.want)
+			if failure.Name(got) != tt.want {
+				t.Errorf("got %s (%T), want %s", failure.Name(got), got, tt.want)
 			}
 		})
 	}

@@ -12,7 +12,6 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
@@ -233,7 +232,7 @@ func TestCreateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) { return nil, tt.give }}
 			_, err := newHandler(f).Handle(context.Background(), input())
-			if got := awserror.Name(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -273,7 +272,7 @@ func TestReusedLocationMustMatchTheRequest(t *testing.T) {
 				}
 				return
 			}
-			if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
+			if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
 				t.Fatalf("got %v, want a PreconditionError naming %s and %q", err, first.DestinationLocationArn, tt.wantErr)
 			}
 			for _, c := range f.calls {
@@ -291,7 +290,7 @@ func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 		tags: []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("dsmigrate")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
 	}}}
 	_, err := newHandler(f).Handle(context.Background(), input())
-	if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
+	if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
 		t.Errorf("got %v, want a PreconditionError naming the location's URI", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -321,7 +320,7 @@ func TestAWSErrors(t *testing.T) {
 			f := newFakeIAM()
 			tt.setup(f)
 			_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-			if got := awserror.Name(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})

@@ -3,7 +3,6 @@ package pollexecution
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -148,7 +147,7 @@ func TestAWSErrors(t *testing.T) {
 		t.Run(tt.wantType, func(t *testing.T) {
 			h, _ := handler(nil, tt.give)
 			_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
-			if got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure."); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
@@ -306,7 +305,7 @@ func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
 	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"}]}`
 	h, f, _ := setup(map[string]string{"team-a-media": theirs})
 	_, err := h.Handle(context.Background(), revokeInput())
-	if got := awserror.Name(err); got != "PreconditionError" {
+	if got := failure.Name(err); got != "PreconditionError" {
 		t.Fatalf("got %s (%v), want PreconditionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "DsmmediaX2026X11RolesBucketAccess") || !strings.Contains(err.Error(), "removed nothing") {
@@ -433,7 +432,7 @@ func TestFailures(t *testing.T) {
 				f.put = tt.put(f)
 			}
 			_, err := h.Handle(context.Background(), tt.in)
-			if got := awserror.Name(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {

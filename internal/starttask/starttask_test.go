@@ -12,7 +12,6 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
@@ -258,7 +257,7 @@ func TestExistingTaskWithOtherLocations(t *testing.T) {
 	}
 	in.Locations.DestinationLocationArn = "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-0000000000000000f"
 	_, err := h.Handle(context.Background(), in)
-	if awserror.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
+	if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
 		t.Errorf("got %v, want a PreconditionError naming the locations", err)
 	}
 }
@@ -288,8 +287,8 @@ func TestStartErrors(t *testing.T) {
 				return nil, tt.give
 			}}
 			_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
-			if awserror.Name(err) != tt.wantType {
-				t.Errorf("got %s (%v), want %s", awserror.Name(err), err, tt.wantType)
+			if failure.Name(err) != tt.wantType {
+				t.Errorf("got %s (%v), want %s", failure.Name(err), err, tt.wantType)
 			}
 		})
 	}
