@@ -17,14 +17,7 @@ import (
 // (what an operator pastes into the console) and the put-events entry of docs/operate.md
 // are valid requests for the cdk.json deployment, and the entry matches the rule.
 func TestDeployGuideExamples(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ctx := loadCDKContext(t)
 	cfg, err := ConfigFromContext(func(k string) any { return ctx[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -240,19 +240,12 @@ func TestDefinitionIsReadFromDisk(t *testing.T) {
 // TestBuildAppChecksTheDefinition: a definition whose placeholders are not the steps' is
 // refused with the file's name before any stack is built.
 func TestBuildAppChecksTheDefinition(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ctx := loadCDKContext(t)
 	paths := defaultPaths(root)
 	paths.Definition = filepath.Join(t.TempDir(), "definition.asl.json")
 	writeFile(t, paths.Definition, strings.Replace(standInDefinition(), "${PollExecutionFunctionArn}", "${PollFunctionArn}", 1))
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
-	_, err = buildApp(app, paths)
+	_, err := buildApp(app, paths)
 	if err == nil || !strings.Contains(err.Error(), paths.Definition) || !strings.Contains(err.Error(), "${PollFunctionArn} is not a step's placeholder") {
 		t.Fatalf("got %v, want the definition refused for ${PollFunctionArn}", err)
 	}
