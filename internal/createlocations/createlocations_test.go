@@ -3,7 +3,6 @@ package createlocations
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
 
@@ -296,34 +296,11 @@ func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &fakeDataSync{}
-			_, err = newHandler(f).Handle(context.Background(), Input{Request: r, Roles: roles()})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := &fakeDataSync{}
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: r, Roles: roles()})
+		return f.calls, err
+	})
 	f := &fakeDataSync{}
 	other := roles()
 	other.ConfigRole.Arn = "arn:aws:iam::222222222222:role/admin"
@@ -338,17 +315,11 @@ func TestBadRequestsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) {
 		return nil, &dstypes.InvalidRequestException{Message: aws.String("Unable to assume role")}
 	}}
-	if _, err := newHandler(f).Handle(context.Background(), input()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f).Handle(context.Background(), input())
+		return err
+	})
 }

@@ -2,7 +2,6 @@ package createroles
 
 import (
 	"context"
-	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
 
@@ -189,7 +189,7 @@ func TestRoleVanishesAfterCreateConflict(t *testing.T) {
 		return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole", Err: &iamtypes.EntityAlreadyExistsException{Message: aws.String("exists")}}
 	}
 	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-	if got := awserror.Name(err); got != "TransientError" {
+	if got := failure.Name(err); got != "TransientError" {
 		t.Errorf("got %s (%v), want TransientError", got, err)
 	}
 }
@@ -328,49 +328,20 @@ func TestAWSErrors(t *testing.T) {
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := newFakeIAM()
-			_, err = newHandler(f).Handle(context.Background(), Input{Request: r})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := newFakeIAM()
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: r})
+		return f.calls, err
+	})
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := newFakeIAM()
 	f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
 		return nil, &smithy.GenericAPIError{Code: "Throttling"}
 	}
-	if _, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
+		return err
+	})
 }

@@ -3,7 +3,6 @@ package pollexecution
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,15 +194,9 @@ func TestGolden(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError}, nil)
-	if _, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+		return err
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -406,25 +405,12 @@ func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
 
 // TestErrorLoggedOnce checks the boundary logs a failure exactly once, with lowerCamel keys.
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
-
 	w := newWorld()
 	w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "") }
-	if _, err := w.h.Handle(context.Background(), validInput()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	errs := rec.AtLevel(slog.LevelError)
-	if len(errs) != 1 {
-		t.Fatalf("got %d error records, want 1", len(errs))
-	}
-	for _, k := range handlertest.Keys(errs[0]) {
-		if k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- ") {
-			t.Errorf("got key %q, want lowerCamel", k)
-		}
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := w.h.Handle(context.Background(), validInput())
+		return err
+	})
 }
 
 // FuzzHandle feeds arbitrary raw requests to preflight: it never panics, returns either an
@@ -583,7 +569,7 @@ func TestLiveMigrationsCap(t *testing.T) {
 				}
 				return
 			}
-			if got := awserror.Name(err); got != "PreconditionError" {
+			if got := failure.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{stateMachineArn, "dsmigrate:maxLiveMigrations", fmt.Sprint(tt.max), "raise"} {
@@ -602,7 +588,7 @@ func TestLiveMigrationsCountDenied(t *testing.T) {
 	w := newWorld()
 	w.sfn.err = apiError(400, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-preflight/x is not authorized to perform: states:ListExecutions on resource: "+stateMachineArn)
 	_, err := w.h.Handle(context.Background(), validInput())
-	if got := awserror.Name(err); got != "PermissionError" {
+	if got := failure.Name(err); got != "PermissionError" {
 		t.Fatalf("got %s (%v), want PermissionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "states:ListExecutions") {
@@ -651,7 +637,7 @@ func TestGrantsPerSourceBucketCap(t *testing.T) {
 				}
 				return
 			}
-			if got := awserror.Name(err); got != "PreconditionError" {
+			if got := failure.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{"team-a-media", "m1, m2, m3, m4", "dsmigrate:maxGrantsPerSourceBucket = 4", "raise"} {

@@ -2,7 +2,6 @@ package putbucketpolicy
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -491,18 +490,12 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	h, f, _ := setup(map[string]string{})
 	f.put = func(*s3.PutBucketPolicyInput) error { return &smithy.GenericAPIError{Code: "SlowDown"} }
-	if _, err := h.Handle(context.Background(), grantInput()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := h.Handle(context.Background(), grantInput())
+		return err
+	})
 }
 
 // TestRevokeRestoresTheOriginalText: when nothing changed the policy between the grant

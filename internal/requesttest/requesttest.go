@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"testing"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -138,4 +139,39 @@ func HasField(v *failure.ValidationError, field string) bool {
 		}
 	}
 	return false
+}
+
+// RefusesBadRequests runs every bad request a later step can receive (the cases that are
+// not DecodeOnly, decoded by Typed) through handle, each in a subtest, and fails unless
+// handle returns a *failure.ValidationError naming the case's field and made no AWS call:
+// handle returns the calls its fakes saw.
+func RefusesBadRequests(t *testing.T, handle func(r request.Request) (calls []string, err error)) {
+	t.Helper()
+	n := 0
+	for _, c := range BadRequests() {
+		if c.DecodeOnly {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			r, err := Typed(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls, err := handle(r)
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			if !HasField(v, c.WantField) {
+				t.Errorf("got %v, want field %s", v, c.WantField)
+			}
+			if len(calls) != 0 {
+				t.Errorf("got calls %v, want none", calls)
+			}
+		})
+	}
+	if n < 30 {
+		t.Errorf("got %d cases, want at least 30", n)
+	}
 }

@@ -3,7 +3,6 @@ package starttask
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -305,34 +304,11 @@ func TestGolden(t *testing.T) {
 }
 
 func TestBadInputsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &fakeDataSync{}
-			_, err = newHandler(f, "").Handle(context.Background(), Input{Request: r, Locations: locations()})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := &fakeDataSync{}
+		_, err := newHandler(f, "").Handle(context.Background(), Input{Request: r, Locations: locations()})
+		return f.calls, err
+	})
 	f := &fakeDataSync{}
 	_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "locations.sourceLocationArn") || len(f.calls) != 0 {
@@ -341,19 +317,13 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &handlertest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := &fakeDataSync{start: func(*datasync.StartTaskExecutionInput) (*datasync.StartTaskExecutionOutput, error) {
 		return nil, &smithy.GenericAPIError{Code: "ThrottlingException"}
 	}}
-	if _, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+		return err
+	})
 }
 
 // Another deployment in the account has a task of the same name (a prefix of the same
