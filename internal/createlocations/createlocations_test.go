@@ -178,13 +178,7 @@ func TestCreateThenRerun(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	var in Input
-	handlertest.ReadJSON(t, "input.json", &in)
-	got, err := newHandler(&fakeDataSync{}).Handle(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handlertest.Golden(t, "output.json", got)
+	handlertest.Run(t, "input.json", "output.json", newHandler(&fakeDataSync{}).Handle)
 }
 
 func TestCrossAccountRoleRejectedBeforeAWS(t *testing.T) {

@@ -2,9 +2,6 @@ package pollexecution
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -175,20 +172,8 @@ func TestGolden(t *testing.T) {
 	}
 	for name, d := range answers {
 		t.Run(name, func(t *testing.T) {
-			var in Input
-			b, err := os.ReadFile(filepath.Join("testdata", name+"-input.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &in); err != nil {
-				t.Fatal(err)
-			}
 			h, _ := handler(d, nil)
-			got, err := h.Handle(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			handlertest.Golden(t, name+"-output.json", got)
+			handlertest.Run(t, name+"-input.json", name+"-output.json", h.Handle)
 		})
 	}
 }

@@ -194,14 +194,7 @@ func TestHandleUnquotedConditionValues(t *testing.T) {
 
 // TestGolden runs the fixture input and compares the output with testdata/output.json.
 func TestGolden(t *testing.T) {
-	w := newWorld()
-	var in Input
-	handlertest.ReadJSON(t, "input.json", &in)
-	got, err := w.h.Handle(context.Background(), in)
-	if err != nil {
-		t.Fatalf("got %v, want nil", err)
-	}
-	handlertest.Golden(t, "output.json", got)
+	handlertest.Run(t, "input.json", "output.json", newWorld().h.Handle)
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {

@@ -349,13 +349,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var in Input
-			handlertest.ReadJSON(t, name+"-input.json", &in)
-			got, err := h.Handle(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			handlertest.Golden(t, name+"-output.json", got)
+			handlertest.Run(t, name+"-input.json", name+"-output.json", h.Handle)
 		})
 	}
 }

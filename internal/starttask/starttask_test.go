@@ -294,13 +294,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	var in Input
-	handlertest.ReadJSON(t, "input.json", &in)
-	got, err := newHandler(&fakeDataSync{}, logGroup).Handle(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	handlertest.Golden(t, "output.json", got)
+	handlertest.Run(t, "input.json", "output.json", newHandler(&fakeDataSync{}, logGroup).Handle)
 }
 
 func TestBadInputsCallNothing(t *testing.T) {
