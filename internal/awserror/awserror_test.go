@@ -97,9 +97,9 @@ func TestClassify(t *testing.T) {
 		{name: "UnauthorizedOperation", give: sdkError("EC2", "DescribeVpcs", 403, generic("UnauthorizedOperation", "You are not authorized")), wantType: "PermissionError", wantAction: "ec2:DescribeVpcs"},
 		{name: "bare 403 without code body", give: sdkError("S3", "HeadBucket", 403, generic("Forbidden", "")), call: Call{Resource: "arn:aws:s3:::b"}, wantType: "PermissionError", wantAction: "s3:HeadBucket", wantIn: []string{"Forbidden"}},
 		{name: "NoSuchBucket defaults to precondition", give: sdkError("S3", "GetBucketPolicy", 404, &s3types.NoSuchBucket{Message: strPtr("The specified bucket does not exist")}), call: call, wantType: "PreconditionError", wantIn: []string{"s3:GetBucketPolicy on arn:aws:s3:::team-a-media failed", "NoSuchBucket"}},
-		{name: "caller chooses NotReady", give: sdkError("DataSync", "CreateLocationS3", 400, &dstypes.InvalidRequestException{Message: strPtr("Unable to assume role")}), otherwise: func(m string) error { return &failure.NotReadyError{Message: m} }, wantType: "NotReadyError", wantIn: []string{"Unable to assume role"}},
+		{name: "caller chooses NotReady", give: sdkError("DataSync", "CreateLocationS3", 400, &dstypes.InvalidRequestException{Message: strPtr("Unable to assume role")}), otherwise: notReady, wantType: "NotReadyError", wantIn: []string{"Unable to assume role"}},
 		{name: "already a failure passes through", give: fmt.Errorf("ctx: %w", &failure.NotReadyError{Message: "x"}), wantType: "NotReadyError"},
-		{name: "plain error becomes otherwise", give: errors.New("boom"), otherwise: func(m string) error { return &failure.TransientError{Message: m} }, wantType: "TransientError", wantIn: []string{"boom"}},
+		{name: "plain error becomes otherwise", give: errors.New("boom"), otherwise: transient, wantType: "TransientError", wantIn: []string{"boom"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -161,3 +161,17 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+func TestNameOfValueAndNil(t *testing.T) {
+	if got := Name(nil); got != "" {
+		t.Errorf("Name(nil) = %q, want empty", got)
+	}
+	if got := Name(valueError{}); got != "valueError" {
+		t.Errorf("Name(value) = %q, want valueError", got)
+	}
+}
+
+// valueError is an error with a value receiver: aws-lambda-go names it after its type too.
+type valueError struct{}
+
+func (valueError) Error() string { return "value" }
