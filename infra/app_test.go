@@ -58,14 +58,7 @@ type synthesized struct {
 // definition, when not empty, replaces the definition file.
 func synthApp(t *testing.T, overrides map[string]any, definition string) synthesized {
 	t.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ctx := loadCDKContext(t)
 	for k, v := range overrides {
 		if v == nil {
 			delete(ctx, k)

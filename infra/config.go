@@ -322,8 +322,8 @@ func (c Config) checkScheduledRequest() error {
 		return errors.New("migrationId is required: every scheduled run must reuse the same roles, locations and task")
 	}
 	r.Normalize("")
-	env := request.Env{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), ExtraRegions: c.ExtraRegions}
-	if err := r.Validate(env); err != nil {
+	home := request.Home{Region: c.Region, AccountID: c.DestinationAccount, Partition: c.Partition(), ExtraRegions: c.ExtraRegions}
+	if err := r.Validate(home); err != nil {
 		return err
 	}
 	if err := r.CheckDeployment(c.Deployment()); err != nil {
@@ -390,37 +390,48 @@ func count(get func(string) any, key string, def int, fail func(key, format stri
 	return n
 }
 
-// accounts reads an optional list of 12-digit account ids (a list, JSON text or
-// comma-separated text).
-func accounts(get func(string) any, key string, fail func(key, format string, args ...any)) []string {
-	var ids []string
+// stringList reads a context value that lists names: a list (cdk.json), or text from -c,
+// a JSON list or comma-separated names. nil and blank text give no names. ok is false,
+// after fail, when the value is none of these; an element that is not a string is
+// reported with fail and left out. one and many name an element ("a bucket name") and
+// the elements ("bucket names") in the messages.
+func stringList(get func(string) any, key, one, many string, fail func(key, format string, args ...any)) (names []string, ok bool) {
 	switch v := get(key).(type) {
 	case nil:
-		return nil
 	case []any:
 		for i, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				fail(key, "element %d: want an account id as a string, got %T", i, e)
+			s, isString := e.(string)
+			if !isString {
+				fail(key, "element %d: want %s, got %T", i, one, e)
 				continue
 			}
-			ids = append(ids, s)
+			names = append(names, s)
 		}
 	case string:
 		switch t := strings.TrimSpace(v); {
 		case t == "":
 		case strings.HasPrefix(t, "["):
-			if err := json.Unmarshal([]byte(t), &ids); err != nil {
-				fail(key, "not a JSON list of account ids: %v", err)
-				return nil
+			if err := json.Unmarshal([]byte(t), &names); err != nil {
+				fail(key, "not a JSON list of %s: %v", many, err)
+				return nil, false
 			}
 		default:
 			for _, s := range strings.Split(t, ",") {
-				ids = append(ids, strings.TrimSpace(s))
+				names = append(names, strings.TrimSpace(s))
 			}
 		}
 	default:
-		fail(key, "want a list of account ids, got %T", v)
+		fail(key, "want a list of %s, got %T", many, v)
+		return nil, false
+	}
+	return names, true
+}
+
+// accounts reads an optional list of 12-digit account ids (a list, JSON text or
+// comma-separated text).
+func accounts(get func(string) any, key string, fail func(key, format string, args ...any)) []string {
+	ids, ok := stringList(get, key, "an account id", "account ids", fail)
+	if !ok {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -439,32 +450,8 @@ func accounts(get func(string) any, key string, fail func(key, format string, ar
 // extraRegions reads the optional list of regions newer than the AWS SDK (a JSON list,
 // or comma-separated text from -c).
 func extraRegions(get func(string) any, fail func(key, format string, args ...any)) []string {
-	var names []string
-	switch v := get(ctxExtraRegions).(type) {
-	case nil:
-		return nil
-	case []any:
-		for i, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				fail(ctxExtraRegions, "element %d: want a region name, got %T", i, e)
-				continue
-			}
-			names = append(names, s)
-		}
-	case string:
-		if strings.HasPrefix(strings.TrimSpace(v), "[") {
-			if err := json.Unmarshal([]byte(v), &names); err != nil {
-				fail(ctxExtraRegions, "not a JSON list of region names: %v", err)
-				return nil
-			}
-		} else if strings.TrimSpace(v) != "" {
-			for _, s := range strings.Split(v, ",") {
-				names = append(names, strings.TrimSpace(s))
-			}
-		}
-	default:
-		fail(ctxExtraRegions, "want a list of region names, got %T", v)
+	names, ok := stringList(get, ctxExtraRegions, "a region name", "region names", fail)
+	if !ok {
 		return nil
 	}
 	for _, n := range names {
@@ -477,33 +464,12 @@ func extraRegions(get func(string) any, fail func(key, format string, args ...an
 
 // buckets reads a non-empty list of bucket names.
 func buckets(get func(string) any, key string, fail func(key, format string, args ...any)) []string {
-	var names []string
-	switch v := get(key).(type) {
-	case nil:
+	if get(key) == nil {
 		fail(key, "missing; list the bucket names, e.g. [\"team-a-media\"]")
 		return nil
-	case []any:
-		for i, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				fail(key, "element %d: want a bucket name, got %T", i, e)
-				continue
-			}
-			names = append(names, s)
-		}
-	case string:
-		if strings.HasPrefix(strings.TrimSpace(v), "[") {
-			if err := json.Unmarshal([]byte(v), &names); err != nil {
-				fail(key, "not a JSON list of bucket names: %v", err)
-				return nil
-			}
-		} else {
-			for _, s := range strings.Split(v, ",") {
-				names = append(names, strings.TrimSpace(s))
-			}
-		}
-	default:
-		fail(key, "want a list of bucket names, got %T", v)
+	}
+	names, ok := stringList(get, key, "a bucket name", "bucket names", fail)
+	if !ok {
 		return nil
 	}
 	if len(names) == 0 {

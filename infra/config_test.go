@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,14 +166,7 @@ func TestConfigFromContext(t *testing.T) {
 
 // TestCDKJSONIsValid keeps the committed defaults usable for an offline synth.
 func TestCDKJSONIsValid(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ctx := loadCDKContext(t)
 	if _, err := ConfigFromContext(func(k string) any { return ctx[k] }); err != nil {
 		t.Fatalf("cdk.json context: %v", err)
 	}
@@ -183,17 +175,23 @@ func TestCDKJSONIsValid(t *testing.T) {
 	}
 }
 
-// loadCDKContext returns the "context" object of cdk.json in root.
-func loadCDKContext(root string) (map[string]any, error) {
+// loadCDKContext returns the repository root (where cdk.json is) and the "context" object
+// of its cdk.json.
+func loadCDKContext(t testing.TB) (root string, ctx map[string]any) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile(filepath.Join(root, "cdk.json"))
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	var f struct {
 		Context map[string]any `json:"context"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("cdk.json: %w", err)
+		t.Fatalf("cdk.json: %v", err)
 	}
-	return f.Context, nil
+	return root, f.Context
 }

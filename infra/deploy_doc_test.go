@@ -17,14 +17,7 @@ import (
 // (what an operator pastes into the console) and the put-events entry of docs/operate.md
 // are valid requests for the cdk.json deployment, and the entry matches the rule.
 func TestDeployGuideExamples(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ctx := loadCDKContext(t)
 	cfg, err := ConfigFromContext(func(k string) any { return ctx[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +40,7 @@ func TestDeployGuideExamples(t *testing.T) {
 		t.Errorf("entry: got source %q detail-type %q, want %q %q", entries[0].Source, entries[0].DetailType, RequestEventSource, RequestEventDetailType)
 	}
 
-	env := request.Env{Region: cfg.Region, AccountID: cfg.DestinationAccount, Partition: cfg.Partition()}
+	home := request.Home{Region: cfg.Region, AccountID: cfg.DestinationAccount, Partition: cfg.Partition()}
 	for name, text := range map[string]string{"console input": console, "event detail": entries[0].Detail} {
 		t.Run(name, func(t *testing.T) {
 			r, err := request.Decode([]byte(text))
@@ -55,7 +48,7 @@ func TestDeployGuideExamples(t *testing.T) {
 				t.Fatalf("Decode: %v", err)
 			}
 			r.Normalize("docs-example")
-			if err := r.Validate(env); err != nil {
+			if err := r.Validate(home); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
 			if err := r.CheckDeployment(cfg.Deployment()); err != nil {

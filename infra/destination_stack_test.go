@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -164,12 +165,16 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 		t.Errorf("LoggingConfiguration: got %s, want level ERROR without execution data to a log group (the default)", jsonString(logCfg))
 	}
 
-	// CloudFormation substitutes DefinitionSubstitutions into DefinitionString. Do the same
-	// with a stand-in for each function ARN (its GetAtt), and do it to the file read from
-	// disk with the function the placeholder must name: both must be the same document.
+	// CloudFormation substitutes DefinitionSubstitutions into DefinitionString. The string
+	// must be the file verbatim, and each placeholder must stand for the function of its
+	// step (statemachine.CheckPlaceholders, run by the app, ties the placeholders to the
+	// steps): then the deployed document is the file with the right function ARNs.
 	defString, ok := sm["DefinitionString"].(string)
 	if !ok {
 		t.Fatalf("DefinitionString is not a plain string: %s", jsonString(sm["DefinitionString"]))
+	}
+	if defString != app.Definition {
+		t.Errorf("DefinitionString is not the file text verbatim")
 	}
 	fromTemplate := map[string]string{}
 	for name, v := range sm["DefinitionSubstitutions"].(map[string]any) {
@@ -177,35 +182,14 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 		if len(getAtt) != 2 || getAtt[1] != "Arn" {
 			t.Fatalf("substitution %s: got %s, want a function's Fn::GetAtt Arn", name, jsonString(v))
 		}
-		fromTemplate[name] = "arn-of-" + getAtt[0].(string)
+		fromTemplate[name] = getAtt[0].(string)
 	}
-	fromFile := map[string]string{}
+	want := map[string]string{}
 	for _, spec := range steps {
-		fromFile[spec.Placeholder] = "arn-of-" + functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Dir))
+		want[spec.Placeholder] = functionLogicalID(t, app.Dest, app.Config.FunctionName(spec.Dir))
 	}
-	deployed, err := statemachine.Substitute([]byte(defString), fromTemplate)
-	if err != nil {
-		t.Fatalf("deployed definition: %v", err)
-	}
-	fromDisk, err := statemachine.Substitute([]byte(app.Definition), fromFile)
-	if err != nil {
-		t.Fatalf("%s: %v", DefinitionFile, err)
-	}
-	var got, want any
-	if err := json.Unmarshal(deployed, &got); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(fromDisk, &want); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("deployed definition differs from %s with the function ARNs substituted:\ngot  %s\nwant %s", DefinitionFile, jsonString(got), jsonString(want))
-	}
-	if defString != app.Definition {
-		t.Errorf("DefinitionString is not the file text verbatim")
-	}
-	if len(fromTemplate) != len(steps) {
-		t.Errorf("got %d substitutions, want %d", len(fromTemplate), len(steps))
+	if !maps.Equal(fromTemplate, want) {
+		t.Errorf("DefinitionSubstitutions name the functions %v, want %v", fromTemplate, want)
 	}
 
 	// The state machine may invoke the six functions.
@@ -256,19 +240,12 @@ func TestDefinitionIsReadFromDisk(t *testing.T) {
 // TestBuildAppChecksTheDefinition: a definition whose placeholders are not the steps' is
 // refused with the file's name before any stack is built.
 func TestBuildAppChecksTheDefinition(t *testing.T) {
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, err := loadCDKContext(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ctx := loadCDKContext(t)
 	paths := defaultPaths(root)
 	paths.Definition = filepath.Join(t.TempDir(), "definition.asl.json")
 	writeFile(t, paths.Definition, strings.Replace(standInDefinition(), "${PollExecutionFunctionArn}", "${PollFunctionArn}", 1))
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
-	_, err = buildApp(app, paths)
+	_, err := buildApp(app, paths)
 	if err == nil || !strings.Contains(err.Error(), paths.Definition) || !strings.Contains(err.Error(), "${PollFunctionArn} is not a step's placeholder") {
 		t.Fatalf("got %v, want the definition refused for ${PollFunctionArn}", err)
 	}
@@ -526,13 +503,19 @@ func TestTaskLogGroupAcceptsDataSync(t *testing.T) {
 	}
 }
 
-// nagFindings returns the cdk-nag errors and warnings (unsuppressed findings) of a stack.
+// nagFindings returns the cdk-nag errors and warnings (unsuppressed findings) of a stack:
+// the error and warning metadata that the rule pack's aspect adds to the constructs when
+// the stack is synthesized.
 func nagFindings(stack awscdk.Stack) []string {
+	assertions.Annotations_FromStack(stack) // synthesizes the stack, which runs the aspects
 	var out []string
-	ann := assertions.Annotations_FromStack(stack)
-	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-"))
-	for _, m := range append(*ann.FindError(jsii.String("*"), match), *ann.FindWarning(jsii.String("*"), match)...) {
-		out = append(out, *m.Id+": "+jsonString(m.Entry.Data))
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		for _, m := range *c.Node().Metadata() {
+			data := jsonString(m.Data)
+			if (*m.Type == "aws:cdk:error" || *m.Type == "aws:cdk:warning") && strings.Contains(data, "AwsSolutions-") {
+				out = append(out, *c.Node().Path()+": "+data)
+			}
+		}
 	}
 	return out
 }

@@ -1,16 +1,14 @@
 // Package statemachine holds the dsmigrate Step Functions definition (dsmigrate.asl.json),
-// the ordered list of its step Lambdas (Steps), and the helpers that check and fill in its
-// ${...} placeholders, for the CDK app (DefinitionSubstitutions) and for local runs
-// (statemachine/localrun/run.mjs).
+// the ordered list of its step Lambdas (Steps), and the check of its ${...} placeholders
+// that the CDK app runs before it fills them in (DefinitionSubstitutions); the local
+// driver (statemachine/localrun/run.mjs) fills them in for local runs.
 package statemachine
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -79,9 +77,6 @@ func Placeholders() []string {
 	return names
 }
 
-// Definition returns a copy of the definition with its placeholders as they are.
-func Definition() []byte { return bytes.Clone(definition) }
-
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
 // UsedPlaceholders returns the names of the ${...} placeholders that def contains, sorted
@@ -104,23 +99,16 @@ func CheckPlaceholders(def []byte) error {
 	if err := json.Unmarshal(def, &v); err != nil {
 		return fmt.Errorf("not a JSON object: %v", err)
 	}
-	return placeholderProblems(UsedPlaceholders(def), Placeholders(),
-		"${%s} is not a step's placeholder (statemachine.Steps)",
-		"${%s} is never used: the definition must run every step")
-}
-
-// placeholderProblems compares the placeholders a definition uses with those that have
-// a value, with a message format for each side's extras.
-func placeholderProblems(used, have []string, unknown, unused string) error {
+	used, have := UsedPlaceholders(def), Placeholders()
 	var problems []string
 	for _, name := range used {
 		if !slices.Contains(have, name) {
-			problems = append(problems, fmt.Sprintf(unknown, name))
+			problems = append(problems, fmt.Sprintf("${%s} is not a step's placeholder (statemachine.Steps)", name))
 		}
 	}
 	for _, name := range have {
 		if !slices.Contains(used, name) {
-			problems = append(problems, fmt.Sprintf(unused, name))
+			problems = append(problems, fmt.Sprintf("${%s} is never used: the definition must run every step", name))
 		}
 	}
 	if len(problems) == 0 {
@@ -128,33 +116,4 @@ func placeholderProblems(used, have []string, unknown, unused string) error {
 	}
 	sort.Strings(problems)
 	return errors.New(strings.Join(problems, "; "))
-}
-
-// Substitute returns def (Definition(), or a deployed copy of it) with every ${Name}
-// replaced by values[Name], as CloudFormation does with DefinitionSubstitutions. Every
-// placeholder needs a value and every value a placeholder; values are JSON-escaped. The
-// result is checked to be JSON.
-func Substitute(def []byte, values map[string]string) ([]byte, error) {
-	if err := placeholderProblems(UsedPlaceholders(def), slices.Sorted(maps.Keys(values)),
-		"no value for ${%s}", "no placeholder ${%s} in the definition"); err != nil {
-		return nil, fmt.Errorf("substitute: %w", err)
-	}
-	out := placeholder.ReplaceAllFunc(def, func(m []byte) []byte {
-		quoted, _ := json.Marshal(values[string(m[2:len(m)-1])])
-		return quoted[1 : len(quoted)-1]
-	})
-	if !json.Valid(out) {
-		return nil, fmt.Errorf("substitute: the result is not valid JSON")
-	}
-	return out, nil
-}
-
-// LocalFunctionArns returns the placeholder values for a local run: the function ARNs
-// arn:aws:lambda:<region>:<accountID>:function:dsmigrate-<function dir> of the contract.
-func LocalFunctionArns(region, accountID string) map[string]string {
-	values := make(map[string]string, len(steps))
-	for _, s := range steps {
-		values[s.Placeholder] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:dsmigrate-%s", region, accountID, s.Dir)
-	}
-	return values
 }

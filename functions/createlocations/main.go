@@ -20,7 +20,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := createlocations.Config{
-		Env:                    env.Env(),
+		Home:                   env.Home(),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 	}

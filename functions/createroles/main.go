@@ -20,7 +20,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := createroles.Config{
-		Env:                env.Env(),
+		Home:               env.Home(),
 		RolePrefix:         env.RolePrefix(),
 		BoundaryArn:        env.RoleBoundaryArn(),
 		SourceBuckets:      env.Buckets(lambdaenv.SourceBuckets),

@@ -19,7 +19,7 @@ import (
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
-	e := env.Env()
+	home := env.Home()
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)
@@ -29,6 +29,6 @@ func main() {
 		slog.Error("cannot load the AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &pollexecution.Handler{AccountID: e.AccountID, DataSync: datasync.NewFromConfig(awsCfg)}
+	h := &pollexecution.Handler{AccountID: home.AccountID, DataSync: datasync.NewFromConfig(awsCfg)}
 	lambda.Start(h.Handle)
 }

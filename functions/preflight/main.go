@@ -23,7 +23,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := preflight.Config{
-		Env:                      env.Env(),
+		Home:                     env.Home(),
 		RolePrefix:               env.RolePrefix(),
 		LocationsCallerRoleArn:   env.LocationsCallerRoleArn(),
 		Deployment:               env.Deployment(),
@@ -44,7 +44,7 @@ func main() {
 		Config:  cfg,
 		S3:      s3.NewFromConfig(awsCfg),
 		SFN:     sfn.NewFromConfig(awsCfg),
-		Assumer: preflight.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+		Assumer: sourceaccess.S3Assumer[preflight.S3API]{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
 	}
 	lambda.Start(h.Handle)
 }

@@ -22,7 +22,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := putbucketpolicy.Config{
-		Env:                    env.Env(),
+		Home:                   env.Home(),
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 		SettleDelay:            putbucketpolicy.DefaultSettleDelay,
@@ -38,7 +38,7 @@ func main() {
 	}
 	h := &putbucketpolicy.Handler{
 		Config:  cfg,
-		Assumer: putbucketpolicy.STSAssumer{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+		Assumer: sourceaccess.S3Assumer[putbucketpolicy.S3API]{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
 	}
 	lambda.Start(h.Invoke)
 }

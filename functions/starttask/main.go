@@ -19,7 +19,7 @@ import (
 func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
-	cfg := starttask.Config{Env: env.Env(), Prefix: env.RolePrefix(), Deployment: env.Deployment(), LogGroupArn: env.TaskLogGroupArn()}
+	cfg := starttask.Config{Home: env.Home(), Prefix: env.RolePrefix(), Deployment: env.Deployment(), LogGroupArn: env.TaskLogGroupArn()}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
 		os.Exit(1)

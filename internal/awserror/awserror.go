@@ -8,7 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
+	"log/slog"
 	"regexp"
 	"strings"
 
@@ -37,12 +37,6 @@ type Otherwise func(message string) error
 
 // Precondition is an Otherwise that returns *failure.PreconditionError.
 func Precondition(message string) error { return &failure.PreconditionError{Message: message} }
-
-// Transient is an Otherwise that returns *failure.TransientError.
-func Transient(message string) error { return &failure.TransientError{Message: message} }
-
-// NotReady is an Otherwise that returns *failure.NotReadyError.
-func NotReady(message string) error { return &failure.NotReadyError{Message: message} }
 
 // permissionCodes are the error codes AWS services use for a denied call.
 var permissionCodes = map[string]bool{
@@ -301,14 +295,12 @@ func Boundary(err error) error {
 	return Classify(err, Call{}, Precondition)
 }
 
-// Name is the Step Functions error name of err as aws-lambda-go reports it.
-func Name(err error) string {
-	if err == nil {
-		return ""
-	}
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t.Name()
+// Fail is how a step's Lambda handler returns an error: err as Boundary makes it, logged
+// once, at the boundary, as "<step> failed" with its Step Functions error name
+// (errorName), its message (error) and attrs (lowerCamel key-value pairs such as
+// "migrationId", id).
+func Fail(ctx context.Context, step string, err error, attrs ...any) error {
+	err = Boundary(err)
+	slog.ErrorContext(ctx, step+" failed", append([]any{"errorName", failure.Name(err), "error", err.Error()}, attrs...)...)
+	return err
 }

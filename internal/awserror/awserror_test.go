@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 )
 
 // sdkError wraps apiErr the way the SDK returns it: operation error → response error.
@@ -94,9 +97,9 @@ func TestClassify(t *testing.T) {
 		{name: "UnauthorizedOperation", give: sdkError("EC2", "DescribeVpcs", 403, generic("UnauthorizedOperation", "You are not authorized")), wantType: "PermissionError", wantAction: "ec2:DescribeVpcs"},
 		{name: "bare 403 without code body", give: sdkError("S3", "HeadBucket", 403, generic("Forbidden", "")), call: Call{Resource: "arn:aws:s3:::b"}, wantType: "PermissionError", wantAction: "s3:HeadBucket", wantIn: []string{"Forbidden"}},
 		{name: "NoSuchBucket defaults to precondition", give: sdkError("S3", "GetBucketPolicy", 404, &s3types.NoSuchBucket{Message: strPtr("The specified bucket does not exist")}), call: call, wantType: "PreconditionError", wantIn: []string{"s3:GetBucketPolicy on arn:aws:s3:::team-a-media failed", "NoSuchBucket"}},
-		{name: "caller chooses NotReady", give: sdkError("DataSync", "CreateLocationS3", 400, &dstypes.InvalidRequestException{Message: strPtr("Unable to assume role")}), otherwise: NotReady, wantType: "NotReadyError", wantIn: []string{"Unable to assume role"}},
+		{name: "caller chooses NotReady", give: sdkError("DataSync", "CreateLocationS3", 400, &dstypes.InvalidRequestException{Message: strPtr("Unable to assume role")}), otherwise: notReady, wantType: "NotReadyError", wantIn: []string{"Unable to assume role"}},
 		{name: "already a failure passes through", give: fmt.Errorf("ctx: %w", &failure.NotReadyError{Message: "x"}), wantType: "NotReadyError"},
-		{name: "plain error becomes otherwise", give: errors.New("boom"), otherwise: Transient, wantType: "TransientError", wantIn: []string{"boom"}},
+		{name: "plain error becomes otherwise", give: errors.New("boom"), otherwise: transient, wantType: "TransientError", wantIn: []string{"boom"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +110,7 @@ func TestClassify(t *testing.T) {
 				}
 				return
 			}
-			if name := typeName(got); name != tt.wantType {
+			if name := failure.Name(got); name != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", name, got, tt.wantType)
 			}
 			if pe, ok := got.(*failure.PermissionError); ok {
@@ -171,13 +174,6 @@ func TestCodeStatusHeader(t *testing.T) {
 	}
 }
 
-func typeName(err error) string {
-	if err == nil {
-		return ""
-	}
-	return strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure.")
-}
-
 func strPtr(s string) *string { return &s }
 
 func TestBoundary(t *testing.T) {
@@ -193,9 +189,37 @@ func TestBoundary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Boundary(tt.give)
-			if Name(got) != tt.want {
-				t.Errorf("got %s (%T), want %s", Name(got), got, tt.want)
+			if failure.Name(got) != tt.want {
+				t.Errorf("got %s (%T), want %s", failure.Name(got), got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFailLogsOnceAndReturnsTheFailureType(t *testing.T) {
+	rec := &handlertest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+
+	err := Fail(context.Background(), "createroles", fmt.Errorf("get role: %w", sdkError("IAM", "GetRole", 503, generic("ServiceUnavailable", "try later"))), "migrationId", "media")
+	if _, ok := err.(*failure.TransientError); !ok {
+		t.Fatalf("got %T (%v), want *failure.TransientError itself", err, err)
+	}
+	recs := rec.AtLevel(slog.LevelError)
+	if len(recs) != 1 || len(rec.Records) != 1 {
+		t.Fatalf("got %d records (%d at error level), want 1 at error level", len(rec.Records), len(recs))
+	}
+	if got, want := recs[0].Message, "createroles failed"; got != want {
+		t.Errorf("message: got %q, want %q", got, want)
+	}
+	got := map[string]string{}
+	recs[0].Attrs(func(a slog.Attr) bool {
+		got[a.Key] = a.Value.String()
+		return true
+	})
+	want := map[string]string{"errorName": "TransientError", "error": err.Error(), "migrationId": "media"}
+	if !maps.Equal(got, want) {
+		t.Errorf("attributes: got %v, want %v", got, want)
 	}
 }

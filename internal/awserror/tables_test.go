@@ -15,6 +15,11 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
+// transient and notReady are Otherwise functions for the tests: a result of another type
+// shows that Classify did not fall through to otherwise.
+func transient(message string) error { return &failure.TransientError{Message: message} }
+func notReady(message string) error  { return &failure.NotReadyError{Message: message} }
+
 // Every code that means "denied" is a PermissionError even when the service answers with
 // HTTP 400 (IAM, STS, DataSync and EC2 do), so the 403 fallback cannot hide a missing row.
 func TestClassifyDeniedCodeIsPermissionAt400(t *testing.T) {
@@ -33,7 +38,7 @@ func TestClassifyDeniedCodeIsPermissionAt400(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Classify(sdkError("STS", "GetCallerIdentity", 400, generic(tt.give, "no")), Call{}, Transient)
+			got := Classify(sdkError("STS", "GetCallerIdentity", 400, generic(tt.give, "no")), Call{}, transient)
 			pe, ok := got.(*failure.PermissionError)
 			if !ok {
 				t.Fatalf("got %T (%v), want *failure.PermissionError", got, got)
@@ -105,7 +110,7 @@ func TestClassifyFallbacks(t *testing.T) {
 			want: "TransientError",
 		},
 		{
-			name: "HTTP 499 is not transient", give: sdkError("S3", "GetBucketPolicy", 499, generic("Odd", "m")), otherwise: NotReady,
+			name: "HTTP 499 is not transient", give: sdkError("S3", "GetBucketPolicy", 499, generic("Odd", "m")), otherwise: notReady,
 			want: "NotReadyError", wantMsg: "s3:GetBucketPolicy failed: Odd: m",
 		},
 		{
@@ -150,8 +155,8 @@ func TestClassifyFallbacks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Classify(tt.give, tt.call, tt.otherwise)
-			if Name(got) != tt.want {
-				t.Fatalf("got %s (%v), want %s", Name(got), got, tt.want)
+			if failure.Name(got) != tt.want {
+				t.Fatalf("got %s (%v), want %s", failure.Name(got), got, tt.want)
 			}
 			if tt.wantMsg != "" && got.Error() != tt.wantMsg {
 				t.Errorf("message:\n got %q\nwant %q", got.Error(), tt.wantMsg)
@@ -194,29 +199,15 @@ func TestBoundaryPassesWrappedFailuresUnchanged(t *testing.T) {
 			if got := Boundary(wrapped); got != tt.give {
 				t.Errorf("got %T %v, want the wrapped %T itself", got, got, tt.give)
 			}
-			if got := Classify(wrapped, Call{}, Transient); got != tt.give {
+			if got := Classify(wrapped, Call{}, transient); got != tt.give {
 				t.Errorf("Classify: got %T %v, want the wrapped %T itself", got, got, tt.give)
 			}
-			if Name(Boundary(wrapped)) != tt.name {
-				t.Errorf("Name: got %q, want %q", Name(Boundary(wrapped)), tt.name)
+			if failure.Name(Boundary(wrapped)) != tt.name {
+				t.Errorf("Name: got %q, want %q", failure.Name(Boundary(wrapped)), tt.name)
 			}
 		})
 	}
 }
-
-func TestNameOfValueAndNil(t *testing.T) {
-	if got := Name(nil); got != "" {
-		t.Errorf("Name(nil) = %q, want empty", got)
-	}
-	if got := Name(valueError{}); got != "valueError" {
-		t.Errorf("Name(value) = %q, want valueError", got)
-	}
-}
-
-// valueError is an error with a value receiver: aws-lambda-go names it after its type too.
-type valueError struct{}
-
-func (valueError) Error() string { return "value" }
 
 func TestHasCodeWithoutCode(t *testing.T) {
 	if HasCode(errors.New("x"), "", "NoSuchBucket") {

@@ -189,7 +189,7 @@ func (r *Runner) check(raw []byte, size int64, name string, sm arn.ARN, extraReg
 			name = ExecutionName(req.MigrationID, r.now())
 		}
 		req.Normalize(name)
-		err = req.Validate(request.Env{AccountID: sm.AccountID, Region: sm.Region, Partition: sm.Partition, ExtraRegions: extraRegions})
+		err = req.Validate(request.Home{AccountID: sm.AccountID, Region: sm.Region, Partition: sm.Partition, ExtraRegions: extraRegions})
 	}
 	var verr *failure.ValidationError
 	switch {

@@ -41,7 +41,7 @@ const (
 
 // Config is the deployment's part of the step.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// RolePrefix is the deployment's name prefix: the bucket access roles must be exactly
 	// <prefix>-<id>-transfer and -config under the path /dsmigrate/<prefix>/ ("" skips the
 	// name check), and the locations are tagged naming.DeploymentTagKey=<prefix>.
@@ -67,9 +67,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Locations, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "createlocations failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "createlocations", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "locations ready", "migrationId", in.Request.MigrationID,
 		"sourceLocationArn", out.SourceLocationArn, "sourceCreated", out.SourceCreated,
@@ -88,7 +86,7 @@ type location struct {
 
 func (h *Handler) handle(ctx context.Context, in Input) (*execution.Locations, error) {
 	r := in.Request
-	if err := r.Validate(h.Config.Env); err != nil {
+	if err := r.Validate(h.Config.Home); err != nil {
 		return nil, err
 	}
 	if err := h.checkRoles(r.MigrationID, in.Roles); err != nil {
@@ -159,10 +157,10 @@ func (h *Handler) checkRoles(id string, roles execution.Roles) error {
 			v.Add(role.field, "must be an IAM role ARN as CreateRoles returns it (got %q)", role.value)
 			continue
 		}
-		if a.AccountID != h.Config.Env.AccountID {
+		if a.AccountID != h.Config.Home.AccountID {
 			return &failure.PreconditionError{Message: fmt.Sprintf(
 				"bucket access role %s is in account %s, but the DataSync locations are created in account %s: DataSync requires the bucket access role in the account that creates the location (AWS answers \"Cross-account pass role is not allowed\"). dsmigrate's CreateRoles step creates both roles in account %s; pass its output as roles",
-				role.value, a.AccountID, h.Config.Env.AccountID, h.Config.Env.AccountID)}
+				role.value, a.AccountID, h.Config.Home.AccountID, h.Config.Home.AccountID)}
 		}
 		if want := "role" + naming.RolePath(h.Config.RolePrefix) + role.name; h.Config.RolePrefix != "" && a.Resource != want {
 			v.Add(role.field, "must be the role %s that CreateRoles makes for this migration (got %q)", want, role.value)
@@ -283,7 +281,7 @@ func (h *Handler) createError(err error, loc location) error {
 	case strings.Contains(lower, "cross-account pass role is not allowed"):
 		return &failure.PreconditionError{Message: fmt.Sprintf(
 			"DataSync refused the %s location of bucket %s: %q. The bucket access role %s must be in the account that creates the location (account %s); dsmigrate's CreateRoles step creates it there",
-			loc.role, loc.bucket, msg, loc.accessRole, h.Config.Env.AccountID)}
+			loc.role, loc.bucket, msg, loc.accessRole, h.Config.Home.AccountID)}
 	case strings.Contains(lower, "access test failed") && (strings.Contains(lower, "listbucket") || strings.Contains(lower, "headbucket")) && loc.role == RoleSource:
 		return &failure.NotReadyError{Message: fmt.Sprintf(
 			"DataSync could not reach source bucket %s: %q. Grant s3:ListBucket on the source bucket to %s and to role %s — dsmigrate's PutBucketPolicy step does this and IAM changes take a minute to apply; if this persists check the source bucket policy in account A",
@@ -295,16 +293,16 @@ func (h *Handler) createError(err error, loc location) error {
 	case strings.Contains(lower, "unable to assume role") || strings.Contains(lower, "assume role"):
 		return &failure.NotReadyError{Message: fmt.Sprintf(
 			"DataSync could not assume role %s for the %s location of bucket %s: %q. A new role takes up to a minute or two to become usable; if this persists check that its trust policy lets datasync.amazonaws.com assume it (aws:SourceAccount %s)",
-			loc.accessRole, loc.role, loc.bucket, msg, h.Config.Env.AccountID)}
+			loc.accessRole, loc.role, loc.bucket, msg, h.Config.Home.AccountID)}
 	}
 	return awserror.Classify(err, awserror.Call{Principal: h.Config.LocationsCallerRoleArn, Action: "datasync:CreateLocationS3", Resource: bucketArn}, awserror.Precondition)
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 func orUnknown(s string) string {

@@ -2,10 +2,7 @@ package createlocations
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,17 +13,11 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 type fakeLocation struct {
 	arn, uri string
@@ -118,7 +109,7 @@ func roles() execution.Roles {
 }
 
 func newHandler(f *fakeDataSync) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
+	return &Handler{Config: Config{Home: requesttest.Home, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"}, DataSync: f}
 }
 
 func input() Input { return Input{Request: requesttest.Valid(), Roles: roles()} }
@@ -187,13 +178,7 @@ func TestCreateThenRerun(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
-	got, err := newHandler(&fakeDataSync{}).Handle(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Run(t, "input.json", "output.json", newHandler(&fakeDataSync{}).Handle)
 }
 
 func TestCrossAccountRoleRejectedBeforeAWS(t *testing.T) {
@@ -241,7 +226,7 @@ func TestCreateErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) { return nil, tt.give }}
 			_, err := newHandler(f).Handle(context.Background(), input())
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -281,7 +266,7 @@ func TestReusedLocationMustMatchTheRequest(t *testing.T) {
 				}
 				return
 			}
-			if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
+			if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), first.DestinationLocationArn) {
 				t.Fatalf("got %v, want a PreconditionError naming %s and %q", err, first.DestinationLocationArn, tt.wantErr)
 			}
 			for _, c := range f.calls {
@@ -299,40 +284,17 @@ func TestTaggedLocationWithOtherPrefix(t *testing.T) {
 		tags: []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("dsmigrate")}, {Key: aws.String(naming.TagKey), Value: aws.String("media-2026-11")}, {Key: aws.String(naming.RoleTagKey), Value: aws.String("source")}},
 	}}}
 	_, err := newHandler(f).Handle(context.Background(), input())
-	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
+	if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "s3://team-a-media/videos/") {
 		t.Errorf("got %v, want a PreconditionError naming the location's URI", err)
 	}
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &fakeDataSync{}
-			_, err = newHandler(f).Handle(context.Background(), Input{Request: r, Roles: roles()})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := &fakeDataSync{}
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: r, Roles: roles()})
+		return f.calls, err
+	})
 	f := &fakeDataSync{}
 	other := roles()
 	other.ConfigRole.Arn = "arn:aws:iam::222222222222:role/admin"
@@ -347,17 +309,11 @@ func TestBadRequestsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := &fakeDataSync{create: func(*datasync.CreateLocationS3Input) (*datasync.CreateLocationS3Output, error) {
 		return nil, &dstypes.InvalidRequestException{Message: aws.String("Unable to assume role")}
 	}}
-	if _, err := newHandler(f).Handle(context.Background(), input()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f).Handle(context.Background(), input())
+		return err
+	})
 }

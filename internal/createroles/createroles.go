@@ -40,7 +40,7 @@ const PolicyName = "dsmigrate-bucket-access"
 
 // Config is the deployment's part of the step.
 type Config struct {
-	Env        request.Env
+	Home       request.Home
 	RolePrefix string
 	// BoundaryArn is the customer managed policy every role gets as its permissions
 	// boundary (naming.BoundaryArn: the CDK app creates it).
@@ -67,9 +67,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Roles, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "createroles failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "createroles", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "roles ready", "migrationId", in.Request.MigrationID,
 		"transferRoleArn", out.TransferRole.Arn, "transferRoleCreated", out.TransferRole.Created,
@@ -79,14 +77,14 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Roles, error
 
 func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error) {
 	r := in.Request
-	if err := r.Validate(h.Config.Env); err != nil {
+	if err := r.Validate(h.Config.Home); err != nil {
 		return nil, err
 	}
 	if err := h.checkBuckets(r); err != nil {
 		return nil, err
 	}
 	partition := h.partition()
-	trust := policy.TrustPolicy(h.Config.Env.AccountID, h.Config.Env.Region, partition)
+	trust := policy.TrustPolicy(h.Config.Home.AccountID, h.Config.Home.Region, partition)
 	transfer, err := h.ensure(ctx, r.MigrationID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID), trust,
 		policy.SourceRolePolicy(partition, r.Source.Bucket, r.Source.Prefix),
 		fmt.Sprintf("dsmigrate %s: lets DataSync read source bucket %s", r.MigrationID, r.Source.Bucket))
@@ -178,13 +176,13 @@ func (h *Handler) get(ctx context.Context, id, name string, trust policy.Documen
 	case awserror.Code(err) == "AccessDenied":
 		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
 			"role %s already exists in account %s, but not as a role of this deployment: this function may read only roles under the path %s tagged %s=%s, and IAM denied GetRole (%s). dsmigrate versions before the permissions boundary created their roles under the path \"/\"; another team may own the name. dsmigrate will not take it over. If it is an earlier dsmigrate role of this migration, delete it (aws iam delete-role-policy, then delete-role) and run the migration again: the run replaces the grant that version left in the source bucket policy and revokes it at the end. Otherwise use another migrationId",
-			name, h.Config.Env.AccountID, naming.RolePath(h.Config.RolePrefix), naming.DeploymentTagKey, h.Config.RolePrefix, awserror.Message(err))}
+			name, h.Config.Home.AccountID, naming.RolePath(h.Config.RolePrefix), naming.DeploymentTagKey, h.Config.RolePrefix, awserror.Message(err))}
 	case err != nil:
 		return nil, awserror.Classify(err, awserror.Call{Action: "iam:GetRole", Resource: h.roleArn(name)}, awserror.Precondition)
 	}
 	role := out.Role
 	refuse := func(format string, args ...any) error {
-		return &failure.PreconditionError{Message: fmt.Sprintf("role %s already exists in account %s ", name, h.Config.Env.AccountID) + fmt.Sprintf(format, args...)}
+		return &failure.PreconditionError{Message: fmt.Sprintf("role %s already exists in account %s ", name, h.Config.Home.AccountID) + fmt.Sprintf(format, args...)}
 	}
 	if v, ok := tag(role.Tags, naming.TagKey); !ok || v != id {
 		got := "no " + naming.TagKey + " tag"
@@ -225,14 +223,14 @@ func boundaryOf(r *iamtypes.Role) string {
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 func (h *Handler) roleArn(name string) string {
-	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, name)
+	return naming.RoleArn(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, name)
 }
 
 func tag(tags []iamtypes.Tag, key string) (string, bool) {

@@ -2,10 +2,7 @@ package createroles
 
 import (
 	"context"
-	"flag"
-	"log/slog"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,18 +12,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeIAM keeps roles and inline policies like IAM does; the func fields, when set,
 // replace an operation (to inject errors).
@@ -97,7 +88,7 @@ func (f *fakeIAM) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _
 const boundaryArn = "arn:aws:iam::222222222222:policy/dsmigrate-datasync-boundary"
 
 func newHandler(f *fakeIAM) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, RolePrefix: "dsmigrate", BoundaryArn: boundaryArn,
+	return &Handler{Config: Config{Home: requesttest.Home, RolePrefix: "dsmigrate", BoundaryArn: boundaryArn,
 		SourceBuckets: []string{"team-a-logs", "team-a-media"}, DestinationBuckets: []string{"team-b-media"}}, IAM: f}
 }
 
@@ -161,13 +152,7 @@ func TestCreateThenRerun(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
-	got, err := newHandler(newFakeIAM()).Handle(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Run(t, "input.json", "output.json", newHandler(newFakeIAM()).Handle)
 }
 
 func TestUnlistedBucketsGetNoRole(t *testing.T) {
@@ -198,7 +183,7 @@ func TestRoleVanishesAfterCreateConflict(t *testing.T) {
 		return nil, &smithy.OperationError{ServiceID: "IAM", OperationName: "CreateRole", Err: &iamtypes.EntityAlreadyExistsException{Message: aws.String("exists")}}
 	}
 	_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-	if got := requesttest.ErrorName(err); got != "TransientError" {
+	if got := failure.Name(err); got != "TransientError" {
 		t.Errorf("got %s (%v), want TransientError", got, err)
 	}
 }
@@ -329,7 +314,7 @@ func TestAWSErrors(t *testing.T) {
 			f := newFakeIAM()
 			tt.setup(f)
 			_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})
@@ -337,49 +322,20 @@ func TestAWSErrors(t *testing.T) {
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := newFakeIAM()
-			_, err = newHandler(f).Handle(context.Background(), Input{Request: r})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := newFakeIAM()
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: r})
+		return f.calls, err
+	})
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := newFakeIAM()
 	f.createRole = func(*iam.CreateRoleInput) (*iam.CreateRoleOutput, error) {
 		return nil, &smithy.GenericAPIError{Code: "Throttling"}
 	}
-	if _, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f).Handle(context.Background(), Input{Request: requesttest.Valid()})
+		return err
+	})
 }

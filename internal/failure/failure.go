@@ -8,9 +8,24 @@ package failure
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
+
+// Name is the Step Functions error name of err as aws-lambda-go reports it: the bare name
+// of its Go type (aws-lambda-go lambda/errors.go), "" for nil. A wrapper shows up as its
+// own type's name ("wrapError" for fmt.Errorf with %w).
+func Name(err error) string {
+	if err == nil {
+		return ""
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Name()
+}
 
 // FieldError is one broken rule of the request: the JSON path of the field and the rule.
 type FieldError struct {

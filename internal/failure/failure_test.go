@@ -6,7 +6,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -22,19 +21,10 @@ var produced = []error{
 	&TransferFailedError{TaskExecutionArn: "arn", ErrorCode: "c", ErrorDetail: "d"},
 }
 
-// lambdaErrorName is how aws-lambda-go names a returned error (lambda/errors.go).
-func lambdaErrorName(err error) string {
-	t := reflect.TypeOf(err)
-	if t.Kind() == reflect.Pointer {
-		return t.Elem().Name()
-	}
-	return t.Name()
-}
-
 func TestNamesMatchTypes(t *testing.T) {
 	var got []string
 	for _, err := range produced {
-		got = append(got, lambdaErrorName(err))
+		got = append(got, Name(err))
 		if err.Error() == "" {
 			t.Errorf("%T has an empty message", err)
 		}
@@ -171,3 +161,17 @@ func TestCut(t *testing.T) {
 		}
 	}
 }
+
+func TestNameOfValueAndNil(t *testing.T) {
+	if got := Name(nil); got != "" {
+		t.Errorf("Name(nil) = %q, want empty", got)
+	}
+	if got := Name(valueError{}); got != "valueError" {
+		t.Errorf("Name(value) = %q, want valueError", got)
+	}
+}
+
+// valueError is an error with a value receiver: aws-lambda-go names it after its type too.
+type valueError struct{}
+
+func (valueError) Error() string { return "value" }

@@ -88,10 +88,11 @@ func (r *Reader) check(name, v string, ok bool, rule string) string {
 	return v
 }
 
-// Env reads AWS_REGION, DSMIGRATE_ACCOUNT_ID and the optional DSMIGRATE_EXTRA_REGIONS:
-// the function's own region and account, and the regions newer than the SDK it accepts.
-func (r *Reader) Env() request.Env {
-	e := request.Env{Region: r.Required(Region)}
+// Home reads AWS_REGION, DSMIGRATE_ACCOUNT_ID and the optional DSMIGRATE_EXTRA_REGIONS:
+// where the function runs (its own region and account), and the regions newer than the
+// SDK it accepts.
+func (r *Reader) Home() request.Home {
+	e := request.Home{Region: r.Required(Region)}
 	if v := r.Optional(ExtraRegions); v != "" {
 		for _, region := range strings.Split(v, ",") {
 			region = strings.TrimSpace(region)

@@ -12,7 +12,7 @@ func reader(env map[string]string) *Reader {
 
 func TestAllMissingListedAtOnce(t *testing.T) {
 	r := reader(map[string]string{})
-	r.Env()
+	r.Home()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
@@ -43,7 +43,7 @@ func TestValid(t *testing.T) {
 		AllowRemove:     "true", MaxLiveMigrations: "20",
 		StateMachineArn: "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate",
 	})
-	e := r.Env()
+	e := r.Home()
 	if r.RolePrefix() != "dsmigrate" || r.TaskLogGroupArn() == "" || r.LocationsCallerRoleArn() == "" {
 		t.Errorf("values not read")
 	}
@@ -71,7 +71,7 @@ func TestMalformed(t *testing.T) {
 		AllowRemove: "yes", AllowStandingGrant: "1", MaxGrantsPerSourceBucket: "0", MaxLiveMigrations: "many",
 		StateMachineArn: "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:x",
 	})
-	r.Env()
+	r.Home()
 	r.RolePrefix()
 	r.LocationsCallerRoleArn()
 	r.TaskLogGroupArn()
@@ -104,7 +104,7 @@ func TestExtraRegions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := reader(map[string]string{Region: "ap-northeast-1", AccountID: "222222222222", ExtraRegions: tt.give})
-			e := r.Env()
+			e := r.Home()
 			err := r.Err()
 			if (err != nil) != tt.wantErr || err != nil && !strings.Contains(err.Error(), ExtraRegions) {
 				t.Fatalf("got error %v, want error %v naming %s", err, tt.wantErr, ExtraRegions)

@@ -10,7 +10,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 )
 
-// FuzzMergeRevoke checks, for any existing policy text: Merge and Revoke never panic;
+// FuzzMergeRevoke checks, for any existing policy text: Merge and RevokeOurs never panic;
 // merging twice equals merging once; the foreign statements of the merge are those of the
 // existing policy, byte-identical (compacted) and in order; revoking our Sids from the merge
 // gives back exactly the foreign statements (or deletion when there are none).
@@ -27,7 +27,7 @@ func FuzzMergeRevoke(f *testing.F) {
 	}
 	f.Add(earlierGrant) // an earlier version's grant of the same migration
 	f.Fuzz(func(t *testing.T, existing string) {
-		_, _, _ = Revoke(existing, sids)
+		_, _, _ = RevokeOurs(existing, ours, earlier...)
 		merged, err := Merge(existing, ours, earlier...)
 		if err != nil {
 			return
@@ -60,7 +60,7 @@ func FuzzMergeRevoke(f *testing.F) {
 		if !reflect.DeepEqual(gotForeign, foreign) {
 			t.Fatalf("foreign statements: got %q, want %q", gotForeign, foreign)
 		}
-		revoked, deleted, err := Revoke(merged, sids)
+		revoked, deleted, err := RevokeOurs(merged, ours, earlier...)
 		if err != nil {
 			t.Fatalf("revoke of a merge: %v", err)
 		}

@@ -20,7 +20,7 @@ import (
 // AWS STS quotas"). S3 keeps and measures a normalized form: published measurements
 // (FogSecurity aws-size, "S3 policy size", 2025) put S3's count at about 0.87 of the
 // policy's compact JSON. Size counts the compact JSON, which is also the exact text Merge
-// and Revoke write: whether S3 counts the bytes it receives, those bytes without
+// and RevokeOurs write: whether S3 counts the bytes it receives, those bytes without
 // whitespace, or its normalized form, a policy within MaxBucketPolicyBytes by Size is
 // within S3's limit, so a policy Preflight accepts is never refused at PutBucketPolicy.
 const MaxBucketPolicyBytes = 20 * 1024
@@ -286,11 +286,16 @@ func checkOurs(sid string, raw json.RawMessage, allowed map[string]bool) error {
 	return nil
 }
 
-// RevokeOurs is Revoke of the Sids of ours, for the statements that are ours only: a
-// statement with one of those Sids that Merge would refuse to overwrite (its principals
-// are not all among those of ours and earlier, or it uses NotPrincipal, "*" or non-AWS
-// principals) is someone else's. Then nothing is removed and the error is a
-// *SidConflictError. earlier are as for Merge.
+// RevokeOurs removes the statements whose Sid is one of those of ours from the existing
+// policy text and keeps everything else as Merge does. deleted is true when no statement
+// is left: S3 refuses an empty policy, so the caller deletes the bucket policy instead of
+// writing result (which is then ""). When no statement matches, result is existing
+// unchanged. An existing "" (no policy) gives ("", false, nil).
+//
+// Only statements that are ours are removed: a statement with one of those Sids that
+// Merge would refuse to overwrite (its principals are not all among those of ours and
+// earlier, or it uses NotPrincipal, "*" or non-AWS principals) is someone else's. Then
+// nothing is removed and the error is a *SidConflictError. earlier are as for Merge.
 func RevokeOurs(existing string, ours []Statement, earlier ...string) (result string, deleted bool, err error) {
 	if strings.TrimSpace(existing) == "" {
 		return "", false, nil
@@ -330,23 +335,7 @@ func ourPrincipals(ours []Statement, earlier []string) map[string]bool {
 	return allowed
 }
 
-// Revoke removes the statements whose Sid is in sids from the existing policy text and
-// keeps everything else as Merge does. deleted is true when no statement is left: S3
-// refuses an empty policy, so the caller deletes the bucket policy instead of writing
-// result (which is then ""). When no statement matches, result is existing unchanged.
-// An existing "" (no policy) gives ("", false, nil).
-func Revoke(existing string, sids []string) (result string, deleted bool, err error) {
-	if strings.TrimSpace(existing) == "" {
-		return "", false, nil
-	}
-	p, err := parseRaw(existing)
-	if err != nil {
-		return "", false, err
-	}
-	return revoke(existing, p, sids)
-}
-
-// revoke is Revoke of the parsed existing policy p.
+// revoke removes the statements whose Sid is in sids from the parsed existing policy p.
 func revoke(existing string, p *rawPolicy, sids []string) (string, bool, error) {
 	out := make([]json.RawMessage, 0, len(p.statements))
 	for _, raw := range p.statements {

@@ -383,8 +383,8 @@ func TestMergeErrorDetails(t *testing.T) {
 	}
 }
 
+// TestRevoke checks that revoking our statements leaves every other statement as it was.
 func TestRevoke(t *testing.T) {
-	sids := naming.SidsFor("media").All()
 	merged := func(p string) string {
 		m, err := Merge(p, ours(t))
 		if err != nil {
@@ -413,7 +413,7 @@ func TestRevoke(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, deleted, err := Revoke(tt.give, sids)
+			got, deleted, err := RevokeOurs(tt.give, ours(t))
 			if err != nil {
 				t.Fatalf("got error %v", err)
 			}
@@ -422,7 +422,7 @@ func TestRevoke(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := Revoke("{", sids); !errors.As(err, new(*MalformedError)) {
+	if _, _, err := RevokeOurs("{", ours(t)); !errors.As(err, new(*MalformedError)) {
 		t.Errorf("revoke of malformed: got %v, want *MalformedError", err)
 	}
 }
@@ -485,7 +485,7 @@ func TestRevokeRestoresForeignStatements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := Revoke(m, naming.SidsFor("media").All())
+		got, _, err := RevokeOurs(m, ours(t))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,9 +51,7 @@ var executionArn = regexp.MustCompile(`^arn:aws[a-z-]*:datasync:[a-z0-9-]+:[0-9]
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Progress, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "pollexecution failed", "errorName", awserror.Name(err), "error", err.Error(), "taskExecutionArn", in.TaskExecutionArn)
-		return nil, err
+		return nil, awserror.Fail(ctx, "pollexecution", err, "taskExecutionArn", in.TaskExecutionArn)
 	}
 	slog.InfoContext(ctx, "task execution polled", "taskExecutionArn", out.TaskExecutionArn, "status", out.Status,
 		"percentDone", out.PercentDone, "bytesTransferred", out.BytesTransferred, "nextWaitSeconds", out.NextWaitSeconds)

@@ -2,12 +2,6 @@ package pollexecution
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,17 +13,9 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
-	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/waitpolicy"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 const execArn = "arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0"
 
@@ -157,7 +143,7 @@ func TestAWSErrors(t *testing.T) {
 		t.Run(tt.wantType, func(t *testing.T) {
 			h, _ := handler(nil, tt.give)
 			_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
-			if got := strings.TrimPrefix(fmt.Sprintf("%T", err), "*failure."); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Errorf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 		})
@@ -186,34 +172,16 @@ func TestGolden(t *testing.T) {
 	}
 	for name, d := range answers {
 		t.Run(name, func(t *testing.T) {
-			var in Input
-			b, err := os.ReadFile(filepath.Join("testdata", name+"-input.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &in); err != nil {
-				t.Fatal(err)
-			}
 			h, _ := handler(d, nil)
-			got, err := h.Handle(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			requesttest.Golden(t, name+"-output.json", got, *update)
+			handlertest.Run(t, name+"-input.json", name+"-output.json", h.Handle)
 		})
 	}
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError}, nil)
-	if _, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+		return err
+	})
 }

@@ -43,22 +43,15 @@ type SFNAPI interface {
 
 var _ SFNAPI = (*sfn.Client)(nil)
 
-// Assumer gives an S3 client acting as a role in account A.
+// Assumer gives an S3 client acting as a role in account A
+// (sourceaccess.S3Assumer[S3API] in the Lambda).
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
 }
 
-// STSAssumer adapts *sourceaccess.Assumer to Assumer.
-type STSAssumer struct{ *sourceaccess.Assumer }
-
-// AssumeS3 implements Assumer.
-func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
-	return a.S3(ctx, p)
-}
-
 // Config is the deployment's part of the check.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// RolePrefix names the DataSync roles (<prefix>-<id>-transfer, -config).
 	RolePrefix string
 	// LocationsCallerRoleArn is the createlocations function's role, granted s3:ListBucket.
@@ -92,9 +85,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Preflight, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "preflight failed", "errorName", awserror.Name(err), "error", err.Error(), "executionName", in.ExecutionName)
-		return nil, err
+		return nil, awserror.Fail(ctx, "preflight", err, "executionName", in.ExecutionName)
 	}
 	slog.InfoContext(ctx, "preflight passed", "migrationId", out.Request.MigrationID,
 		"sourceBucket", out.Request.Source.Bucket, "destinationBucket", out.Request.Destination.Bucket,
@@ -140,7 +131,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 			return nil, err
 		}
 	}
-	acct, prefix := h.Config.Env.AccountID, h.Config.RolePrefix
+	acct, prefix := h.Config.Home.AccountID, h.Config.RolePrefix
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
 		h.transferRoleArn(r.MigrationID),
 		h.Config.LocationsCallerRoleArn)
@@ -151,17 +142,17 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	slog.DebugContext(ctx, "source policy after the grant would be", "sourceBucket", src.Bucket, "policyBytes", policy.Size(merged))
 
 	dst := r.Destination
-	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Env.AccountID, ""); err != nil {
+	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Home.AccountID, ""); err != nil {
 		return nil, err
 	}
 	return &execution.Preflight{Request: r, SourcePolicyBytes: policy.Size(existing), SourcePolicyStatements: statements}, nil
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 // roleArn is the ARN of a role with the default path "/".
@@ -172,18 +163,18 @@ func roleArn(partition, accountID, name string) string {
 // transferRoleArn is the transfer role of migration id of this deployment: the principal
 // our statements in the source bucket policy name.
 func (h *Handler) transferRoleArn(id string) string {
-	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id))
+	return naming.RoleArn(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, naming.TransferRoleName(h.Config.RolePrefix, id))
 }
 
 // ownRoleArn is this function's execution role, the principal the read role trusts.
 func (h *Handler) ownRoleArn() string {
-	return roleArn(h.partition(), h.Config.Env.AccountID, naming.FunctionRoleName(h.Config.RolePrefix, "preflight"))
+	return roleArn(h.partition(), h.Config.Home.AccountID, naming.FunctionRoleName(h.Config.RolePrefix, "preflight"))
 }
 
 // validate reports every rule the request breaks, its own and the deployment's, at once.
 func validate(r *request.Request, c Config) error {
 	v := &failure.ValidationError{}
-	for _, err := range []error{r.Validate(c.Env), r.CheckDeployment(c.Deployment)} {
+	for _, err := range []error{r.Validate(c.Home), r.CheckDeployment(c.Deployment)} {
 		var fields *failure.ValidationError
 		if errors.As(err, &fields) {
 			v.Fields = append(v.Fields, fields.Fields...)

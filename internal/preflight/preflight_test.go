@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -23,20 +20,13 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeS3 is one account's S3 as preflight sees it; calls are recorded in log.
 type fakeS3 struct {
@@ -138,7 +128,7 @@ func newWorld() *world {
 	w.sfn = &fakeSFN{log: &w.log, running: 1}
 	w.h = &Handler{
 		Config: Config{
-			Env:                      requesttest.Env,
+			Home:                     requesttest.Home,
 			RolePrefix:               "dsmigrate",
 			LocationsCallerRoleArn:   "arn:aws:iam::222222222222:role/dsmigrate-fn-createlocations",
 			MaxLiveMigrations:        20,
@@ -204,14 +194,7 @@ func TestHandleUnquotedConditionValues(t *testing.T) {
 
 // TestGolden runs the fixture input and compares the output with testdata/output.json.
 func TestGolden(t *testing.T) {
-	w := newWorld()
-	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
-	got, err := w.h.Handle(context.Background(), in)
-	if err != nil {
-		t.Fatalf("got %v, want nil", err)
-	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Run(t, "input.json", "output.json", newWorld().h.Handle)
 }
 
 func TestBadRequestsCallNothing(t *testing.T) {
@@ -395,7 +378,7 @@ func TestFailures(t *testing.T) {
 			w := newWorld()
 			tt.setup(w)
 			_, err := w.h.Handle(context.Background(), validInput())
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			for _, s := range tt.wantIn {
@@ -413,29 +396,14 @@ func policyText(s string) func(string) (*s3.GetBucketPolicyOutput, error) {
 	}
 }
 
-// typeName is the error name aws-lambda-go reports; a wrapper would show up as such.
-
 // TestErrorLoggedOnce checks the boundary logs a failure exactly once, with lowerCamel keys.
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
-
 	w := newWorld()
 	w.source.getPolicy = func(string) (*s3.GetBucketPolicyOutput, error) { return nil, apiError(503, "SlowDown", "") }
-	if _, err := w.h.Handle(context.Background(), validInput()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	errs := rec.AtLevel(slog.LevelError)
-	if len(errs) != 1 {
-		t.Fatalf("got %d error records, want 1", len(errs))
-	}
-	for _, k := range requesttest.Keys(errs[0]) {
-		if k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- ") {
-			t.Errorf("got key %q, want lowerCamel", k)
-		}
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := w.h.Handle(context.Background(), validInput())
+		return err
+	})
 }
 
 // FuzzHandle feeds arbitrary raw requests to preflight: it never panics, returns either an
@@ -594,7 +562,7 @@ func TestLiveMigrationsCap(t *testing.T) {
 				}
 				return
 			}
-			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+			if got := failure.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{stateMachineArn, "dsmigrate:maxLiveMigrations", fmt.Sprint(tt.max), "raise"} {
@@ -613,7 +581,7 @@ func TestLiveMigrationsCountDenied(t *testing.T) {
 	w := newWorld()
 	w.sfn.err = apiError(400, "AccessDeniedException", "User: arn:aws:sts::222222222222:assumed-role/dsmigrate-fn-preflight/x is not authorized to perform: states:ListExecutions on resource: "+stateMachineArn)
 	_, err := w.h.Handle(context.Background(), validInput())
-	if got := requesttest.ErrorName(err); got != "PermissionError" {
+	if got := failure.Name(err); got != "PermissionError" {
 		t.Fatalf("got %s (%v), want PermissionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "states:ListExecutions") {
@@ -662,7 +630,7 @@ func TestGrantsPerSourceBucketCap(t *testing.T) {
 				}
 				return
 			}
-			if got := requesttest.ErrorName(err); got != "PreconditionError" {
+			if got := failure.Name(err); got != "PreconditionError" {
 				t.Fatalf("got %s (%v), want PreconditionError", got, err)
 			}
 			for _, s := range []string{"team-a-media", "m1, m2, m3, m4", "dsmigrate:maxGrantsPerSourceBucket = 4", "raise"} {

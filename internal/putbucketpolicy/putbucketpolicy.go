@@ -35,17 +35,10 @@ type S3API interface {
 
 var _ S3API = (*s3.Client)(nil)
 
-// Assumer gives an S3 client acting as a role in account A.
+// Assumer gives an S3 client acting as a role in account A
+// (sourceaccess.S3Assumer[S3API] in the Lambda).
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
-}
-
-// STSAssumer adapts *sourceaccess.Assumer to Assumer.
-type STSAssumer struct{ *sourceaccess.Assumer }
-
-// AssumeS3 implements Assumer.
-func (a STSAssumer) AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error) {
-	return a.S3(ctx, p)
 }
 
 // Modes of the step.
@@ -56,7 +49,7 @@ const (
 
 // Config is the deployment's part of the step.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// RolePrefix names the DataSync roles; in mode grant the roles of the input must be
 	// exactly <prefix>-<id>-transfer and -config of account B, so the step never grants
 	// the source bucket to another principal.
@@ -96,10 +89,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.BucketPolicyChange, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "putbucketpolicy failed", "errorName", awserror.Name(err), "error", err.Error(),
-			"mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
-		return nil, err
+		return nil, awserror.Fail(ctx, "putbucketpolicy", err, "mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
 	}
 	slog.InfoContext(ctx, "source bucket policy done", "mode", out.Mode, "migrationId", in.Request.MigrationID,
 		"sourceBucket", out.Bucket, "changed", out.Changed, "deleted", out.Deleted,
@@ -268,7 +258,7 @@ func (h *Handler) validate(in Input) error {
 	default:
 		v.Add("mode", "must be %q or %q (got %q)", ModeGrant, ModeRevoke, in.Mode)
 	}
-	if err := in.Request.Validate(h.Config.Env); err != nil {
+	if err := in.Request.Validate(h.Config.Home); err != nil {
 		if rv, ok := err.(*failure.ValidationError); ok {
 			v.Fields = append(v.Fields, rv.Fields...)
 		} else {
@@ -291,20 +281,20 @@ func roleArn(o *execution.Roles, transfer bool) string {
 
 // roleArn is the ARN of a per-migration role of account B (under the deployment's path).
 func (h *Handler) roleArn(name string) string {
-	return naming.RoleArn(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, name)
+	return naming.RoleArn(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, name)
 }
 
 // earlierRoleArns are the principals an earlier version granted under this migration's
 // Sids: its statements are still recognized as ours, replaced on grant and removed on revoke.
 func (h *Handler) earlierRoleArns(id string) []string {
-	return naming.EarlierRoleArns(h.partition(), h.Config.Env.AccountID, h.Config.RolePrefix, id)
+	return naming.EarlierRoleArns(h.partition(), h.Config.Home.AccountID, h.Config.RolePrefix, id)
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Env.Partition != "" {
-		return h.Config.Env.Partition
+	if h.Config.Home.Partition != "" {
+		return h.Config.Home.Partition
 	}
-	return request.Partition(h.Config.Env.Region)
+	return request.Partition(h.Config.Home.Region)
 }
 
 // same reports whether two policy texts are the same policy (S3 may return the text it

@@ -2,9 +2,6 @@ package putbucketpolicy
 
 import (
 	"context"
-	"flag"
-	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -15,18 +12,11 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*-output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 // fakeS3 keeps one policy per bucket, like S3. put, when set, replaces PutBucketPolicy.
 type fakeS3 struct {
@@ -88,7 +78,7 @@ func setup(policies map[string]string) (*Handler, *fakeS3, *fakeAssumer) {
 	f := &fakeS3{policies: policies}
 	a := &fakeAssumer{s3: f}
 	h := &Handler{
-		Config:  Config{Env: requesttest.Env, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
+		Config:  Config{Home: requesttest.Home, RolePrefix: "dsmigrate", LocationsCallerRoleArn: "arn:aws:iam::222222222222:role/dsmigrate-createlocations"},
 		Assumer: a,
 	}
 	return h, f, a
@@ -314,7 +304,7 @@ func TestRevokeLeavesAStatementWithOurSidButNotOurRoles(t *testing.T) {
 	theirs := `{"Version":"2012-10-17","Statement":[{"Sid":"DsmmediaX2026X11RolesBucketAccess","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-transfer","arn:aws:iam::444444444444:role/dsmigrate-media-2026-11-config"]},"Action":["s3:GetBucketLocation","s3:ListBucket","s3:ListBucketMultipartUploads"],"Resource":"arn:aws:s3:::team-a-media"}]}`
 	h, f, _ := setup(map[string]string{"team-a-media": theirs})
 	_, err := h.Handle(context.Background(), revokeInput())
-	if got := requesttest.ErrorName(err); got != "PreconditionError" {
+	if got := failure.Name(err); got != "PreconditionError" {
 		t.Fatalf("got %s (%v), want PreconditionError", got, err)
 	}
 	if !strings.Contains(err.Error(), "DsmmediaX2026X11RolesBucketAccess") || !strings.Contains(err.Error(), "removed nothing") {
@@ -359,13 +349,7 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var in Input
-			requesttest.ReadJSON(t, name+"-input.json", &in)
-			got, err := h.Handle(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			requesttest.Golden(t, name+"-output.json", got, *update)
+			handlertest.Run(t, name+"-input.json", name+"-output.json", h.Handle)
 		})
 	}
 }
@@ -441,7 +425,7 @@ func TestFailures(t *testing.T) {
 				f.put = tt.put(f)
 			}
 			_, err := h.Handle(context.Background(), tt.in)
-			if got := requesttest.ErrorName(err); got != tt.wantType {
+			if got := failure.Name(err); got != tt.wantType {
 				t.Fatalf("got %s (%v), want %s", got, err, tt.wantType)
 			}
 			if !strings.Contains(err.Error(), tt.wantIn) {
@@ -500,18 +484,12 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	h, f, _ := setup(map[string]string{})
 	f.put = func(*s3.PutBucketPolicyInput) error { return &smithy.GenericAPIError{Code: "SlowDown"} }
-	if _, err := h.Handle(context.Background(), grantInput()); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := h.Handle(context.Background(), grantInput())
+		return err
+	})
 }
 
 // TestRevokeRestoresTheOriginalText: when nothing changed the policy between the grant

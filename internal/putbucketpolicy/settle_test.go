@@ -87,7 +87,7 @@ func TestContextEndsWhileSettling(t *testing.T) {
 // its region, in the roles it expects and in the ARNs it grants.
 func TestPartitionFromTheRegion(t *testing.T) {
 	h, f, _ := setup(map[string]string{})
-	h.Config.Env = request.Env{AccountID: "222222222222", Region: "cn-north-1"}
+	h.Config.Home = request.Home{AccountID: "222222222222", Region: "cn-north-1"}
 	h.Config.LocationsCallerRoleArn = "arn:aws-cn:iam::222222222222:role/dsmigrate-createlocations"
 	in := grantInput()
 	in.Request.Source.Region, in.Request.Destination.Region = "cn-north-1", "cn-north-1"

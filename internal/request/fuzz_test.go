@@ -32,7 +32,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		r.Normalize("fuzz-run")
-		if r.Validate(TestEnv) != nil {
+		if r.Validate(TestHome) != nil {
 			return
 		}
 		b, err := json.Marshal(r)

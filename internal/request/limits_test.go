@@ -64,7 +64,7 @@ func TestValidateLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := fullRequest(t)
 			tt.give(r)
-			if got := rulesOf(t, r.Validate(TestEnv)); !slices.Equal(got, tt.want) {
+			if got := rulesOf(t, r.Validate(TestHome)); !slices.Equal(got, tt.want) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

@@ -13,8 +13,8 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
-// TestEnv is the environment the fixtures in testdata/ validate against.
-var TestEnv = Env{AccountID: "222222222222", Region: "ap-northeast-1", Partition: "aws"}
+// TestHome is the environment the fixtures in testdata/ validate against.
+var TestHome = Home{AccountID: "222222222222", Region: "ap-northeast-1", Partition: "aws"}
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
@@ -66,7 +66,7 @@ func TestValidFixtures(t *testing.T) {
 				t.Fatalf("Decode: got %v, want nil", err)
 			}
 			r.Normalize("media-run-1")
-			if err := r.Validate(TestEnv); err != nil {
+			if err := r.Validate(TestHome); err != nil {
 				t.Errorf("Validate: got %v, want nil", err)
 			}
 		})
@@ -309,7 +309,7 @@ func TestValidateBadRequests(t *testing.T) {
 	tests := []struct {
 		name    string
 		give    func(r *Request)
-		env     *Env
+		home    *Home
 		wantErr []string
 	}{
 		{name: "migration id upper case", give: func(r *Request) { r.MigrationID = "Media" }, wantErr: []string{"migrationId"}},
@@ -342,14 +342,14 @@ func TestValidateBadRequests(t *testing.T) {
 			r.Source.Region = "cn-north-1"
 		}, wantErr: []string{"source.region"}},
 		{name: "same account as dsmigrate", give: func(r *Request) {
-			r.Source.AccountID = TestEnv.AccountID
+			r.Source.AccountID = TestHome.AccountID
 		}, wantErr: []string{"source.accountId"}},
 		{name: "same account as the destination, environment unknown", give: func(r *Request) {
 			r.Destination.AccountID = r.Source.AccountID
-		}, env: &Env{Region: "ap-northeast-1"}, wantErr: []string{"source.accountId"}},
+		}, home: &Home{Region: "ap-northeast-1"}, wantErr: []string{"source.accountId"}},
 		{name: "region that does not exist", give: func(r *Request) { r.Source.Region = "ap-northeast-9" }, wantErr: []string{"source.region"}},
 		{name: "region extra in another deployment only", give: func(r *Request) { r.Source.Region = "eu-west-9" },
-			env: &Env{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}, wantErr: []string{"source.region"}},
+			home: &Home{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}, wantErr: []string{"source.region"}},
 		{name: "destination account not ours", give: func(r *Request) { r.Destination.AccountID = "333333333333" }, wantErr: []string{"destination.accountId"}},
 		{name: "destination account not 12 digits", give: func(r *Request) { r.Destination.AccountID = "2222" }, wantErr: []string{"destination.accountId"}},
 		{name: "destination region not ours", give: func(r *Request) { r.Destination.Region = "us-east-1" }, wantErr: []string{"destination.region"}},
@@ -406,11 +406,11 @@ func TestValidateBadRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := fullRequest(t)
 			tt.give(r)
-			env := TestEnv
-			if tt.env != nil {
-				env = *tt.env
+			home := TestHome
+			if tt.home != nil {
+				home = *tt.home
 			}
-			err := r.Validate(env)
+			err := r.Validate(home)
 			if got := fieldsOf(t, err); !slices.Equal(got, tt.wantErr) {
 				t.Errorf("got fields %q, want %q (error: %v)", got, tt.wantErr, err)
 			}
@@ -422,44 +422,44 @@ func TestValidateGoodVariants(t *testing.T) {
 	tests := []struct {
 		name string
 		give func(r *Request)
-		env  Env
+		home Home
 	}{
-		{name: "fixture", give: func(r *Request) {}, env: TestEnv},
+		{name: "fixture", give: func(r *Request) {}, home: TestHome},
 		{name: "same bucket disjoint prefixes", give: func(r *Request) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "photos/", "photos2/"
-		}, env: TestEnv},
+		}, home: TestHome},
 		{name: "sibling prefix without slash", give: func(r *Request) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "a", "ab/"
-		}, env: TestEnv},
+		}, home: TestHome},
 		{name: "china", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "cn-north-1", "cn-northwest-1"
-		}, env: Env{AccountID: "222222222222", Region: "cn-northwest-1"}},
+		}, home: Home{AccountID: "222222222222", Region: "cn-northwest-1"}},
 		{name: "govcloud", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "us-gov-west-1", "us-gov-east-1"
-		}, env: Env{AccountID: "222222222222", Region: "us-gov-east-1"}},
+		}, home: Home{AccountID: "222222222222", Region: "us-gov-east-1"}},
 		{name: "basic point in time", give: func(r *Request) {
 			r.Task.TaskMode, r.Task.VerifyMode = "BASIC", "POINT_IN_TIME_CONSISTENT"
-		}, env: TestEnv},
-		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, env: TestEnv},
-		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, env: TestEnv},
-		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, env: TestEnv},
-		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, env: TestEnv},
-		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, env: TestEnv},
+		}, home: TestHome},
+		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, home: TestHome},
+		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, home: TestHome},
+		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, home: TestHome},
+		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, home: TestHome},
+		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, home: TestHome},
 		{name: "region newer than the SDK, listed by the deployment", give: func(r *Request) { r.Source.Region = "ap-northeast-9" },
-			env: Env{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}},
+			home: Home{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}},
 		{name: "dsmigrate runs in a region newer than the SDK", give: func(r *Request) { r.Source.Region, r.Destination.Region = "ap-northeast-9", "ap-northeast-9" },
-			env: Env{AccountID: "222222222222", Region: "ap-northeast-9"}},
+			home: Home{AccountID: "222222222222", Region: "ap-northeast-9"}},
 		{name: "region the SDK knows outside the usual name shapes", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "eusc-de-east-1", "eusc-de-east-1"
-		}, env: Env{AccountID: "222222222222", Region: "eusc-de-east-1"}},
+		}, home: Home{AccountID: "222222222222", Region: "eusc-de-east-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := fullRequest(t)
 			tt.give(r)
-			if err := r.Validate(tt.env); err != nil {
+			if err := r.Validate(tt.home); err != nil {
 				t.Errorf("got %v, want nil", err)
 			}
 		})
@@ -471,7 +471,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Decode: got %v, want nil", err)
 	}
-	err = r.Validate(TestEnv)
+	err = r.Validate(TestHome)
 	got := fieldsOf(t, err)
 	want := []string{"migrationId", "source.bucket", "source.accountId", "source.region",
 		"source.prefix", "source.prefix",
@@ -487,7 +487,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 
 func TestValidateNil(t *testing.T) {
 	var r *Request
-	if got := fieldsOf(t, r.Validate(TestEnv)); !slices.Equal(got, []string{"(request)"}) {
+	if got := fieldsOf(t, r.Validate(TestHome)); !slices.Equal(got, []string{"(request)"}) {
 		t.Errorf("got %q, want [(request)]", got)
 	}
 }

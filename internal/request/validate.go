@@ -11,9 +11,10 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 )
 
-// Env is what the running function knows about itself: its account (B), its region and
-// its partition.
-type Env struct {
+// Home is where dsmigrate runs, as the running function knows it: its account (B), its
+// region, its partition, and the regions it accepts beyond those its AWS SDK knows.
+// Validate checks a request against it.
+type Home struct {
 	AccountID string
 	Region    string
 	Partition string // empty: derived from Region
@@ -23,9 +24,9 @@ type Env struct {
 	ExtraRegions []string
 }
 
-// knows reports whether region is a region this environment accepts.
-func (e Env) knows(region string) bool {
-	return region == e.Region || KnownRegion(region) || slices.Contains(e.ExtraRegions, region)
+// knows reports whether region is a region this deployment accepts.
+func (h Home) knows(region string) bool {
+	return region == h.Region || KnownRegion(region) || slices.Contains(h.ExtraRegions, region)
 }
 
 // Enum values accepted in the request. They are DataSync's own values.
@@ -56,15 +57,15 @@ var (
 
 // Validate checks every rule of the (normalized) request and reports all broken rules at
 // once in a *failure.ValidationError; it returns nil when the request is valid.
-func (r *Request) Validate(env Env) error {
+func (r *Request) Validate(home Home) error {
 	v := &failure.ValidationError{}
 	if r == nil {
 		v.Add("(request)", "is missing")
 		return v
 	}
-	envPartition := env.Partition
-	if envPartition == "" {
-		envPartition = Partition(env.Region)
+	homePartition := home.Partition
+	if homePartition == "" {
+		homePartition = Partition(home.Region)
 	}
 
 	switch {
@@ -81,13 +82,13 @@ func (r *Request) Validate(env Env) error {
 		v.Add("source.accountId", "is required: the 12-digit id of account A that owns the source bucket")
 	case !accountPattern.MatchString(s.AccountID):
 		v.Add("source.accountId", "must be 12 digits (got %q)", s.AccountID)
-	case s.AccountID == env.AccountID || s.AccountID == r.Destination.AccountID:
+	case s.AccountID == home.AccountID || s.AccountID == r.Destination.AccountID:
 		v.Add("source.accountId", "is %s, the destination account: dsmigrate moves data across accounts, from a bucket in account A to one in account B. "+
 			"To copy between buckets of one account, use S3 Batch Operations, S3 Replication or a DataSync task of your own", s.AccountID)
 	}
-	srcRegionOK := checkRegion(v, "source.region", s.Region, env)
-	if srcRegionOK && Partition(s.Region) != envPartition {
-		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), envPartition)
+	srcRegionOK := checkRegion(v, "source.region", s.Region, home)
+	if srcRegionOK && Partition(s.Region) != homePartition {
+		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), homePartition)
 	}
 	checkPrefix(v, "source.prefix", s.Prefix)
 
@@ -97,11 +98,11 @@ func (r *Request) Validate(env Env) error {
 	case d.AccountID == "":
 	case !accountPattern.MatchString(d.AccountID):
 		v.Add("destination.accountId", "must be 12 digits (got %q)", d.AccountID)
-	case env.AccountID != "" && d.AccountID != env.AccountID:
-		v.Add("destination.accountId", "is %s, but this dsmigrate runs in account %s, where every DataSync resource and the destination bucket must be; start the migration in the destination account's dsmigrate, or leave the field out", d.AccountID, env.AccountID)
+	case home.AccountID != "" && d.AccountID != home.AccountID:
+		v.Add("destination.accountId", "is %s, but this dsmigrate runs in account %s, where every DataSync resource and the destination bucket must be; start the migration in the destination account's dsmigrate, or leave the field out", d.AccountID, home.AccountID)
 	}
-	if checkRegion(v, "destination.region", d.Region, env) && env.Region != "" && d.Region != env.Region {
-		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", env.Region, d.Region)
+	if checkRegion(v, "destination.region", d.Region, home) && home.Region != "" && d.Region != home.Region {
+		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", home.Region, d.Region)
 	}
 	checkPrefix(v, "destination.prefix", d.Prefix)
 	if d.StorageClass == "OUTPOSTS" {
@@ -189,12 +190,12 @@ func checkBucket(v *failure.ValidationError, field, name string) {
 
 // checkRegion accepts the regions the AWS SDK knows (its endpoint metadata, see
 // regions.go), the region dsmigrate runs in and the deployment's extra regions.
-func checkRegion(v *failure.ValidationError, field, region string, env Env) bool {
+func checkRegion(v *failure.ValidationError, field, region string, home Home) bool {
 	switch {
 	case region == "":
 		v.Add(field, "is required: a region name such as us-east-1")
 		return false
-	case env.knows(region):
+	case home.knows(region):
 		return true
 	case !regionPattern.MatchString(region):
 		v.Add(field, "must be a region name such as us-east-1, eu-west-2 or cn-north-1 (got %q)", region)

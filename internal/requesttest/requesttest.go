@@ -1,7 +1,6 @@
 // Package requesttest gives the handler tests one valid migration request and a table of
-// bad ones, so that every step that takes a request is tested against the same cases, and
-// the few helpers those tests share (log recorder, fixtures, error names). Only tests
-// import it.
+// bad ones, so that every step that takes a request is tested against the same cases.
+// Only tests import it.
 package requesttest
 
 import (
@@ -9,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"testing"
 
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -17,8 +17,8 @@ import (
 //go:embed testdata/*.json
 var files embed.FS
 
-// Env is the deployment the fixtures are valid in (account B, its region).
-var Env = request.Env{
+// Home is where the fixtures are valid (account B, its region).
+var Home = request.Home{
 	AccountID: "222222222222",
 	Region:    "ap-northeast-1",
 	Partition: "aws",
@@ -139,4 +139,39 @@ func HasField(v *failure.ValidationError, field string) bool {
 		}
 	}
 	return false
+}
+
+// RefusesBadRequests runs every bad request a later step can receive (the cases that are
+// not DecodeOnly, decoded by Typed) through handle, each in a subtest, and fails unless
+// handle returns a *failure.ValidationError naming the case's field and made no AWS call:
+// handle returns the calls its fakes saw.
+func RefusesBadRequests(t *testing.T, handle func(r request.Request) (calls []string, err error)) {
+	t.Helper()
+	n := 0
+	for _, c := range BadRequests() {
+		if c.DecodeOnly {
+			continue
+		}
+		n++
+		t.Run(c.Name, func(t *testing.T) {
+			r, err := Typed(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls, err := handle(r)
+			v, ok := err.(*failure.ValidationError)
+			if !ok {
+				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
+			}
+			if !HasField(v, c.WantField) {
+				t.Errorf("got %v, want field %s", v, c.WantField)
+			}
+			if len(calls) != 0 {
+				t.Errorf("got calls %v, want none", calls)
+			}
+		})
+	}
+	if n < 30 {
+		t.Errorf("got %d cases, want at least 30", n)
+	}
 }

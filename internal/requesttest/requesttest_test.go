@@ -10,7 +10,7 @@ import (
 
 func TestValidIsValid(t *testing.T) {
 	r := Valid()
-	if err := r.Validate(Env); err != nil {
+	if err := r.Validate(Home); err != nil {
 		t.Fatalf("got %v, want the fixture valid", err)
 	}
 }
@@ -25,7 +25,7 @@ func TestBadRequestsAreBad(t *testing.T) {
 			r, err := request.Decode(c.Raw)
 			if err == nil {
 				r.Normalize(ExecutionName)
-				err = r.Validate(Env)
+				err = r.Validate(Home)
 			}
 			var v *failure.ValidationError
 			if !errors.As(err, &v) {

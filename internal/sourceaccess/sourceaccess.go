@@ -9,6 +9,7 @@ package sourceaccess
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -51,4 +52,23 @@ func (a *Assumer) S3(ctx context.Context, p Params) (*s3.Client, error) {
 		o.Credentials = creds
 	}}, a.S3Options...)
 	return s3.NewFromConfig(a.Config, opts...), nil
+}
+
+// S3Assumer gives a step the S3 client of Assumer.S3 as C, the step's own interface of
+// the few S3 methods it calls (for example preflight.S3API); *s3.Client must implement C,
+// which each step asserts next to its interface.
+type S3Assumer[C any] struct{ *Assumer }
+
+// AssumeS3 assumes the role (Assumer.S3) and returns the client as C.
+func (a S3Assumer[C]) AssumeS3(ctx context.Context, p Params) (C, error) {
+	var client C
+	c, err := a.S3(ctx, p)
+	if err != nil {
+		return client, err
+	}
+	client, ok := any(c).(C)
+	if !ok {
+		return client, fmt.Errorf("*s3.Client does not implement %s", reflect.TypeFor[C]())
+	}
+	return client, nil
 }

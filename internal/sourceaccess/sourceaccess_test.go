@@ -145,3 +145,33 @@ func TestBucketErrorThroughTheSDK(t *testing.T) {
 		t.Errorf("AccessDenied: got %v, want nil (not a bucket problem)", got)
 	}
 }
+
+// bucketPolicyReader is a step's interface of S3 methods, as preflight.S3API is.
+type bucketPolicyReader interface {
+	GetBucketPolicy(ctx context.Context, params *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+}
+
+// notS3 is an interface *s3.Client does not implement.
+type notS3 interface{ NotAnS3Method() }
+
+func TestS3AssumerGivesTheStepsInterface(t *testing.T) {
+	a := S3Assumer[bucketPolicyReader]{&Assumer{Config: aws.Config{Region: "ap-northeast-1"}, STS: &fakeSTS{}}}
+	c, err := a.AssumeS3(context.Background(), Params{RoleArn: "arn:aws:iam::111111111111:role/r", MigrationID: "m", Region: "eu-west-1"})
+	if err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+	if s3c, ok := c.(*s3.Client); !ok || s3c.Options().Region != "eu-west-1" {
+		t.Errorf("got %T, want the *s3.Client of Assumer.S3 in eu-west-1", c)
+	}
+
+	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "denied"}
+	failing := S3Assumer[bucketPolicyReader]{&Assumer{STS: &fakeSTS{err: denied}}}
+	if c, err := failing.AssumeS3(context.Background(), Params{RoleArn: "r", MigrationID: "m"}); c != nil || !errors.As(err, new(smithy.APIError)) {
+		t.Errorf("got (%v, %v), want no client and the AccessDenied error", c, err)
+	}
+
+	wrong := S3Assumer[notS3]{&Assumer{STS: &fakeSTS{}}}
+	if _, err := wrong.AssumeS3(context.Background(), Params{RoleArn: "r", MigrationID: "m"}); err == nil || !strings.Contains(err.Error(), "notS3") {
+		t.Errorf("got %v, want an error naming the interface *s3.Client lacks", err)
+	}
+}

@@ -44,7 +44,7 @@ var Running = []dstypes.TaskExecutionStatus{
 
 // Config is the deployment's part of the step.
 type Config struct {
-	Env request.Env
+	Home request.Home
 	// Prefix is the deployment's name prefix: tasks are named <prefix>-<id> and tagged
 	// naming.DeploymentTagKey=<prefix>, and so are the executions this step starts.
 	Prefix string
@@ -72,9 +72,7 @@ type Input struct {
 func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Task, error) {
 	out, err := h.handle(ctx, in)
 	if err != nil {
-		err = awserror.Boundary(err)
-		slog.ErrorContext(ctx, "starttask failed", "errorName", awserror.Name(err), "error", err.Error(), "migrationId", in.Request.MigrationID)
-		return nil, err
+		return nil, awserror.Fail(ctx, "starttask", err, "migrationId", in.Request.MigrationID)
 	}
 	slog.InfoContext(ctx, "task execution running", "migrationId", in.Request.MigrationID,
 		"taskArn", out.TaskArn, "taskCreated", out.TaskCreated, "taskExecutionArn", out.TaskExecutionArn, "executionStarted", out.ExecutionStarted)
@@ -131,7 +129,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 
 func (h *Handler) validate(in Input) error {
 	v := &failure.ValidationError{}
-	for _, err := range []error{in.Request.Validate(h.Config.Env), in.Request.CheckDeployment(h.Config.Deployment)} {
+	for _, err := range []error{in.Request.Validate(h.Config.Home), in.Request.CheckDeployment(h.Config.Deployment)} {
 		if err == nil {
 			continue
 		}

@@ -2,10 +2,7 @@ package starttask
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,18 +13,11 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/output.json")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
-}
 
 type fakeTask struct {
 	in         *datasync.CreateTaskInput
@@ -124,7 +114,7 @@ func locations() execution.Locations {
 }
 
 func newHandler(f *fakeDataSync, logGroup string) *Handler {
-	return &Handler{Config: Config{Env: requesttest.Env, Prefix: "dsmigrate", LogGroupArn: logGroup}, DataSync: f}
+	return &Handler{Config: Config{Home: requesttest.Home, Prefix: "dsmigrate", LogGroupArn: logGroup}, DataSync: f}
 }
 
 const logGroup = "arn:aws:logs:ap-northeast-1:222222222222:log-group:/dsmigrate/tasks:*"
@@ -266,7 +256,7 @@ func TestExistingTaskWithOtherLocations(t *testing.T) {
 	}
 	in.Locations.DestinationLocationArn = "arn:aws:datasync:ap-northeast-1:222222222222:location/loc-0000000000000000f"
 	_, err := h.Handle(context.Background(), in)
-	if requesttest.ErrorName(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
+	if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "loc-0000000000000000f") {
 		t.Errorf("got %v, want a PreconditionError naming the locations", err)
 	}
 }
@@ -296,52 +286,23 @@ func TestStartErrors(t *testing.T) {
 				return nil, tt.give
 			}}
 			_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
-			if requesttest.ErrorName(err) != tt.wantType {
-				t.Errorf("got %s (%v), want %s", requesttest.ErrorName(err), err, tt.wantType)
+			if failure.Name(err) != tt.wantType {
+				t.Errorf("got %s (%v), want %s", failure.Name(err), err, tt.wantType)
 			}
 		})
 	}
 }
 
 func TestGolden(t *testing.T) {
-	var in Input
-	requesttest.ReadJSON(t, "input.json", &in)
-	got, err := newHandler(&fakeDataSync{}, logGroup).Handle(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requesttest.Golden(t, "output.json", got, *update)
+	handlertest.Run(t, "input.json", "output.json", newHandler(&fakeDataSync{}, logGroup).Handle)
 }
 
 func TestBadInputsCallNothing(t *testing.T) {
-	n := 0
-	for _, c := range requesttest.BadRequests() {
-		if c.DecodeOnly {
-			continue
-		}
-		n++
-		t.Run(c.Name, func(t *testing.T) {
-			r, err := requesttest.Typed(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := &fakeDataSync{}
-			_, err = newHandler(f, "").Handle(context.Background(), Input{Request: r, Locations: locations()})
-			v, ok := err.(*failure.ValidationError)
-			if !ok {
-				t.Fatalf("got %T %v, want *failure.ValidationError", err, err)
-			}
-			if !requesttest.HasField(v, c.WantField) {
-				t.Errorf("got %v, want field %s", v, c.WantField)
-			}
-			if len(f.calls) != 0 {
-				t.Errorf("got calls %v, want none", f.calls)
-			}
-		})
-	}
-	if n < 30 {
-		t.Errorf("got %d cases, want at least 30", n)
-	}
+	requesttest.RefusesBadRequests(t, func(r request.Request) ([]string, error) {
+		f := &fakeDataSync{}
+		_, err := newHandler(f, "").Handle(context.Background(), Input{Request: r, Locations: locations()})
+		return f.calls, err
+	})
 	f := &fakeDataSync{}
 	_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid()})
 	if v, ok := err.(*failure.ValidationError); !ok || !requesttest.HasField(v, "locations.sourceLocationArn") || len(f.calls) != 0 {
@@ -350,19 +311,13 @@ func TestBadInputsCallNothing(t *testing.T) {
 }
 
 func TestErrorLoggedOnce(t *testing.T) {
-	rec := &requesttest.LogRecorder{}
-	prev := slog.Default()
-	slog.SetDefault(slog.New(rec))
-	defer slog.SetDefault(prev)
 	f := &fakeDataSync{start: func(*datasync.StartTaskExecutionInput) (*datasync.StartTaskExecutionOutput, error) {
 		return nil, &smithy.GenericAPIError{Code: "ThrottlingException"}
 	}}
-	if _, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()}); err == nil {
-		t.Fatal("got nil, want an error")
-	}
-	if n := len(rec.AtLevel(slog.LevelError)); n != 1 {
-		t.Errorf("got %d error records, want 1", n)
-	}
+	handlertest.ErrorLoggedOnce(t, func() error {
+		_, err := newHandler(f, "").Handle(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+		return err
+	})
 }
 
 // Another deployment in the account has a task of the same name (a prefix of the same

@@ -1,9 +1,11 @@
-package requesttest
+package handlertest
 
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
+	"testing"
 )
 
 // LogRecorder is a slog.Handler that keeps every record, for tests that check what a
@@ -43,12 +45,26 @@ func (r *LogRecorder) AtLevel(level slog.Level) []slog.Record {
 	return out
 }
 
-// Keys returns the attribute keys of rec.
-func Keys(rec slog.Record) []string {
-	var keys []string
-	rec.Attrs(func(a slog.Attr) bool {
-		keys = append(keys, a.Key)
+// ErrorLoggedOnce runs handle, which must fail, with the slog default logger writing to a
+// LogRecorder, and checks that the failure is logged exactly once at error level (by
+// awserror.Fail at the handler's boundary) and with lowerCamel attribute keys.
+func ErrorLoggedOnce(t *testing.T, handle func() error) {
+	t.Helper()
+	rec := &LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	if err := handle(); err == nil {
+		t.Fatal("got nil, want an error")
+	}
+	errs := rec.AtLevel(slog.LevelError)
+	if len(errs) != 1 {
+		t.Fatalf("got %d error records, want 1", len(errs))
+	}
+	errs[0].Attrs(func(a slog.Attr) bool {
+		if k := a.Key; k == "" || k[0] < 'a' || k[0] > 'z' || strings.ContainsAny(k, "_- .") {
+			t.Errorf("got key %q, want lowerCamel", k)
+		}
 		return true
 	})
-	return keys
 }
