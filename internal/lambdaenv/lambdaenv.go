@@ -42,7 +42,6 @@ const (
 
 var (
 	accountPattern      = regexp.MustCompile(`^[0-9]{12}$`)
-	roleNamePattern     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	prefixPattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
 	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/(?:[\x21-\x7e]*/)?[\w+=,.@-]{1,64}$`)
 	logGroupPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:[^:]+(?::\*)?$`)

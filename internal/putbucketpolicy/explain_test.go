@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
@@ -276,7 +277,7 @@ func TestExplainCommands(t *testing.T) {
 	})
 	t.Run("no document", func(t *testing.T) {
 		_, err := h.Explain(context.Background(), Input{Mode: ModeExplain})
-		if got := requesttest.ErrorName(err); got != "ValidationError" || !strings.Contains(err.Error(), "document") {
+		if got := failure.Name(err); got != "ValidationError" || !strings.Contains(err.Error(), "document") {
 			t.Errorf("got %s %v, want a ValidationError naming document", got, err)
 		}
 	})

@@ -49,12 +49,3 @@ func Partition(region string) string {
 	}
 	return "aws"
 }
-
-// Partitions lists the partition ids the AWS SDK knows.
-func Partitions() []string {
-	ids := make([]string, len(sdkPartitions))
-	for i, p := range sdkPartitions {
-		ids[i] = p.ID
-	}
-	return ids
-}
