@@ -621,6 +621,11 @@ func TestE2ETwoMigrationsSameSource(t *testing.T) {
 	}
 
 	// At the same time: each grant's read-modify-write must keep the other's statements.
+	// The transfers are slowed down (about 40 s each) so that each migration still holds
+	// its grant when the other's grant is written and read back: otherwise the faster one
+	// can revoke before the slower one reads the policy back, and the check below would
+	// see no overlap at all.
+	slowTransfer(t, env, 3000)
 	var wg sync.WaitGroup
 	results := make([]*Result, 2)
 	for i, id := range []string{"par-photos", "par-docs"} {
@@ -646,8 +651,8 @@ func TestE2ETwoMigrationsSameSource(t *testing.T) {
 	}
 	check(results[0], "par-photos", "photos/", "par-photos/", 6)
 	check(results[1], "par-docs", "docs/", "par-docs/", 5)
-	// Both grants ran while the other migration was still transferring: the later one
-	// must have kept the earlier one's statements (a lost update would drop them).
+	// Both grants ran while the other migration was still transferring (slowTransfer): the
+	// later one must have kept the earlier one's statements (a lost update would drop them).
 	g0, g1 := grantOf(t, results[0]), grantOf(t, results[1])
 	both := func(g grantOutput) bool {
 		return containsFold(g.PolicyAfter, g0.StatementIDs...) && containsFold(g.PolicyAfter, g1.StatementIDs...) && containsFold(g.PolicyAfter, "AuditList")
