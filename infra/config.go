@@ -109,6 +109,12 @@ func (c Config) StateMachineArn() string {
 	return fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", c.Partition(), c.Region, c.DestinationAccount, c.NamePrefix)
 }
 
+// StateMachineExecutionsArn matches the executions of the deployment's state machine,
+// the child executions of its Distributed Map among them.
+func (c Config) StateMachineExecutionsArn() string {
+	return fmt.Sprintf("arn:%s:states:%s:%s:execution:%s/*", c.Partition(), c.Region, c.DestinationAccount, c.NamePrefix)
+}
+
 // RequestBusName is the event bus that takes migration requests.
 func (c Config) RequestBusName() string { return c.NamePrefix + "-requests" }
 

@@ -168,6 +168,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	for _, spec := range steps {
 		s.Functions[spec.Dir].Function.GrantInvoke(s.StateMachine)
 	}
+	s.addDistributedMapPolicy(cfg)
 
 	s.addTriggers(cfg)
 	s.Alerts = NewAlerts(stack, "Alerts", &AlertsProps{
@@ -251,11 +252,12 @@ func passToDataSync(a arns) awsiam.PolicyStatement {
 
 // requestTags are the conditions on a call that creates a tagged resource of a migration:
 // it must carry this deployment's tag and a migration id, and no other tag keys than ours
-// (aws:RequestTag, aws:TagKeys). roleTag allows the naming.RoleTagKey tag as well.
+// (aws:RequestTag, aws:TagKeys). roleTag allows the naming.RoleTagKey and (for the task
+// and execution of a shard) naming.ShardTagKey tags as well.
 func requestTags(prefix string, roleTag bool) map[string]any {
 	keys := []string{naming.DeploymentTagKey, naming.TagKey}
 	if roleTag {
-		keys = append(keys, naming.RoleTagKey)
+		keys = append(keys, naming.RoleTagKey, naming.ShardTagKey)
 	}
 	return map[string]any{
 		"StringEquals":              map[string]any{"aws:RequestTag/" + naming.DeploymentTagKey: prefix},
@@ -374,11 +376,26 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 			map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": "datasync.amazonaws.com"}}),
 	)
 
-	// pollexecution: one read, of this deployment's executions.
-	add("pollexecution",
-		allow("ReadDeploymentTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions},
-			ofDeployment("aws:ResourceTag", prefix)),
-	)
+	// starttask (mode plan) and pollexecution read this deployment's executions.
+	readExecutions := allow("ReadDeploymentTaskExecutions", []string{"datasync:DescribeTaskExecution"}, []string{a.taskExecutions},
+		ofDeployment("aws:ResourceTag", prefix))
+	add("starttask", readExecutions)
+	add("pollexecution", readExecutions)
+}
+
+// addDistributedMapPolicy lets the state machine run the RunShards Map, whose mode is
+// DISTRIBUTED: each shard runs as a child execution of this same state machine, which the
+// parent starts, describes and, when the Map stops, stops ("IAM policies for using
+// Distributed Map states", Step Functions Developer Guide:
+// https://docs.aws.amazon.com/step-functions/latest/dg/iam-policies-eg-dist-map.html).
+// Only this state machine and its own executions: the ARNs are literal (the name is the
+// deployment's prefix), so the policy does not depend on the state machine resource.
+func (s *DestinationStack) addDistributedMapPolicy(cfg Config) {
+	role := s.StateMachine.Role()
+	role.AddToPrincipalPolicy(allow("RunShardsAsChildExecutions", []string{"states:StartExecution"},
+		[]string{cfg.StateMachineArn()}, nil))
+	role.AddToPrincipalPolicy(allow("WatchShardExecutions", []string{"states:DescribeExecution", "states:StopExecution"},
+		[]string{cfg.StateMachineExecutionsArn()}, nil))
 }
 
 // addTriggers starts the state machine from a request event and, optionally, on a schedule.
@@ -618,6 +635,9 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
 		"Resource::*",
 		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+Function[A-Z0-9]+\.Arn>:\*$/`)})
+	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",
+		"The RunShards Distributed Map starts, describes and stops child executions of this state machine; their ARNs are execution:"+cfg.NamePrefix+"/<map run>:<id>, known only at run time (Step Functions Developer Guide, IAM policies for Distributed Map states)",
+		"Resource::"+cfg.StateMachineExecutionsArn())
 	if cfg.StateMachineLogLevel != "ALL" {
 		suppress(s.StateMachine, "AwsSolutions-SF1", fmt.Sprintf(
 			"Logging is %s (dsmigrate:stateMachineLogLevel, ALL available) by choice: ALL with execution data wrote every request and the source bucket policy backup to the log group for %d days; each execution's full history and output stay in Step Functions",

@@ -28,8 +28,9 @@ type SourceAccessStack struct {
 
 // sourceReadActions are the calls Preflight makes in account A (internal/preflight S3API:
 // GetBucketOwnershipControls to check that ACLs are disabled, GetBucketPolicy to check the
-// room and the Sids in the policy), on the listed source buckets only.
-var sourceReadActions = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy"}
+// room and the Sids in the policy, ListObjectsV2 (s3:ListBucket) to find the folders of
+// task.shards.byTopLevelPrefix), on the listed source buckets only.
+var sourceReadActions = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:ListBucket"}
 
 // sourcePolicyWriterActions are the calls PutBucketPolicy makes in account A
 // (internal/putbucketpolicy S3API: read, merge and write back, delete when nothing is
@@ -65,7 +66,13 @@ func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAc
 	s.ReadRole = newRole("SourceReadRole", cfg.SourceReadRoleName(), "preflight",
 		"read the Object Ownership and the policy of the source buckets")
 	// Preflight checks; it must not be able to change anything in A (finding M1).
-	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceBuckets", sourceReadActions, buckets, nil))
+	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceBuckets", sourceReadActions[:2], buckets, nil))
+	// Folder listings only (s3:delimiter "/", a condition key of ListBucket: Service
+	// Authorization Reference, Amazon S3), as Preflight lists them: one level per call,
+	// not the bucket's keys in one flat listing. Key names at each level still show, which
+	// any ListBucket permission means.
+	s.ReadRole.AddToPrincipalPolicy(allow("ListSourceFolders", sourceReadActions[2:], buckets,
+		map[string]any{"StringEquals": map[string]any{"s3:delimiter": "/"}}))
 
 	s.PolicyWriterRole = newRole("SourcePolicyWriterRole", cfg.SourcePolicyWriterRoleName(), "putbucketpolicy",
 		"add and remove its statements in the policies of the source buckets")

@@ -75,14 +75,15 @@ func (c progressCurve) script(t *testing.T) (polls []map[string]any, waits []int
 }
 
 // transitionsForPolls is the state transitions of a successful migration with n polls and
-// no retry: 6 setup states, (PollExecution, CheckProgress) n times, WaitForTransfer n-1
-// times, then CheckCleanup, RevokeBucketPolicy, AfterCleanup, Summarize, Succeeded.
-func transitionsForPolls(n int) int { return 6 + 2*n + (n - 1) + 5 }
+// no retry: 7 setup states (ChooseTransfer among them), (PollExecution, CheckProgress) n
+// times, WaitForTransfer n-1 times, then CheckCleanup, RevokeBucketPolicy, AfterCleanup,
+// Summarize, Succeeded.
+func transitionsForPolls(n int) int { return 7 + 2*n + (n - 1) + 5 }
 
 // historyForPolls is historyEvents for the same migration: execution start and end;
 // 5 events per Lambda task (6 setup and revoke, n polls), 2 per other state.
 func historyForPolls(n int) int {
-	return 2 + 2 /*Start*/ + 5*5 /*setup tasks*/ + 5*n + 2*n /*CheckProgress*/ + 2*(n-1) /*Wait*/ + 5 /*Revoke*/ + 2*4 /*CheckCleanup, AfterCleanup, Summarize, Succeeded*/
+	return 2 + 2 /*Start*/ + 5*5 /*setup tasks*/ + 2 /*ChooseTransfer*/ + 5*n + 2*n /*CheckProgress*/ + 2*(n-1) /*Wait*/ + 5 /*Revoke*/ + 2*4 /*CheckCleanup, AfterCleanup, Summarize, Succeeded*/
 }
 
 func TestScenarioLongTransfers(t *testing.T) {

@@ -357,7 +357,7 @@ func happyMocks(t *testing.T) map[string][]mock {
 var explainsNothing = mock{"input": "$.document.failure"}
 
 var (
-	setupPath   = []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "StartTask"}
+	setupPath   = []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "StartTask"}
 	threePolls  = []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress"}
 	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "Succeeded"})
 )

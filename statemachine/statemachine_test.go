@@ -37,6 +37,8 @@ type state struct {
 	SecondsPath    string
 	ErrorPath      string
 	CausePath      string
+	// ItemProcessor is a Map state's iteration (RunShards).
+	ItemProcessor *machine
 }
 
 type machine struct {
@@ -44,11 +46,25 @@ type machine struct {
 	States  map[string]state
 }
 
+// load reads the definition. The states of a Map's iteration are added to States beside
+// the top level's (state names are unique across both), so that the rules every state
+// must follow are checked on them too.
 func load(t *testing.T) machine {
 	t.Helper()
 	var m machine
 	if err := json.Unmarshal(Definition(), &m); err != nil {
 		t.Fatalf("%s is not valid JSON: %v", FileName, err)
+	}
+	for name, s := range m.States {
+		if s.ItemProcessor == nil {
+			continue
+		}
+		for inner, is := range s.ItemProcessor.States {
+			if _, dup := m.States[inner]; dup {
+				t.Fatalf("state %s of %s's iteration has the name of another state", inner, name)
+			}
+			m.States[inner] = is
+		}
 	}
 	return m
 }
@@ -219,6 +235,11 @@ func TestCatchRouting(t *testing.T) {
 		{"CreateLocations", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"StartTask", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		{"PollExecution", map[string]string{"TransferFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
+		{"PlanShards", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
+		// A shard's iteration catches everything: one shard's failure does not stop the others.
+		{"StartShardTask", map[string]string{"States.ALL": "ShardFailed"}},
+		{"PollShard", map[string]string{"States.ALL": "ShardFailed"}},
+		{"TallyShards", map[string]string{"ShardsFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"RevokeBucketPolicy", map[string]string{"States.ALL": "AfterCleanup"}},
 		{"ExplainFailure", map[string]string{"States.ALL": "ReportFailure"}},
 	}

@@ -43,7 +43,7 @@ func TestStepsMatchFunctionsAndDefinition(t *testing.T) {
 
 	var def struct {
 		StartAt string
-		States  map[string]struct{ Type, Resource, Next string }
+		States  map[string]struct{ Type, Resource, Next, Default string }
 	}
 	if err := json.Unmarshal(Definition(), &def); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,8 @@ func TestStepsMatchFunctionsAndDefinition(t *testing.T) {
 		}
 	}
 
-	// The main path (Next links from StartAt) runs the steps in the list's order.
+	// The main path (Next links from StartAt, and a Choice's Default) runs the steps in
+	// the list's order.
 	var order []string
 	for name, hops := def.StartAt, 0; name != "" && hops <= len(def.States); hops++ {
 		st := def.States[name]
@@ -72,6 +73,9 @@ func TestStepsMatchFunctionsAndDefinition(t *testing.T) {
 			}
 		}
 		name = st.Next
+		if name == "" {
+			name = st.Default
+		}
 	}
 	var want []string
 	for _, s := range Steps() {

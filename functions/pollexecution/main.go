@@ -30,5 +30,5 @@ func main() {
 		os.Exit(1)
 	}
 	h := &pollexecution.Handler{AccountID: home.AccountID, DataSync: datasync.NewFromConfig(awsCfg)}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke)
 }

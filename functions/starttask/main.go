@@ -30,5 +30,5 @@ func main() {
 		os.Exit(1)
 	}
 	h := &starttask.Handler{Config: cfg, DataSync: datasync.NewFromConfig(awsCfg)}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke)
 }

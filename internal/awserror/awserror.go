@@ -262,6 +262,7 @@ func asFailure(err error) error {
 		nr *failure.NotReadyError
 		tr *failure.TransientError
 		tf *failure.TransferFailedError
+		sf *failure.ShardsFailedError
 	)
 	switch {
 	case errors.As(err, &v):
@@ -276,6 +277,8 @@ func asFailure(err error) error {
 		return tr
 	case errors.As(err, &tf):
 		return tf
+	case errors.As(err, &sf):
+		return sf
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ package execution
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
@@ -27,6 +28,10 @@ type Document struct {
 	Grant     *BucketPolicyChange `json:"grant,omitempty"`
 	Locations *Locations          `json:"locations,omitempty"`
 	Task      *Task               `json:"task,omitempty"`
+	// ShardPlan and Shards are set for a sharded migration instead of Task: PlanShards'
+	// result and the RunShards Map's, one item per shard.
+	ShardPlan *ShardPlan    `json:"shardPlan,omitempty"`
+	Shards    []ShardResult `json:"shards,omitempty"`
 	// Progress is the latest poll (null until the first one).
 	Progress *Progress     `json:"progress"`
 	Revoke   *RevokeResult `json:"revoke"`
@@ -52,6 +57,9 @@ type Preflight struct {
 	Request                *request.Request `json:"request"`
 	SourcePolicyBytes      int              `json:"sourcePolicyBytes"`
 	SourcePolicyStatements int              `json:"sourcePolicyStatements"`
+	// Shards are the shards of a request with task.shards (listed, or discovered in the
+	// source bucket); absent otherwise, which is how ChooseTransfer tells the two apart.
+	Shards []Shard `json:"shards,omitempty"`
 }
 
 // Roles is the createroles step's result ($.roles): the two roles DataSync uses.
@@ -123,6 +131,9 @@ type Progress struct {
 	PolledAt                 string  `json:"polledAt"`
 	StartTime                string  `json:"startTime"`
 	ElapsedSeconds           int64   `json:"elapsedSeconds"`
+	// Shards is set by TallyShards for a sharded migration: each shard's outcome; the
+	// other fields then add up the shards (Status is the migration's).
+	Shards []ShardProgress `json:"shards,omitempty"`
 }
 
 // Failure is the error output a Catch writes ($.failure, or $.revoke when the revoke
@@ -133,4 +144,17 @@ type Progress struct {
 type Failure struct {
 	Error string `json:"Error"`
 	Cause string `json:"Cause,omitempty"`
+}
+
+// Message is the readable part of the cause: a Lambda function's error arrives as the
+// JSON document {"errorType", "errorMessage"}, whose errorMessage it returns; any other
+// cause is returned as it is.
+func (f Failure) Message() string {
+	var doc struct {
+		ErrorMessage *string `json:"errorMessage"`
+	}
+	if strings.HasPrefix(strings.TrimSpace(f.Cause), "{") && json.Unmarshal([]byte(f.Cause), &doc) == nil && doc.ErrorMessage != nil {
+		return *doc.ErrorMessage
+	}
+	return f.Cause
 }

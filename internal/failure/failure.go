@@ -166,6 +166,15 @@ func (e *TransferFailedError) Error() string {
 		e.TaskExecutionArn, orUnknown(e.ErrorCode), orUnknown(e.ErrorDetail))
 }
 
+// ShardsFailedError says that shards of a sharded migration failed once every shard had
+// finished; the message names each failed shard with its own error. The shards that
+// succeeded are copied, and a re-run with the same migration id runs only the others.
+type ShardsFailedError struct {
+	Message string
+}
+
+func (e *ShardsFailedError) Error() string { return e.Message }
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "(unknown)"
@@ -182,4 +191,5 @@ var Names = []string{
 	"NotReadyError",
 	"TransientError",
 	"TransferFailedError",
+	"ShardsFailedError",
 }

@@ -339,3 +339,41 @@ func sameInventory(a, b Inventory) bool {
 	}
 	return true
 }
+
+// Preflight's read role lists the source bucket to find the folders of
+// task.shards.byTopLevelPrefix. A holder of preflight's credentials tries to list every key
+// of the bucket in one flat listing. Without the guard (the statement without its
+// s3:delimiter condition) it succeeds; with it, only folder listings are allowed.
+func TestAttackReadRoleListsEveryKey(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	ctx := testCtx(t)
+	src, _ := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(31, 4, "a/b/"))
+	prefix := functionSpec(t, env, "preflight").Env["DSMIGRATE_ROLE_PREFIX"]
+	readRole := sourceRole(t, env, naming.SourceReadRoleName(prefix))
+	name, doc := policyWithStatement(t, readRole, "ListSourceFolders")
+	fn := functionConfig(t, env, "preflight")
+	flat := &s3.ListObjectsV2Input{Bucket: aws.String(src)}
+
+	// Without the guard.
+	open, _ := editStatement(t, doc, "ListSourceFolders", func(st map[string]any) { delete(st, "Condition") })
+	putRolePolicy(t, env.Source.IAM, readRole.Name, name, open)
+	c, err := inAccountA(t, env, fn, readRole.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.ListObjectsV2(ctx, flat)
+	if err != nil || len(out.Contents) != 4 {
+		t.Fatalf("without the guard: a flat listing got %v (%d keys), want all 4 keys (else the test cannot show the guard works)", err, len(out.Contents))
+	}
+
+	// With the guard.
+	putRolePolicy(t, env.Source.IAM, readRole.Name, name, doc)
+	if _, err := c.ListObjectsV2(ctx, flat); !isAccessDenied(err) {
+		t.Errorf("a flat listing with the read role: got %v, want AccessDenied", err)
+	}
+	folders, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(src), Delimiter: aws.String("/")})
+	if err != nil || len(folders.CommonPrefixes) != 1 || aws.ToString(folders.CommonPrefixes[0].Prefix) != "a/" {
+		t.Errorf("a folder listing with the read role: got %v %+v, want the folder a/", err, folders)
+	}
+}

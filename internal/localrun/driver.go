@@ -22,6 +22,9 @@ type Event struct {
 	Seconds float64         `json:"seconds,omitempty"`
 	Attempt int             `json:"attempt,omitempty"` // TaskRetried
 	Next    string          `json:"next,omitempty"`    // TaskCaught
+	// Index is the Map iteration an event of a state inside a Map belongs to (a shard of
+	// RunShards); nil at the top level.
+	Index *int `json:"index,omitempty"`
 	// At is when the runner read the line.
 	At time.Time `json:"-"`
 }

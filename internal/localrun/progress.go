@@ -20,6 +20,8 @@ type Reporter struct {
 	start time.Time
 	bar   bool // a bar is on the current line
 	seen  map[string]bool
+	// shards is the last poll of each shard of a sharded migration, by Map iteration.
+	shards map[int]*execution.Progress
 }
 
 // NewReporter returns a reporter for w; TTY is detected for *os.File.
@@ -67,6 +69,10 @@ func (r *Reporter) Event(ev Event) {
 	case "TaskCaught":
 		r.printf("%6.1fs    ↳ %s: caught, next %s\n", at, ev.State, ev.Next)
 	case "StateExited":
+		if ev.Index != nil {
+			r.shardExited(at, *ev.Index, ev)
+			return
+		}
 		p := execution.ProgressOf(ev.Output)
 		if p == nil || !r.isPoll(ev) {
 			return
@@ -103,6 +109,48 @@ func (r *Reporter) drawBar(at float64, p *execution.Progress) {
 		return
 	}
 	fmt.Fprintln(r.W, line)
+}
+
+// shardExited shows what a state of a shard's iteration returned: a poll updates one bar
+// that adds up every shard; the iteration's result prints a line for the shard.
+func (r *Reporter) shardExited(at float64, index int, ev Event) {
+	var res execution.ShardResult
+	if json.Unmarshal(ev.Output, &res) == nil && res.Status != "" && (res.Shard.Rest || len(res.Shard.Folders) > 0) {
+		what := strings.Join(res.Shard.Folders, ", ")
+		if res.Shard.Rest {
+			what = "everything else"
+		}
+		detail := ""
+		switch {
+		case res.Failure != nil:
+			detail = ": " + res.Failure.Error + ": " + oneLine(res.Failure.Message(), 160)
+		case res.Progress != nil:
+			detail = "  " + res.Progress.Counts()
+		}
+		r.printf("%6.1fs    shard %d (%s): %s%s\n", at, res.Shard.Index, oneLine(what, 60), res.Status, detail)
+		return
+	}
+	p := execution.ProgressOf(ev.Output)
+	if p == nil || !r.isPoll(ev) {
+		return
+	}
+	if r.shards == nil {
+		r.shards = map[int]*execution.Progress{}
+	}
+	r.shards[index] = p
+	sum := &execution.Progress{}
+	done := 0
+	for _, s := range r.shards {
+		sum.FilesTransferred += s.FilesTransferred
+		sum.BytesTransferred += s.BytesTransferred
+		sum.EstimatedFilesToTransfer += s.EstimatedFilesToTransfer
+		sum.EstimatedBytesToTransfer += s.EstimatedBytesToTransfer
+		if s.Done {
+			done++
+		}
+	}
+	sum.Status = fmt.Sprintf("%d of %d shards polled done", done, len(r.shards))
+	r.drawBar(at, sum)
 }
 
 func oneLine(s string, max int) string {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -92,6 +93,15 @@ func BoundaryArn(partition, account, prefix string) string {
 
 // TaskName is the DataSync task name of migration id in the deployment with prefix.
 func TaskName(prefix, id string) string { return prefix + "-" + id }
+
+// ShardTaskName is the DataSync task name of shard index of a sharded migration.
+func ShardTaskName(prefix, id string, index int) string {
+	return TaskName(prefix, id) + "-shard-" + strconv.Itoa(index)
+}
+
+// ShardTagKey marks the task (and its executions) of one shard of a sharded migration;
+// its value is the shard's index. An unsharded migration's task has no such tag.
+const ShardTagKey = "dsmigrate:shard"
 
 // Sids are the bucket-policy statement ids one migration owns in the source bucket policy.
 type Sids struct {

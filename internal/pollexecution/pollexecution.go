@@ -38,10 +38,13 @@ type Handler struct {
 	Now func() time.Time
 }
 
-// Input is the step input: the execution and the previous poll's output (nil at first).
+// Input is the step input: the execution and the previous poll's output (nil at first);
+// in mode tally (TallyShards), the results of the RunShards Map.
 type Input struct {
-	TaskExecutionArn string              `json:"taskExecutionArn"`
-	Previous         *execution.Progress `json:"previous"`
+	Mode             string                  `json:"mode,omitempty"`
+	TaskExecutionArn string                  `json:"taskExecutionArn"`
+	Previous         *execution.Progress     `json:"previous"`
+	Shards           []execution.ShardResult `json:"shards,omitempty"`
 }
 
 // executionArn is the shape of a DataSync task execution ARN.

@@ -31,6 +31,9 @@ import (
 type S3API interface {
 	GetBucketOwnershipControls(ctx context.Context, params *s3.GetBucketOwnershipControlsInput, optFns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
 	GetBucketPolicy(ctx context.Context, params *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	// ListObjectsV2 lists the folders under source.prefix for task.shards.byTopLevelPrefix
+	// (with delimiter "/" only: the read role may list nothing else).
+	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
 var _ S3API = (*s3.Client)(nil)
@@ -145,7 +148,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Home.AccountID, ""); err != nil {
 		return nil, err
 	}
-	return &execution.Preflight{Request: r, SourcePolicyBytes: policy.Size(existing), SourcePolicyStatements: statements}, nil
+	shards, err := shardsOf(ctx, sourceS3, partition, r, readRole)
+	if err != nil {
+		return nil, err
+	}
+	return &execution.Preflight{Request: r, SourcePolicyBytes: policy.Size(existing), SourcePolicyStatements: statements, Shards: shards}, nil
 }
 
 func (h *Handler) partition() string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,6 +35,47 @@ type fakeS3 struct {
 	log          *[]string
 	getOwnership func(bucket string) (*s3.GetBucketOwnershipControlsOutput, error)
 	getPolicy    func(bucket string) (*s3.GetBucketPolicyOutput, error)
+	// keys are the source bucket's object keys, listed by ListObjectsV2.
+	keys []string
+}
+
+// ListObjectsV2 lists f.keys as S3 does with a prefix and a delimiter, two per page.
+func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	*f.log = append(*f.log, f.name+":ListObjectsV2:"+aws.ToString(in.Bucket)+":prefix="+aws.ToString(in.Prefix)+":delimiter="+aws.ToString(in.Delimiter))
+	var entries []string // keys and common prefixes, in order
+	for _, k := range f.keys {
+		rest, ok := strings.CutPrefix(k, aws.ToString(in.Prefix))
+		if !ok {
+			continue
+		}
+		if d := aws.ToString(in.Delimiter); d != "" {
+			if i := strings.Index(rest, d); i >= 0 {
+				cp := aws.ToString(in.Prefix) + rest[:i+len(d)]
+				if len(entries) == 0 || entries[len(entries)-1] != cp {
+					entries = append(entries, cp)
+				}
+				continue
+			}
+		}
+		entries = append(entries, k)
+	}
+	start := 0
+	if t := aws.ToString(in.ContinuationToken); t != "" {
+		start, _ = strconv.Atoi(t)
+	}
+	end := min(start+2, len(entries))
+	out := &s3.ListObjectsV2Output{}
+	for _, e := range entries[start:end] {
+		if strings.HasSuffix(e, aws.ToString(in.Delimiter)) && aws.ToString(in.Delimiter) != "" {
+			out.CommonPrefixes = append(out.CommonPrefixes, s3types.CommonPrefix{Prefix: aws.String(e)})
+		} else {
+			out.Contents = append(out.Contents, s3types.Object{Key: aws.String(e)})
+		}
+	}
+	if end < len(entries) {
+		out.IsTruncated, out.NextContinuationToken = aws.Bool(true), aws.String(strconv.Itoa(end))
+	}
+	return out, nil
 }
 
 func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {

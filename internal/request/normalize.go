@@ -29,6 +29,9 @@ func (r *Request) Normalize(executionName string) {
 	def(&r.Task.OverwriteMode, DefaultOverwriteMode)
 	def(&r.Task.TransferMode, DefaultTransferMode)
 	def(&r.Task.PreserveDeletedFiles, DefaultPreserveDeletedFiles)
+	if s := r.Task.Shards; s != nil && s.MaxParallel == 0 {
+		s.MaxParallel = DefaultMaxParallel
+	}
 	if r.Cleanup.RevokeBucketPolicy == nil {
 		t := true
 		r.Cleanup.RevokeBucketPolicy = &t

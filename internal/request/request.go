@@ -42,6 +42,8 @@ type TaskOptions struct {
 	Includes             []string `json:"includes,omitempty"`
 	Excludes             []string `json:"excludes,omitempty"`
 	LogLevel             string   `json:"logLevel,omitempty"`
+	// Shards runs the migration as several DataSync tasks at once (nil: one task).
+	Shards *Shards `json:"shards,omitempty"`
 }
 
 // Cleanup says what to undo at the end.

@@ -132,6 +132,7 @@ func (r *Request) Validate(home Home) error {
 	}
 	checkFilters(v, "task.includes", t.Includes, true)
 	checkFilters(v, "task.excludes", t.Excludes, false)
+	checkShards(v, t)
 	return v.OrNil()
 }
 

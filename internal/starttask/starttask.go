@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,6 +30,9 @@ type DataSyncAPI interface {
 	CreateTask(ctx context.Context, params *datasync.CreateTaskInput, optFns ...func(*datasync.Options)) (*datasync.CreateTaskOutput, error)
 	ListTaskExecutions(ctx context.Context, params *datasync.ListTaskExecutionsInput, optFns ...func(*datasync.Options)) (*datasync.ListTaskExecutionsOutput, error)
 	StartTaskExecution(ctx context.Context, params *datasync.StartTaskExecutionInput, optFns ...func(*datasync.Options)) (*datasync.StartTaskExecutionOutput, error)
+	// DescribeTaskExecution tells PlanShards when each execution of a shard's task
+	// started, to find its last one (ListTaskExecutions gives no times).
+	DescribeTaskExecution(ctx context.Context, params *datasync.DescribeTaskExecutionInput, optFns ...func(*datasync.Options)) (*datasync.DescribeTaskExecutionOutput, error)
 }
 
 var _ DataSyncAPI = (*datasync.Client)(nil)
@@ -63,8 +67,23 @@ type Handler struct {
 
 // Input is the step input.
 type Input struct {
+	// Mode is "" for StartTask and StartShardTask, ModePlan for PlanShards.
+	Mode      string              `json:"mode,omitempty"`
 	Request   request.Request     `json:"request"`
 	Locations execution.Locations `json:"locations"`
+	// Shard is the shard whose task StartShardTask starts (nil: the unsharded task).
+	Shard *execution.PlannedShard `json:"shard,omitempty"`
+	// Shards are the shards PlanShards plans ($.preflight.shards).
+	Shards []execution.Shard `json:"shards,omitempty"`
+}
+
+// Invoke is the function's entry point: mode plan returns the shard plan (Plan), the
+// default mode the task and its execution (Handle).
+func (h *Handler) Invoke(ctx context.Context, in Input) (any, error) {
+	if in.Mode == ModePlan {
+		return h.Plan(ctx, in)
+	}
+	return h.Handle(ctx, in)
 }
 
 // Handle gets or creates the task and starts or reuses an execution. On error it returns
@@ -84,9 +103,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 	if err := h.validate(in); err != nil {
 		return nil, err
 	}
-	want := h.desired(ctx, r, in.Locations)
+	want := h.desired(ctx, r, in.Locations, in.Shard)
 
-	taskArn, existing, err := h.find(ctx, r.MigrationID)
+	taskArn, existing, err := h.find(ctx, r.MigrationID, in.Shard)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +135,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 		{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(h.Config.Prefix)},
 		{Key: aws.String(naming.TagKey), Value: aws.String(r.MigrationID)},
 	}}
+	if in.Shard != nil {
+		start.Tags = append(start.Tags, dstypes.TagListEntry{Key: aws.String(naming.ShardTagKey), Value: aws.String(strconv.Itoa(in.Shard.Index))})
+	}
 	if overrides != nil {
 		start.OverrideOptions, start.Includes, start.Excludes = overrides.OverrideOptions, overrides.Includes, overrides.Excludes
 	}
@@ -139,6 +161,9 @@ func (h *Handler) validate(in Input) error {
 		}
 		v.Fields = append(v.Fields, rv.Fields...)
 	}
+	if in.Shard != nil {
+		checkShard(v, "shard", in.Shard.Shard)
+	}
 	for _, l := range []struct{ field, value string }{
 		{"locations.sourceLocationArn", in.Locations.SourceLocationArn},
 		{"locations.destinationLocationArn", in.Locations.DestinationLocationArn},
@@ -150,8 +175,9 @@ func (h *Handler) validate(in Input) error {
 	return v.OrNil()
 }
 
-// desired is the CreateTask input the request asks for.
-func (h *Handler) desired(ctx context.Context, r request.Request, locs execution.Locations) *datasync.CreateTaskInput {
+// desired is the CreateTask input the request asks for: the migration's task, or one
+// shard's (its own name, tag and filters, request.TaskOptions.ShardFilters).
+func (h *Handler) desired(ctx context.Context, r request.Request, locs execution.Locations, shard *execution.PlannedShard) *datasync.CreateTaskInput {
 	t := r.Task
 	logLevel := t.EffectiveLogLevel(h.Config.LogGroupArn != "")
 	if h.Config.LogGroupArn == "" && logLevel != string(dstypes.LogLevelOff) {
@@ -185,6 +211,12 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 	if h.Config.LogGroupArn != "" {
 		in.CloudWatchLogGroupArn = aws.String(h.Config.LogGroupArn)
 	}
+	if shard != nil {
+		include, exclude := t.ShardFilters(shard.Folders, shard.Rest, shard.Folders)
+		in.Name = aws.String(naming.ShardTaskName(h.Config.Prefix, r.MigrationID, shard.Index))
+		in.Includes, in.Excludes = filter(include), filter(exclude)
+		in.Tags = append(in.Tags, dstypes.TagListEntry{Key: aws.String(naming.ShardTagKey), Value: aws.String(strconv.Itoa(shard.Index))})
+	}
 	return in
 }
 
@@ -195,10 +227,15 @@ func filter(value string) []dstypes.FilterRule {
 	return []dstypes.FilterRule{{FilterType: dstypes.FilterTypeSimplePattern, Value: aws.String(value)}}
 }
 
-// find returns this migration's task: named naming.TaskName and tagged with this
-// deployment and the id. A task whose tags this function may not read (its policy allows
-// only this deployment's tasks) is another deployment's or another team's, and skipped.
-func (h *Handler) find(ctx context.Context, id string) (string, *datasync.DescribeTaskOutput, error) {
+// find returns this migration's task (or the shard's): named naming.TaskName (or
+// ShardTaskName) and tagged with this deployment, the id and the shard (an unsharded task
+// has no shard tag). A task whose tags this function may not read (its policy allows only
+// this deployment's tasks) is another deployment's or another team's, and skipped.
+func (h *Handler) find(ctx context.Context, id string, shard *execution.PlannedShard) (string, *datasync.DescribeTaskOutput, error) {
+	name, shardTag := naming.TaskName(h.Config.Prefix, id), ""
+	if shard != nil {
+		name, shardTag = naming.ShardTaskName(h.Config.Prefix, id, shard.Index), strconv.Itoa(shard.Index)
+	}
 	p := datasync.NewListTasksPaginator(h.DataSync, &datasync.ListTasksInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -206,7 +243,7 @@ func (h *Handler) find(ctx context.Context, id string) (string, *datasync.Descri
 			return "", nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTasks", Resource: "*"}, awserror.Precondition)
 		}
 		for _, e := range page.Tasks {
-			if aws.ToString(e.Name) != naming.TaskName(h.Config.Prefix, id) {
+			if aws.ToString(e.Name) != name {
 				continue
 			}
 			taskArn := aws.ToString(e.TaskArn)
@@ -218,7 +255,8 @@ func (h *Handler) find(ctx context.Context, id string) (string, *datasync.Descri
 			if err != nil {
 				return "", nil, err
 			}
-			if tags[naming.DeploymentTagKey] != h.Config.Prefix || tags[naming.TagKey] != id || tags[naming.RoleTagKey] != RoleTask {
+			if tags[naming.DeploymentTagKey] != h.Config.Prefix || tags[naming.TagKey] != id || tags[naming.RoleTagKey] != RoleTask ||
+				tags[naming.ShardTagKey] != shardTag {
 				continue
 			}
 			d, err := h.DataSync.DescribeTask(ctx, &datasync.DescribeTaskInput{TaskArn: aws.String(taskArn)})

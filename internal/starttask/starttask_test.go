@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
@@ -32,6 +33,8 @@ type fakeExecution struct {
 	arn    string
 	status dstypes.TaskExecutionStatus
 	start  *datasync.StartTaskExecutionInput
+	// started is the execution's StartTime (DescribeTaskExecution).
+	started time.Time
 }
 
 // fakeDataSync keeps tasks and executions like DataSync. start, when set, replaces
@@ -101,9 +104,23 @@ func (f *fakeDataSync) StartTaskExecution(_ context.Context, in *datasync.StartT
 		return f.start(in)
 	}
 	t := f.task(aws.ToString(in.TaskArn))
-	e := &fakeExecution{arn: fmt.Sprintf("%s/execution/exec-%017d", t.arn, len(t.executions)), status: dstypes.TaskExecutionStatusLaunching, start: in}
+	e := &fakeExecution{arn: fmt.Sprintf("%s/execution/exec-%017d", t.arn, len(t.executions)), status: dstypes.TaskExecutionStatusLaunching, start: in,
+		started: time.Unix(int64(1_800_000_000+len(t.executions)), 0)}
 	t.executions = append(t.executions, e)
 	return &datasync.StartTaskExecutionOutput{TaskExecutionArn: aws.String(e.arn)}, nil
+}
+
+func (f *fakeDataSync) DescribeTaskExecution(_ context.Context, in *datasync.DescribeTaskExecutionInput, _ ...func(*datasync.Options)) (*datasync.DescribeTaskExecutionOutput, error) {
+	f.calls = append(f.calls, "DescribeTaskExecution")
+	arn := aws.ToString(in.TaskExecutionArn)
+	for _, t := range f.tasks {
+		for _, e := range t.executions {
+			if e.arn == arn {
+				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: aws.Time(e.started)}, nil
+			}
+		}
+	}
+	return nil, &smithy.GenericAPIError{Code: "InvalidRequestException", Message: "no such execution " + arn}
 }
 
 func locations() execution.Locations {

@@ -142,3 +142,22 @@ export function rieUnhandledError(status, text) {
 export function unknownCause(payload) {
   return `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`;
 }
+
+// allStates returns every state of a definition by name: the top level's and those of the
+// Map iterations (ItemProcessor, or the older Iterator) and Parallel branches inside it, at
+// any depth. The interpreter looks Task handlers and Wait overrides up by state name alone,
+// so a name must be unique across them all.
+export function allStates(definition) {
+  const out = {};
+  const visit = (machine) => {
+    for (const [name, state] of Object.entries(machine?.States ?? {})) {
+      if (name in out) throw new DriverError(`definition: the state name ${name} is used twice (in a Map or Parallel state and outside it)`);
+      out[name] = state;
+      if (state.ItemProcessor) visit(state.ItemProcessor);
+      if (state.Iterator) visit(state.Iterator);
+      for (const branch of state.Branches ?? []) visit(branch);
+    }
+  };
+  visit(definition);
+  return out;
+}

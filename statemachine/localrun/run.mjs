@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DriverError, LAMBDA_UNKNOWN, evaluatePath, parseArgs, retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds } from './lib.mjs';
+import { DriverError, LAMBDA_UNKNOWN, allStates, evaluatePath, parseArgs, retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds } from './lib.mjs';
 
 // TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
 // Catch match (like aws-lambda-go's errorType), its message the Cause.
@@ -74,7 +74,7 @@ async function main() {
   }
   const input = readJSON(opts.input, 'input');
 
-  const states = definition.States;
+  const states = allStates(definition);
   const taskStates = Object.keys(states).filter((name) => states[name].Type === 'Task');
   const waitStates = Object.keys(states).filter((name) => states[name].Type === 'Wait');
 
@@ -93,7 +93,17 @@ async function main() {
   // visible to this driver). A retry override is slept as it is on every attempt, without
   // BackoffRate, MaxDelaySeconds or jitter, so the driver computes the pause Step Functions
   // would take (retryPauseSeconds) from each StateRetried event and scales that.
-  let pendingPauseMs = 0;
+  // Map iterations run at the same time, so a pause belongs to the iteration whose Wait or
+  // retry asked for it (the event's index; the top level has none): each Task attempt is
+  // announced by a StateEntered or StateRetried event before the interpreter calls its
+  // handler, and the handler takes the pause of the oldest attempt announced for its state.
+  const pendingPauseMs = new Map(); // iteration key -> ms
+  const announced = new Map(); // Task state name -> iteration keys, oldest first
+  const keyOf = (ev) => (ev.index === undefined ? 'top' : `map:${ev.index}`);
+  const announce = (ev) => {
+    if (!announced.has(ev.state.name)) announced.set(ev.state.name, []);
+    announced.get(ev.state.name).push(keyOf(ev));
+  };
   const waitTimeOverrides = {};
   const retryIntervalOverrides = {};
   if (opts.waitScale !== 1) {
@@ -118,9 +128,10 @@ async function main() {
   for (const name of taskStates) {
     taskResourceLocalHandlers[name] = async (taskInput) => {
       await nextMacrotask(); // let every event so far be printed first
-      if (pendingPauseMs > 0) {
-        const ms = pendingPauseMs;
-        pendingPauseMs = 0;
+      const key = announced.get(name)?.shift() ?? 'top';
+      const ms = pendingPauseMs.get(key) ?? 0;
+      if (ms > 0) {
+        pendingPauseMs.delete(key);
         await sleep(ms);
       }
       try {
@@ -144,6 +155,7 @@ async function main() {
     for await (const ev of execution.eventLogs) {
       const line = translate(ev);
       if (line) emit(line);
+      if (ev.type === 'StateEntered' && ev.state.type === 'Task') announce(ev);
       if (ev.type === 'StateEntered' && ev.state.type === 'Wait') {
         let seconds;
         try {
@@ -151,11 +163,12 @@ async function main() {
         } catch (err) {
           seconds = null;
         }
-        emit({ event: 'Wait', state: ev.state.name, seconds });
-        if (scaledPauses && seconds > 0) pendingPauseMs = seconds * 1000 * opts.waitScale;
+        emit(withIndex({ event: 'Wait', state: ev.state.name, seconds }, ev));
+        if (scaledPauses && seconds > 0) pendingPauseMs.set(keyOf(ev), seconds * 1000 * opts.waitScale);
       }
-      if (ev.type === 'StateRetried' && scaledPauses) {
-        pendingPauseMs = retryPauseSeconds(ev.retry.retrier, ev.retry.attempt) * 1000 * opts.waitScale;
+      if (ev.type === 'StateRetried') {
+        announce(ev);
+        if (scaledPauses) pendingPauseMs.set(keyOf(ev), retryPauseSeconds(ev.retry.retrier, ev.retry.attempt) * 1000 * opts.waitScale);
       }
       if (ev.type === 'ExecutionSucceeded') outcome = 0;
       if (ev.type === 'ExecutionFailed' || ev.type === 'ExecutionTimeout') outcome = 1;
@@ -175,9 +188,26 @@ async function main() {
   await exit(outcome ?? 2);
 }
 
-// translate turns an interpreter event into a line of the driver protocol (or null).
+// withIndex adds the Map iteration index of a nested state's event to its line.
+function withIndex(line, ev) {
+  if (line && ev.index !== undefined) line.index = ev.index;
+  return line;
+}
+
+// translate turns an interpreter event into a line of the driver protocol (or null). The
+// events of a Map iteration's states carry the iteration's index.
 function translate(ev) {
+  return withIndex(translateEvent(ev), ev);
+}
+
+function translateEvent(ev) {
   switch (ev.type) {
+    case 'MapIterationStarted':
+      return { event: 'MapIterationStarted', state: ev.parentState.name, index: ev.index };
+    case 'MapIterationSucceeded':
+      return { event: 'MapIterationSucceeded', state: ev.parentState.name, index: ev.index };
+    case 'MapIterationFailed':
+      return { event: 'MapIterationFailed', state: ev.parentState.name, index: ev.index, error: ev.Error, cause: causeText(ev.Cause) };
     case 'StateEntered':
       return { event: 'StateEntered', state: ev.state.name, type: ev.state.type, input: ev.state.input };
     case 'StateExited':

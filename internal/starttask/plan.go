@@ -1,0 +1,131 @@
+package starttask
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// ModePlan is the mode of the PlanShards state.
+const ModePlan = "plan"
+
+// Plan finds each shard's task (by name and tag) and the status of its last execution, and
+// decides which shards run. A re-run with the same migration id that finds some shards
+// unfinished (no task, or a last execution that did not succeed) resumes: the shards whose
+// last execution succeeded are skipped. When every shard succeeded last time, every shard
+// runs again, as a re-run of an unsharded migration does (a task run again copies what
+// changed since, TransferMode CHANGED). Plan reads only.
+func (h *Handler) Plan(ctx context.Context, in Input) (*execution.ShardPlan, error) {
+	out, err := h.plan(ctx, in)
+	if err != nil {
+		return nil, awserror.Fail(ctx, "starttask", err, "migrationId", in.Request.MigrationID, "mode", ModePlan)
+	}
+	skipped := 0
+	for _, s := range out.Shards {
+		if s.Skip {
+			skipped++
+		}
+	}
+	slog.InfoContext(ctx, "shards planned", "migrationId", in.Request.MigrationID, "shards", len(out.Shards),
+		"resumed", out.Resumed, "skipped", skipped)
+	return out, nil
+}
+
+func (h *Handler) plan(ctx context.Context, in Input) (*execution.ShardPlan, error) {
+	v := &failure.ValidationError{}
+	if err := in.Request.Validate(h.Config.Home); err != nil {
+		return nil, err
+	}
+	if len(in.Shards) == 0 || len(in.Shards) > request.MaxShardTasks {
+		v.Add("shards", "must list 1 to %d shards, as Preflight returns them (got %d)", request.MaxShardTasks, len(in.Shards))
+	}
+	for i, s := range in.Shards {
+		checkShard(v, fmt.Sprintf("shards[%d]", i), s)
+	}
+	if err := v.OrNil(); err != nil {
+		return nil, err
+	}
+	out := &execution.ShardPlan{}
+	unfinished := false
+	for _, s := range in.Shards {
+		p := execution.PlannedShard{Shard: s}
+		taskArn, _, err := h.find(ctx, in.Request.MigrationID, &p)
+		if err != nil {
+			return nil, err
+		}
+		p.TaskArn = taskArn
+		if taskArn != "" {
+			if p.LastExecutionArn, p.LastStatus, err = h.last(ctx, taskArn); err != nil {
+				return nil, err
+			}
+		}
+		unfinished = unfinished || p.LastStatus != string(dstypes.TaskExecutionStatusSuccess)
+		out.Shards = append(out.Shards, p)
+	}
+	// Resume only when some shard ran before: a first run has no task at all.
+	ranBefore := false
+	for _, p := range out.Shards {
+		ranBefore = ranBefore || p.LastExecutionArn != ""
+	}
+	out.Resumed = unfinished && ranBefore
+	for i := range out.Shards {
+		out.Shards[i].Skip = out.Resumed && out.Shards[i].LastStatus == string(dstypes.TaskExecutionStatusSuccess)
+	}
+	return out, nil
+}
+
+// checkShard applies the rules Preflight's shards follow, for a shard given to the function
+// directly.
+func checkShard(v *failure.ValidationError, field string, s execution.Shard) {
+	if s.Index < 0 || s.Index >= request.MaxShardTasks {
+		v.Add(field+".index", "must be between 0 and %d (got %d)", request.MaxShardTasks-1, s.Index)
+	}
+	if !s.Rest && len(s.Folders) == 0 {
+		v.Add(field+".folders", "must name at least one folder (only the rest shard may have none)")
+	}
+	for j, f := range s.Folders {
+		if problem := request.CheckDiscoveredFolder(f); problem != "" || !strings.HasSuffix(f, "/") {
+			v.Add(fmt.Sprintf("%s.folders[%d]", field, j), "must be a folder under source.prefix ending in '/' (got %q)", f)
+		}
+	}
+}
+
+// last returns the task's execution that started last and its status ("" when it has
+// none). DataSync's ListTaskExecutions returns no start times, so each execution is
+// described; a shard's task has one execution per run.
+func (h *Handler) last(ctx context.Context, taskArn string) (string, string, error) {
+	var lastArn, lastStatus string
+	var lastStart int64 = -1
+	p := datasync.NewListTaskExecutionsPaginator(h.DataSync, &datasync.ListTaskExecutionsInput{TaskArn: aws.String(taskArn)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", "", awserror.Classify(err, awserror.Call{Action: "datasync:ListTaskExecutions", Resource: taskArn}, awserror.Precondition)
+		}
+		for _, e := range page.TaskExecutions {
+			arn := aws.ToString(e.TaskExecutionArn)
+			d, err := h.DataSync.DescribeTaskExecution(ctx, &datasync.DescribeTaskExecutionInput{TaskExecutionArn: aws.String(arn)})
+			if err != nil {
+				return "", "", awserror.Classify(err, awserror.Call{Action: "datasync:DescribeTaskExecution", Resource: arn}, awserror.Precondition)
+			}
+			start := int64(0)
+			if d.StartTime != nil {
+				start = d.StartTime.UnixNano()
+			}
+			if start > lastStart {
+				lastArn, lastStatus, lastStart = arn, string(e.Status), start
+			}
+		}
+	}
+	return lastArn, lastStatus, nil
+}

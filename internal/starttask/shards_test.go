@@ -1,0 +1,203 @@
+package starttask
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+	"github.com/dsmigrate/dsmigrate/internal/requesttest"
+)
+
+// shardRequest is the valid request with two shard folders and no include filter.
+func shardRequest() request.Request {
+	r := requesttest.Valid()
+	r.Task.Includes = nil
+	r.Task.Shards = &request.Shards{Prefixes: []string{"2024/", "2025/"}, MaxParallel: 8}
+	return r
+}
+
+var testShards = []execution.Shard{
+	{Index: 0, Folders: []string{"2024/"}},
+	{Index: 1, Folders: []string{"2025/"}},
+	{Index: 2, Folders: []string{"2024/", "2025/"}, Rest: true},
+}
+
+func tagsOf(tags []dstypes.TagListEntry) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+func filterValue(rules []dstypes.FilterRule) string {
+	if len(rules) == 0 {
+		return ""
+	}
+	return aws.ToString(rules[0].Value)
+}
+
+func TestShardTasks(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	for _, s := range testShards {
+		if _, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: s}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []struct{ name, include, exclude, shard string }{
+		{"dsmigrate-media-2026-11-shard-0", "/2024", "*.tmp", "0"},
+		{"dsmigrate-media-2026-11-shard-1", "/2025", "*.tmp", "1"},
+		{"dsmigrate-media-2026-11-shard-2", "", "*.tmp|/2024|/2025", "2"},
+	}
+	if len(f.tasks) != len(want) {
+		t.Fatalf("got %d tasks, want %d", len(f.tasks), len(want))
+	}
+	for i, w := range want {
+		task := f.tasks[i]
+		tags := tagsOf(task.in.Tags)
+		if aws.ToString(task.in.Name) != w.name || filterValue(task.in.Includes) != w.include || filterValue(task.in.Excludes) != w.exclude ||
+			tags["dsmigrate:shard"] != w.shard || tags["dsmigrate:migration-id"] != "media-2026-11" {
+			t.Errorf("task %d: got %s include %q exclude %q tags %v, want %+v", i, aws.ToString(task.in.Name),
+				filterValue(task.in.Includes), filterValue(task.in.Excludes), tags, w)
+		}
+		if got := tagsOf(task.executions[0].start.Tags)["dsmigrate:shard"]; got != w.shard {
+			t.Errorf("task %d: got execution shard tag %q, want %q", i, got, w.shard)
+		}
+	}
+	// A re-run finds each shard's task by its name and tags and reuses its running execution.
+	f.calls = nil
+	out, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: testShards[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.TaskArn != f.tasks[1].arn || out.ExecutionStarted || slices.Contains(f.calls, "CreateTask") {
+		t.Errorf("got %+v after calls %v, want shard 1's task and execution reused", out, f.calls)
+	}
+}
+
+// A task with a shard's name whose tags say otherwise (no shard tag, or another shard) is
+// not that shard's task.
+func TestShardTaskNeedsItsTag(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	in := Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: testShards[0]}}
+	want := h.desired(context.Background(), in.Request, in.Locations, in.Shard)
+	impostor := *want
+	impostor.Tags = slices.DeleteFunc(slices.Clone(want.Tags), func(t dstypes.TagListEntry) bool { return aws.ToString(t.Key) == "dsmigrate:shard" })
+	f.tasks = append(f.tasks, &fakeTask{in: &impostor, arn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-99999999999999999"})
+	out, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.TaskCreated || out.TaskArn == f.tasks[0].arn {
+		t.Errorf("got %+v, want a new task, not the one without a shard tag", out)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	at := func(s int) time.Time { return time.Unix(int64(1_800_000_000+s), 0) }
+	tests := []struct {
+		name        string
+		executions  [][]fakeExecution // per shard; nil: no task
+		wantResumed bool
+		wantSkip    []bool
+	}{
+		{"first run: no tasks", [][]fakeExecution{nil, nil, nil}, false, []bool{false, false, false}},
+		{"one shard failed: resume the others' success",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			true, []bool{true, false, true}},
+		{"one shard never got a task",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, nil},
+			true, []bool{true, true, false}},
+		{"every shard succeeded: run them all again",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			false, []bool{false, false, false}},
+		{"the last execution counts, by start time, not list order",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(5)}, {status: "ERROR", started: at(2)}}, {{status: "SUCCESS", started: at(1)}, {status: "ERROR", started: at(3)}}, {{status: "SUCCESS", started: at(1)}}},
+			true, []bool{true, false, true}},
+		{"a shard still running is not skipped",
+			[][]fakeExecution{{{status: "TRANSFERRING", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			true, []bool{false, true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeDataSync{}
+			h := newHandler(f, logGroup)
+			r := shardRequest()
+			for i, execs := range tt.executions {
+				if execs == nil {
+					continue
+				}
+				in := h.desired(context.Background(), r, locations(), &execution.PlannedShard{Shard: testShards[i]})
+				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
+				for j := range execs {
+					e := execs[j]
+					e.arn = task.arn + "/execution/" + string(rune('a'+j))
+					task.executions = append(task.executions, &e)
+				}
+				f.tasks = append(f.tasks, task)
+			}
+			out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: r, Shards: testShards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skip []bool
+			for _, s := range out.Shards {
+				skip = append(skip, s.Skip)
+			}
+			if out.Resumed != tt.wantResumed || !slices.Equal(skip, tt.wantSkip) {
+				t.Errorf("got resumed %v skip %v, want %v %v", out.Resumed, skip, tt.wantResumed, tt.wantSkip)
+			}
+			if slices.ContainsFunc(f.calls, func(c string) bool { return c == "CreateTask" || c == "StartTaskExecution" }) {
+				t.Errorf("got calls %v, want reads only", f.calls)
+			}
+		})
+	}
+}
+
+func TestPlanRefusesBadShards(t *testing.T) {
+	tests := []struct {
+		name   string
+		shards []execution.Shard
+		field  string
+	}{
+		{"none", nil, "shards"},
+		{"an index beyond the bound", []execution.Shard{{Index: 64, Folders: []string{"a/"}}}, "shards[0].index"},
+		{"a shard without folders", []execution.Shard{{Index: 0}}, "shards[0].folders"},
+		{"a folder that is not one", []execution.Shard{{Index: 0, Folders: []string{"a"}}}, "shards[0].folders[0]"},
+		{"a folder with a filter separator", []execution.Shard{{Index: 0, Folders: []string{"a|/b/"}}}, "shards[0].folders[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeDataSync{}
+			_, err := newHandler(f, logGroup).Plan(context.Background(), Input{Mode: ModePlan, Request: shardRequest(), Shards: tt.shards})
+			var v *failure.ValidationError
+			if !errors.As(err, &v) || !requesttest.HasField(v, tt.field) || len(f.calls) > 0 {
+				t.Errorf("got %v after calls %v, want a ValidationError naming %s and no call", err, f.calls, tt.field)
+			}
+		})
+	}
+}
+
+// Invoke dispatches on the mode.
+func TestInvokeModes(t *testing.T) {
+	h := newHandler(&fakeDataSync{}, logGroup)
+	plan, err := h.Invoke(context.Background(), Input{Mode: ModePlan, Request: shardRequest(), Shards: testShards})
+	if _, ok := plan.(*execution.ShardPlan); err != nil || !ok {
+		t.Errorf("plan mode: got %T %v, want a *execution.ShardPlan", plan, err)
+	}
+	task, err := h.Invoke(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
+	if _, ok := task.(*execution.Task); err != nil || !ok {
+		t.Errorf("default mode: got %T %v, want an *execution.Task", task, err)
+	}
+}
+
