@@ -74,7 +74,9 @@ func TestShardsDiscovered(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got.Shards, want)
 	}
 	// Listed in the source account, through the read role, folders only.
-	list := slices.IndexFunc(w.log, func(c string) bool { return strings.HasPrefix(c, "A:ListObjectsV2:team-a-media:prefix=photos/:delimiter=/") })
+	list := slices.IndexFunc(w.log, func(c string) bool {
+		return strings.HasPrefix(c, "A:ListObjectsV2:team-a-media:prefix=photos/:delimiter=/")
+	})
 	if list < 0 {
 		t.Errorf("got calls %v, want a ListObjectsV2 with prefix photos/ and delimiter / in account A", w.log)
 	}

@@ -200,4 +200,3 @@ func TestInvokeModes(t *testing.T) {
 		t.Errorf("default mode: got %T %v, want an *execution.Task", task, err)
 	}
 }
-
