@@ -356,6 +356,11 @@ func (s *Server) assumeRole(c caller, f url.Values) (any, error) {
 		bad(session, "roleSessionName", `Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
 	ctx := identity.Context{"sts:RoleSessionName": {session}}
+	// aws:RequestedRegion is the Region called: the STS endpoint the request was signed
+	// for (us-east-1 for the global endpoint), not the simulator's.
+	if c.sig.Region != "" {
+		ctx["aws:RequestedRegion"] = []string{c.sig.Region}
+	}
 	if _, given := f["ExternalId"]; given {
 		ext := f.Get("ExternalId")
 		switch {
