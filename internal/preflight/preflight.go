@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -241,36 +240,19 @@ func getPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, p
 	return aws.ToString(out.Policy), nil
 }
 
-// uniquePrincipalID matches the unique id of an IAM user (AIDA…) or role (AROA…). A
-// bucket policy keeps the users and roles it names by their unique ids and shows the id
-// in place of the ARN once the user or role is deleted; S3 then refuses to save the
-// policy with it ("Invalid principal in policy"): "If you edit the resource-based policy,
-// you must either remove the principal ID or replace it with a valid Principal ARN"
-// (re:Post Knowledge Center, "Why is there an unknown principal format in my IAM
-// resource-based policy?").
-var uniquePrincipalID = regexp.MustCompile(`^(AIDA|AROA)[A-Z0-9]{12,28}$`)
-
 // checkDeletedPrincipals refuses, before anything changes, a source policy whose
-// statements other than ours name a deleted user or role: the grant keeps every other
-// statement, so S3 would refuse the merged policy. Our own statements naming a deleted
-// role (an earlier run of this migration) are replaced by the grant and do not count.
+// statements other than ours name a deleted user or role (policy.DeletedPrincipals): the
+// grant keeps every other statement, so S3 would refuse the merged policy. Our own
+// statements naming a deleted role (an earlier run of this migration) are replaced by
+// the grant and do not count.
 func checkDeletedPrincipals(doc *policy.Document, ours []string, bucket, owner string) error {
-	for _, s := range doc.Statement {
-		if slices.Contains(ours, s.Sid) {
+	for _, d := range doc.DeletedPrincipals() {
+		if slices.Contains(ours, d.Sid) {
 			continue
 		}
-		for _, p := range []*policy.Principal{s.Principal, s.NotPrincipal} {
-			if p == nil {
-				continue
-			}
-			for _, v := range p.AWS {
-				if uniquePrincipalID.MatchString(v) {
-					return &failure.PreconditionError{Message: fmt.Sprintf(
-						"the policy of source bucket %s names %q in statement %q: the unique id of an IAM user or role that was deleted, which S3 shows in place of its ARN. S3 refuses to save a policy that names it, so dsmigrate cannot add its grant; in account %s, remove that principal from the statement or replace it with the ARN of an existing user or role (when the statement is dsmigrate's own, from another migration whose role was deleted, run that migration again: it replaces and removes its statements)",
-						bucket, v, s.Sid, owner)}
-				}
-			}
-		}
+		return &failure.PreconditionError{Message: fmt.Sprintf(
+			"the policy of source bucket %s names %q in statement %q: the unique id of an IAM user or role that was deleted, which S3 shows in place of its ARN. S3 refuses to save a policy that names it, so dsmigrate cannot add its grant; in account %s, remove that principal from the statement or replace it with the ARN of an existing user or role (when the statement is dsmigrate's own, from another migration whose role was deleted, run that migration again: it replaces and removes its statements)",
+			bucket, d.ID, d.Sid, owner)}
 	}
 	return nil
 }
