@@ -153,7 +153,19 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 
 	// Roles as CloudFormation would create them, in the documented deploy order: the
 	// destination stack first, since IAM resolves the role ARNs in the source-access
-	// role's trust policy when it is saved.
+	// role's trust policy when it is saved. CloudFormation completes a stack only after
+	// an eventual consistency check of the resources it created ("Understand
+	// CloudFormation stack creation events", CloudFormation User Guide), so each stack
+	// ends by waiting out the simulator's IAM propagation delay: the next stack's trust
+	// policy can name the roles, and the migration starts with propagated stack roles.
+	stackDone := func() error {
+		select {
+		case <-time.After(time.Duration(opts.PropagationDelaySeconds * float64(time.Second))):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if err := createManagedPolicies(ctx, e.Destination.IAM, e.Spec.ManagedPolicies); err != nil {
 		return nil, fmt.Errorf("account %s: %w", dstAcct, err)
 	}
@@ -167,10 +179,16 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 		}
 		made[f.Role.Name] = true
 	}
+	if err := stackDone(); err != nil {
+		return nil, err
+	}
 	for _, rs := range e.SourceRoles {
 		if err := createRole(ctx, e.Source.IAM, rs); err != nil {
 			return nil, fmt.Errorf("account %s: %w", srcAcct, err)
 		}
+	}
+	if err := stackDone(); err != nil {
+		return nil, err
 	}
 	// Step Functions runs in the local driver; the simulator lists the executions Run
 	// registers, for Preflight's live-migrations cap.

@@ -16,7 +16,9 @@ type Options struct {
 	Arch          string  // bootstrap architecture; default runtime.GOARCH
 	TimeScale     float64 // simulator time scale: multiplies DataSync phase lengths; default 0.05 (negative = 0)
 	WaitScale     float64 // driver wait scale (Wait states, retry pauses); default 0.05, as TimeScale
-	// PropagationDelaySeconds is the simulator's IAM propagation delay at start.
+	// PropagationDelaySeconds is the simulator's IAM propagation delay. Start waits it
+	// out after creating each stack's roles, as CloudFormation completes a stack only once
+	// its resources are consistent.
 	PropagationDelaySeconds float64
 	// Log receives the children's output; default a file in the work directory.
 	Log io.Writer

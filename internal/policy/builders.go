@@ -43,6 +43,11 @@ func ObjectsArn(partition, bucket, prefix string) string {
 
 // TrustPolicy lets DataSync assume a role, but only on behalf of DataSync resources of
 // accountID in region (confused-deputy protection with aws:SourceAccount and aws:SourceArn).
+// It names a service principal only, never a role: IAM refuses a trust policy naming a
+// role it has not propagated yet ("Invalid principal in policy"), which a role created
+// moments before would be, so createroles never meets that refusal. The one place a
+// role dsmigrate just created is named is the source bucket policy, where S3 answers the
+// same and putbucketpolicy returns a NotReadyError that the state machine retries.
 func TrustPolicy(accountID, region, partition string) Document {
 	return Document{
 		Version: Version,

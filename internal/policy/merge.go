@@ -250,6 +250,36 @@ func Merge(existing string, ours []Statement, earlier ...string) (string, error)
 // policy in place of a role ARN once that role was deleted.
 var deletedRoleID = regexp.MustCompile(`^AROA[A-Z0-9]{12,28}$`)
 
+// uniquePrincipalID matches the unique id of an IAM user (AIDA…) or role (AROA…).
+var uniquePrincipalID = regexp.MustCompile(`^(AIDA|AROA)[A-Z0-9]{12,28}$`)
+
+// DeletedPrincipal is a principal a policy names by its unique id, and its statement.
+type DeletedPrincipal struct{ Sid, ID string }
+
+// DeletedPrincipals lists the AWS principals of d's statements (Principal and
+// NotPrincipal) that are unique ids of IAM users or roles. A resource policy keeps the
+// users and roles it names by their unique ids and shows the id in place of the ARN once
+// the user or role is deleted; S3 refuses to save a policy naming one ("Invalid principal
+// in policy"): "If you edit the resource-based policy, you must either remove the
+// principal ID or replace it with a valid Principal ARN" (re:Post Knowledge Center, "Why
+// is there an unknown principal format in my IAM resource-based policy?").
+func (d *Document) DeletedPrincipals() []DeletedPrincipal {
+	var out []DeletedPrincipal
+	for _, s := range d.Statement {
+		for _, p := range []*Principal{s.Principal, s.NotPrincipal} {
+			if p == nil {
+				continue
+			}
+			for _, v := range p.AWS {
+				if uniquePrincipalID.MatchString(v) {
+					out = append(out, DeletedPrincipal{Sid: s.Sid, ID: v})
+				}
+			}
+		}
+	}
+	return out
+}
+
 // checkOurs accepts a statement with one of our Sids only when it names AWS principals
 // and all of them are among the principals we grant, or are unique role ids: a statement
 // of ours left from an earlier run whose roles were deleted since (the Sid carries the

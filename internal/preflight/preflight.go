@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -133,6 +134,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 		if err := h.checkGrants(doc, r.MigrationID, src.Bucket, src.AccountID); err != nil {
 			return nil, err
 		}
+		if err := checkDeletedPrincipals(doc, naming.SidsFor(r.MigrationID).All(), src.Bucket, src.AccountID); err != nil {
+			return nil, err
+		}
 	}
 	acct, prefix := h.Config.Home.AccountID, h.Config.RolePrefix
 	ours := policy.SourceBucketStatements(partition, naming.SidsFor(r.MigrationID), src.Bucket, src.Prefix,
@@ -241,4 +245,21 @@ func getPolicy(ctx context.Context, c S3API, partition, bucket, region, owner, p
 		return "", awserror.Classify(err, awserror.Call{Principal: principal, Action: "s3:GetBucketPolicy", Resource: policy.BucketArn(partition, bucket)}, awserror.Precondition)
 	}
 	return aws.ToString(out.Policy), nil
+}
+
+// checkDeletedPrincipals refuses, before anything changes, a source policy whose
+// statements other than ours name a deleted user or role (policy.DeletedPrincipals): the
+// grant keeps every other statement, so S3 would refuse the merged policy. Our own
+// statements naming a deleted role (an earlier run of this migration) are replaced by
+// the grant and do not count.
+func checkDeletedPrincipals(doc *policy.Document, ours []string, bucket, owner string) error {
+	for _, d := range doc.DeletedPrincipals() {
+		if slices.Contains(ours, d.Sid) {
+			continue
+		}
+		return &failure.PreconditionError{Message: fmt.Sprintf(
+			"the policy of source bucket %s names %q in statement %q: the unique id of an IAM user or role that was deleted, which S3 shows in place of its ARN. S3 refuses to save a policy that names it, so dsmigrate cannot add its grant; in account %s, remove that principal from the statement or replace it with the ARN of an existing user or role (when the statement is dsmigrate's own, from another migration whose role was deleted, run that migration again: it replaces and removes its statements)",
+			bucket, d.ID, d.Sid, owner)}
+	}
+	return nil
 }

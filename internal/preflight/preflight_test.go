@@ -683,3 +683,40 @@ func TestGrantsPerSourceBucketCap(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedPrincipalInTheSourcePolicy: S3 shows a deleted user or role named in a bucket
+// policy as its unique id and refuses to save a policy naming it, so a statement of
+// someone else's naming one is refused before anything changes; a statement of this
+// migration naming one (its role deleted since an earlier run) is replaced by the grant.
+func TestDeletedPrincipalInTheSourcePolicy(t *testing.T) {
+	sids := naming.SidsFor("media-2026-11")
+	stmt := func(sid, principal string) string {
+		return fmt.Sprintf(`{"Sid":%q,"Effect":"Allow","Principal":{"AWS":[%q]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}`, sid, principal)
+	}
+	tests := []struct {
+		name, statement string
+		wantErr         bool
+	}{
+		{name: "another team's statement naming a deleted role", statement: stmt("TeamRead", "AROA3XFRBF535PLBIFPI4"), wantErr: true},
+		{name: "another team's statement naming a deleted user", statement: stmt("TeamRead", "AIDA3XFRBF535PLBIFPI4"), wantErr: true},
+		{name: "another migration's statement naming its deleted role", statement: stmt(naming.SidsFor("m1").ObjectAccess, "AROA3XFRBF535PLBIFPI4"), wantErr: true},
+		{name: "this migration's statement naming its deleted role", statement: stmt(sids.ObjectAccess, "AROA3XFRBF535PLBIFPI4")},
+		{name: "an existing role", statement: stmt("TeamRead", "arn:aws:iam::333333333333:role/reader")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.source.getPolicy = policyText(`{"Version":"2012-10-17","Statement":[` + tt.statement + `]}`)
+			_, err := w.h.Handle(context.Background(), validInput())
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("got %v, want nil", err)
+				}
+				return
+			}
+			if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "3XFRBF535PLBIFPI4") || !strings.Contains(err.Error(), "remove that principal") {
+				t.Errorf("got %s: %v, want a PreconditionError naming the unique id and the fix", failure.Name(err), err)
+			}
+		})
+	}
+}

@@ -362,6 +362,12 @@ func (b *bucket) put(ctx context.Context, text string) error {
 	switch {
 	case err == nil:
 		return nil
+	case awserror.HasCode(err, "MalformedPolicy") && strings.Contains(strings.ToLower(awserror.Message(err)), "invalid principal") && deletedPrincipal(text) != nil:
+		// A deleted user or role, shown by its unique id, never becomes valid: waiting
+		// does not help (policy.DeletedPrincipals).
+		d := deletedPrincipal(text)
+		return &failure.PreconditionError{Message: fmt.Sprintf(
+			"S3 refused the policy of source bucket %s: %s; statement %q names %q, the unique id of an IAM user or role deleted since, which S3 does not save: in the bucket's account, remove that principal or replace it with the ARN of an existing one", b.name, awserror.Message(err), d.Sid, d.ID)}
 	case awserror.HasCode(err, "MalformedPolicy") && strings.Contains(strings.ToLower(awserror.Message(err)), "invalid principal"):
 		return &failure.NotReadyError{Message: fmt.Sprintf(
 			"S3 refused the policy of source bucket %s: %s; a role just created in account B is not visible to S3 yet (IAM propagation), retrying", b.name, awserror.Message(err))}
@@ -376,4 +382,16 @@ func (b *bucket) classify(err error, action string) error {
 		return p
 	}
 	return awserror.Classify(err, awserror.Call{Principal: b.principal, Action: action, Resource: policy.BucketArn(b.partition, b.name)}, awserror.Precondition)
+}
+
+// deletedPrincipal returns the first principal of text named by a unique id, or nil.
+func deletedPrincipal(text string) *policy.DeletedPrincipal {
+	doc, err := policy.Parse(text)
+	if err != nil {
+		return nil
+	}
+	if d := doc.DeletedPrincipals(); len(d) > 0 {
+		return &d[0]
+	}
+	return nil
 }

@@ -375,6 +375,16 @@ func TestFailures(t *testing.T) {
 			wantType: "NotReadyError", wantIn: "Invalid principal in policy",
 		},
 		{
+			// Another statement names a role deleted since it was written: S3 shows its
+			// unique id and refuses to save it again, however long dsmigrate waits.
+			name: "another statement names a deleted role", in: grantInput(),
+			policies: map[string]string{"team-a-media": `{"Version":"2012-10-17","Statement":[{"Sid":"TeamRead","Effect":"Allow","Principal":{"AWS":"AROA3XFRBF535PLBIFPI4"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::team-a-media/*"}]}`},
+			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
+				return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Invalid principal in policy") }
+			},
+			wantType: "PreconditionError", wantIn: `statement "TeamRead" names "AROA3XFRBF535PLBIFPI4"`,
+		},
+		{
 			name: "other malformed policy", in: grantInput(), policies: map[string]string{},
 			put: func(*fakeS3) func(*s3.PutBucketPolicyInput) error {
 				return func(*s3.PutBucketPolicyInput) error { return s3err("MalformedPolicy", "Policy has invalid resource") }

@@ -395,3 +395,20 @@ func skipValue(dec *json.Decoder) {
 	}
 	skip(dec, tok)
 }
+
+// MaxDocumentBytes bounds the normalized request as JSON (Validate checks it; the copy as
+// given is no larger once Step Functions holds it as JSON: Decode refuses unknown fields
+// and the normalization only adds defaults). The
+// execution document holds it twice ($.request as given, $.preflight.request normalized)
+// beside the source bucket policies and the errors, and Step Functions allows 256 KiB
+// for a state's input or output: a larger state fails with States.DataLimitExceeded,
+// which no Catch with States.ALL catches, so the grant would stay in the source bucket
+// policy. internal/execution's TestWorstCaseDocumentFits computes the worst case: the
+// four policy texts and two error causes at their bounds leave about 96 KB for the two
+// copies. A request is a few hundred bytes; only long filter lists come near the bound.
+const MaxDocumentBytes = 40 * 1024
+
+// tooLargeForDocument is the rule a request of n bytes of JSON breaks (n > MaxDocumentBytes).
+func tooLargeForDocument(n int) string {
+	return fmt.Sprintf("is %d bytes as JSON; dsmigrate accepts at most %d (40 KiB): the execution keeps the request twice in its state, which Step Functions limits to 256 KiB beside the source bucket policies; shorten task.includes and task.excludes (DataSync's own limit, 102,400 characters each, does not fit)", n, MaxDocumentBytes)
+}

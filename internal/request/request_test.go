@@ -385,7 +385,7 @@ func TestValidateBadRequests(t *testing.T) {
 		{name: "exclude NUL", give: func(r *Request) { r.Task.Excludes = []string{"a\x00b"} }, wantErr: []string{"task.excludes[0]"}},
 		{name: "excludes too long", give: func(r *Request) {
 			r.Task.Excludes = []string{strings.Repeat("a", MaxFilterLength/2), strings.Repeat("b", MaxFilterLength/2)}
-		}, wantErr: []string{"task.excludes"}},
+		}, wantErr: []string{"task.excludes", "(request)"}},
 		{name: "same bucket no prefixes", give: func(r *Request) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "", ""

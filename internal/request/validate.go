@@ -1,6 +1,7 @@
 package request
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -133,6 +134,9 @@ func (r *Request) Validate(home Home) error {
 	checkFilters(v, "task.includes", t.Includes, true)
 	checkFilters(v, "task.excludes", t.Excludes, false)
 	checkShards(v, t)
+	if b, err := json.Marshal(r); err == nil && len(b) > MaxDocumentBytes {
+		v.Add("(request)", "%s", tooLargeForDocument(len(b)))
+	}
 	return v.OrNil()
 }
 

@@ -161,3 +161,35 @@ export function allStates(definition) {
   visit(definition);
   return out;
 }
+
+// Step Functions limits the driver enforces, so that what fails on AWS fails locally.
+// "Maximum input or output size for a task, state, or execution: 256 KiB of data as a
+// UTF-8 encoded string" (Step Functions service quotas); beyond it a state fails with
+// States.DataLimitExceeded, "a terminal error that can't be caught by the States.ALL
+// error type", raised when a connector's output, a state's output, or a state's input
+// after Parameters is larger than the quota ("Handling errors in Step Functions
+// workflows", https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
+// An error's name and cause are at most 256 and 32,768 characters (TaskFailedEventDetails
+// and ExecutionFailedEventDetails, AWS Step Functions API Reference).
+export const MAX_PAYLOAD_BYTES = 262144;
+export const MAX_ERROR_CHARS = 256;
+export const MAX_CAUSE_CHARS = 32768;
+export const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+
+// payloadBytes is the size Step Functions measures: the UTF-8 bytes of the JSON text.
+export function payloadBytes(value) {
+  return Buffer.byteLength(value === undefined ? 'null' : JSON.stringify(value), 'utf8');
+}
+
+// errorTooLong returns why an error name or cause is longer than Step Functions keeps
+// ("" when both fit). Characters are counted as UTF-16 code units, at least as many as
+// the Unicode characters AWS counts, so a text within the bound here is within it on AWS.
+export function errorTooLong(name, cause) {
+  if (typeof name === 'string' && name.length > MAX_ERROR_CHARS) {
+    return `an error name of ${name.length} characters; Step Functions keeps at most ${MAX_ERROR_CHARS}`;
+  }
+  if (typeof cause === 'string' && cause.length > MAX_CAUSE_CHARS) {
+    return `a cause of ${cause.length} characters; Step Functions keeps at most ${MAX_CAUSE_CHARS}`;
+  }
+  return '';
+}

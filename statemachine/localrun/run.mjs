@@ -17,7 +17,10 @@
 import { readFileSync } from 'node:fs';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { DriverError, LAMBDA_UNKNOWN, allStates, evaluatePath, parseArgs, retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds } from './lib.mjs';
+import {
+  DATA_LIMIT_EXCEEDED, DriverError, LAMBDA_UNKNOWN, MAX_PAYLOAD_BYTES, allStates, errorTooLong, evaluatePath, parseArgs, payloadBytes,
+  retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds,
+} from './lib.mjs';
 
 // TaskError is what a Task "throws": its name is the Step Functions error name that Retry and
 // Catch match (like aws-lambda-go's errorType), its message the Cause.
@@ -121,6 +124,16 @@ async function main() {
     execution?.abort();
     return new Promise(() => {}); // never settles; the driver exits with 2
   };
+  // A payload over Step Functions' quota fails the state with States.DataLimitExceeded,
+  // which no Catch with States.ALL catches: the execution fails there (lib.mjs). The
+  // interpreter does not know the quota, so the driver stops it and reports the failure.
+  let terminal = null;
+  const failTerminal = (state, cause) => {
+    terminal ??= { state, error: DATA_LIMIT_EXCEEDED, cause };
+    execution?.abort();
+    return new Promise(() => {}); // never settles; the driver reports the failure
+  };
+  const overQuota = (value) => payloadBytes(value) > MAX_PAYLOAD_BYTES;
 
   const invoke = opts.mocks ? mockInvoker(readJSON(opts.mocks, 'mocks'), taskStates) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, taskStates);
 
@@ -134,12 +147,24 @@ async function main() {
         pendingPauseMs.delete(key);
         await sleep(ms);
       }
+      if (terminal) return new Promise(() => {}); // an earlier state's output was over the quota
+      if (overQuota(taskInput)) {
+        return failTerminal(name, `The state/task '${name}' has an input (after Parameters) of ${payloadBytes(taskInput)} bytes, exceeding the maximum number of bytes service limit (${MAX_PAYLOAD_BYTES}).`);
+      }
+      let result;
       try {
-        return await invoke(name, taskInput);
+        result = await invoke(name, taskInput);
       } catch (err) {
         if (err instanceof DriverError) return stopWithDriverError(err.message);
+        const tooLong = errorTooLong(err.name, err.message);
+        if (tooLong) return stopWithDriverError(`${name} failed with ${tooLong}: what AWS does with it is not documented, so the local run stops`);
         throw err;
       }
+      if (overQuota(result)) {
+        // Wording as Step Functions reports it for a Lambda task's result.
+        return failTerminal(name, `The state/task '${states[name].Resource}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+      }
+      return result;
     };
   }
 
@@ -153,6 +178,18 @@ async function main() {
   let outcome = null;
   const printing = (async () => {
     for await (const ev of execution.eventLogs) {
+      if (terminal) continue; // the execution ended at the state over the quota
+      if (ev.type === 'StateExited' && overQuota(ev.state.output)) {
+        failTerminal(ev.state.name, `The state '${ev.state.name}' has an output of ${payloadBytes(ev.state.output)} bytes, exceeding the maximum number of bytes service limit (${MAX_PAYLOAD_BYTES}).`);
+        continue;
+      }
+      if (ev.type === 'ExecutionFailed' || ev.type === 'StateFailed') {
+        const tooLong = errorTooLong(ev.Error, causeText(ev.Cause));
+        if (tooLong) {
+          stopWithDriverError(`${ev.state?.name ?? 'the execution'} failed with ${tooLong}: what AWS does with it is not documented, so the local run stops`);
+          continue;
+        }
+      }
       const line = translate(ev);
       if (line) emit(line);
       if (ev.type === 'StateEntered' && ev.state.type === 'Task') announce(ev);
@@ -185,6 +222,17 @@ async function main() {
     return;
   }
   await printing;
+  if (driverError) {
+    await fail(driverError);
+    return;
+  }
+  if (terminal) {
+    const type = states[terminal.state]?.Type;
+    emit({ event: type === 'Task' ? 'TaskFailed' : 'StateFailed', state: terminal.state, error: terminal.error, cause: terminal.cause });
+    emit({ event: 'ExecutionFailed', error: terminal.error, cause: terminal.cause });
+    await exit(1);
+    return;
+  }
   await exit(outcome ?? 2);
 }
 

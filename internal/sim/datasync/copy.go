@@ -29,7 +29,37 @@ type job struct {
 	firstMu  sync.Mutex
 	firstErr string // first object failure, for ErrorDetail
 	denied   bool   // first failure was an AccessDenied
+
+	// The part of the plan an Enhanced execution has revealed (reveal).
+	revealMu sync.Mutex
+	revealed int
+	copied   atomic.Int64
 }
+
+// reveal makes the first n objects of the plan count in the estimates (and, for Enhanced
+// mode, in FilesPrepared). Basic mode prepares everything before it transfers, so its
+// estimates are final when PREPARING ends; in Enhanced mode "DataSync lists, prepares,
+// transfers, and verifies data in parallel" (DataSync User Guide, "Choosing a task mode
+// for your data transfer"; CreateTask TaskMode), so its estimates grow while it
+// transfers: the simulator keeps the listing ListAhead objects ahead of the copies.
+func (j *job) reveal(pl *plan, n int) {
+	j.revealMu.Lock()
+	defer j.revealMu.Unlock()
+	n = min(n, len(pl.copy))
+	if n <= j.revealed {
+		return
+	}
+	var bytes int64
+	for _, it := range pl.copy[j.revealed:n] {
+		bytes += it.obj.Size
+	}
+	j.revealed = n
+	j.e.estFiles.Store(int64(n))
+	j.e.estBytes.Add(bytes)
+	j.e.filesPrepared.Store(int64(n))
+}
+
+func (j *job) enhanced() bool { return j.e.task.mode == "ENHANCED" }
 
 type item struct {
 	rel string // "/a/b.txt", relative to the location root
@@ -200,6 +230,9 @@ func (j *job) transfer(ctx context.Context, pl *plan) *jobErr {
 	e.filesSkipped.Add(pl.skip) // DataSync reports skipped files while transferring
 	j.parallel(ctx, len(pl.copy), func(i int) {
 		pl.copy[i].ok = j.copyOne(ctx, pl.copy[i])
+		if j.enhanced() {
+			j.reveal(pl, int(j.copied.Add(1))+j.s.opts.ListAhead)
+		}
 	})
 	j.parallel(ctx, len(pl.delete), func(i int) {
 		key := pl.delete[i]

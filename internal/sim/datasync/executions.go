@@ -224,6 +224,11 @@ func (s *Service) describeLocked(e *execution) DescribeTaskExecutionOutput {
 			VerifyDuration: e.verDur, VerifyStatus: e.verStatus},
 	}
 	if e.task.mode == "ENHANCED" {
+		// The phases overlap in Enhanced mode: "For Enhanced mode tasks, the value is
+		// always 0" (TaskExecutionResultDetail, PrepareDuration, TransferDuration and
+		// VerifyDuration, DataSync API reference).
+		var none int64
+		out.Result.PrepareDuration, out.Result.TransferDuration, out.Result.VerifyDuration = &none, &none, &none
 		out.FilesPrepared = e.filesPrepared.Load()
 		out.FilesListed = &filesListed{AtSource: e.listedSrc.Load(), AtDestinationForDelete: e.listedDst.Load()}
 		out.FilesFailed = &filesFailed{Prepare: e.failPrepare.Load(), Transfer: e.failTransfer.Load(),
@@ -369,10 +374,12 @@ func (s *Service) runExecution(e *execution) {
 		e.prepStatus = "ERROR"
 	} else {
 		e.prepStatus = "SUCCESS"
-		e.estFiles.Store(int64(len(plan.copy)))
-		e.estBytes.Store(plan.bytes)
 		e.estDelete.Store(int64(len(plan.delete)))
-		e.filesPrepared.Store(int64(len(plan.copy)))
+		if e.task.mode == "ENHANCED" {
+			j.reveal(plan, s.opts.ListAhead)
+		} else {
+			j.reveal(plan, len(plan.copy))
+		}
 	}
 	s.mu.Unlock()
 	if perr != nil {
@@ -387,6 +394,7 @@ func (s *Service) runExecution(e *execution) {
 	// TRANSFERRING: copy with bounded concurrency, then delete.
 	t1 := time.Now()
 	terr := j.transfer(ctx, plan)
+	j.reveal(plan, len(plan.copy))
 	s.mu.Lock()
 	e.xferDur = ms(time.Since(t1))
 	if terr != nil || ctx.Err() != nil {

@@ -3,6 +3,7 @@ package datasync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -614,5 +615,73 @@ func TestTagResourceCarriesItsKeys(t *testing.T) {
 	owner, _ := got.Get("aws:ResourceTag/owner")
 	if !slices.Equal(env, []string{"prod"}) || !slices.Equal(keys, []string{"env"}) || !slices.Equal(owner, []string{"team-b"}) {
 		t.Errorf("TagResource: got condition keys %v, want aws:RequestTag/env=prod, aws:TagKeys [env], aws:ResourceTag/owner=team-b", got)
+	}
+}
+
+// TestEnhancedEstimatesGrowWhileTransferring: Enhanced mode lists, prepares and
+// transfers in parallel (CreateTask TaskMode), so EstimatedFilesToTransfer and
+// EstimatedBytesToTransfer grow while the execution is TRANSFERRING and the phase
+// durations are 0 (TaskExecutionResultDetail); a Basic execution knows its estimates
+// when PREPARING ends.
+func TestEnhancedEstimatesGrowWhileTransferring(t *testing.T) {
+	const objects, ahead = 40, 5
+	opts := fastPhases()
+	opts.Workers, opts.ListAhead = 1, ahead
+	w := newWorld(t, opts)
+	for i := range objects {
+		w.fb.seed(t, "src-bucket", fmt.Sprintf("k%03d", i), strings.Repeat("x", 100+i))
+	}
+	// One object every 10 ms: slow enough to watch the counters move.
+	w.fb.set(func(f *fakeBackend) { f.settings.TransferBytesPerSecond = 10_000 })
+	src := w.location("src-bucket", w.transfer, "/")
+	dst := w.location("dst-bucket", w.config, "/")
+	for _, mode := range []types.TaskMode{types.TaskModeEnhanced, types.TaskModeBasic} {
+		arn := w.start(w.task(&datasync.CreateTaskInput{TaskMode: mode, SourceLocationArn: aws.String(src), DestinationLocationArn: aws.String(dst),
+			Options: &types.Options{TransferMode: types.TransferModeAll}}))
+		seen := map[int64]bool{}
+		var final *datasync.DescribeTaskExecutionOutput
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			d, err := w.client.DescribeTaskExecution(context.Background(), &datasync.DescribeTaskExecutionInput{TaskExecutionArn: aws.String(arn)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Status == types.TaskExecutionStatusTransferring {
+				seen[d.EstimatedFilesToTransfer] = true
+				if d.EstimatedFilesToTransfer < d.FilesTransferred {
+					t.Errorf("%s: estimate %d below the %d files transferred", mode, d.EstimatedFilesToTransfer, d.FilesTransferred)
+				}
+			}
+			if d.Status == types.TaskExecutionStatusSuccess || d.Status == types.TaskExecutionStatusError {
+				final = d
+				break
+			}
+		}
+		if final == nil || final.Status != types.TaskExecutionStatusSuccess {
+			t.Fatalf("%s: execution did not succeed: %+v", mode, final)
+		}
+		var wantBytes int64
+		for i := range objects {
+			wantBytes += int64(100 + i)
+		}
+		if final.EstimatedFilesToTransfer != objects || final.EstimatedBytesToTransfer != wantBytes {
+			t.Errorf("%s: final estimates %d files %d bytes, want %d and %d", mode, final.EstimatedFilesToTransfer, final.EstimatedBytesToTransfer, objects, wantBytes)
+		}
+		switch mode {
+		case types.TaskModeEnhanced:
+			grew := false
+			for n := range seen {
+				grew = grew || n < objects
+			}
+			if len(seen) < 2 || !grew {
+				t.Errorf("Enhanced: estimates seen while transferring %v, want them to grow from about %d to %d", seen, ahead, objects)
+			}
+			if r := final.Result; *r.PrepareDuration != 0 || *r.TransferDuration != 0 || *r.VerifyDuration != 0 {
+				t.Errorf("Enhanced: phase durations %d %d %d ms, want 0", *r.PrepareDuration, *r.TransferDuration, *r.VerifyDuration)
+			}
+		case types.TaskModeBasic:
+			if len(seen) != 1 || !seen[objects] {
+				t.Errorf("Basic: estimates seen while transferring %v, want %d only", seen, objects)
+			}
+		}
 	}
 }

@@ -25,6 +25,10 @@ type Options struct {
 	// Log receives one line per finished execution with its throughput
 	// (default slog.Default()).
 	Log *slog.Logger
+	// ListAhead is how many objects an Enhanced execution has listed and prepared ahead
+	// of the ones it has copied (default 1,000, one listing page): its estimates grow
+	// while it transfers.
+	ListAhead int
 }
 
 // Phases are the simulated lengths of an execution's phases at TimeScale 1.
@@ -60,6 +64,9 @@ func New(b Backend, opts Options) *Service {
 	}
 	if opts.MaxQueued <= 0 {
 		opts.MaxQueued = 50
+	}
+	if opts.ListAhead <= 0 {
+		opts.ListAhead = 1000
 	}
 	if opts.Phases.Queued == 0 {
 		opts.Phases.Queued = DefaultPhases.Queued

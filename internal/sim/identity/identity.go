@@ -168,3 +168,17 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+type regionKey struct{}
+
+// WithRequestedRegion returns a context carrying the Region a request was signed for
+// (its SigV4 credential scope): the aws:RequestedRegion of the calls it makes.
+func WithRequestedRegion(ctx context.Context, region string) context.Context {
+	return context.WithValue(ctx, regionKey{}, region)
+}
+
+// RequestedRegionFrom returns the Region stored by WithRequestedRegion.
+func RequestedRegionFrom(ctx context.Context) (string, bool) {
+	r, ok := ctx.Value(regionKey{}).(string)
+	return r, ok && r != ""
+}

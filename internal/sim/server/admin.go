@@ -236,5 +236,6 @@ func (s *Server) serveDataSync(w http.ResponseWriter, r *http.Request, c caller,
 		jsonErr(400, "UnknownOperationException", "DataSync is not wired into this simulator")
 		return
 	}
-	s.datasync.Handler.ServeHTTP(w, r.WithContext(identity.WithPrincipal(r.Context(), c.principal)))
+	ctx := identity.WithRequestedRegion(identity.WithPrincipal(r.Context(), c.principal), c.sig.Region)
+	s.datasync.Handler.ServeHTTP(w, r.WithContext(ctx))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/datasync"
@@ -33,8 +34,20 @@ func (b *DataSyncBackend) Settings() datasync.Settings {
 // Role looks up a role by ARN.
 func (b *DataSyncBackend) Role(roleArn string) (identity.Role, bool) { return b.st.RoleByArn(roleArn) }
 
-// Authorize evaluates like the real API call (bucket policy included for S3).
-func (b *DataSyncBackend) Authorize(_ context.Context, p identity.Principal, action, resource string, cond identity.Context) error {
+// Authorize evaluates like the real API call (bucket policy included for S3). During a
+// DataSync API call, aws:RequestedRegion is the Region that call was signed for ("the
+// AWS Region that was called in the request", IAM User Guide, global condition context
+// keys), iam:PassRole included; S3 checks keep the bucket's Region (the store's).
+func (b *DataSyncBackend) Authorize(ctx context.Context, p identity.Principal, action, resource string, cond identity.Context) error {
+	if region, ok := identity.RequestedRegionFrom(ctx); ok && !strings.HasPrefix(resource, "arn:aws:s3:::") {
+		if _, given := cond.Get("aws:RequestedRegion"); !given {
+			c := identity.Context{"aws:RequestedRegion": {region}}
+			for k, v := range cond {
+				c[k] = v
+			}
+			cond = c
+		}
+	}
 	return b.st.Authorize(p, action, resource, cond)
 }
 

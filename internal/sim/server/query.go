@@ -26,7 +26,7 @@ var namespaces = map[string]string{
 }
 
 var queryStatus = map[string]int{
-	"NoSuchEntity": 404, "EntityAlreadyExists": 409, "LimitExceeded": 409,
+	"NoSuchEntity": 404, "EntityAlreadyExists": 409, "LimitExceeded": 409, "DeleteConflict": 409,
 	"MalformedPolicyDocument": 400, "ValidationError": 400, "AccessDenied": 403,
 	"InvalidClientTokenId": 403, "ExpiredToken": 403, "MissingAuthenticationToken": 403,
 	"IncompleteSignature": 400, "Throttling": 400, "ServiceFailure": 500, "InternalFailure": 500,
@@ -234,6 +234,8 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		"CreateRole": {"RoleName", "AssumeRolePolicyDocument"}, "GetRole": {"RoleName"},
 		"PutRolePolicy":          {"RoleName", "PolicyName", "PolicyDocument"},
 		"UpdateAssumeRolePolicy": {"RoleName", "PolicyDocument"},
+		"DeleteRolePolicy":       {"RoleName", "PolicyName"},
+		"DeleteRole":             {"RoleName"},
 	}
 	names, ok := needs[action]
 	if !ok {
@@ -304,6 +306,10 @@ func (s *Server) iamAction(c caller, action string, f url.Values) (any, error) {
 		return noResult, s.store.PutRolePolicy(acct, roleName, f.Get("PolicyName"), f.Get("PolicyDocument"))
 	case "UpdateAssumeRolePolicy":
 		return noResult, s.store.UpdateAssumeRolePolicy(acct, roleName, f.Get("PolicyDocument"))
+	case "DeleteRolePolicy":
+		return noResult, s.store.DeleteRolePolicy(acct, roleName, f.Get("PolicyName"))
+	case "DeleteRole":
+		return noResult, s.store.DeleteRole(acct, roleName)
 	}
 	return nil, errUnknownAction(action)
 }
@@ -350,6 +356,11 @@ func (s *Server) assumeRole(c caller, f url.Values) (any, error) {
 		bad(session, "roleSessionName", `Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
 	ctx := identity.Context{"sts:RoleSessionName": {session}}
+	// aws:RequestedRegion is the Region called: the STS endpoint the request was signed
+	// for (us-east-1 for the global endpoint), not the simulator's.
+	if c.sig.Region != "" {
+		ctx["aws:RequestedRegion"] = []string{c.sig.Region}
+	}
 	if _, given := f["ExternalId"]; given {
 		ext := f.Get("ExternalId")
 		switch {

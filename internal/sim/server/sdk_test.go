@@ -920,3 +920,40 @@ func mustCreateBucket(t *testing.T, c *s3.Client, name string) {
 		t.Fatalf("CreateBucket %s: %v", name, err)
 	}
 }
+
+// TestRequestedRegionIsTheSigningRegion: aws:RequestedRegion is "the AWS Region that was
+// called in the request" (IAM User Guide, global condition context keys): for STS and
+// DataSync calls the Region their signature names, whatever Region the simulator
+// models.
+func TestRequestedRegionIsTheSigningRegion(t *testing.T) {
+	inst := startSim(t)
+	ctx := context.Background()
+	iamB, _, _ := clients(inst, "AKIAADMINB", "sb", "")
+	onlyEU := `"Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:user/admin"},"Action":"sts:AssumeRole",` + onlyEU + `}]}`
+	if _, err := iamB.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("eu-only"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamB.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("eu-only"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"datasync:ListTasks","Resource":"*",` + onlyEU + `}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	assume := func(region string) (*sts.AssumeRoleOutput, error) {
+		return sts.NewFromConfig(awsCfg(inst, "AKIAADMINB", "sb", "", region)).AssumeRole(ctx, &sts.AssumeRoleInput{
+			RoleArn: aws.String("arn:aws:iam::222222222222:role/eu-only"), RoleSessionName: aws.String("eu-session")})
+	}
+	if _, err := assume("us-east-1"); apiCode(err) != "AccessDenied" {
+		t.Errorf("AssumeRole signed for us-east-1: got %v, want AccessDenied", err)
+	}
+	out, err := assume("eu-west-1")
+	if err != nil {
+		t.Fatalf("AssumeRole signed for eu-west-1: %v", err)
+	}
+	c := out.Credentials
+	for region, want := range map[string]string{"eu-west-1": "", "us-east-1": "AccessDeniedException"} {
+		dsc := datasync.NewFromConfig(awsCfg(inst, *c.AccessKeyId, *c.SecretAccessKey, *c.SessionToken, region))
+		if _, err := dsc.ListTasks(ctx, &datasync.ListTasksInput{}); apiCode(err) != want {
+			t.Errorf("ListTasks signed for %s: got %v, want %q", region, err, want)
+		}
+	}
+}

@@ -128,7 +128,8 @@ func TestBucketOwnerDenyCoversForeignObjects(t *testing.T) {
 
 // TestRolePolicyEditsRestartPropagation: IAM is eventually consistent for every change,
 // not only role creation: CreateRole, PutRolePolicy and UpdateAssumeRolePolicy each set
-// the time services measure the propagation delay from.
+// the time services measure the propagation delay from, and a trust policy naming a
+// role younger than the delay is refused as an invalid principal.
 func TestRolePolicyEditsRestartPropagation(t *testing.T) {
 	s := newTestStore(t)
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -143,6 +144,16 @@ func TestRolePolicyEditsRestartPropagation(t *testing.T) {
 	}
 	if !r.PoliciesChanged.Equal(clock) {
 		t.Fatalf("CreateRole: PoliciesChanged %v, want %v", r.PoliciesChanged, clock)
+	}
+	naming := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + r.Arn + `"},"Action":"sts:AssumeRole"}]}`
+	_, err = s.CreateRole(CreateRoleInput{AccountID: acct, Name: "caller", TrustPolicy: naming})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "MalformedPolicyDocument" || e.Message != `Invalid principal in policy: "AWS":"`+r.Arn+`"` {
+		t.Fatalf("trust policy naming a role inside the delay: got %v, want MalformedPolicyDocument Invalid principal in policy", err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if _, err := s.CreateRole(CreateRoleInput{AccountID: acct, Name: "caller", TrustPolicy: naming}); err != nil {
+		t.Fatalf("trust policy naming a propagated role: %v", err)
 	}
 	clock = clock.Add(time.Hour)
 	pol := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`

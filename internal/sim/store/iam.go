@@ -99,7 +99,11 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 			}
 		}
 	}
-	if bad := s.unknownPrincipalLocked(p, false); bad != "" {
+	// A role named as a principal must have propagated: IAM resolves the principals of a
+	// trust policy when it is saved and refuses one it cannot resolve yet with "Invalid
+	// principal in policy" (IAM User Guide, Troubleshooting IAM, "Changes that I make are
+	// not always immediately visible": IAM is eventually consistent).
+	if bad := s.unknownPrincipalLocked(p); bad != "" {
 		return nil, Errf("MalformedPolicyDocument", "Invalid principal in policy: \"AWS\":\"%s\"", bad)
 	}
 	return p, nil
@@ -107,9 +111,9 @@ func (s *Store) validateTrustLocked(doc string) (*iampolicy.Policy, error) {
 
 // unknownPrincipalLocked returns the first AWS principal naming a user or role that does
 // not exist in a simulated account (IAM and S3 resolve principals when a policy is saved).
-// With propagation, a role younger than the propagation delay is not known yet either
-// (IAM eventual consistency, seen as S3's "Invalid principal in policy" for new roles).
-func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy, propagation bool) string {
+// A role younger than the propagation delay is not known yet either (IAM eventual
+// consistency, seen as IAM's and S3's "Invalid principal in policy" for new roles).
+func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy) string {
 	for _, v := range p.PrincipalARNs() {
 		if v == "*" || (len(v) == 12 && strings.Trim(v, "0123456789") == "") {
 			continue
@@ -135,7 +139,7 @@ func (s *Store) unknownPrincipalLocked(p *iampolicy.Policy, propagation bool) st
 			if !ok {
 				return v
 			}
-			if propagation && s.now().Sub(r.CreateDate) < s.settings.PropagationDelay {
+			if s.now().Sub(r.CreateDate) < s.settings.PropagationDelay {
 				return v
 			}
 		case strings.HasPrefix(res, "user/"):
@@ -350,4 +354,39 @@ func (s *Store) Users() []User {
 		out = append(out, u)
 	}
 	return out
+}
+
+// DeleteRolePolicy removes an inline policy of a role.
+func (s *Store) DeleteRolePolicy(accountID, roleName, policyName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	if _, ok := r.InlinePolicies[policyName]; !ok {
+		return Errf("NoSuchEntity", "The role policy with name %s cannot be found.", policyName)
+	}
+	delete(r.InlinePolicies, policyName)
+	delete(r.policies, policyName)
+	r.PoliciesChanged = s.now().UTC()
+	return nil
+}
+
+// DeleteRole deletes a role that has no inline policies left, as IAM does ("you must
+// first remove" the role's inline policies, DeleteRole API reference). The bucket and
+// trust policies that name it then name its unique id (principalid.go), so a role
+// re-created with the same name is not what they allow.
+func (s *Store) DeleteRole(accountID, roleName string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.roleLocked(accountID, roleName)
+	if err != nil {
+		return err
+	}
+	if len(r.InlinePolicies) > 0 {
+		return Errf("DeleteConflict", "Cannot delete entity, must delete policies first.")
+	}
+	delete(s.roles, r.Arn)
+	return s.forgetRoleLocked(r.Arn, r.RoleID)
 }

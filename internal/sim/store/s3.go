@@ -202,7 +202,7 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 	if !ok {
 		return noSuchBucket(bucket)
 	}
-	if bad := s.unknownPrincipalLocked(p, true); bad != "" {
+	if bad := s.unknownPrincipalLocked(p); bad != "" {
 		return Errf("MalformedPolicy", "Invalid principal in policy")
 	}
 	b.Policy, b.policy = doc, p

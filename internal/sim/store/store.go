@@ -206,7 +206,9 @@ func (s *Store) identityPolicies(p identity.Principal) []*iampolicy.Policy {
 			return u.policies
 		}
 	case identity.KindAssumedRole:
-		if r, ok := s.roles[p.RoleArn]; ok {
+		// A session belongs to the role it was issued for (its unique id), not to a
+		// role re-created with the same name since.
+		if r, ok := s.roles[p.RoleArn]; ok && (p.UserID == "" || strings.HasPrefix(p.UserID, r.RoleID+":")) {
 			out := make([]*iampolicy.Policy, 0, len(r.policies))
 			for _, name := range sortedKeys(r.policies) {
 				out = append(out, r.policies[name])

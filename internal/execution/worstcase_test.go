@@ -1,0 +1,257 @@
+package execution_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// Step Functions limits (the local driver, statemachine/localrun, enforces the same).
+// "Maximum input or output size for a task, state, or execution: 256 KiB of data as a
+// UTF-8 encoded string" (Step Functions service quotas); beyond it the state fails with
+// States.DataLimitExceeded, which States.ALL does not catch ("Handling errors in Step
+// Functions workflows"). An error's cause is at most 32,768 characters
+// (TaskFailedEventDetails, AWS Step Functions API Reference).
+const (
+	maxPayloadBytes = 262144
+	maxCauseChars   = 32768
+)
+
+// worstCase builds, for every JSON field of execution.Document, the largest value the
+// product can put there. A Document field without an entry, or an entry that leaves a
+// field of its type empty (a new field of Task, say), fails TestWorstCaseDocumentFits:
+// a new field comes with its worst case. Each builder may return several variants (the
+// revoke's result or its error); the largest counts.
+var worstCase = map[string]func(t *testing.T) []any{
+	// $.request is the execution input as given; Decode bounds it as compact JSON.
+	"request": func(t *testing.T) []any { return []any{json.RawMessage(largestRequestJSON(t))} },
+	"execution": func(*testing.T) []any {
+		// An execution name is at most 80 characters (StartExecution "name").
+		return []any{execution.Execution{Name: strings.Repeat("n", 80), StartTime: "2026-12-31T23:59:59.999Z"}}
+	},
+	"preflight": func(t *testing.T) []any {
+		r := largestRequest(t)
+		return []any{execution.Preflight{Request: &r, SourcePolicyBytes: policy.MaxBucketPolicyBytes, SourcePolicyStatements: 999}}
+	},
+	"roles": func(*testing.T) []any {
+		role := execution.Role{Name: strings.Repeat("r", 64), Arn: "arn:aws-us-gov:iam::222222222222:role/dsmigrate/" + strings.Repeat("p", 32) + "/" + strings.Repeat("r", 64), Created: true}
+		return []any{execution.Roles{TransferRole: role, ConfigRole: role}}
+	},
+	"grant": func(t *testing.T) []any { return []any{bucketPolicyChange(t, "grant")} },
+	"locations": func(*testing.T) []any {
+		return []any{execution.Locations{SourceLocationArn: locationArn, DestinationLocationArn: locationArn, SourceCreated: true, DestinationCreated: true}}
+	},
+	"task": func(*testing.T) []any {
+		return []any{execution.Task{TaskArn: taskArn, TaskCreated: true, TaskExecutionArn: taskArn + "/execution/exec-0123456789abcdef0", ExecutionStarted: true}}
+	},
+	"progress": func(*testing.T) []any {
+		const big = int64(1) << 62
+		return []any{execution.Progress{TaskExecutionArn: taskArn + "/execution/exec-0123456789abcdef0", Status: "TRANSFERRING", Done: true,
+			FilesTransferred: big, BytesTransferred: big, EstimatedFilesToTransfer: big, EstimatedBytesToTransfer: big, FilesVerified: big,
+			PercentDone: 99.99999999999999, NextWaitSeconds: big, PolledAt: "2026-12-31T23:59:59Z", StartTime: "2026-12-31T23:59:59Z", ElapsedSeconds: big}}
+	},
+	"revoke": func(t *testing.T) []any {
+		c := bucketPolicyChange(t, "revoke")
+		return []any{execution.RevokeResult{BucketPolicyChange: &c}, execution.RevokeResult{Failure: largestFailure()}}
+	},
+	"failure":      func(*testing.T) []any { return []any{largestFailure()} },
+	"explainError": func(*testing.T) []any { return []any{largestFailure()} },
+}
+
+const (
+	locationArn = "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:location/loc-0123456789abcdef0"
+	taskArn     = "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:task/task-0123456789abcdef0"
+)
+
+// largestRequest is a valid request at its largest: every field at its longest, the
+// filters filling what request.MaxDocumentBytes leaves.
+func largestRequest(t *testing.T) request.Request {
+	t.Helper()
+	prefix := strings.Repeat("p/", request.MaxPrefixLength/2-1) // ends with "/"
+	r := request.Request{
+		MigrationID: strings.Repeat("m", 32),
+		Source:      request.Source{Bucket: strings.Repeat("s", 63), AccountID: "111111111111", Region: "us-gov-west-1", Prefix: prefix},
+		Destination: request.Destination{Bucket: strings.Repeat("d", 63), AccountID: "222222222222", Region: "us-gov-west-1", Prefix: prefix, StorageClass: "GLACIER_INSTANT_RETRIEVAL"},
+		Task: request.TaskOptions{TaskMode: "ENHANCED", VerifyMode: "ONLY_FILES_TRANSFERRED", OverwriteMode: "ALWAYS", TransferMode: "CHANGED",
+			PreserveDeletedFiles: "PRESERVE", LogLevel: "TRANSFER", Includes: []string{"/"}, Excludes: []string{"x"}},
+	}
+	yes := true
+	r.Cleanup.RevokeBucketPolicy = &yes
+	// Fill the filters up to the request's bound, with characters JSON escapes (a quote
+	// takes two bytes), the way the bound is measured.
+	for {
+		b, _ := json.Marshal(r)
+		room := request.MaxDocumentBytes - len(b)
+		if room < 2 {
+			break
+		}
+		r.Task.Excludes[0] += strings.Repeat(`"`, room/2)
+	}
+	if err := r.Validate(request.Home{AccountID: "222222222222", Region: "us-gov-west-1"}); err != nil {
+		t.Fatalf("the largest request is not valid: %v", err)
+	}
+	return r
+}
+
+func largestRequestJSON(t *testing.T) []byte {
+	b, err := json.Marshal(largestRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// largestPolicy is a bucket policy of policy.MaxBucketPolicyBytes (as policy.Size
+// measures it) made of statements like those found in source buckets: the text a
+// grant or revoke reads back or writes.
+func largestPolicy(t *testing.T) string {
+	t.Helper()
+	var stmts []string
+	for i := 0; ; i++ {
+		s := fmt.Sprintf(`{"Sid":"Team%04dRead","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::333333333333:role/team-%04d-reader"]},"Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"arn:aws:s3:::team-a-media/shared/%04d/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"},"Bool":{"aws:SecureTransport":"true"}}}`, i, i, i)
+		next := `{"Version":"2012-10-17","Statement":[` + strings.Join(append(stmts, s), ",") + `]}`
+		if policy.Size(next) > policy.MaxBucketPolicyBytes {
+			break
+		}
+		stmts = append(stmts, s)
+	}
+	text := `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
+	// Pad the last Sid-free room with a longer Id so the text is exactly at the limit.
+	if room := policy.MaxBucketPolicyBytes - policy.Size(text); room > len(`"Id":"",`) {
+		text = `{"Id":"` + strings.Repeat("i", room-len(`"Id":"",`)) + `",` + text[1:]
+	}
+	if n := policy.Size(text); n != policy.MaxBucketPolicyBytes {
+		t.Fatalf("largest policy is %d bytes, want %d", n, policy.MaxBucketPolicyBytes)
+	}
+	return text
+}
+
+func bucketPolicyChange(t *testing.T, mode string) execution.BucketPolicyChange {
+	p := largestPolicy(t)
+	sids := []string{strings.Repeat("S", 128), strings.Repeat("S", 128), strings.Repeat("S", 128)}
+	return execution.BucketPolicyChange{Mode: mode, Bucket: strings.Repeat("s", 63), Changed: true, Deleted: true, StatementIDs: sids, PolicyBefore: p, PolicyAfter: p}
+}
+
+// largestFailure is a Catch's error output at Step Functions' bounds: a 256-character
+// name and a cause of 32,768 characters. A Lambda task's cause is the function's error
+// document, JSON whose quotes the state document escapes again; the message is taken
+// as plain text with a quoted value every 64 characters, as dsmigrate's messages quote
+// names and AWS messages.
+func largestFailure() *execution.Failure {
+	msg := strings.Repeat(strings.Repeat("m", 60)+` "q"`, maxCauseChars/64)
+	doc, _ := json.Marshal(map[string]string{"errorType": "PreconditionError", "errorMessage": msg})
+	cause := string(doc)
+	if len(cause) > maxCauseChars {
+		cause = cause[:maxCauseChars]
+	}
+	return &execution.Failure{Error: strings.Repeat("E", 256), Cause: cause}
+}
+
+// checkFilled fails for a field of v (at path) left at its zero value: a builder must
+// fill every field of its type. A bool may stay false; of a struct's embedded pointers
+// (RevokeResult's variants) one is enough.
+func checkFilled(t *testing.T, path string, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			t.Errorf("%s: no worst case (nil)", path)
+			return
+		}
+		checkFilled(t, path, v.Elem())
+	case reflect.Struct:
+		embedded, embeddedSet := 0, 0
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && f.Type.Kind() == reflect.Pointer {
+				embedded++
+				if !v.Field(i).IsNil() {
+					embeddedSet++
+					checkFilled(t, path, v.Field(i))
+				}
+				continue
+			}
+			checkFilled(t, path+"."+name, v.Field(i))
+		}
+		if embedded > 0 && embeddedSet == 0 {
+			t.Errorf("%s: no variant set", path)
+		}
+	case reflect.Bool:
+	default:
+		if v.IsZero() || (v.Kind() == reflect.Slice && v.Len() == 0) {
+			t.Errorf("%s: no worst case (empty)", path)
+		}
+	}
+}
+
+// size is the bytes of v as JSON, the way the functions (aws-lambda-go, without HTML
+// escaping) and Step Functions write it.
+func size(t *testing.T, v any) int {
+	t.Helper()
+	var b strings.Builder
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.Len() - 1
+}
+
+// TestWorstCaseDocumentFits: the largest execution document the product can produce,
+// and the largest payload built from it (ExplainFailure's input: the whole document and
+// the execution ARN; Summarize's output), stay within Step Functions' 256 KiB.
+func TestWorstCaseDocumentFits(t *testing.T) {
+	// Every field of Document has a worst case, and each fills its whole type.
+	doc := map[string]json.RawMessage{}
+	sizes := map[string]int{}
+	for i := range reflect.TypeFor[execution.Document]().NumField() {
+		f := reflect.TypeFor[execution.Document]().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		build, ok := worstCase[name]
+		if !ok {
+			t.Errorf("Document.%s ($.%s) has no worst case: add one to worstCase", f.Name, name)
+			continue
+		}
+		for _, v := range build(t) {
+			checkFilled(t, "$."+name, reflect.ValueOf(v))
+			if n := size(t, v); n > sizes[name] {
+				b, _ := json.Marshal(v)
+				doc[name], sizes[name] = b, n
+			}
+		}
+	}
+	for name := range worstCase {
+		if _, ok := doc[name]; !ok && !t.Failed() {
+			t.Errorf("worstCase has %q, which is no field of Document", name)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	// The document holds every field at once at the end of a failed execution whose
+	// explanation failed too ($.failure and $.explainError both set).
+	whole := size(t, doc)
+	explainInput := size(t, map[string]any{"mode": "explain", "document": doc, "executionArn": "arn:aws-us-gov:states:us-gov-west-1:222222222222:execution:" + strings.Repeat("s", 80) + ":" + strings.Repeat("n", 80)})
+	// Summarize's output (statemachine/dsmigrate.asl.json) repeats the request and the
+	// bucket policy fields of the grant and the revoke.
+	summary := size(t, map[string]any{"request": doc["preflight"], "bucketPolicy": map[string]any{"policyBefore": json.RawMessage(doc["grant"]), "revoke": doc["revoke"]}, "rest": strings.Repeat("x", 2048)})
+	for name, n := range sizes {
+		t.Logf("%-12s %7d bytes", "$."+name, n)
+	}
+	t.Logf("document %d, ExplainFailure input %d, Summarize output %d of %d bytes", whole, explainInput, summary, maxPayloadBytes)
+	for what, n := range map[string]int{"the document": whole, "ExplainFailure's input": explainInput, "Summarize's output": summary} {
+		if n > maxPayloadBytes {
+			t.Errorf("%s at its worst is %d bytes; Step Functions allows %d (States.DataLimitExceeded, not caught by States.ALL)", what, n, maxPayloadBytes)
+		}
+	}
+}
