@@ -237,7 +237,7 @@ func TestCatchRouting(t *testing.T) {
 		{"PollExecution", map[string]string{"TransferFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"PlanShards", map[string]string{"States.ALL": "RevokeBucketPolicy"}},
 		// A shard's iteration catches everything: one shard's failure does not stop the others.
-		{"StartShardTask", map[string]string{"States.ALL": "ShardFailed"}},
+		{"StartShardTask", map[string]string{"States.ALL": "ShardNotStarted"}},
 		{"PollShard", map[string]string{"States.ALL": "ShardFailed"}},
 		{"TallyShards", map[string]string{"ShardsFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"RevokeBucketPolicy", map[string]string{"States.ALL": "AfterCleanup"}},

@@ -28,10 +28,9 @@ type Document struct {
 	Grant     *BucketPolicyChange `json:"grant,omitempty"`
 	Locations *Locations          `json:"locations,omitempty"`
 	Task      *Task               `json:"task,omitempty"`
-	// ShardPlan and Shards are set for a sharded migration instead of Task: PlanShards'
-	// result and the RunShards Map's, one item per shard.
-	ShardPlan *ShardPlan    `json:"shardPlan,omitempty"`
-	Shards    []ShardResult `json:"shards,omitempty"`
+	// Shards is the RunShards Map's result for a sharded migration (instead of Task), one
+	// item per shard.
+	Shards []ShardResult `json:"shards,omitempty"`
 	// Progress is the latest poll (null until the first one).
 	Progress *Progress     `json:"progress"`
 	Revoke   *RevokeResult `json:"revoke"`
@@ -59,6 +58,7 @@ type Preflight struct {
 	SourcePolicyStatements int              `json:"sourcePolicyStatements"`
 	// Shards are the shards of a request with task.shards (listed, or discovered in the
 	// source bucket); absent otherwise, which is how ChooseTransfer tells the two apart.
+	// PlanShards writes them again with Skip set (ResultPath $.preflight.shards).
 	Shards []Shard `json:"shards,omitempty"`
 }
 
@@ -131,9 +131,6 @@ type Progress struct {
 	PolledAt                 string  `json:"polledAt"`
 	StartTime                string  `json:"startTime"`
 	ElapsedSeconds           int64   `json:"elapsedSeconds"`
-	// Shards is set by TallyShards for a sharded migration: each shard's outcome; the
-	// other fields then add up the shards (Status is the migration's).
-	Shards []ShardProgress `json:"shards,omitempty"`
 }
 
 // Failure is the error output a Catch writes ($.failure, or $.revoke when the revoke

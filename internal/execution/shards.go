@@ -5,6 +5,10 @@ package execution
 // prefix into several tasks with include filters and run them together, since a task runs
 // one execution at a time. The migration keeps one pair of roles, one grant and one pair of
 // locations.
+//
+// Step Functions allows 256 KiB for a state's input or output, and the RunShards Map's
+// output (one result per shard) joins the execution document: the types here are kept
+// small on purpose (TestWorstCaseDocumentFits).
 
 // Shard is one DataSync task of a sharded migration ($.preflight.shards).
 type Shard struct {
@@ -12,33 +16,25 @@ type Shard struct {
 	// (naming.ShardTaskName, naming.ShardTagKey).
 	Index int `json:"index"`
 	// Folders are the folders the shard copies, relative to source.prefix, each ending
-	// in '/'. For the rest shard they are the folders it leaves to the other shards.
-	Folders []string `json:"folders"`
+	// in '/'. The rest shard has none.
+	Folders []string `json:"folders,omitempty"`
 	// Rest marks the shard that copies everything under source.prefix outside the other
 	// shards' folders (objects directly under source.prefix, and folders that appear
 	// after Preflight listed them): sharding never changes what is copied.
 	Rest bool `json:"rest,omitempty"`
-}
-
-// ShardPlan is PlanShards' result ($.shardPlan): the shards to run, each with whether an
-// earlier run of this migration already copied it.
-type ShardPlan struct {
-	Shards []PlannedShard `json:"shards"`
-	// Resumed is true when an earlier run of this migration left some shards unfinished:
-	// the shards that succeeded then are skipped.
-	Resumed bool `json:"resumed"`
-}
-
-// PlannedShard is one item of the RunShards Map ($.shard inside an iteration).
-type PlannedShard struct {
-	Shard
-	// Skip is true when the shard's task's last execution succeeded and the run resumes.
+	// Skip is set by PlanShards when an earlier run of this migration left some shards
+	// unfinished and this shard's task's last execution succeeded: it is not run again.
+	// Always present: CheckShardSkip reads it.
 	Skip bool `json:"skip"`
-	// TaskArn and LastExecutionArn are the shard's task and its last execution, when the
-	// task exists already ("" otherwise).
-	TaskArn          string `json:"taskArn"`
-	LastExecutionArn string `json:"lastExecutionArn"`
-	LastStatus       string `json:"lastStatus"`
+}
+
+// AllFolders returns the folders of every shard: what the rest shard leaves out.
+func AllFolders(shards []Shard) []string {
+	var out []string
+	for _, s := range shards {
+		out = append(out, s.Folders...)
+	}
+	return out
 }
 
 // Shard statuses in ShardResult.Status.
@@ -48,24 +44,17 @@ const (
 	ShardFailed    = "FAILED"
 )
 
-// ShardResult is what one RunShards iteration returns ($.shards[i]).
+// ShardResult is what one RunShards iteration returns ($.shards[i]): the shard's outcome
+// and, when it ran, its execution and what it copied. A failed shard keeps only its error
+// name (and its execution when DataSync ran it): TallyShards reads the rest from DataSync.
 type ShardResult struct {
-	Shard    PlannedShard `json:"shard"`
-	Status   string       `json:"status"`
-	Task     *Task        `json:"task"`
-	Progress *Progress    `json:"progress"`
-	Failure  *Failure     `json:"failure"`
-}
-
-// ShardProgress is one shard's line of TallyShards' result ($.progress.shards).
-type ShardProgress struct {
-	Index            int      `json:"index"`
-	Folders          []string `json:"folders"`
-	Rest             bool     `json:"rest,omitempty"`
-	Status           string   `json:"status"`
-	TaskArn          string   `json:"taskArn,omitempty"`
-	TaskExecutionArn string   `json:"taskExecutionArn,omitempty"`
-	FilesTransferred int64    `json:"filesTransferred"`
-	BytesTransferred int64    `json:"bytesTransferred"`
-	Error            string   `json:"error,omitempty"`
+	Index            int    `json:"index"`
+	Status           string `json:"status"`
+	TaskExecutionArn string `json:"taskExecutionArn,omitempty"`
+	FilesTransferred int64  `json:"filesTransferred,omitempty"`
+	BytesTransferred int64  `json:"bytesTransferred,omitempty"`
+	FilesVerified    int64  `json:"filesVerified,omitempty"`
+	StartTime        string `json:"startTime,omitempty"`
+	PolledAt         string `json:"polledAt,omitempty"`
+	Error            string `json:"error,omitempty"`
 }

@@ -21,6 +21,8 @@ import (
 const (
 	maxPayloadBytes = 262144
 	maxCauseChars   = 32768
+	// maxErrorName bounds the error names the product's states can catch (see "shards").
+	maxErrorName = 64
 )
 
 // worstCase builds, for every JSON field of execution.Document, the largest value the
@@ -37,7 +39,26 @@ var worstCase = map[string]func(t *testing.T) []any{
 	},
 	"preflight": func(t *testing.T) []any {
 		r := largestRequest(t)
-		return []any{execution.Preflight{Request: &r, SourcePolicyBytes: policy.MaxBucketPolicyBytes, SourcePolicyStatements: 999}}
+		return []any{execution.Preflight{Request: &r, SourcePolicyBytes: policy.MaxBucketPolicyBytes, SourcePolicyStatements: 999, Shards: largestShards()}}
+	},
+	// The RunShards Map's results: one per shard at most, each at its largest. A success
+	// carries its counts and times (ShardSucceeded in the definition); a failure its error
+	// name and execution. Error names are the product's own: failure.Names, the Lambda
+	// service errors, States.* and the Lambda runtime's (Runtime.*, Sandbox.*), the longest
+	// "Lambda.ClientExecutionTimeoutException" (38); maxErrorName leaves room above that.
+	"shards": func(*testing.T) []any {
+		const big = int64(1) << 62
+		var ok, failed, filled []execution.ShardResult
+		for i := range request.MaxShardTasks {
+			ok = append(ok, execution.ShardResult{Index: i, Status: execution.ShardSucceeded,
+				FilesTransferred: big, BytesTransferred: big, FilesVerified: big, StartTime: "2026-12-31T23:59:59Z", PolledAt: "2026-12-31T23:59:59Z"})
+			failed = append(failed, execution.ShardResult{Index: i, Status: execution.ShardFailed, TaskExecutionArn: taskArn + "/execution/exec-0123456789abcdef0",
+				Error: strings.Repeat("E", maxErrorName)})
+		}
+		// One result with every field, so that a new field needs a worst case here.
+		filled = append(filled, ok[0])
+		filled[0].TaskExecutionArn, filled[0].Error = failed[0].TaskExecutionArn, failed[0].Error
+		return []any{ok, failed, filled}
 	},
 	"roles": func(*testing.T) []any {
 		role := execution.Role{Name: strings.Repeat("r", 64), Arn: "arn:aws-us-gov:iam::222222222222:role/dsmigrate/" + strings.Repeat("p", 32) + "/" + strings.Repeat("r", 64), Created: true}
@@ -64,6 +85,28 @@ var worstCase = map[string]func(t *testing.T) []any{
 	"explainError": func(*testing.T) []any { return []any{largestFailure()} },
 }
 
+// largestFolders are shard folders at their bound: request.MaxShardFolders of them, their
+// names filling request.MaxShardFolderBytes (names hold no character JSON escapes: the
+// subdirectory rules of request.CheckDiscoveredFolder keep them out).
+func largestFolders() []string {
+	var folders []string
+	per := request.MaxShardFolderBytes / request.MaxShardFolders
+	for i := range request.MaxShardFolders {
+		folders = append(folders, fmt.Sprintf("%0*d/", per-1, i))
+	}
+	return folders
+}
+
+// largestShards are the most shards a migration has, every one marked skip (PlanShards'
+// output, the larger).
+func largestShards() []execution.Shard {
+	var shards []execution.Shard
+	for i, f := range largestFolders() {
+		shards = append(shards, execution.Shard{Index: i, Folders: []string{f}, Rest: true, Skip: true})
+	}
+	return append(shards, execution.Shard{Index: request.MaxShardFolders, Rest: true, Skip: true, Folders: []string{"/"}})
+}
+
 const (
 	locationArn = "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:location/loc-0123456789abcdef0"
 	taskArn     = "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:task/task-0123456789abcdef0"
@@ -79,7 +122,11 @@ func largestRequest(t *testing.T) request.Request {
 		Source:      request.Source{Bucket: strings.Repeat("s", 63), AccountID: "111111111111", Region: "us-gov-west-1", Prefix: prefix},
 		Destination: request.Destination{Bucket: strings.Repeat("d", 63), AccountID: "222222222222", Region: "us-gov-west-1", Prefix: prefix, StorageClass: "GLACIER_INSTANT_RETRIEVAL"},
 		Task: request.TaskOptions{TaskMode: "ENHANCED", VerifyMode: "ONLY_FILES_TRANSFERRED", OverwriteMode: "ALWAYS", TransferMode: "CHANGED",
-			PreserveDeletedFiles: "PRESERVE", LogLevel: "TRANSFER", Includes: []string{"/"}, Excludes: []string{"x"}},
+			PreserveDeletedFiles: "PRESERVE", LogLevel: "TRANSFER", Excludes: []string{"x"},
+			Shards: &request.Shards{Prefixes: largestFolders(), ByTopLevelPrefix: true, MaxParallel: request.MaxShardTasks}},
+	}
+	for _, f := range r.Task.Shards.Prefixes {
+		r.Task.Includes = append(r.Task.Includes, "/"+f) // a valid include inside each shard
 	}
 	yes := true
 	r.Cleanup.RevokeBucketPolicy = &yes
@@ -93,7 +140,10 @@ func largestRequest(t *testing.T) request.Request {
 		}
 		r.Task.Excludes[0] += strings.Repeat(`"`, room/2)
 	}
-	if err := r.Validate(request.Home{AccountID: "222222222222", Region: "us-gov-west-1"}); err != nil {
+	// Both shard forms are set to fill every field; a valid request has one of them.
+	valid := r
+	valid.Task.Shards = &request.Shards{Prefixes: r.Task.Shards.Prefixes, MaxParallel: r.Task.Shards.MaxParallel}
+	if err := valid.Validate(request.Home{AccountID: "222222222222", Region: "us-gov-west-1"}); err != nil {
 		t.Fatalf("the largest request is not valid: %v", err)
 	}
 	return r

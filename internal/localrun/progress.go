@@ -115,19 +115,15 @@ func (r *Reporter) drawBar(at float64, p *execution.Progress) {
 // that adds up every shard; the iteration's result prints a line for the shard.
 func (r *Reporter) shardExited(at float64, index int, ev Event) {
 	var res execution.ShardResult
-	if json.Unmarshal(ev.Output, &res) == nil && res.Status != "" && (res.Shard.Rest || len(res.Shard.Folders) > 0) {
-		what := strings.Join(res.Shard.Folders, ", ")
-		if res.Shard.Rest {
-			what = "everything else"
-		}
+	if json.Unmarshal(ev.Output, &res) == nil && res.Status != "" {
 		detail := ""
 		switch {
-		case res.Failure != nil:
-			detail = ": " + res.Failure.Error + ": " + oneLine(res.Failure.Message(), 160)
-		case res.Progress != nil:
-			detail = "  " + res.Progress.Counts()
+		case res.Error != "":
+			detail = ": " + res.Error
+		case res.Status == execution.ShardSucceeded:
+			detail = fmt.Sprintf("  %d files  %s", res.FilesTransferred, execution.FormatBytes(res.BytesTransferred))
 		}
-		r.printf("%6.1fs    shard %d (%s): %s%s\n", at, res.Shard.Index, oneLine(what, 60), res.Status, detail)
+		r.printf("%6.1fs    shard %d: %s%s\n", at, res.Index, res.Status, detail)
 		return
 	}
 	p := execution.ProgressOf(ev.Output)

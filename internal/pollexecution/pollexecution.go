@@ -45,6 +45,8 @@ type Input struct {
 	TaskExecutionArn string                  `json:"taskExecutionArn"`
 	Previous         *execution.Progress     `json:"previous"`
 	Shards           []execution.ShardResult `json:"shards,omitempty"`
+	// Plan is the shards as PlanShards left them ($.preflight.shards): their folders.
+	Plan []execution.Shard `json:"plan,omitempty"`
 }
 
 // executionArn is the shape of a DataSync task execution ARN.

@@ -7,30 +7,36 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
+
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 )
 
-func shardResult(i int, status string, files, bytes int64, start, polled string) execution.ShardResult {
-	r := execution.ShardResult{
-		Shard:  execution.PlannedShard{Shard: execution.Shard{Index: i, Folders: []string{"f" + string(rune('0'+i)) + "/"}}},
-		Status: status,
-		Task:   &execution.Task{TaskArn: "task-" + string(rune('0'+i)), TaskExecutionArn: "exec-" + string(rune('0'+i))},
+// describer answers DescribeTaskExecution from a table of executions.
+type describer map[string]*datasync.DescribeTaskExecutionOutput
+
+func (d describer) DescribeTaskExecution(_ context.Context, in *datasync.DescribeTaskExecutionInput, _ ...func(*datasync.Options)) (*datasync.DescribeTaskExecutionOutput, error) {
+	out, ok := d[aws.ToString(in.TaskExecutionArn)]
+	if !ok {
+		return nil, errors.New("no such execution")
 	}
-	if status == execution.ShardSucceeded {
-		r.Progress = &execution.Progress{Status: "SUCCESS", Done: true, FilesTransferred: files, BytesTransferred: bytes,
-			EstimatedFilesToTransfer: files, EstimatedBytesToTransfer: bytes, FilesVerified: files, StartTime: start, PolledAt: polled}
-	}
-	return r
+	return out, nil
+}
+
+var plan = []execution.Shard{
+	{Index: 0, Folders: []string{"2024/"}}, {Index: 1, Folders: []string{"2025/"}},
+	{Index: 2, Folders: []string{"a/", "b/", "c/", "d/"}}, {Index: 3, Rest: true},
 }
 
 func TestTallyAddsUpTheShards(t *testing.T) {
-	skipped := execution.ShardResult{Shard: execution.PlannedShard{Shard: execution.Shard{Index: 2, Rest: true}, TaskArn: "task-2", LastExecutionArn: "exec-old"},
-		Status: execution.ShardSkipped}
-	out, err := (&Handler{}).Invoke(context.Background(), Input{Mode: ModeTally, Shards: []execution.ShardResult{
-		shardResult(0, execution.ShardSucceeded, 3, 300, "2026-12-01T10:00:10Z", "2026-12-01T10:05:00Z"),
-		shardResult(1, execution.ShardSucceeded, 4, 4000, "2026-12-01T10:00:00Z", "2026-12-01T10:03:00Z"),
-		skipped,
+	out, err := (&Handler{}).Invoke(context.Background(), Input{Mode: ModeTally, Plan: plan, Shards: []execution.ShardResult{
+		{Index: 0, Status: "SUCCESS", FilesTransferred: 3, BytesTransferred: 300, FilesVerified: 3, StartTime: "2026-12-01T10:00:10Z", PolledAt: "2026-12-01T10:05:00Z"},
+		{Index: 1, Status: "SUCCESS", FilesTransferred: 4, BytesTransferred: 4000, FilesVerified: 4, StartTime: "2026-12-01T10:00:00Z", PolledAt: "2026-12-01T10:03:00Z"},
+		{Index: 2, Status: "SKIPPED"},
+		{Index: 3, Status: "SUCCESS"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -40,46 +46,48 @@ func TestTallyAddsUpTheShards(t *testing.T) {
 		out.Status != "SUCCESS" || !out.Done || out.PercentDone != 100 {
 		t.Errorf("got %+v, want the sums, the earliest start, the last poll and SUCCESS", out)
 	}
-	if len(out.Shards) != 3 || out.Shards[1].BytesTransferred != 4000 || out.Shards[2].Status != "SKIPPED" || out.Shards[2].TaskExecutionArn != "exec-old" {
-		t.Errorf("got shards %+v, want one line each, the skipped one with its earlier execution", out.Shards)
-	}
 }
 
 func TestTallyFailsNamingEveryFailedShard(t *testing.T) {
-	bad := shardResult(1, execution.ShardFailed, 0, 0, "", "")
-	bad.Failure = &execution.Failure{Error: "TransferFailedError", Cause: `{"errorType":"TransferFailedError","errorMessage":"DataSync task execution exec-1 ended in ERROR: S3AccessDenied"}`}
-	worse := shardResult(3, execution.ShardFailed, 0, 0, "", "")
-	worse.Failure = &execution.Failure{Error: "States.Timeout", Cause: ""}
-	_, err := (&Handler{}).Tally(context.Background(), Input{Mode: ModeTally, Shards: []execution.ShardResult{
-		shardResult(0, execution.ShardSucceeded, 1, 1, "2026-12-01T10:00:00Z", "2026-12-01T10:01:00Z"), bad,
-		shardResult(2, execution.ShardSucceeded, 1, 1, "2026-12-01T10:00:00Z", "2026-12-01T10:01:00Z"), worse,
+	const exec1 = "arn:aws:datasync:ap-northeast-1:222222222222:task/task-1/execution/exec-1"
+	h := &Handler{DataSync: describer{exec1: {Status: dstypes.TaskExecutionStatusError,
+		Result: &dstypes.TaskExecutionResultDetail{ErrorCode: aws.String("S3AccessDenied"), ErrorDetail: aws.String("cannot read 2025/x")}}}}
+	_, err := h.Tally(context.Background(), Input{Mode: ModeTally, Plan: plan, Shards: []execution.ShardResult{
+		{Index: 0, Status: "SUCCESS", FilesTransferred: 1},
+		{Index: 1, Status: "FAILED", Error: "TransferFailedError", TaskExecutionArn: exec1},
+		{Index: 2, Status: "FAILED", Error: "PermissionError"},
+		{Index: 3, Status: "SUCCESS"},
 	}})
 	var sf *failure.ShardsFailedError
 	if !errors.As(err, &sf) {
 		t.Fatalf("got %v, want a ShardsFailedError", err)
 	}
-	for _, want := range []string{"2 of 4 shards failed", "shard 1 (f1/): TransferFailedError: DataSync task execution exec-1 ended in ERROR: S3AccessDenied",
-		"shard 3 (f3/): States.Timeout", "same migrationId"} {
+	for _, want := range []string{"2 of 4 shards failed",
+		"shard 1 (2025/): TransferFailedError: DataSync execution " + exec1 + " ended ERROR: S3AccessDenied: cannot read 2025/x",
+		"; shard 2 (a/, b/, c/ and 1 more folders): PermissionError. The other", "same migrationId"} {
 		if !strings.Contains(sf.Message, want) {
 			t.Errorf("got %q, want %q in it", sf.Message, want)
 		}
 	}
-	if strings.Contains(sf.Message, "shard 0") || strings.Contains(sf.Message, "errorType") {
-		t.Errorf("got %q, want only the failed shards, with their messages unwrapped", sf.Message)
+	if strings.Contains(sf.Message, "shard 0") || strings.Contains(sf.Message, "shard 3") {
+		t.Errorf("got %q, want only the failed shards", sf.Message)
 	}
 }
 
 // Every shard of the largest migration failing with a long error still fits Step
 // Functions' 32,768 characters for a cause.
 func TestTallyCauseFitsTheLimit(t *testing.T) {
+	d := describer{}
 	var shards []execution.ShardResult
+	var big []execution.Shard
 	for i := range 64 {
-		r := shardResult(i, execution.ShardFailed, 0, 0, "", "")
-		r.Shard.Folders = []string{strings.Repeat("x", 1023) + "/", "b/", "c/", "d/"}
-		r.Failure = &execution.Failure{Error: strings.Repeat("E", 100), Cause: strings.Repeat("é", 5000)}
-		shards = append(shards, r)
+		arn := "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:task/task-0123456789abcdef0/execution/exec-" + strings.Repeat("0", 17) + string(rune('a'+i%26))
+		d[arn] = &datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError,
+			Result: &dstypes.TaskExecutionResultDetail{ErrorCode: aws.String(strings.Repeat("C", 500)), ErrorDetail: aws.String(strings.Repeat("é", 5000))}}
+		shards = append(shards, execution.ShardResult{Index: i, Status: "FAILED", Error: strings.Repeat("E", 256), TaskExecutionArn: arn})
+		big = append(big, execution.Shard{Index: i, Folders: []string{strings.Repeat("x", 1023) + "/", "b/", "c/", "d/"}})
 	}
-	_, err := tally(shards)
+	_, err := (&Handler{DataSync: d}).tally(context.Background(), shards, big)
 	if n := utf8.RuneCountInString(err.Error()); n > 32768 {
 		t.Errorf("got a cause of %d characters, want at most 32,768", n)
 	}

@@ -48,8 +48,13 @@ func shardsOf(ctx context.Context, c S3API, partition string, r *request.Request
 	for i, g := range groups {
 		shards = append(shards, execution.Shard{Index: i, Folders: g})
 	}
+	if n := request.FolderBytes(execution.AllFolders(shards)); n > request.MaxShardFolderBytes {
+		return nil, &failure.PreconditionError{Message: fmt.Sprintf(
+			"task.shards.byTopLevelPrefix found %d folders under s3://%s/%s whose names take %d bytes; at most %d fit in the Step Functions execution document (256 KiB): list the shards with task.shards.prefixes, or set source.prefix to a folder further down",
+			len(folders), r.Source.Bucket, r.Source.Prefix, n, request.MaxShardFolderBytes)}
+	}
 	if rest {
-		shards = append(shards, execution.Shard{Index: len(groups), Folders: folders, Rest: true})
+		shards = append(shards, execution.Shard{Index: len(groups), Rest: true})
 	}
 	return shards, nil
 }

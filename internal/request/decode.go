@@ -405,10 +405,11 @@ func skipValue(dec *json.Decoder) {
 // which no Catch with States.ALL catches, so the grant would stay in the source bucket
 // policy. internal/execution's TestWorstCaseDocumentFits computes the worst case: the
 // four policy texts and two error causes at their bounds leave about 96 KB for the two
-// copies. A request is a few hundred bytes; only long filter lists come near the bound.
-const MaxDocumentBytes = 40 * 1024
+// copies and a sharded migration's shards and results. A request is a few hundred bytes;
+// only long filter lists come near the bound.
+const MaxDocumentBytes = 32 * 1024
 
 // tooLargeForDocument is the rule a request of n bytes of JSON breaks (n > MaxDocumentBytes).
 func tooLargeForDocument(n int) string {
-	return fmt.Sprintf("is %d bytes as JSON; dsmigrate accepts at most %d (40 KiB): the execution keeps the request twice in its state, which Step Functions limits to 256 KiB beside the source bucket policies; shorten task.includes and task.excludes (DataSync's own limit, 102,400 characters each, does not fit)", n, MaxDocumentBytes)
+	return fmt.Sprintf("is %d bytes as JSON; dsmigrate accepts at most %d (32 KiB): the execution keeps the request twice in its state, which Step Functions limits to 256 KiB beside the source bucket policies; shorten task.includes and task.excludes (DataSync's own limit, 102,400 characters each, does not fit)", n, MaxDocumentBytes)
 }

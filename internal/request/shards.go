@@ -43,7 +43,21 @@ const (
 	MaxDiscoveredFolders = 1000
 	// DefaultMaxParallel is MaxParallel's default.
 	DefaultMaxParallel = 8
+	// MaxShardFolderBytes bounds the folder names of all shards together: they travel in
+	// the execution document ($.preflight.shards), which Step Functions limits to 256 KiB
+	// with the request, the source bucket policies and the errors (internal/execution,
+	// TestWorstCaseDocumentFits).
+	MaxShardFolderBytes = 4096
 )
+
+// FolderBytes is what a list of shard folders takes of MaxShardFolderBytes.
+func FolderBytes(folders []string) int {
+	n := 0
+	for _, f := range folders {
+		n += len(f)
+	}
+	return n
+}
 
 // checkShards applies the rules of task.shards that need no AWS call (docs/reference.md,
 // "Shards"). Folders discovered by Preflight are checked by CheckShardFolders.
@@ -65,6 +79,9 @@ func checkShards(v *failure.ValidationError, t TaskOptions) {
 	if len(s.Prefixes) > MaxShardFolders {
 		v.Add(field+".prefixes", "lists %d folders; at most %d (with the rest shard, %d DataSync tasks: DataSync allows 100 per account and Region): list fewer, larger folders, or use byTopLevelPrefix, which groups folders",
 			len(s.Prefixes), MaxShardFolders, MaxShardTasks)
+	}
+	if n := FolderBytes(s.Prefixes); n > MaxShardFolderBytes {
+		v.Add(field+".prefixes", "holds %d bytes of folder names; at most %d (they travel in the Step Functions execution document, limited to 256 KiB): list fewer or shorter folders", n, MaxShardFolderBytes)
 	}
 	ok := true
 	for i, p := range s.Prefixes {

@@ -20,28 +20,27 @@ import (
 const ModePlan = "plan"
 
 // Plan finds each shard's task (by name and tag) and the status of its last execution, and
-// decides which shards run. A re-run with the same migration id that finds some shards
+// returns the shards with Skip set on those that do not run again. A re-run with the same migration id that finds some shards
 // unfinished (no task, or a last execution that did not succeed) resumes: the shards whose
 // last execution succeeded are skipped. When every shard succeeded last time, every shard
 // runs again, as a re-run of an unsharded migration does (a task run again copies what
 // changed since, TransferMode CHANGED). Plan reads only.
-func (h *Handler) Plan(ctx context.Context, in Input) (*execution.ShardPlan, error) {
+func (h *Handler) Plan(ctx context.Context, in Input) ([]execution.Shard, error) {
 	out, err := h.plan(ctx, in)
 	if err != nil {
 		return nil, awserror.Fail(ctx, "starttask", err, "migrationId", in.Request.MigrationID, "mode", ModePlan)
 	}
 	skipped := 0
-	for _, s := range out.Shards {
+	for _, s := range out {
 		if s.Skip {
 			skipped++
 		}
 	}
-	slog.InfoContext(ctx, "shards planned", "migrationId", in.Request.MigrationID, "shards", len(out.Shards),
-		"resumed", out.Resumed, "skipped", skipped)
+	slog.InfoContext(ctx, "shards planned", "migrationId", in.Request.MigrationID, "shards", len(out), "skipped", skipped)
 	return out, nil
 }
 
-func (h *Handler) plan(ctx context.Context, in Input) (*execution.ShardPlan, error) {
+func (h *Handler) plan(ctx context.Context, in Input) ([]execution.Shard, error) {
 	v := &failure.ValidationError{}
 	if err := in.Request.Validate(h.Config.Home); err != nil {
 		return nil, err
@@ -55,31 +54,29 @@ func (h *Handler) plan(ctx context.Context, in Input) (*execution.ShardPlan, err
 	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
-	out := &execution.ShardPlan{}
-	unfinished := false
-	for _, s := range in.Shards {
-		p := execution.PlannedShard{Shard: s}
-		taskArn, _, err := h.find(ctx, in.Request.MigrationID, &p)
+	last := make([]string, len(in.Shards)) // the status of each shard's last execution
+	unfinished, ranBefore := false, false
+	for i, sh := range in.Shards {
+		taskArn, _, err := h.find(ctx, in.Request.MigrationID, &sh)
 		if err != nil {
 			return nil, err
 		}
-		p.TaskArn = taskArn
 		if taskArn != "" {
-			if p.LastExecutionArn, p.LastStatus, err = h.last(ctx, taskArn); err != nil {
+			var lastArn string
+			if lastArn, last[i], err = h.last(ctx, taskArn); err != nil {
 				return nil, err
 			}
+			ranBefore = ranBefore || lastArn != ""
 		}
-		unfinished = unfinished || p.LastStatus != string(dstypes.TaskExecutionStatusSuccess)
-		out.Shards = append(out.Shards, p)
+		unfinished = unfinished || last[i] != string(dstypes.TaskExecutionStatusSuccess)
 	}
-	// Resume only when some shard ran before: a first run has no task at all.
-	ranBefore := false
-	for _, p := range out.Shards {
-		ranBefore = ranBefore || p.LastExecutionArn != ""
-	}
-	out.Resumed = unfinished && ranBefore
-	for i := range out.Shards {
-		out.Shards[i].Skip = out.Resumed && out.Shards[i].LastStatus == string(dstypes.TaskExecutionStatusSuccess)
+	// Resume only when some shard ran before and some did not finish: a first run has no
+	// task at all, and after a run where every shard succeeded every shard runs again.
+	resume := unfinished && ranBefore
+	out := make([]execution.Shard, len(in.Shards))
+	for i, sh := range in.Shards {
+		sh.Skip = resume && last[i] == string(dstypes.TaskExecutionStatusSuccess)
+		out[i] = sh
 	}
 	return out, nil
 }

@@ -27,7 +27,7 @@ func shardRequest() request.Request {
 var testShards = []execution.Shard{
 	{Index: 0, Folders: []string{"2024/"}},
 	{Index: 1, Folders: []string{"2025/"}},
-	{Index: 2, Folders: []string{"2024/", "2025/"}, Rest: true},
+	{Index: 2, Rest: true},
 }
 
 func tagsOf(tags []dstypes.TagListEntry) map[string]string {
@@ -49,7 +49,7 @@ func TestShardTasks(t *testing.T) {
 	f := &fakeDataSync{}
 	h := newHandler(f, logGroup)
 	for _, s := range testShards {
-		if _, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: s}}); err != nil {
+		if _, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &s, Shards: testShards}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestShardTasks(t *testing.T) {
 	}
 	// A re-run finds each shard's task by its name and tags and reuses its running execution.
 	f.calls = nil
-	out, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: testShards[1]}})
+	out, err := h.Handle(context.Background(), Input{Request: shardRequest(), Locations: locations(), Shard: &testShards[1], Shards: testShards})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +89,8 @@ func TestShardTasks(t *testing.T) {
 func TestShardTaskNeedsItsTag(t *testing.T) {
 	f := &fakeDataSync{}
 	h := newHandler(f, logGroup)
-	in := Input{Request: shardRequest(), Locations: locations(), Shard: &execution.PlannedShard{Shard: testShards[0]}}
-	want := h.desired(context.Background(), in.Request, in.Locations, in.Shard)
+	in := Input{Request: shardRequest(), Locations: locations(), Shard: &testShards[0]}
+	want := h.desired(context.Background(), in.Request, in.Locations, in.Shard, testShards)
 	impostor := *want
 	impostor.Tags = slices.DeleteFunc(slices.Clone(want.Tags), func(t dstypes.TagListEntry) bool { return aws.ToString(t.Key) == "dsmigrate:shard" })
 	f.tasks = append(f.tasks, &fakeTask{in: &impostor, arn: "arn:aws:datasync:ap-northeast-1:222222222222:task/task-99999999999999999"})
@@ -106,27 +106,26 @@ func TestShardTaskNeedsItsTag(t *testing.T) {
 func TestPlan(t *testing.T) {
 	at := func(s int) time.Time { return time.Unix(int64(1_800_000_000+s), 0) }
 	tests := []struct {
-		name        string
-		executions  [][]fakeExecution // per shard; nil: no task
-		wantResumed bool
-		wantSkip    []bool
+		name       string
+		executions [][]fakeExecution // per shard; nil: no task
+		wantSkip   []bool
 	}{
-		{"first run: no tasks", [][]fakeExecution{nil, nil, nil}, false, []bool{false, false, false}},
+		{"first run: no tasks", [][]fakeExecution{nil, nil, nil}, []bool{false, false, false}},
 		{"one shard failed: resume the others' success",
 			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
-			true, []bool{true, false, true}},
+			[]bool{true, false, true}},
 		{"one shard never got a task",
 			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, nil},
-			true, []bool{true, true, false}},
+			[]bool{true, true, false}},
 		{"every shard succeeded: run them all again",
 			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
-			false, []bool{false, false, false}},
+			[]bool{false, false, false}},
 		{"the last execution counts, by start time, not list order",
 			[][]fakeExecution{{{status: "SUCCESS", started: at(5)}, {status: "ERROR", started: at(2)}}, {{status: "SUCCESS", started: at(1)}, {status: "ERROR", started: at(3)}}, {{status: "SUCCESS", started: at(1)}}},
-			true, []bool{true, false, true}},
+			[]bool{true, false, true}},
 		{"a shard still running is not skipped",
 			[][]fakeExecution{{{status: "TRANSFERRING", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
-			true, []bool{false, true, true}},
+			[]bool{false, true, true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,7 +136,7 @@ func TestPlan(t *testing.T) {
 				if execs == nil {
 					continue
 				}
-				in := h.desired(context.Background(), r, locations(), &execution.PlannedShard{Shard: testShards[i]})
+				in := h.desired(context.Background(), r, locations(), &testShards[i], testShards)
 				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
 				for j := range execs {
 					e := execs[j]
@@ -151,11 +150,14 @@ func TestPlan(t *testing.T) {
 				t.Fatal(err)
 			}
 			var skip []bool
-			for _, s := range out.Shards {
+			for i, s := range out {
 				skip = append(skip, s.Skip)
+				if s.Index != testShards[i].Index || !slices.Equal(s.Folders, testShards[i].Folders) || s.Rest != testShards[i].Rest {
+					t.Errorf("shard %d: got %+v, want %+v with only Skip set", i, s, testShards[i])
+				}
 			}
-			if out.Resumed != tt.wantResumed || !slices.Equal(skip, tt.wantSkip) {
-				t.Errorf("got resumed %v skip %v, want %v %v", out.Resumed, skip, tt.wantResumed, tt.wantSkip)
+			if !slices.Equal(skip, tt.wantSkip) {
+				t.Errorf("got skip %v, want %v", skip, tt.wantSkip)
 			}
 			if slices.ContainsFunc(f.calls, func(c string) bool { return c == "CreateTask" || c == "StartTaskExecution" }) {
 				t.Errorf("got calls %v, want reads only", f.calls)
@@ -192,8 +194,8 @@ func TestPlanRefusesBadShards(t *testing.T) {
 func TestInvokeModes(t *testing.T) {
 	h := newHandler(&fakeDataSync{}, logGroup)
 	plan, err := h.Invoke(context.Background(), Input{Mode: ModePlan, Request: shardRequest(), Shards: testShards})
-	if _, ok := plan.(*execution.ShardPlan); err != nil || !ok {
-		t.Errorf("plan mode: got %T %v, want a *execution.ShardPlan", plan, err)
+	if _, ok := plan.([]execution.Shard); err != nil || !ok {
+		t.Errorf("plan mode: got %T %v, want the shards", plan, err)
 	}
 	task, err := h.Invoke(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
 	if _, ok := task.(*execution.Task); err != nil || !ok {

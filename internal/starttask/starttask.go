@@ -72,8 +72,9 @@ type Input struct {
 	Request   request.Request     `json:"request"`
 	Locations execution.Locations `json:"locations"`
 	// Shard is the shard whose task StartShardTask starts (nil: the unsharded task).
-	Shard *execution.PlannedShard `json:"shard,omitempty"`
-	// Shards are the shards PlanShards plans ($.preflight.shards).
+	Shard *execution.Shard `json:"shard,omitempty"`
+	// Shards are every shard of the migration ($.preflight.shards): PlanShards plans them,
+	// and the rest shard's task leaves out their folders.
 	Shards []execution.Shard `json:"shards,omitempty"`
 }
 
@@ -103,7 +104,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 	if err := h.validate(in); err != nil {
 		return nil, err
 	}
-	want := h.desired(ctx, r, in.Locations, in.Shard)
+	want := h.desired(ctx, r, in.Locations, in.Shard, in.Shards)
 
 	taskArn, existing, err := h.find(ctx, r.MigrationID, in.Shard)
 	if err != nil {
@@ -162,7 +163,10 @@ func (h *Handler) validate(in Input) error {
 		v.Fields = append(v.Fields, rv.Fields...)
 	}
 	if in.Shard != nil {
-		checkShard(v, "shard", in.Shard.Shard)
+		checkShard(v, "shard", *in.Shard)
+		if in.Shard.Rest && len(in.Shards) == 0 {
+			v.Add("shards", "must list every shard of the migration for the rest shard, whose task leaves out their folders")
+		}
 	}
 	for _, l := range []struct{ field, value string }{
 		{"locations.sourceLocationArn", in.Locations.SourceLocationArn},
@@ -177,7 +181,7 @@ func (h *Handler) validate(in Input) error {
 
 // desired is the CreateTask input the request asks for: the migration's task, or one
 // shard's (its own name, tag and filters, request.TaskOptions.ShardFilters).
-func (h *Handler) desired(ctx context.Context, r request.Request, locs execution.Locations, shard *execution.PlannedShard) *datasync.CreateTaskInput {
+func (h *Handler) desired(ctx context.Context, r request.Request, locs execution.Locations, shard *execution.Shard, all []execution.Shard) *datasync.CreateTaskInput {
 	t := r.Task
 	logLevel := t.EffectiveLogLevel(h.Config.LogGroupArn != "")
 	if h.Config.LogGroupArn == "" && logLevel != string(dstypes.LogLevelOff) {
@@ -212,7 +216,7 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 		in.CloudWatchLogGroupArn = aws.String(h.Config.LogGroupArn)
 	}
 	if shard != nil {
-		include, exclude := t.ShardFilters(shard.Folders, shard.Rest, shard.Folders)
+		include, exclude := t.ShardFilters(shard.Folders, shard.Rest, execution.AllFolders(all))
 		in.Name = aws.String(naming.ShardTaskName(h.Config.Prefix, r.MigrationID, shard.Index))
 		in.Includes, in.Excludes = filter(include), filter(exclude)
 		in.Tags = append(in.Tags, dstypes.TagListEntry{Key: aws.String(naming.ShardTagKey), Value: aws.String(strconv.Itoa(shard.Index))})
@@ -231,7 +235,7 @@ func filter(value string) []dstypes.FilterRule {
 // ShardTaskName) and tagged with this deployment, the id and the shard (an unsharded task
 // has no shard tag). A task whose tags this function may not read (its policy allows only
 // this deployment's tasks) is another deployment's or another team's, and skipped.
-func (h *Handler) find(ctx context.Context, id string, shard *execution.PlannedShard) (string, *datasync.DescribeTaskOutput, error) {
+func (h *Handler) find(ctx context.Context, id string, shard *execution.Shard) (string, *datasync.DescribeTaskOutput, error) {
 	name, shardTag := naming.TaskName(h.Config.Prefix, id), ""
 	if shard != nil {
 		name, shardTag = naming.ShardTaskName(h.Config.Prefix, id, shard.Index), strconv.Itoa(shard.Index)
