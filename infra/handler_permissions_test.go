@@ -22,6 +22,11 @@ var dependentActions = map[string][]string{
 // iamPrefix maps an SDK service package to its IAM service prefix where they differ.
 var iamPrefix = map[string]string{"sfn": "states"}
 
+// iamAction maps an operation to the IAM action that authorizes it where their names
+// differ: S3's ListObjectsV2 needs s3:ListBucket (Amazon S3 API Reference, ListObjectsV2,
+// "Permissions").
+var iamAction = map[string]string{"s3:ListObjectsV2": "s3:ListBucket"}
+
 // sourceRoleActions are what each step may do in account A through its role there.
 var sourceRoleActions = map[string][]string{
 	"preflight":       sourceReadActions,
@@ -48,7 +53,11 @@ func handlerActions(t *testing.T, root, step string) (actions []string, assumesS
 		if p, ok := iamPrefix[service]; ok {
 			service = p
 		}
-		actions = append(actions, service+":"+name)
+		action := service + ":" + name
+		if a, ok := iamAction[action]; ok {
+			action = a
+		}
+		actions = append(actions, action)
 	}
 	main, err := os.ReadFile(filepath.Join(root, "functions", step, "main.go"))
 	if err != nil {

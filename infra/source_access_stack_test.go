@@ -32,7 +32,7 @@ func TestSourceAccessRoles(t *testing.T) {
 		name, trusted string
 		actions       []string
 	}{
-		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy"}},
+		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:ListBucket"}},
 		{cfg.NamePrefix + "-source-policy-writer", cfg.NamePrefix + "-fn-putbucketpolicy", []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,18 +64,25 @@ func TestSourceAccessRoles(t *testing.T) {
 					perms = append(perms, statement{pid, s.(map[string]any)})
 				}
 			}
-			if len(perms) != 1 {
-				t.Fatalf("got %d permission statements, want 1: %v", len(perms), perms)
+			// Every statement allows on the listed buckets only; the only condition is the
+			// read role's folder listing (s3:delimiter "/", TestAttackReadRoleListsEveryKey).
+			var actions []string
+			for _, p := range perms {
+				perm := p.S
+				actions = append(actions, strs(perm["Action"])...)
+				if got := strs(perm["Resource"]); !reflect.DeepEqual(got, wantRes) {
+					t.Errorf("%v resources: got %v, want %v", perm["Sid"], got, wantRes)
+				}
+				wantCond := "null"
+				if perm["Sid"] == "ListSourceFolders" {
+					wantCond = `{"StringEquals":{"s3:delimiter":"/"}}`
+				}
+				if perm["Effect"] != "Allow" || jsonString(perm["Condition"]) != wantCond || perm["Sid"] == nil {
+					t.Errorf("statement: got %s, want an Allow with a Sid and condition %s", jsonString(perm), wantCond)
+				}
 			}
-			perm := perms[0].S
-			if got := slices.Sorted(slices.Values(strs(perm["Action"]))); !reflect.DeepEqual(got, tt.actions) {
+			if got := slices.Sorted(slices.Values(actions)); !reflect.DeepEqual(got, tt.actions) {
 				t.Errorf("actions: got %v, want %v", got, tt.actions)
-			}
-			if got := strs(perm["Resource"]); !reflect.DeepEqual(got, wantRes) {
-				t.Errorf("resources: got %v, want %v", got, wantRes)
-			}
-			if perm["Effect"] != "Allow" || perm["Condition"] != nil || perm["Sid"] == nil {
-				t.Errorf("statement: got %s, want a plain Allow with a Sid", jsonString(perm))
 			}
 		})
 	}

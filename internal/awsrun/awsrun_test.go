@@ -31,7 +31,16 @@ type fakeSFN struct {
 	start    func(*sfn.StartExecutionInput) (*sfn.StartExecutionOutput, error)
 	describe func(*sfn.DescribeExecutionInput) (*sfn.DescribeExecutionOutput, error)
 	history  func(*sfn.GetExecutionHistoryInput) (*sfn.GetExecutionHistoryOutput, error)
+	list     func(*sfn.ListExecutionsInput) (*sfn.ListExecutionsOutput, error)
 	calls    int
+}
+
+func (f *fakeSFN) ListExecutions(_ context.Context, in *sfn.ListExecutionsInput, _ ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error) {
+	f.calls++
+	if f.list == nil {
+		return nil, errUnexpected
+	}
+	return f.list(in)
 }
 
 var errUnexpected = errors.New("unexpected call")

@@ -40,6 +40,7 @@ var hints = map[string]string{
 	"NotReadyError":       "new IAM roles were still not usable after the retries: check their trust and inline policies, then start again",
 	"TransientError":      "AWS throttled or failed after the retries: start again with the same migrationId; every step is safe to re-run",
 	"TransferFailedError": "read ErrorCode/ErrorDetail (and the task's log group); fix and start again: only what is missing is copied",
+	"ShardsFailedError":   "fix what each failed shard's error names, then start again with the same migrationId: only the shards that did not succeed run again",
 }
 
 // executionARN parses a Step Functions (standard) execution ARN.
@@ -91,6 +92,11 @@ type watcher struct {
 	seen     map[string]bool // states shown as entered (loop states are shown once)
 	state    string          // the state entered last
 	progress *execution.Progress
+	// A sharded migration's RunShards Map Run, and what each shard's child execution
+	// showed last (by execution ARN).
+	mapRunArn string
+	shards    map[string]*shardView
+	shardLine string // the last shards line printed
 }
 
 // watch polls the execution until it leaves RUNNING, then prints its end.
@@ -118,6 +124,13 @@ func (r *Runner) watch(ctx context.Context, client SFNAPI, execArn string, inter
 			if herr != nil && ctx.Err() == nil {
 				// Only the display suffers; the status comes from DescribeExecution.
 				fmt.Fprintf(r.Stderr, "GetExecutionHistory failed: %v\n", herr)
+			}
+			if w.mapRunArn != "" {
+				shardsChanged, serr := w.shardProgress(ctx)
+				if serr != nil && ctx.Err() == nil {
+					fmt.Fprintf(r.Stderr, "reading the shards' executions failed: %v\n", serr)
+				}
+				changed = changed || shardsChanged
 			}
 			if d.Status != types.ExecutionStatusRunning && d.Status != types.ExecutionStatusPendingRedrive {
 				return w.finish(d)
@@ -205,6 +218,10 @@ func (w *watcher) event(ev types.HistoryEvent) bool {
 		return true
 	}
 	switch {
+	case ev.MapRunStartedEventDetails != nil:
+		w.mapRunArn = aws.ToString(ev.MapRunStartedEventDetails.MapRunArn)
+		fmt.Fprintf(w.r.Stderr, "%s    shards run as child executions of Map Run %s\n", at, w.mapRunArn)
+		return true
 	case ev.StateEnteredEventDetails != nil:
 		w.state = aws.ToString(ev.StateEnteredEventDetails.Name)
 		if w.seen[w.state] {
