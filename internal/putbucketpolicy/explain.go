@@ -144,8 +144,12 @@ func (e explanation) cause() string {
 	return strings.NewReplacer(o, original, r, revoke).Replace(text)
 }
 
-// data says what became of the data, from the task and the last poll.
+// data says what became of the data, from the task and the last poll, or from the
+// shards' results for a sharded migration.
 func (e explanation) data() string {
+	if len(e.doc.Shards) > 0 {
+		return shardsData(e.doc.Shards)
+	}
 	t, p := e.doc.Task, e.doc.Progress
 	switch {
 	case t == nil || t.TaskExecutionArn == "":
@@ -158,6 +162,27 @@ func (e explanation) data() string {
 	}
 	return fmt.Sprintf("Data: at the last poll (%s) DataSync task execution %s was %s with %d of %d files and %d of %d bytes transferred; what it copied stays in the destination bucket, and a new execution with the same migrationId copies what is missing.",
 		p.PolledAt, t.TaskExecutionArn, p.Status, p.FilesTransferred, p.EstimatedFilesToTransfer, p.BytesTransferred, p.EstimatedBytesToTransfer)
+}
+
+// shardsData says what the shards of a sharded migration copied: how many succeeded (and
+// their files and bytes), were skipped (copied by an earlier run) or failed.
+func shardsData(shards []execution.ShardResult) string {
+	var ok, skipped, failed int
+	var files, bytes int64
+	for _, s := range shards {
+		switch s.Status {
+		case execution.ShardSucceeded:
+			ok++
+			files += s.FilesTransferred
+			bytes += s.BytesTransferred
+		case execution.ShardSkipped:
+			skipped++
+		default:
+			failed++
+		}
+	}
+	return fmt.Sprintf("Data: of %d shards, %d copied their folders (%d files, %d bytes transferred), %d were already copied by an earlier run, %d failed; what was copied stays in the destination bucket, and a new execution with the same migrationId runs only the shards that did not succeed.",
+		len(shards), ok, files, bytes, skipped, failed)
 }
 
 // grant says what became of the grant when nothing of it is left.

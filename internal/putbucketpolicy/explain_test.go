@@ -99,6 +99,26 @@ func TestExplain(t *testing.T) {
 				"Then the revoke failed with TransientError: could not reach S3"},
 		},
 		{
+			name: "shards failed, grant removed",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Task, d.Progress = nil, nil
+				d.Shards = []execution.ShardResult{
+					{Index: 0, Status: execution.ShardSucceeded, FilesTransferred: 3, BytesTransferred: 300},
+					{Index: 1, Status: execution.ShardFailed, Error: "TransferFailedError"},
+					{Index: 2, Status: execution.ShardSkipped},
+					{Index: 3, Status: execution.ShardSucceeded, FilesTransferred: 1, BytesTransferred: 10},
+				}
+				d.Failure = &execution.Failure{Error: "ShardsFailedError", Cause: lambdaCause("ShardsFailedError", "1 of 4 shards failed")}
+				d.Revoke = revokeDone(t, granted, true)
+				return d
+			},
+			wantError: "ShardsFailedError",
+			want: []string{"1 of 4 shards failed.",
+				"Data: of 4 shards, 2 copied their folders (4 files, 310 bytes transferred), 1 were already copied by an earlier run, 1 failed;"},
+			wantNot: []string{"copied nothing"},
+		},
+		{
 			name: "transfer failed, grant removed",
 			give: func() *execution.Document {
 				d := migrated(t, "TRANSFERRING")
