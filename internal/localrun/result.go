@@ -3,6 +3,8 @@ package localrun
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // Result is the outcome of one execution.
@@ -36,6 +38,17 @@ func (r *Result) StatesEntered() []string {
 
 // Transitions counts state transitions as Step Functions bills them (one per state entered).
 func (r *Result) Transitions() int { return len(r.StatesEntered()) }
+
+// History counts the history events Step Functions would record for the execution: the
+// parent's, each child execution's of the DISTRIBUTED RunShards Map, and what one history
+// would hold with the Map INLINE (statemachine.CountHistory).
+func (r *Result) History() (statemachine.History, error) {
+	entries := make([]statemachine.Entry, 0, len(r.Events))
+	for _, ev := range r.Events {
+		entries = append(entries, statemachine.Entry{Event: ev.Event, State: ev.State, Index: ev.Index})
+	}
+	return statemachine.CountHistory(entries)
+}
 
 // StateOutput returns the output of the last exit of a state.
 func (r *Result) StateOutput(state string) json.RawMessage {
