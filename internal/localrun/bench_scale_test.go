@@ -57,6 +57,11 @@ func TestBenchScale(t *testing.T) {
 		one.Duration.Seconds(), oneTransfer.Seconds(), (one.Duration - oneTransfer).Seconds())
 	fmt.Printf("scale.sharded.seconds=%.1f\nscale.sharded.transfer.seconds=%.1f\nscale.sharded.fixed.seconds=%.1f\nscale.sharded.shards=%d\n",
 		sharded.Duration.Seconds(), shardedTransfer.Seconds(), (sharded.Duration - shardedTransfer).Seconds(), count(sharded.StatesEntered(), "StartShardTask"))
+	for _, m := range []struct{ key, id string }{{"unsharded", "scale-one"}, {"sharded", "scale-shards"}} {
+		span, longest, n := datasyncSpan(t, env, m.id)
+		fmt.Printf("scale.%s.datasync.executions=%d\nscale.%s.datasync.seconds=%.1f\nscale.%s.datasync.longest.seconds=%.1f\n",
+			m.key, n, m.key, span.Seconds(), m.key, longest.Seconds())
+	}
 	fmt.Println("scale.note=the fixed part of both runs holds the bucket-policy step's waits (about 10 s for the grant, 10 s for the revoke) and the setup states; the transfer part runs from StartTask or PlanShards to CheckCleanup")
 	fmt.Printf("ratio.shards=%.3f\nratio.shards.transfer=%.3f\nratio.shards.ideal=%.3f\n",
 		sharded.Duration.Seconds()/one.Duration.Seconds(), shardedTransfer.Seconds()/oneTransfer.Seconds(), 1.0/benchPrefixes)
@@ -147,4 +152,33 @@ func transferPhase(t *testing.T, res *Result) time.Duration {
 		t.Fatalf("%s: no StartTask or PlanShards before CheckCleanup", res.ExecutionName)
 	}
 	return to.Sub(from)
+}
+
+// datasyncSpan is what the simulator's DataSync did for migration id: from the first
+// execution's start to the last one's end, the longest execution, and how many ran.
+func datasyncSpan(t *testing.T, env *Environment, id string) (span, longest time.Duration, n int) {
+	t.Helper()
+	tasks := map[string]bool{}
+	for _, arn := range shardTasks(t, env, id) {
+		tasks[arn] = true
+	}
+	st, err := env.Sim.State(benchCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first, last time.Time
+	for _, e := range executions(st) {
+		if !tasks[e.TaskArn] || e.End.IsZero() {
+			continue
+		}
+		n++
+		if first.IsZero() || e.Start.Before(first) {
+			first = e.Start
+		}
+		if e.End.After(last) {
+			last = e.End
+		}
+		longest = max(longest, e.End.Sub(e.Start))
+	}
+	return last.Sub(first), longest, n
 }
