@@ -30,7 +30,7 @@ func shardsOf(ctx context.Context, c S3API, partition string, r *request.Request
 		if folders, err = listFolders(ctx, c, partition, r.Source, readRole); err != nil {
 			return nil, err
 		}
-		if problems := request.ShardFilterProblems(r.Task, folders); len(problems) > 0 {
+		if problems := request.ShardFilterProblems(r.Task, folders, true); len(problems) > 0 {
 			var b strings.Builder
 			for i, p := range problems {
 				if i > 0 {

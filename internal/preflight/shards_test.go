@@ -119,3 +119,21 @@ func TestShardsDiscoveredRefused(t *testing.T) {
 		})
 	}
 }
+
+// A discovered folder that no include pattern reaches gets no task (docs/reference.md,
+// "Shards": "a discovered one is left out"); it is not a reason to refuse the migration.
+func TestShardsDiscoveredWithIncludes(t *testing.T) {
+	w := newWorld()
+	w.source.keys = []string{"photos/2024/a", "photos/2025/b", "photos/2026/c", "photos/top.txt"}
+	got, err := w.h.Handle(context.Background(), shardInput(t, map[string]any{"byTopLevelPrefix": true}, "/2025/", "/top.txt"))
+	if err != nil {
+		t.Fatalf("got %v, want the folders without includes left out", err)
+	}
+	want := []execution.Shard{
+		{Index: 0, Folders: []string{"2025/"}},
+		{Index: 1, Rest: true},
+	}
+	if !slices.EqualFunc(got.Shards, want, sameShard) {
+		t.Errorf("got %+v, want %+v", got.Shards, want)
+	}
+}

@@ -103,7 +103,7 @@ func checkShards(v *failure.ValidationError, t TaskOptions) {
 		ok = ok && len(v.Fields) == n
 	}
 	if ok && len(s.Prefixes) > 0 && len(s.Prefixes) <= MaxShardFolders {
-		for _, problem := range ShardFilterProblems(t, s.Prefixes) {
+		for _, problem := range ShardFilterProblems(t, s.Prefixes, false) {
 			v.Add(problem.Field, "%s", problem.Message)
 		}
 	}
@@ -118,8 +118,10 @@ type ShardFilterProblem struct {
 // ShardFilterProblems checks that every shard's task can be given DataSync filters that
 // copy exactly its part (ShardFilters): each include pattern lies inside one shard's folder
 // or outside all of them, each listed folder keeps at least one include pattern when there
-// are includes, and every joined filter fits DataSync's 102,400 characters.
-func ShardFilterProblems(t TaskOptions, folders []string) []ShardFilterProblem {
+// are includes, and every joined filter fits DataSync's 102,400 characters. Discovered
+// folders (discovered = true) that no include pattern reaches are no problem: ShardGroups
+// leaves them out.
+func ShardFilterProblems(t TaskOptions, folders []string, discovered bool) []ShardFilterProblem {
 	var out []ShardFilterProblem
 	for i, p := range t.Includes {
 		for _, f := range folders {
@@ -134,7 +136,7 @@ func ShardFilterProblems(t TaskOptions, folders []string) []ShardFilterProblem {
 	if len(out) > 0 {
 		return out
 	}
-	if len(t.Includes) > 0 {
+	if len(t.Includes) > 0 && !discovered {
 		for i, f := range folders {
 			if inc, _ := t.ShardFilters([]string{f}, false, nil); inc == "" {
 				out = append(out, ShardFilterProblem{fmt.Sprintf("task.shards.prefixes[%d]", i), fmt.Sprintf(

@@ -37,28 +37,31 @@ func TestShardFilters(t *testing.T) {
 
 func TestShardFilterProblems(t *testing.T) {
 	tests := []struct {
-		name     string
-		task     TaskOptions
-		folders  []string
-		want     []string // fields named, in order
-		contains string
+		name       string
+		task       TaskOptions
+		folders    []string
+		discovered bool
+		want       []string // fields named, in order
+		contains   string
 	}{
-		{"no filters", TaskOptions{}, []string{"2024/", "2025/"}, nil, ""},
-		{"a wildcard reaching into a folder from outside", TaskOptions{Includes: []string{"/20*"}}, []string{"2024/"}, []string{"task.includes[0]"}, `"/20*" selects objects both inside the shard folder "2024/" and outside it`},
-		{"a wildcard on the folder name", TaskOptions{Includes: []string{"/2024*"}}, []string{"2024/"}, []string{"task.includes[0]"}, `start with "/2024/"`},
-		{"a parent folder of a shard", TaskOptions{Includes: []string{"/data"}}, []string{"data/2024/"}, []string{"task.includes[0]"}, ""},
-		{"the root", TaskOptions{Includes: []string{"/"}}, []string{"2024/"}, []string{"task.includes[0]"}, ""},
-		{"a pattern inside", TaskOptions{Includes: []string{"/2024/*"}}, []string{"2024/"}, nil, ""},
-		{"a sibling with a longer name", TaskOptions{Includes: []string{"/20245/", "/2024/x"}}, []string{"2024/", "20245/"}, nil, ""},
-		{"a folder no include reaches", TaskOptions{Includes: []string{"/2024/"}}, []string{"2024/", "2025/"}, []string{"task.shards.prefixes[1]"}, "would copy nothing"},
-		{"the rest shard's exclude too long", TaskOptions{Excludes: []string{strings.Repeat("x", MaxFilterLength-5)}}, []string{"2024/"}, []string{"task.shards"}, fmt.Sprintf("is %d characters; DataSync allows %d", MaxFilterLength+1, MaxFilterLength)},
-		{"the rest shard's exclude at the limit", TaskOptions{Excludes: []string{strings.Repeat("x", MaxFilterLength-6)}}, []string{"2024/"}, nil, ""},
+		{"no filters", TaskOptions{}, []string{"2024/", "2025/"}, false, nil, ""},
+		{"a wildcard reaching into a folder from outside", TaskOptions{Includes: []string{"/20*"}}, []string{"2024/"}, false, []string{"task.includes[0]"}, `"/20*" selects objects both inside the shard folder "2024/" and outside it`},
+		{"a wildcard on the folder name", TaskOptions{Includes: []string{"/2024*"}}, []string{"2024/"}, false, []string{"task.includes[0]"}, `start with "/2024/"`},
+		{"a parent folder of a shard", TaskOptions{Includes: []string{"/data"}}, []string{"data/2024/"}, false, []string{"task.includes[0]"}, ""},
+		{"the root", TaskOptions{Includes: []string{"/"}}, []string{"2024/"}, false, []string{"task.includes[0]"}, ""},
+		{"a pattern inside", TaskOptions{Includes: []string{"/2024/*"}}, []string{"2024/"}, false, nil, ""},
+		{"a sibling with a longer name", TaskOptions{Includes: []string{"/20245/", "/2024/x"}}, []string{"2024/", "20245/"}, false, nil, ""},
+		{"a folder no include reaches", TaskOptions{Includes: []string{"/2024/"}}, []string{"2024/", "2025/"}, false, []string{"task.shards.prefixes[1]"}, "would copy nothing"},
+		{"the rest shard's exclude too long", TaskOptions{Excludes: []string{strings.Repeat("x", MaxFilterLength-5)}}, []string{"2024/"}, false, []string{"task.shards"}, fmt.Sprintf("is %d characters; DataSync allows %d", MaxFilterLength+1, MaxFilterLength)},
+		{"the rest shard's exclude at the limit", TaskOptions{Excludes: []string{strings.Repeat("x", MaxFilterLength-6)}}, []string{"2024/"}, false, nil, ""},
+		{"a discovered folder no include reaches is left out, not refused", TaskOptions{Includes: []string{"/2024/"}}, []string{"2024/", "2025/"}, true, nil, ""},
+		{"a discovered folder an include reaches across", TaskOptions{Includes: []string{"/202*"}}, []string{"2024/", "2025/"}, true, []string{"task.includes[0]"}, "selects objects both inside"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var fields []string
 			var text string
-			for _, p := range ShardFilterProblems(tt.task, tt.folders) {
+			for _, p := range ShardFilterProblems(tt.task, tt.folders, tt.discovered) {
 				fields = append(fields, p.Field)
 				text += p.Message
 			}
