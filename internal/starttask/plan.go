@@ -56,17 +56,39 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]execution.Shard, error)
 	}
 	last := make([]string, len(in.Shards)) // the status of each shard's last execution
 	unfinished, ranBefore := false, false
+	all := execution.AllFolders(in.Shards)
 	for i, sh := range in.Shards {
-		taskArn, _, err := h.find(ctx, in.Request.MigrationID, &sh)
+		taskArn, task, err := h.find(ctx, in.Request.MigrationID, &sh)
 		if err != nil {
 			return nil, err
 		}
 		if taskArn != "" {
-			var lastArn string
-			if lastArn, last[i], err = h.last(ctx, taskArn); err != nil {
+			d, err := h.last(ctx, taskArn)
+			if err != nil {
 				return nil, err
 			}
-			ranBefore = ranBefore || lastArn != ""
+			if d != nil {
+				ranBefore = true
+				last[i] = string(d.Status)
+				// A success counts only when it copied what this shard copies now: a
+				// shard's index names other folders when the folders or the request's
+				// filters changed between the runs, and its task then ran with other
+				// filters. DescribeTaskExecution gives an execution's filters (DataSync API
+				// Reference, DescribeTaskExecution: Includes, Excludes); an execution that
+				// shows none ran with its task's (StartTaskExecution: filters given there
+				// apply to that execution only).
+				include, exclude := in.Request.Task.ShardFilters(sh.Folders, sh.Rest, all)
+				ranInclude, ranExclude := d.Includes, d.Excludes
+				if ranInclude == nil {
+					ranInclude = task.Includes
+				}
+				if ranExclude == nil {
+					ranExclude = task.Excludes
+				}
+				if filterValues(ranInclude) != include || filterValues(ranExclude) != exclude {
+					last[i] += " (other filters)"
+				}
+			}
 		}
 		unfinished = unfinished || last[i] != string(dstypes.TaskExecutionStatusSuccess)
 	}
@@ -97,32 +119,44 @@ func checkShard(v *failure.ValidationError, field string, s execution.Shard) {
 	}
 }
 
-// last returns the task's execution that started last and its status ("" when it has
-// none). DataSync's ListTaskExecutions returns no start times, so each execution is
-// described; a shard's task has one execution per run.
-func (h *Handler) last(ctx context.Context, taskArn string) (string, string, error) {
-	var lastArn, lastStatus string
+// last describes the task's execution that started last (nil when it has none).
+// DataSync's ListTaskExecutions returns no start times, so each execution is described; a
+// shard's task has one execution per run.
+func (h *Handler) last(ctx context.Context, taskArn string) (*datasync.DescribeTaskExecutionOutput, error) {
+	var last *datasync.DescribeTaskExecutionOutput
 	var lastStart int64 = -1
 	p := datasync.NewListTaskExecutionsPaginator(h.DataSync, &datasync.ListTaskExecutionsInput{TaskArn: aws.String(taskArn)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return "", "", awserror.Classify(err, awserror.Call{Action: "datasync:ListTaskExecutions", Resource: taskArn}, awserror.Precondition)
+			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTaskExecutions", Resource: taskArn}, awserror.Precondition)
 		}
 		for _, e := range page.TaskExecutions {
 			arn := aws.ToString(e.TaskExecutionArn)
 			d, err := h.DataSync.DescribeTaskExecution(ctx, &datasync.DescribeTaskExecutionInput{TaskExecutionArn: aws.String(arn)})
 			if err != nil {
-				return "", "", awserror.Classify(err, awserror.Call{Action: "datasync:DescribeTaskExecution", Resource: arn}, awserror.Precondition)
+				return nil, awserror.Classify(err, awserror.Call{Action: "datasync:DescribeTaskExecution", Resource: arn}, awserror.Precondition)
 			}
 			start := int64(0)
 			if d.StartTime != nil {
 				start = d.StartTime.UnixNano()
 			}
 			if start > lastStart {
-				lastArn, lastStatus, lastStart = arn, string(e.Status), start
+				last, lastStart = d, start
 			}
 		}
 	}
-	return lastArn, lastStatus, nil
+	return last, nil
+}
+
+// filterValues is a filter list as one value, patterns joined with '|' ("" for none), as
+// request.TaskOptions.ShardFilters gives it.
+func filterValues(rules []dstypes.FilterRule) string {
+	var values []string
+	for _, r := range rules {
+		if v := aws.ToString(r.Value); v != "" {
+			values = append(values, v)
+		}
+	}
+	return strings.Join(values, "|")
 }

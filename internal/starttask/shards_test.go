@@ -38,13 +38,6 @@ func tagsOf(tags []dstypes.TagListEntry) map[string]string {
 	return m
 }
 
-func filterValue(rules []dstypes.FilterRule) string {
-	if len(rules) == 0 {
-		return ""
-	}
-	return aws.ToString(rules[0].Value)
-}
-
 func TestShardTasks(t *testing.T) {
 	f := &fakeDataSync{}
 	h := newHandler(f, logGroup)
@@ -64,10 +57,10 @@ func TestShardTasks(t *testing.T) {
 	for i, w := range want {
 		task := f.tasks[i]
 		tags := tagsOf(task.in.Tags)
-		if aws.ToString(task.in.Name) != w.name || filterValue(task.in.Includes) != w.include || filterValue(task.in.Excludes) != w.exclude ||
+		if aws.ToString(task.in.Name) != w.name || filterValues(task.in.Includes) != w.include || filterValues(task.in.Excludes) != w.exclude ||
 			tags["dsmigrate:shard"] != w.shard || tags["dsmigrate:migration-id"] != "media-2026-11" {
 			t.Errorf("task %d: got %s include %q exclude %q tags %v, want %+v", i, aws.ToString(task.in.Name),
-				filterValue(task.in.Includes), filterValue(task.in.Excludes), tags, w)
+				filterValues(task.in.Includes), filterValues(task.in.Excludes), tags, w)
 		}
 		if got := tagsOf(task.executions[0].start.Tags)["dsmigrate:shard"]; got != w.shard {
 			t.Errorf("task %d: got execution shard tag %q, want %q", i, got, w.shard)
@@ -200,5 +193,57 @@ func TestInvokeModes(t *testing.T) {
 	task, err := h.Invoke(context.Background(), Input{Request: requesttest.Valid(), Locations: locations()})
 	if _, ok := task.(*execution.Task); err != nil || !ok {
 		t.Errorf("default mode: got %T %v, want an *execution.Task", task, err)
+	}
+}
+
+// A shard's earlier success counts only when its task ran with the filters the shard has
+// now: after the folders changed between two runs, shard 0 names another folder and the
+// rest shard leaves out other folders, so neither is skipped, while shard 1, unchanged,
+// resumes as before. A changed exclude pattern likewise runs every shard again.
+func TestPlanSkipsOnlySuccessesWithTheSameFilters(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	status := []dstypes.TaskExecutionStatus{"SUCCESS", "SUCCESS", "SUCCESS"}
+	status[1] = "ERROR"
+	tests := []struct {
+		name     string
+		change   func(r *request.Request, shards []execution.Shard)
+		wantSkip []bool
+	}{
+		{"same request", func(*request.Request, []execution.Shard) {}, []bool{true, false, true}},
+		{"shard 0 names another folder", func(r *request.Request, shards []execution.Shard) {
+			r.Task.Shards.Prefixes[0] = "2026/"
+			shards[0].Folders = []string{"2026/"}
+		}, []bool{false, false, false}},
+		{"another exclude pattern", func(r *request.Request, _ []execution.Shard) {
+			r.Task.Excludes = []string{"*.bak"}
+		}, []bool{false, false, false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeDataSync{}
+			h := newHandler(f, logGroup)
+			before := shardRequest()
+			for i := range testShards {
+				in := h.desired(context.Background(), before, locations(), &testShards[i], testShards)
+				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
+				task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status[i], started: at}}
+				f.tasks = append(f.tasks, task)
+			}
+			now := shardRequest()
+			now.Task.Shards.Prefixes = slices.Clone(now.Task.Shards.Prefixes)
+			shards := slices.Clone(testShards)
+			tt.change(&now, shards)
+			out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: now, Shards: shards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var skip []bool
+			for _, s := range out {
+				skip = append(skip, s.Skip)
+			}
+			if !slices.Equal(skip, tt.wantSkip) {
+				t.Errorf("got skip %v, want %v", skip, tt.wantSkip)
+			}
+		})
 	}
 }

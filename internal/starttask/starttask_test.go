@@ -116,7 +116,17 @@ func (f *fakeDataSync) DescribeTaskExecution(_ context.Context, in *datasync.Des
 	for _, t := range f.tasks {
 		for _, e := range t.executions {
 			if e.arn == arn {
-				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: aws.Time(e.started)}, nil
+				// The filters the execution ran with: the task's, or those its start
+				// overrode.
+				inc, exc := t.in.Includes, t.in.Excludes
+				if e.start != nil && e.start.Includes != nil {
+					inc = e.start.Includes
+				}
+				if e.start != nil && e.start.Excludes != nil {
+					exc = e.start.Excludes
+				}
+				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: aws.Time(e.started),
+					Includes: inc, Excludes: exc}, nil
 			}
 		}
 	}
