@@ -2,6 +2,7 @@ package pollexecution
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,23 @@ const ModeTally = "tally"
 // ShardsFailedError message, so that 64 failed shards stay within Step Functions' 32,768
 // characters for a cause (ExecutionFailedEventDetails, Step Functions API Reference).
 const maxShardCause = 300
+
+// cutEscaped cuts s (failure.Cut) so that it takes at most max bytes once JSON-escaped:
+// the cause of a Lambda error is the function's error response as JSON (aws-lambda-go),
+// where a quote takes two characters and a control character or <, >, & six.
+func cutEscaped(s string, max int) string {
+	for n := max; ; {
+		c := failure.Cut(s, n)
+		b, _ := json.Marshal(c)
+		over := len(b) - 2 - max
+		if over <= 0 {
+			return c
+		}
+		if n -= over; n <= len("…") {
+			return "…"
+		}
+	}
+}
 
 // Invoke is the function's entry point: mode tally adds up the shards (Tally), the default
 // mode polls one execution (Handle).
@@ -74,9 +92,9 @@ func (h *Handler) tally(ctx context.Context, shards []execution.ShardResult, pla
 		if name == "" {
 			name = "(no error recorded)"
 		}
-		line := fmt.Sprintf("shard %d (%s): %s", s.Index, failure.Cut(describe(s.Index, plan), 100), failure.Cut(name, 64))
+		line := fmt.Sprintf("shard %d (%s): %s", s.Index, cutEscaped(describe(s.Index, plan), 100), cutEscaped(name, 64))
 		if detail := h.executionError(ctx, s.TaskExecutionArn); detail != "" {
-			line += ": " + failure.Cut(detail, maxShardCause)
+			line += ": " + cutEscaped(detail, maxShardCause)
 		}
 		failed = append(failed, line)
 	}

@@ -2,6 +2,7 @@ package pollexecution
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -75,21 +76,35 @@ func TestTallyFailsNamingEveryFailedShard(t *testing.T) {
 }
 
 // Every shard of the largest migration failing with a long error still fits Step
-// Functions' 32,768 characters for a cause.
+// Functions' 32,768 characters for a cause. The cause of a Lambda error is the function's
+// error response as JSON (aws-lambda-go), in which quotes, backslashes, control characters
+// and <, >, & of DataSync's error text are escaped, some to six characters.
 func TestTallyCauseFitsTheLimit(t *testing.T) {
-	d := describer{}
-	var shards []execution.ShardResult
-	var big []execution.Shard
-	for i := range 64 {
-		arn := "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:task/task-0123456789abcdef0/execution/exec-" + strings.Repeat("0", 17) + string(rune('a'+i%26))
-		d[arn] = &datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError,
-			Result: &dstypes.TaskExecutionResultDetail{ErrorCode: aws.String(strings.Repeat("C", 500)), ErrorDetail: aws.String(strings.Repeat("é", 5000))}}
-		shards = append(shards, execution.ShardResult{Index: i, Status: "FAILED", Error: strings.Repeat("E", 256), TaskExecutionArn: arn})
-		big = append(big, execution.Shard{Index: i, Folders: []string{strings.Repeat("x", 1023) + "/", "b/", "c/", "d/"}})
-	}
-	_, err := (&Handler{DataSync: d}).tally(context.Background(), shards, big)
-	if n := utf8.RuneCountInString(err.Error()); n > 32768 {
-		t.Errorf("got a cause of %d characters, want at most 32,768", n)
+	for name, detail := range map[string]string{
+		"long":                      strings.Repeat("é", 5000),
+		"quoted":                    strings.Repeat(`"x"`, 2000),
+		"escaped to six characters": strings.Repeat("<\x01>&", 2000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := describer{}
+			var shards []execution.ShardResult
+			var big []execution.Shard
+			for i := range 64 {
+				arn := "arn:aws-us-gov:datasync:us-gov-west-1:222222222222:task/task-0123456789abcdef0/execution/exec-" + strings.Repeat("0", 17) + string(rune('a'+i%26))
+				d[arn] = &datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusError,
+					Result: &dstypes.TaskExecutionResultDetail{ErrorCode: aws.String(strings.Repeat(`C"`, 250)), ErrorDetail: aws.String(detail)}}
+				shards = append(shards, execution.ShardResult{Index: i, Status: "FAILED", Error: strings.Repeat(`E"`, 128), TaskExecutionArn: arn})
+				big = append(big, execution.Shard{Index: i, Folders: []string{strings.Repeat("x", 1023) + "/", "b/", "c/", "d/"}})
+			}
+			_, err := (&Handler{DataSync: d}).tally(context.Background(), shards, big)
+			cause, _ := json.Marshal(map[string]string{"errorMessage": err.Error(), "errorType": "ShardsFailedError"})
+			if n := utf8.RuneCount(cause); n > 32768 {
+				t.Errorf("got a cause of %d characters, want at most 32,768", n)
+			}
+			if !strings.Contains(err.Error(), "shard 63 (") {
+				t.Errorf("got %q, want every failed shard named", err.Error())
+			}
+		})
 	}
 }
 
@@ -98,5 +113,25 @@ func TestTallyRefusesNoShards(t *testing.T) {
 	var v *failure.ValidationError
 	if !errors.As(err, &v) || v.Fields[0].Field != "shards" {
 		t.Errorf("got %v, want a ValidationError naming shards", err)
+	}
+}
+
+func TestCutEscaped(t *testing.T) {
+	tests := []struct {
+		give string
+		max  int
+	}{
+		{strings.Repeat("a", 500), 64},
+		{strings.Repeat(`"`, 500), 64},
+		{strings.Repeat("<", 500), 64},
+		{strings.Repeat("\x01", 500), 5},
+		{"short", 64},
+	}
+	for _, tt := range tests {
+		got := cutEscaped(tt.give, tt.max)
+		b, _ := json.Marshal(got)
+		if len(b)-2 > tt.max || !utf8.ValidString(got) || (len(tt.give) <= tt.max && got != tt.give) {
+			t.Errorf("cutEscaped(%.10q…, %d) = %q (%d bytes escaped), want at most %d", tt.give, tt.max, got, len(b)-2, tt.max)
+		}
 	}
 }
