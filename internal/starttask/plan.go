@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,12 +21,14 @@ import (
 // ModePlan is the mode of the PlanShards state.
 const ModePlan = "plan"
 
-// Plan finds each shard's task (by name and tag) and the status of its last execution, and
-// returns the shards with Skip set on those that do not run again. A re-run with the same migration id that finds some shards
-// unfinished (no task, or a last execution that did not succeed) resumes: the shards whose
-// last execution succeeded are skipped. When every shard succeeded last time, every shard
-// runs again, as a re-run of an unsharded migration does (a task run again copies what
-// changed since, TransferMode CHANGED). Plan reads only.
+// Plan finds each shard's task (by name and tag) and its last execution (a queued or
+// running one first), and returns the shards with Skip set on those that do not run again.
+// A re-run with the same migration id that finds some shards unfinished (no task, or a last
+// execution that did not succeed, or succeeded with other filters than the shard has now)
+// resumes: the shards whose last execution succeeded with their present filters are
+// skipped. When every shard succeeded last time, every shard runs again, as a re-run of an
+// unsharded migration does (a task run again copies what changed since, TransferMode
+// CHANGED). Plan reads only.
 func (h *Handler) Plan(ctx context.Context, in Input) ([]execution.Shard, error) {
 	out, err := h.plan(ctx, in)
 	if err != nil {
@@ -138,7 +142,12 @@ func (h *Handler) last(ctx context.Context, taskArn string) (*datasync.DescribeT
 				return nil, awserror.Classify(err, awserror.Call{Action: "datasync:DescribeTaskExecution", Resource: arn}, awserror.Precondition)
 			}
 			start := int64(0)
-			if d.StartTime != nil {
+			switch {
+			case slices.Contains(Running, d.Status):
+				// Queued or running is the last, whatever its start time says (a queued
+				// execution may have none yet): the shard is not finished.
+				start = math.MaxInt64
+			case d.StartTime != nil:
 				start = d.StartTime.UnixNano()
 			}
 			if start > lastStart {

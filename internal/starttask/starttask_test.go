@@ -125,7 +125,11 @@ func (f *fakeDataSync) DescribeTaskExecution(_ context.Context, in *datasync.Des
 				if e.start != nil && e.start.Excludes != nil {
 					exc = e.start.Excludes
 				}
-				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: aws.Time(e.started),
+				var started *time.Time // none given: not started yet
+				if !e.started.IsZero() {
+					started = aws.Time(e.started)
+				}
+				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: started,
 					Includes: inc, Excludes: exc}, nil
 			}
 		}
