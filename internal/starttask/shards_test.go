@@ -250,3 +250,19 @@ func TestPlanSkipsOnlySuccessesWithTheSameFilters(t *testing.T) {
 		})
 	}
 }
+
+// A shard that no include pattern reaches gets no task: without an include filter, its
+// task would copy everything in its part of the source.
+func TestShardWithoutIncludeRefused(t *testing.T) {
+	for _, shard := range []execution.Shard{testShards[1], testShards[2]} {
+		f := &fakeDataSync{}
+		r := shardRequest()
+		r.Task.Shards = &request.Shards{ByTopLevelPrefix: true, MaxParallel: 8}
+		r.Task.Includes = []string{"/2024/a/"}
+		_, err := newHandler(f, logGroup).Handle(context.Background(), Input{Request: r, Locations: locations(), Shard: &shard, Shards: testShards})
+		var v *failure.ValidationError
+		if !errors.As(err, &v) || !requesttest.HasField(v, "shard") || len(f.calls) > 0 {
+			t.Errorf("shard %d: got %v after calls %v, want a ValidationError naming shard and no call", shard.Index, err, f.calls)
+		}
+	}
+}

@@ -167,6 +167,11 @@ func (h *Handler) validate(in Input) error {
 		if in.Shard.Rest && len(in.Shards) == 0 {
 			v.Add("shards", "must list every shard of the migration for the rest shard, whose task leaves out their folders")
 		}
+		// A task without an include filter copies everything: a shard none of the
+		// request's include patterns reaches must not get one (Preflight leaves it out).
+		if inc, _ := in.Request.Task.ShardFilters(in.Shard.Folders, in.Shard.Rest, execution.AllFolders(in.Shards)); len(in.Request.Task.Includes) > 0 && inc == "" {
+			v.Add("shard", "copies nothing: no pattern of task.includes lies in its part of the source, and its task would copy everything without an include filter")
+		}
 	}
 	for _, l := range []struct{ field, value string }{
 		{"locations.sourceLocationArn", in.Locations.SourceLocationArn},
