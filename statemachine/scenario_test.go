@@ -469,7 +469,7 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	mocks["Preflight"] = []mock{ok(t, pre)}
 	delete(mocks, "RevokeBucketPolicy")
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "Summarize", "Succeeded"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "Succeeded"}))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
