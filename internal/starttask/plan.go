@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
@@ -22,11 +23,10 @@ import (
 const ModePlan = "plan"
 
 // Plan finds each shard's task (by name and tag) and its last execution (a queued or
-// running one first), and returns the shards with Skip set on those that do not run again.
-// A re-run with the same migration id that finds some shards unfinished (no task, or a last
-// execution that did not succeed, or succeeded with other filters than the shard has now)
-// resumes: the shards whose last execution succeeded with their present filters are
-// skipped. When every shard succeeded last time, every shard runs again, as a re-run of an
+// running one first), and returns the shards with Skip set on those that do not run again:
+// a re-run with the same migration id that finds its last run unfinished skips the shards
+// that succeeded in that run (the rules are in plan). When every shard succeeded last
+// time, or the shards or filters changed, every shard runs again, as a re-run of an
 // unsharded migration does (a task run again copies what changed since, TransferMode
 // CHANGED). Plan reads only.
 func (h *Handler) Plan(ctx context.Context, in Input) ([]execution.Shard, error) {
@@ -58,50 +58,96 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]execution.Shard, error)
 	if err := v.OrNil(); err != nil {
 		return nil, err
 	}
-	last := make([]string, len(in.Shards)) // the status of each shard's last execution
-	unfinished, ranBefore := false, false
+	// Each shard's last execution, and what the plan needs of it.
+	type lastRun struct {
+		ran, succeeded, otherFilters bool
+		start, end                   time.Time // end: EndTime, else StartTime; zero when unknown
+	}
+	last := make([]lastRun, len(in.Shards))
 	all := execution.AllFolders(in.Shards)
 	for i, sh := range in.Shards {
 		taskArn, task, err := h.find(ctx, in.Request.MigrationID, &sh)
 		if err != nil {
 			return nil, err
 		}
-		if taskArn != "" {
-			d, err := h.last(ctx, taskArn)
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				ranBefore = true
-				last[i] = string(d.Status)
-				// A success counts only when it copied what this shard copies now: a
-				// shard's index names other folders when the folders or the request's
-				// filters changed between the runs, and its task then ran with other
-				// filters. DescribeTaskExecution gives an execution's filters (DataSync API
-				// Reference, DescribeTaskExecution: Includes, Excludes); an execution that
-				// shows none ran with its task's (StartTaskExecution: filters given there
-				// apply to that execution only).
-				include, exclude := in.Request.Task.ShardFilters(sh.Folders, sh.Rest, all)
-				ranInclude, ranExclude := d.Includes, d.Excludes
-				if ranInclude == nil {
-					ranInclude = task.Includes
-				}
-				if ranExclude == nil {
-					ranExclude = task.Excludes
-				}
-				if filterValues(ranInclude) != include || filterValues(ranExclude) != exclude {
-					last[i] += " (other filters)"
-				}
+		if taskArn == "" {
+			continue
+		}
+		d, err := h.last(ctx, taskArn)
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			continue
+		}
+		l := lastRun{ran: true, succeeded: d.Status == dstypes.TaskExecutionStatusSuccess}
+		if d.StartTime != nil {
+			l.start, l.end = *d.StartTime, *d.StartTime
+		}
+		if d.EndTime != nil {
+			l.end = *d.EndTime
+		}
+		// A success counts only when it copied what this shard copies now: a shard's
+		// index names other folders when the folders or the request's filters changed
+		// between the runs, and its task then ran with other filters. DescribeTaskExecution
+		// gives an execution's filters (DataSync API Reference, DescribeTaskExecution:
+		// Includes, Excludes); an execution that shows none ran with its task's
+		// (StartTaskExecution: filters given there apply to that execution only).
+		include, exclude := in.Request.Task.ShardFilters(sh.Folders, sh.Rest, all)
+		ranInclude, ranExclude := d.Includes, d.Excludes
+		if ranInclude == nil {
+			ranInclude = task.Includes
+		}
+		if ranExclude == nil {
+			ranExclude = task.Excludes
+		}
+		l.otherFilters = filterValues(ranInclude) != include || filterValues(ranExclude) != exclude
+		last[i] = l
+	}
+	// Resume only an unfinished run of this same migration, and skip only successes of
+	// that run. A success is as old as the last run in which every shard succeeded (after
+	// it every shard ran again), so it is not skipped merely for being the shard's last:
+	//   - a shard that ran with other filters means the shards changed: every shard runs;
+	//   - when a shard's last execution (with its present filters) did not succeed, or is
+	//     still queued or running, that run is unfinished, and it started at or before
+	//     the earliest such execution started (T). A success that ended after T belongs
+	//     to it (when that run planned, every success it saw had ended), and is skipped;
+	//     one that ended before may be older, and runs again;
+	//   - when the only unfinished shards never ran (no task, or a task never started),
+	//     the shards that succeeded are skipped;
+	//   - when every shard succeeded, every shard runs again.
+	var threshold time.Time // T; zero when no shard's last execution failed or runs
+	failed, neverRan, otherFilters, anyRan := false, false, false, false
+	for _, l := range last {
+		switch {
+		case !l.ran:
+			neverRan = true
+		case l.otherFilters:
+			otherFilters = true
+		case !l.succeeded:
+			failed = true
+			if !l.start.IsZero() && (threshold.IsZero() || l.start.Before(threshold)) {
+				threshold = l.start
 			}
 		}
-		unfinished = unfinished || last[i] != string(dstypes.TaskExecutionStatusSuccess)
+		anyRan = anyRan || l.ran
 	}
-	// Resume only when some shard ran before and some did not finish: a first run has no
-	// task at all, and after a run where every shard succeeded every shard runs again.
-	resume := unfinished && ranBefore
 	out := make([]execution.Shard, len(in.Shards))
 	for i, sh := range in.Shards {
-		sh.Skip = resume && last[i] == string(dstypes.TaskExecutionStatusSuccess)
+		l := last[i]
+		done := l.ran && l.succeeded && !l.otherFilters
+		switch {
+		case otherFilters || !anyRan:
+			done = false
+		case failed:
+			// A failed or running execution that has not started yet gives no T: no
+			// success is known to be of its run.
+			done = done && !threshold.IsZero() && l.end.After(threshold)
+		case neverRan:
+		default:
+			done = false // every shard succeeded: all run again
+		}
+		sh.Skip = done
 		out[i] = sh
 	}
 	return out, nil

@@ -105,22 +105,25 @@ func TestPlan(t *testing.T) {
 	}{
 		{"first run: no tasks", [][]fakeExecution{nil, nil, nil}, []bool{false, false, false}},
 		{"one shard failed: resume the others' success",
-			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1), ended: at(9)}}, {{status: "ERROR", started: at(2), ended: at(3)}}, {{status: "SUCCESS", started: at(1), ended: at(8)}}},
 			[]bool{true, false, true}},
+		{"a success that ended before the failed shard started may be older: it runs again",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1), ended: at(2)}}, {{status: "ERROR", started: at(50), ended: at(51)}}, {{status: "SUCCESS", started: at(49), ended: at(60)}}},
+			[]bool{false, false, true}},
 		{"one shard never got a task",
-			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, nil},
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1), ended: at(2)}}, {{status: "SUCCESS", started: at(1), ended: at(2)}}, nil},
 			[]bool{true, true, false}},
 		{"every shard succeeded: run them all again",
-			[][]fakeExecution{{{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1), ended: at(2)}}, {{status: "SUCCESS", started: at(1), ended: at(2)}}, {{status: "SUCCESS", started: at(1), ended: at(2)}}},
 			[]bool{false, false, false}},
 		{"the last execution counts, by start time, not list order",
-			[][]fakeExecution{{{status: "SUCCESS", started: at(5)}, {status: "ERROR", started: at(2)}}, {{status: "SUCCESS", started: at(1)}, {status: "ERROR", started: at(3)}}, {{status: "SUCCESS", started: at(1)}}},
+			[][]fakeExecution{{{status: "SUCCESS", started: at(5), ended: at(9)}, {status: "ERROR", started: at(2)}}, {{status: "SUCCESS", started: at(1)}, {status: "ERROR", started: at(3)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
 			[]bool{true, false, true}},
 		{"a queued execution is the last, although it has not started",
-			[][]fakeExecution{{{status: "SUCCESS", started: at(5)}, {status: "QUEUED"}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			[][]fakeExecution{{{status: "SUCCESS", started: at(5), ended: at(9)}, {status: "QUEUED"}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
 			[]bool{false, false, true}},
 		{"a shard still running is not skipped",
-			[][]fakeExecution{{{status: "TRANSFERRING", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}, {{status: "SUCCESS", started: at(1)}}},
+			[][]fakeExecution{{{status: "TRANSFERRING", started: at(1)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
 			[]bool{false, true, true}},
 	}
 	for _, tt := range tests {
@@ -229,7 +232,7 @@ func TestPlanSkipsOnlySuccessesWithTheSameFilters(t *testing.T) {
 			for i := range testShards {
 				in := h.desired(context.Background(), before, locations(), &testShards[i], testShards)
 				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
-				task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status[i], started: at}}
+				task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status[i], started: at, ended: at.Add(time.Minute)}}
 				f.tasks = append(f.tasks, task)
 			}
 			now := shardRequest()
@@ -263,6 +266,34 @@ func TestShardWithoutIncludeRefused(t *testing.T) {
 		var v *failure.ValidationError
 		if !errors.As(err, &v) || !requesttest.HasField(v, "shard") || len(f.calls) > 0 {
 			t.Errorf("shard %d: got %v after calls %v, want a ValidationError naming shard and no call", shard.Index, err, f.calls)
+		}
+	}
+}
+
+// After a run in which every shard succeeded, a folder added to the shards shifts the
+// rest shard to a new index: the old successes are as old as that run, so every shard
+// runs again, not only the new ones.
+func TestPlanAfterAFolderIsAdded(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	before := shardRequest()
+	for i := range testShards {
+		in := h.desired(context.Background(), before, locations(), &testShards[i], testShards)
+		task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
+		task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: "SUCCESS", started: at, ended: at.Add(time.Minute)}}
+		f.tasks = append(f.tasks, task)
+	}
+	now := shardRequest()
+	now.Task.Shards.Prefixes = []string{"2024/", "2025/", "2026/"}
+	shards := []execution.Shard{testShards[0], testShards[1], {Index: 2, Folders: []string{"2026/"}}, {Index: 3, Rest: true}}
+	out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: now, Shards: shards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range out {
+		if s.Skip {
+			t.Errorf("got shard %d skipped, want every shard to run (%+v)", s.Index, out)
 		}
 	}
 }

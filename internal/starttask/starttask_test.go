@@ -33,8 +33,9 @@ type fakeExecution struct {
 	arn    string
 	status dstypes.TaskExecutionStatus
 	start  *datasync.StartTaskExecutionInput
-	// started is the execution's StartTime (DescribeTaskExecution).
-	started time.Time
+	// started and ended are the execution's StartTime and EndTime (DescribeTaskExecution);
+	// zero: none.
+	started, ended time.Time
 }
 
 // fakeDataSync keeps tasks and executions like DataSync. start, when set, replaces
@@ -129,7 +130,11 @@ func (f *fakeDataSync) DescribeTaskExecution(_ context.Context, in *datasync.Des
 				if !e.started.IsZero() {
 					started = aws.Time(e.started)
 				}
-				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: started,
+				var ended *time.Time
+				if !e.ended.IsZero() {
+					ended = aws.Time(e.ended)
+				}
+				return &datasync.DescribeTaskExecutionOutput{TaskExecutionArn: aws.String(arn), Status: e.status, StartTime: started, EndTime: ended,
 					Includes: inc, Excludes: exc}, nil
 			}
 		}
