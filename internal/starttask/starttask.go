@@ -322,7 +322,19 @@ func compare(d *datasync.DescribeTaskOutput, want *datasync.CreateTaskInput) (*d
 	if same {
 		return nil, nil
 	}
-	return &datasync.StartTaskExecutionInput{OverrideOptions: w, Includes: want.Includes, Excludes: want.Excludes}, nil
+	return &datasync.StartTaskExecutionInput{OverrideOptions: w, Includes: override(d.Includes, want.Includes), Excludes: override(d.Excludes, want.Excludes)}, nil
+}
+
+// override is the filter a start gives to run with want instead of the task's filter got.
+// A start without a filter runs with the task's (StartTaskExecution: Includes and Excludes
+// apply to that execution only), so a filter the request no longer has is overridden by
+// an empty list (FilterList: "Minimum number of 0 items", DataSync API Reference), which
+// the SDK sends as [], not left out.
+func override(got, want []dstypes.FilterRule) []dstypes.FilterRule {
+	if len(want) == 0 && len(got) > 0 {
+		return []dstypes.FilterRule{}
+	}
+	return want
 }
 
 func sameFilters(a, b []dstypes.FilterRule) bool {

@@ -278,8 +278,10 @@ func TestChangedOptionsAreOverridden(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := f.tasks[0].executions[1].start
-	if start.OverrideOptions == nil || start.OverrideOptions.OverwriteMode != dstypes.OverwriteModeNever || start.Excludes != nil {
-		t.Errorf("got start %+v, want OverrideOptions with NEVER and no excludes", start)
+	// The task's exclude filter is overridden by an empty one: a start that gives none
+	// runs with the task's.
+	if start.OverrideOptions == nil || start.OverrideOptions.OverwriteMode != dstypes.OverwriteModeNever || start.Excludes == nil || len(start.Excludes) != 0 {
+		t.Errorf("got start %+v, want OverrideOptions with NEVER and an empty exclude list", start)
 	}
 }
 
