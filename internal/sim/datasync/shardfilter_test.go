@@ -108,6 +108,7 @@ func TestShardsSelectWhatTheUnshardedTaskSelects(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("requests checked: %v", checked)
 	// The generator must reach both ways of sharding often, or the test proves little.
 	for _, k := range []string{"discovered=true", "discovered=false"} {
 		if checked[k] < 2000 {
