@@ -19,6 +19,7 @@ var produced = []error{
 	&NotReadyError{Message: "m"},
 	&TransientError{Message: "m"},
 	&TransferFailedError{TaskExecutionArn: "arn", ErrorCode: "c", ErrorDetail: "d"},
+	&ShardsFailedError{Message: "m"},
 }
 
 func TestNamesMatchTypes(t *testing.T) {

@@ -40,7 +40,6 @@ var localrunNeeds = map[string]string{
 	"s3:CreateBucket":                "creates the request's source and destination buckets",
 	"s3:PutBucketOwnershipControls":  "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
 	"s3:PutObject":                   "puts the sample objects into the source bucket",
-	"s3:ListObjectsV2":               "lists both buckets to compare them after the run",
 	"s3:GetObject":                   "reads objects back to compare their content",
 	"datasync:TagResource":           "TestAttackStartTaskOfAnotherDeployment: starttask's credentials re-tag another deployment's task (the steps tag only at creation), and the test's admin gives the task its owner's tag back",
 }
