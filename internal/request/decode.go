@@ -185,7 +185,8 @@ func textProblem(lit []byte, offset int) string {
 		}
 		switch {
 		case utf16.IsSurrogate(r) && r < 0xDC00:
-			if low, ok := hex4(lit, i+8); ok && i+7 < len(lit) && lit[i+6] == '\\' && lit[i+7] == 'u' && low >= 0xDC00 && low <= 0xDFFF {
+			// hex4 read lit[i+8:i+12], so lit[i+6] and lit[i+7] exist.
+			if low, ok := hex4(lit, i+8); ok && lit[i+6] == '\\' && lit[i+7] == 'u' && low >= 0xDC00 && low <= 0xDFFF {
 				i += 11 // a pair: one character
 				continue
 			}

@@ -123,6 +123,7 @@ func TestTooLargeSizes(t *testing.T) {
 		{give: 1<<30 - 1, want: "is 1073741823 bytes (1024.0 MiB);"},
 		{give: 1 << 30, want: "is 1073741824 bytes (1.0 GiB);"},
 		{give: 5 << 31, want: "is 10737418240 bytes (10.0 GiB);"},
+		{give: 0, want: "is 0 bytes (0.0 KiB);"}, // only a negative size is unknown
 		{give: -1, want: "is more than 256 KiB;"},
 	}
 	for _, tt := range tests {
