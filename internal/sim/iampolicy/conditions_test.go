@@ -201,6 +201,12 @@ func TestConditionVariablesWithoutValue(t *testing.T) {
 		{"StringNotEquals without a value", op("StringNotEquals", "s3:prefix", "${aws:PrincipalTag/team}/"), prefixOnly, true},
 		{"StringNotLike without a value", op("StringNotLike", "s3:prefix", "${aws:PrincipalTag/team}*"), prefixOnly, true},
 		{"StringNotEquals resolved and equal", op("StringNotEquals", "s3:prefix", "${aws:PrincipalTag/team}/"), team("media"), false},
+		// The substituted value is compared as the operator says: StringEquals and StringLike
+		// exactly, StringEqualsIgnoreCase without regard to case.
+		{"StringEquals resolved to another case", op("StringEquals", "s3:prefix", "${aws:PrincipalTag/team}/"), team("MEDIA"), false},
+		{"StringLike resolved to another case", op("StringLike", "s3:prefix", "${aws:PrincipalTag/team}*"), team("MEDIA"), false},
+		{"StringEqualsIgnoreCase resolved to another case", op("StringEqualsIgnoreCase", "s3:prefix", "${aws:PrincipalTag/team}/"), team("MEDIA"), true},
+		{"StringNotEqualsIgnoreCase resolved to another case", op("StringNotEqualsIgnoreCase", "s3:prefix", "${aws:PrincipalTag/team}/"), team("MEDIA"), false},
 		{"a key with two values has no value", op("StringEquals", "s3:prefix", "${aws:PrincipalTag/team}/"), team("media", "media"), false},
 		{"the default fills in", op("StringEquals", "s3:prefix", "${aws:PrincipalTag/team, 'media'}/"), prefixOnly, true},
 		{"a resolved key wins over the default", op("StringEquals", "s3:prefix", "${aws:PrincipalTag/team, 'media'}/"), team("logs"), false},
