@@ -20,6 +20,13 @@ import (
 func transient(message string) error { return &failure.TransientError{Message: message} }
 func notReady(message string) error  { return &failure.NotReadyError{Message: message} }
 
+// notRetryable is an error that tells the SDK's retryer not to retry it
+// (retry.RetryableError's interface, answered false).
+type notRetryable struct{}
+
+func (notRetryable) Error() string        { return "not retryable" }
+func (notRetryable) RetryableError() bool { return false }
+
 // Every code that means "denied" is a PermissionError even when the service answers with
 // HTTP 400 (IAM, STS, DataSync and EC2 do), so the 403 fallback cannot hide a missing row.
 func TestClassifyDeniedCodeIsPermissionAt400(t *testing.T) {
@@ -104,6 +111,12 @@ func TestClassifyFallbacks(t *testing.T) {
 			// is still throttling.
 			name: "HTTP 429 is throttling whatever the body", give: sdkError("DataSync", "StartTaskExecution", 429, &dstypes.InvalidRequestException{Message: strPtr("slow down")}),
 			want: "TransientError", wantMsg: "datasync:StartTaskExecution failed with a temporary error (AWS retries were exhausted or the time ran out), retry later: InvalidRequestException: slow down",
+		},
+		{
+			// The SDK's retryer skips an error that says it is not retryable; a 500 from such a
+			// call is still the service's failure, which a later attempt can get past.
+			name: "HTTP 500 is a server error even when the error declines the SDK's retries", give: sdkError("S3", "GetBucketPolicy", 500, notRetryable{}),
+			want: "TransientError",
 		},
 		{
 			name: "HTTP 501 is a server error", give: sdkError("S3", "GetBucketPolicy", 501, &s3types.NoSuchBucket{Message: strPtr("x")}),
