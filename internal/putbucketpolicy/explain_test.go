@@ -269,6 +269,36 @@ func TestExplainFitsTheCauseLimit(t *testing.T) {
 	}
 }
 
+// ASCII messages cut on any byte, so the explanation of two overlong messages takes the
+// whole 32,768 bytes: the fixed text is measured without the places the messages go.
+func TestExplainUsesTheWholeCauseLimit(t *testing.T) {
+	long := strings.Repeat("access denied by an explicit deny; ", 2500) // 90,000 bytes
+	for _, tt := range []struct {
+		name     string
+		original string
+		revoke   string
+	}{
+		{"both long", long, long},
+		{"original long", long, "short revoke error"},
+		{"revoke long", "short original error", long},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := migrated(t, "TRANSFERRING")
+			d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", tt.original)}
+			d.Revoke = revokeError("TransientError", tt.revoke)
+			h, _, a := setup(map[string]string{})
+			a.err = errors.New("connection refused")
+			out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Cause) != 32768 {
+				t.Errorf("got a cause of %d bytes, want 32768", len(out.Cause))
+			}
+		})
+	}
+}
+
 func TestExplainCommands(t *testing.T) {
 	keep := false
 	d := migrated(t, "SUCCESS")
