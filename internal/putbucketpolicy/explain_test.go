@@ -299,6 +299,39 @@ func TestExplainUsesTheWholeCauseLimit(t *testing.T) {
 	}
 }
 
+// clip keeps a text that fits whole, and otherwise ends it with a marker, all within n
+// bytes; where only the marker would fit, it gives nothing.
+func TestClip(t *testing.T) {
+	text := strings.Repeat("x", 200)
+	const marker = " [… 200 bytes cut; the whole text is in the execution's event history]" // 72 bytes
+	tests := []struct {
+		name string
+		give string
+		n    int
+		want string
+	}{
+		{name: "a text exactly as long as the room", give: text, n: 200, want: text},
+		{name: "one byte too long", give: text, n: 199, want: text[:127] + " [… 73 bytes cut; the whole text is in the execution's event history]"},
+		{name: "room for the marker and one byte", give: text, n: 73, want: "x [… 199 bytes cut; the whole text is in the execution's event history]"},
+		{name: "room for the marker alone", give: text, n: 72, want: ""},
+		{name: "a cut inside a character moves to its start", give: "ab" + strings.Repeat("語", 70), n: 76, want: "ab [… 210 bytes cut; the whole text is in the execution's event history]"},
+		// Bytes that start no character (a message that is not UTF-8) are cut before the
+		// first one, without reading before the text.
+		{name: "no character start to cut at", give: strings.Repeat("\x80", 200), n: 77, want: marker},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := clip(tt.give, tt.n)
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			if len(got) > tt.n {
+				t.Errorf("got %d bytes, want at most %d", len(got), tt.n)
+			}
+		})
+	}
+}
+
 func TestExplainCommands(t *testing.T) {
 	keep := false
 	d := migrated(t, "SUCCESS")

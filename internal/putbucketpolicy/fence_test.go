@@ -294,6 +294,19 @@ func TestWriteWindow(t *testing.T) {
 			t.Fatalf("got %T %v after %d writes, want a TransientError, no write and the policy unchanged", err, err, w.s3.puts)
 		}
 	})
+	t.Run("stalled 2 s past the window", func(t *testing.T) {
+		s := &sharedS3{policy: foreign}
+		w, _ := writers(s, clock)
+		w.s3.afterGet = func() { clock.advance(7 * time.Second) }
+		_, err := w.h.Handle(context.Background(), grantInput())
+		if !isTransient(err) || w.s3.puts != 0 {
+			t.Fatalf("got %T %v after %d writes, want a TransientError and no write", err, err, w.s3.puts)
+		}
+		want := "dsmigrate read the policy of source bucket " + grantInput().Request.Source.Bucket + " 7s ago, longer than the 5s within which it writes a change built from a read"
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got %q, want it to say %q", err, want)
+		}
+	})
 	for _, tt := range []struct {
 		name   string
 		policy string // the policy before the grant
