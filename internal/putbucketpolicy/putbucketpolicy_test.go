@@ -23,6 +23,7 @@ type fakeS3 struct {
 	calls    []string
 	policies map[string]string
 	put      func(in *s3.PutBucketPolicyInput) error
+	del      func(in *s3.DeleteBucketPolicyInput) error // nil: the delete succeeds
 }
 
 func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
@@ -48,6 +49,11 @@ func (f *fakeS3) PutBucketPolicy(_ context.Context, in *s3.PutBucketPolicyInput,
 
 func (f *fakeS3) DeleteBucketPolicy(_ context.Context, in *s3.DeleteBucketPolicyInput, _ ...func(*s3.Options)) (*s3.DeleteBucketPolicyOutput, error) {
 	f.calls = append(f.calls, "DeleteBucketPolicy")
+	if f.del != nil {
+		if err := f.del(in); err != nil {
+			return nil, err
+		}
+	}
 	delete(f.policies, aws.ToString(in.Bucket))
 	return &s3.DeleteBucketPolicyOutput{}, nil
 }
@@ -199,6 +205,26 @@ func TestGrantOnNoPolicyThenRevokeDeletes(t *testing.T) {
 	}
 	if got := f.calls[len(f.calls)-2:]; !slices.Equal(got, []string{"DeleteBucketPolicy", "GetBucketPolicy"}) {
 		t.Errorf("got calls %v, want DeleteBucketPolicy then the read-back last", f.calls)
+	}
+}
+
+// A revoke whose DeleteBucketPolicy is denied fails with the PermissionError of that call;
+// it does not report a policy it could not delete as deleted.
+func TestRevokeDeleteDenied(t *testing.T) {
+	h, f, _ := setup(map[string]string{})
+	ctx := context.Background()
+	if _, err := h.Handle(ctx, grantInput()); err != nil {
+		t.Fatal(err)
+	}
+	f.del = func(*s3.DeleteBucketPolicyInput) error {
+		return &smithy.OperationError{ServiceID: "S3", OperationName: "DeleteBucketPolicy", Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}}
+	}
+	r, err := h.Handle(ctx, revokeInput())
+	if _, ok := err.(*failure.PermissionError); !ok || !strings.Contains(err.Error(), "s3:DeleteBucketPolicy on arn:aws:s3:::team-a-media") {
+		t.Fatalf("got %+v, %T %v, want a PermissionError for s3:DeleteBucketPolicy on arn:aws:s3:::team-a-media", r, err, err)
+	}
+	if _, ok := f.policies["team-a-media"]; !ok {
+		t.Errorf("policy gone, want it still there")
 	}
 }
 
