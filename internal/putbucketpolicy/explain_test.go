@@ -6,7 +6,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
@@ -173,6 +176,35 @@ func TestExplain(t *testing.T) {
 			wantNot: []string{"left behind"},
 		},
 		{
+			name: "failure before the grant, the revoke found nothing of ours",
+			give: func() *execution.Document {
+				d := migrated(t, "")
+				d.Task, d.Progress, d.Grant = nil, nil, nil
+				d.Failure = &execution.Failure{Error: "PreconditionError", Cause: lambdaCause("PreconditionError", "the source bucket has ACLs enabled")}
+				d.Revoke = revokeDone(t, foreign, false)
+				return d
+			},
+			wantError: "PreconditionError",
+			want:      []string{"Grant: the bucket policy of source bucket team-a-media in account 111111111111 holds none of dsmigrate's statements: nothing was left to remove."},
+			wantNot:   []string{"no longer in", "someone removed", "left behind"},
+		},
+		{
+			// Without the roles in the document, the request's destination account names
+			// whose roles the leftover statements let in.
+			name: "grant left behind, the roles not recorded",
+			give: func() *execution.Document {
+				d := migrated(t, "TRANSFERRING")
+				d.Roles = nil
+				d.Preflight.Request.Destination.AccountID = "222222222222"
+				d.Failure = transferFailed
+				d.Revoke = revokeError("TransientError", "S3 answered InternalError")
+				return d
+			},
+			policy:    &granted,
+			wantError: "TransferFailedError",
+			want:      []string{"Grant left behind", "They let DataSync's roles in account 222222222222 read the bucket"},
+		},
+		{
 			name: "a caught error without a cause, and States.Timeout text",
 			give: func() *execution.Document {
 				d := migrated(t, "TRANSFERRING")
@@ -327,6 +359,61 @@ func TestClip(t *testing.T) {
 			}
 			if len(got) > tt.n {
 				t.Errorf("got %d bytes, want at most %d", len(got), tt.n)
+			}
+		})
+	}
+}
+
+// deadlineS3 records how much time each GetBucketPolicy had left.
+type deadlineS3 struct {
+	*fakeS3
+	left []time.Duration
+}
+
+func (d *deadlineS3) GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, o ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		d.left = append(d.left, time.Until(dl))
+	} else {
+		d.left = append(d.left, -1)
+	}
+	return d.fakeS3.GetBucketPolicy(ctx, in, o...)
+}
+
+// After a failed revoke, the explanation looks at the policy for at most 10 s: the
+// failure may be the very reason it cannot be read, and the explanation must still come.
+func TestExplainReadsThePolicyWithinTenSeconds(t *testing.T) {
+	d := migrated(t, "TRANSFERRING")
+	d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", "ended in ERROR")}
+	d.Revoke = revokeError("TransientError", "S3 answered InternalError")
+	h, f, _ := setup(map[string]string{"team-a-media": foreign})
+	rec := &deadlineS3{fakeS3: f}
+	h.Assumer = fixedAssumer{rec}
+	if _, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.left) != 1 || rec.left[0] <= 9*time.Second || rec.left[0] > 10*time.Second {
+		t.Errorf("got reads with %v left, want one read with a deadline 10 s away", rec.left)
+	}
+}
+
+// fit gives the room a short text leaves to the other one, to the last byte: with an odd
+// budget the longer text gets the odd byte.
+func TestFitGivesTheRestToTheLongerText(t *testing.T) {
+	long, short := strings.Repeat("a", 300), strings.Repeat("b", 100)
+	for _, tt := range []struct {
+		name string
+		a, b string
+	}{
+		{"the short one second", long, short},
+		{"the short one first", short, long},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := fit(tt.a, tt.b, 201)
+			if len(a)+len(b) != 201 {
+				t.Errorf("got %d + %d bytes, want 201 in all", len(a), len(b))
+			}
+			if !strings.Contains(a+b, short) {
+				t.Errorf("got %q and %q, want the short text whole", a, b)
 			}
 		})
 	}

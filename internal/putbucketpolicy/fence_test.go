@@ -280,6 +280,22 @@ func TestGrantDoesNotUndoAConcurrentRevoke(t *testing.T) {
 	}
 }
 
+// The deployed step reads the policy back 10 s after its write: the 5 s within which any
+// other writer's write built from an earlier read is sent, and 5 s for it to show.
+func TestDeployedReadBackComesTenSecondsAfterTheWrite(t *testing.T) {
+	clock := &sharedTime{now: time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC)}
+	s := &sharedS3{policy: foreign}
+	w, _ := writers(s, clock)
+	var wroteAt time.Time
+	w.clock.onSleep = func() { wroteAt = clock.get() }
+	if _, err := w.h.Handle(context.Background(), grantInput()); err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.get().Sub(wroteAt); wroteAt.IsZero() || got != 10*time.Second {
+		t.Errorf("got the read-back %v after the write, want 10s", got)
+	}
+}
+
 // A step whose own read-modify-write stalls past WriteWindow writes nothing, and every
 // write it sends carries a context that ends with the window (so the SDK's retries do not
 // send it later either).

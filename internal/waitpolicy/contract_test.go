@@ -46,6 +46,11 @@ func TestNextDocumentedValues(t *testing.T) {
 		{name: "the faster recent rate counts", prev: p(bytes(900, StatusTransferring, 100, 10000)), give: bytes(1000, StatusTransferring, 1100, 10000), want: 712 * time.Second},
 		{name: "the faster average rate counts", prev: p(bytes(900, StatusTransferring, 9950, 20000)), give: bytes(1000, StatusTransferring, 10000, 20000), want: 800 * time.Second},
 		{name: "a stalled transfer waits at most 2 % of the elapsed time", prev: p(bytes(5000, StatusTransferring, 500, 1000)), give: bytes(6000, StatusTransferring, 500, 1000), want: 120 * time.Second},
+		{
+			// Files move but DataSync has no estimate of them yet: nothing predicts the end.
+			name: "files moving without an estimate wait at most 2 % of the elapsed time", prev: p(files(9000, 100, 0)), give: files(10000, 200, 0),
+			want: 200 * time.Second,
+		},
 		{name: "a stalled transfer may always wait 30 s", prev: p(bytes(100, StatusTransferring, 500, 1000)), give: bytes(160, StatusTransferring, 500, 1000), want: 30 * time.Second},
 		{name: "a transfer past its estimate waits for the status", prev: p(bytes(80, StatusTransferring, 900, 1000)), give: bytes(120, StatusTransferring, 1100, 1000), want: 30 * time.Second},
 		{name: "verifying waits at most 30 s on a short run", prev: p(bytes(100, StatusVerifying, 10, 10)), give: bytes(130, StatusVerifying, 10, 10), want: 30 * time.Second},
