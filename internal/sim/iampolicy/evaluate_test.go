@@ -478,3 +478,16 @@ func TestPermissionsBoundaryReasons(t *testing.T) {
 		})
 	}
 }
+
+// PrincipalARNs lists the AWS entries of every Principal and NotPrincipal, in statement
+// order, and nothing of a statement without either or of another principal type.
+func TestPrincipalARNs(t *testing.T) {
+	p := mustParse(t, `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:role/a","222222222222"],"Service":"datasync.amazonaws.com"},"Action":"s3:GetObject","Resource":"*"},
+		{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
+		{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111111111111:user/u"},"Action":"s3:*","Resource":"*"}]}`)
+	want := []string{"arn:aws:iam::111111111111:role/a", "222222222222", "arn:aws:iam::111111111111:user/u"}
+	if got := p.PrincipalARNs(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
