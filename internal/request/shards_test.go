@@ -155,3 +155,67 @@ func TestShardsNormalizeAndValidate(t *testing.T) {
 		t.Errorf("got %v, want 63 folders accepted", err)
 	}
 }
+
+// TestValidateShards: the rules of task.shards at their edges, through Validate, each
+// problem at its own field, and the filter rules checked only for folders that pass their
+// own.
+func TestValidateShards(t *testing.T) {
+	folders := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("p%02d/", i)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		shards   Shards
+		includes []string
+		excludes []string
+		want     []string // "field: rule"; nil: valid
+	}{
+		{name: "maxParallel 64", shards: Shards{Prefixes: []string{"2024/"}, MaxParallel: 64}},
+		{name: "maxParallel 65", shards: Shards{Prefixes: []string{"2024/"}, MaxParallel: 65},
+			want: []string{"task.shards.maxParallel: must be between 1 and 64, the most tasks a migration runs (got 65)"}},
+		{name: "maxParallel -1", shards: Shards{Prefixes: []string{"2024/"}, MaxParallel: -1},
+			want: []string{"task.shards.maxParallel: must be between 1 and 64, the most tasks a migration runs (got -1)"}},
+		{name: "folder names of 4,096 bytes", shards: Shards{Prefixes: []string{
+			strings.Repeat("a", 999) + "/", strings.Repeat("b", 999) + "/", strings.Repeat("c", 999) + "/", strings.Repeat("d", 999) + "/", strings.Repeat("e", 95) + "/"}}},
+		{name: "folder names of 4,097 bytes", shards: Shards{Prefixes: []string{
+			strings.Repeat("a", 999) + "/", strings.Repeat("b", 999) + "/", strings.Repeat("c", 999) + "/", strings.Repeat("d", 999) + "/", strings.Repeat("e", 96) + "/"}},
+			want: []string{"task.shards.prefixes: holds 4097 bytes of folder names; at most 4096 (they travel in the Step Functions execution document, limited to 256 KiB): list fewer or shorter folders"}},
+		{name: "a folder inside another", shards: Shards{Prefixes: []string{"2024/", "2024/01/"}},
+			want: []string{`task.shards.prefixes[1]: overlaps task.shards.prefixes[0] ("2024/"): shards must not share objects`}},
+		{name: "an empty folder after another is no overlap", shards: Shards{Prefixes: []string{"2024/", ""}},
+			want: []string{`task.shards.prefixes[1]: must name a folder under source.prefix, such as "2024/" (got "")`}},
+		{name: "an empty folder before another is no overlap", shards: Shards{Prefixes: []string{"", "2024/"}},
+			want: []string{`task.shards.prefixes[0]: must name a folder under source.prefix, such as "2024/" (got "")`}},
+		{name: "an include reaching into a folder from outside", shards: Shards{Prefixes: []string{"2024/"}}, includes: []string{"/20*"},
+			want: []string{`task.includes[0]: "/20*" selects objects both inside the shard folder "2024/" and outside it; with task.shards each include pattern must lie inside one shard's folder (start with "/2024/") or outside every shard folder`}},
+		{name: "63 folders, an include reaching into one", shards: Shards{Prefixes: folders(63)}, includes: []string{"/p0*"},
+			want: []string{`task.includes[0]: "/p0*" selects objects both inside the shard folder "p00/" and outside it; with task.shards each include pattern must lie inside one shard's folder (start with "/p00/") or outside every shard folder`}},
+		{
+			// The folder's own problem is reported; its filters are not checked as well.
+			name: "a folder without its '/', an include reaching into it", shards: Shards{Prefixes: []string{"2024"}}, includes: []string{"/20*"},
+			want: []string{`task.shards.prefixes[0]: must end with '/': a shard is a folder, since DataSync filters select folders and objects, not key prefixes (write "2024/")`},
+		},
+		{
+			// Discovered folders are checked by Preflight: only the request's own exclude
+			// limit applies here.
+			name: "byTopLevelPrefix with an exclude filter over the limit", shards: Shards{ByTopLevelPrefix: true}, excludes: []string{strings.Repeat("x", MaxFilterLength+1)},
+			want: []string{"task.excludes: joined with '|' is 102401 characters; DataSync allows 102400",
+				"(request): is 102938 bytes as JSON; dsmigrate accepts at most 32768 (32 KiB): the execution keeps the request twice in its state, which Step Functions limits to 256 KiB beside the source bucket policies; shorten task.includes and task.excludes (DataSync's own limit, 102,400 characters each, does not fit)"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullRequest(t)
+			r.Task.Includes, r.Task.Excludes = tt.includes, tt.excludes
+			s := tt.shards
+			r.Task.Shards = &s
+			if got := rulesOf(t, r.Validate(TestHome)); !slices.Equal(got, tt.want) {
+				t.Errorf("got\n %q\nwant\n %q", got, tt.want)
+			}
+		})
+	}
+}
