@@ -2,6 +2,7 @@ package pollexecution
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,7 @@ func TestPercent(t *testing.T) {
 	}{
 		{name: "bytes", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", BytesTransferred: 1, EstimatedBytesToTransfer: 3}, want: 33.3},
 		{name: "files when bytes unknown", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", FilesTransferred: 1, EstimatedFilesToTransfer: 8}, want: 12.5},
+		{name: "files when bytes unknown, several done", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", FilesTransferred: 3, EstimatedFilesToTransfer: 8}, want: 37.5},
 		{name: "nothing known", give: datasync.DescribeTaskExecutionOutput{Status: "LAUNCHING"}, want: 0},
 		{name: "estimate exceeded", give: datasync.DescribeTaskExecutionOutput{Status: "TRANSFERRING", BytesTransferred: 5, EstimatedBytesToTransfer: 4}, want: 100},
 		{name: "success with empty source", give: datasync.DescribeTaskExecutionOutput{Status: "SUCCESS"}, want: 100},
@@ -184,4 +186,33 @@ func TestErrorLoggedOnce(t *testing.T) {
 		_, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
 		return err
 	})
+}
+
+// The detail of a TransferFailedError is DataSync's error detail, followed in parentheses
+// by the phases that report a status and the number of files that failed in all phases.
+func TestTransferFailedDetail(t *testing.T) {
+	code, detail := aws.String("S3AccessDenied"), aws.String("Access denied")
+	tests := []struct {
+		name string
+		give datasync.DescribeTaskExecutionOutput
+		want string
+	}{
+		{"detail alone", datasync.DescribeTaskExecutionOutput{Result: &dstypes.TaskExecutionResultDetail{ErrorCode: code, ErrorDetail: detail}},
+			"Access denied"},
+		{"files failed in every phase", datasync.DescribeTaskExecutionOutput{Result: &dstypes.TaskExecutionResultDetail{ErrorCode: code, ErrorDetail: detail},
+			FilesFailed: &dstypes.TaskExecutionFilesFailedDetail{Prepare: 1, Transfer: 20, Verify: 300, Delete: 4000}},
+			"Access denied (4321 files failed)"},
+		{"no file failed", datasync.DescribeTaskExecutionOutput{Result: &dstypes.TaskExecutionResultDetail{ErrorCode: code, ErrorDetail: detail,
+			VerifyStatus: dstypes.PhaseStatusError}, FilesFailed: &dstypes.TaskExecutionFilesFailedDetail{}},
+			"Access denied (verify ERROR)"},
+		{"no detail, no result", datasync.DescribeTaskExecutionOutput{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e *failure.TransferFailedError
+			if !errors.As(transferFailed(execArn, &tt.give), &e) || e.ErrorDetail != tt.want {
+				t.Errorf("got %+v, want detail %q", e, tt.want)
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -126,12 +127,56 @@ func TestCutEscaped(t *testing.T) {
 		{strings.Repeat("<", 500), 64},
 		{strings.Repeat("\x01", 500), 5},
 		{"short", 64},
+		{strings.Repeat("a", 64), 64},
+		{strings.Repeat(`"`, 32), 64},
 	}
 	for _, tt := range tests {
 		got := cutEscaped(tt.give, tt.max)
 		b, _ := json.Marshal(got)
 		if len(b)-2 > tt.max || !utf8.ValidString(got) || (len(tt.give) <= tt.max && got != tt.give) {
 			t.Errorf("cutEscaped(%.10q…, %d) = %q (%d bytes escaped), want at most %d", tt.give, tt.max, got, len(b)-2, tt.max)
+		}
+	}
+}
+
+// A failed shard's line gives DataSync's error code and detail, "(unknown)" for the one
+// DataSync left empty, and the execution's status alone when it gave neither.
+func TestTallyNamesWhatDataSyncGave(t *testing.T) {
+	arn := func(i int) string {
+		return fmt.Sprintf("arn:aws:datasync:ap-northeast-1:222222222222:task/task-%d/execution/exec-%d", i, i)
+	}
+	d := describer{
+		arn(0): {Status: dstypes.TaskExecutionStatusError, Result: &dstypes.TaskExecutionResultDetail{ErrorCode: aws.String("S3AccessDenied")}},
+		arn(1): {Status: dstypes.TaskExecutionStatusError, Result: &dstypes.TaskExecutionResultDetail{ErrorDetail: aws.String("cannot read 2025/x")}},
+		arn(2): {Status: dstypes.TaskExecutionStatusError},
+	}
+	var shards []execution.ShardResult
+	for i := range 3 {
+		shards = append(shards, execution.ShardResult{Index: i, Status: "FAILED", Error: "TransferFailedError", TaskExecutionArn: arn(i)})
+	}
+	_, err := (&Handler{DataSync: d}).Tally(context.Background(), Input{Mode: ModeTally, Plan: plan, Shards: shards})
+	for _, want := range []string{
+		"DataSync execution " + arn(0) + " ended ERROR: S3AccessDenied: (unknown)",
+		"DataSync execution " + arn(1) + " ended ERROR: (unknown): cannot read 2025/x",
+		"DataSync execution " + arn(2) + " is ERROR",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q in it", err, want)
+		}
+	}
+}
+
+// A shard is described by its folders, up to three by name.
+func TestDescribeNamesUpToThreeFolders(t *testing.T) {
+	for _, tt := range []struct {
+		folders []string
+		want    string
+	}{
+		{[]string{"a/", "b/", "c/"}, "a/, b/, c/"},
+		{[]string{"a/", "b/", "c/", "d/", "e/"}, "a/, b/, c/ and 2 more folders"},
+	} {
+		if got := describe(7, []execution.Shard{{Index: 7, Folders: tt.folders}}); got != tt.want {
+			t.Errorf("got %q, want %q", got, tt.want)
 		}
 	}
 }

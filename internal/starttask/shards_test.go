@@ -3,7 +3,10 @@ package starttask
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/handlertest"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
@@ -122,6 +126,9 @@ func TestPlan(t *testing.T) {
 		{"a queued execution is the last, although it has not started",
 			[][]fakeExecution{{{status: "SUCCESS", started: at(5), ended: at(9)}, {status: "QUEUED"}}, {{status: "ERROR", started: at(1)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
 			[]bool{false, false, true}},
+		{"a failure that never started gives no time: no success is known to be of its run",
+			[][]fakeExecution{{{status: "SUCCESS", started: at(1), ended: at(9)}}, {{status: "ERROR"}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
+			[]bool{false, false, false}},
 		{"a shard still running is not skipped",
 			[][]fakeExecution{{{status: "TRANSFERRING", started: at(1)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}, {{status: "SUCCESS", started: at(1), ended: at(9)}}},
 			[]bool{false, true, true}},
@@ -295,5 +302,113 @@ func TestPlanAfterAFolderIsAdded(t *testing.T) {
 		if s.Skip {
 			t.Errorf("got shard %d skipped, want every shard to run (%+v)", s.Index, out)
 		}
+	}
+}
+
+// The plan's log line says how many shards it skips.
+func TestPlanLogsTheSkippedShards(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	r := shardRequest()
+	for i, status := range []dstypes.TaskExecutionStatus{"SUCCESS", "ERROR", "SUCCESS"} {
+		in := h.desired(context.Background(), r, locations(), &testShards[i], testShards)
+		task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
+		task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status, started: at, ended: at.Add(time.Minute)}}
+		f.tasks = append(f.tasks, task)
+	}
+	rec := &handlertest.LogRecorder{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(rec))
+	defer slog.SetDefault(prev)
+	if _, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: r, Shards: testShards}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, l := range rec.AtLevel(slog.LevelInfo) {
+		if l.Message != "shards planned" {
+			continue
+		}
+		l.Attrs(func(a slog.Attr) bool {
+			if a.Value.Kind() == slog.KindInt64 {
+				got[a.Key] = a.Value.Int64()
+			}
+			return true
+		})
+	}
+	if got["shards"] != 3 || got["skipped"] != 2 {
+		t.Errorf("got %v, want 3 shards, 2 skipped", got)
+	}
+}
+
+// A plan takes as many shards as a migration may have, request.MaxShardTasks (64), and
+// no more.
+func TestPlanTakesUpToMaxShardTasks(t *testing.T) {
+	var shards []execution.Shard
+	for i := range 65 {
+		shards = append(shards, execution.Shard{Index: i, Folders: []string{fmt.Sprintf("f%02d/", i)}})
+	}
+	h := newHandler(&fakeDataSync{}, logGroup)
+	out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: shardRequest(), Shards: shards[:64]})
+	if err != nil || len(out) != 64 {
+		t.Errorf("64 shards: got %d shards, %v, want them planned", len(out), err)
+	}
+	_, err = h.Plan(context.Background(), Input{Mode: ModePlan, Request: shardRequest(), Shards: shards})
+	var v *failure.ValidationError
+	if !errors.As(err, &v) || !requesttest.HasField(v, "shards") {
+		t.Errorf("65 shards: got %v, want a ValidationError naming shards", err)
+	}
+}
+
+// A shard index out of range is refused with the range it must lie in.
+func TestPlanNamesTheIndexRange(t *testing.T) {
+	_, err := newHandler(&fakeDataSync{}, logGroup).Plan(context.Background(),
+		Input{Mode: ModePlan, Request: shardRequest(), Shards: []execution.Shard{{Index: 64, Folders: []string{"a/"}}}})
+	var v *failure.ValidationError
+	if !errors.As(err, &v) || !strings.Contains(err.Error(), "must be between 0 and 63 (got 64)") {
+		t.Errorf("got %v, want the index refused as not between 0 and 63", err)
+	}
+}
+
+// A run that changed the folders and the exclude pattern starts the existing shard tasks
+// with the new filters as overrides; when one shard then fails, the next plan resumes
+// that run: its successes count by the filters their executions ran with, which
+// DescribeTaskExecution gives, not by the filters the tasks were created with.
+func TestPlanReadsTheFiltersAnExecutionRanWith(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	old := shardRequest()
+	old.Task.Shards.Prefixes = []string{"2026/", "2025/"}
+	old.Task.Excludes = []string{"*.bak"}
+	oldShards := []execution.Shard{{Index: 0, Folders: []string{"2026/"}}, testShards[1], testShards[2]}
+	for i := range oldShards {
+		if _, err := h.Handle(context.Background(), Input{Request: old, Locations: locations(), Shard: &oldShards[i], Shards: oldShards}); err != nil {
+			t.Fatal(err)
+		}
+		f.tasks[i].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	}
+	now := shardRequest()
+	for i := range testShards {
+		if _, err := h.Handle(context.Background(), Input{Request: now, Locations: locations(), Shard: &testShards[i], Shards: testShards}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, status := range []dstypes.TaskExecutionStatus{"SUCCESS", "ERROR", "SUCCESS"} {
+		e := f.tasks[i].executions[1]
+		if e.start.Excludes == nil {
+			t.Fatalf("shard %d: got a start without exclude overrides, want the new filters", i)
+		}
+		e.status, e.ended = status, e.started.Add(time.Minute)
+	}
+	out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: now, Shards: testShards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var skip []bool
+	for _, s := range out {
+		skip = append(skip, s.Skip)
+	}
+	if !slices.Equal(skip, []bool{true, false, true}) {
+		t.Errorf("got skip %v, want shards 0 and 2 skipped", skip)
 	}
 }

@@ -414,3 +414,79 @@ func TestRemoveOnlyWhenTheDeploymentAllowsIt(t *testing.T) {
 		})
 	}
 }
+
+// A request that leaves task.logLevel out gets BASIC logging where the deployment has a
+// task log group (OFF without one, TestNoLogGroupTurnsLoggingOff).
+func TestLogGroupGivesBasicLoggingByDefault(t *testing.T) {
+	f := &fakeDataSync{}
+	r := requesttest.Valid()
+	r.Task.LogLevel = ""
+	if _, err := newHandler(f, logGroup).Handle(context.Background(), Input{Request: r, Locations: locations()}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.tasks[0].in; c.Options.LogLevel != dstypes.LogLevelBasic || aws.ToString(c.CloudWatchLogGroupArn) != logGroup {
+		t.Errorf("got log level %s and group %v, want BASIC and %s", c.Options.LogLevel, aws.ToString(c.CloudWatchLogGroupArn), logGroup)
+	}
+}
+
+// A task's mode cannot change (UpdateTask has no TaskMode): a task of this migration in
+// BASIC mode cannot run a request for ENHANCED.
+func TestExistingTaskWithAnotherMode(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, "")
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	in.Request.Task.TaskMode = "BASIC"
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	in.Request.Task.TaskMode = "ENHANCED"
+	_, err := h.Handle(context.Background(), in)
+	if failure.Name(err) != "PreconditionError" || !strings.Contains(err.Error(), "task mode BASIC") {
+		t.Errorf("got %v, want a PreconditionError naming the task's mode", err)
+	}
+	if len(f.tasks[0].executions) != 1 {
+		t.Errorf("got %d executions, want none started", len(f.tasks[0].executions))
+	}
+}
+
+// A re-run of an unchanged request starts the task as it is: no option or filter is
+// overridden.
+func TestUnchangedRequestStartsWithoutOverrides(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	got, err := h.Handle(context.Background(), in)
+	if err != nil || !got.ExecutionStarted {
+		t.Fatalf("got %+v %v, want a new execution", got, err)
+	}
+	if start := f.tasks[0].executions[1].start; start.OverrideOptions != nil || start.Includes != nil || start.Excludes != nil {
+		t.Errorf("got start options %+v includes %v excludes %v, want no overrides", start.OverrideOptions, start.Includes, start.Excludes)
+	}
+}
+
+// A filter the task never had is not sent when other settings change: only a filter the
+// request dropped is overridden by an empty list (TestChangedOptionsAreOverridden).
+func TestChangedOptionsLeaveAbsentFiltersOut(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, "")
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	in.Request.Task.Excludes = nil
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	in.Request.Task.OverwriteMode = "NEVER"
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	start := f.tasks[0].executions[1].start
+	if start.OverrideOptions == nil || start.OverrideOptions.OverwriteMode != dstypes.OverwriteModeNever || start.Excludes != nil ||
+		filterValues(start.Includes) != "/2026*" {
+		t.Errorf("got start %+v, want the new overwrite mode, the include filter and no exclude list", start)
+	}
+}
