@@ -72,7 +72,9 @@ func (h *Handler) tally(ctx context.Context, shards []execution.ShardResult, pla
 		v.Add("shards", "must hold the results of the RunShards Map, one per shard (got none)")
 		return nil, v
 	}
-	out := &execution.Progress{Status: execution.ShardSucceeded, Done: true}
+	// Done, so 100 %, as PollExecution's percent gives on SUCCESS, also when the shards
+	// copied nothing (an empty source).
+	out := &execution.Progress{Status: execution.ShardSucceeded, Done: true, PercentDone: 100}
 	var first, last time.Time
 	var failed []string
 	for _, s := range shards {
@@ -99,9 +101,6 @@ func (h *Handler) tally(ctx context.Context, shards []execution.ShardResult, pla
 		failed = append(failed, line)
 	}
 	out.EstimatedFilesToTransfer, out.EstimatedBytesToTransfer = out.FilesTransferred, out.BytesTransferred
-	if out.BytesTransferred > 0 || out.FilesTransferred > 0 {
-		out.PercentDone = 100
-	}
 	if !first.IsZero() {
 		out.StartTime = first.UTC().Format(time.RFC3339)
 		out.PolledAt = last.UTC().Format(time.RFC3339)

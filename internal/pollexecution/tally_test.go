@@ -180,3 +180,15 @@ func TestDescribeNamesUpToThreeFolders(t *testing.T) {
 		}
 	}
 }
+
+// A sharded migration whose shards copied nothing (an empty source) is 100 % done, as an
+// unsharded one is (percent: 100 on SUCCESS).
+func TestTallyOfNothingCopiedIsDone(t *testing.T) {
+	out, err := (&Handler{}).Tally(context.Background(), Input{Mode: ModeTally, Plan: plan, Shards: []execution.ShardResult{
+		{Index: 0, Status: "SUCCESS", StartTime: "2026-12-01T10:00:00Z", PolledAt: "2026-12-01T10:01:00Z"},
+		{Index: 1, Status: "SKIPPED"},
+	}})
+	if err != nil || !out.Done || out.PercentDone != 100 || out.FilesTransferred != 0 || out.BytesTransferred != 0 {
+		t.Errorf("got %+v %v, want done, 100 %%, nothing transferred", out, err)
+	}
+}
