@@ -216,3 +216,17 @@ func TestTransferFailedDetail(t *testing.T) {
 		})
 	}
 }
+
+// While DataSync shows no start time yet, each poll keeps the one the first poll took.
+func TestLaterPollWithoutStartTimeKeepsTheFirst(t *testing.T) {
+	prev := &execution.Progress{TaskExecutionArn: execArn, Status: "QUEUED",
+		PolledAt: start.Add(5 * time.Minute).Format(time.RFC3339), StartTime: start.Format(time.RFC3339)}
+	h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusLaunching}, nil)
+	got, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn, Previous: prev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartTime != "2026-11-27T03:00:00Z" || got.ElapsedSeconds != 600 {
+		t.Errorf("got start %s after %d s, want 2026-11-27T03:00:00Z after 600 s", got.StartTime, got.ElapsedSeconds)
+	}
+}
