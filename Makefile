@@ -112,7 +112,7 @@ bench-scale: deps build-local $(CDK_MANIFEST) ## time an 8-prefix copy unsharded
 # Mutation testing (docs/develop.md, "Mutation testing"): the packages whose tests must notice
 # any changed line. The one list: add a package here when it becomes critical.
 MUTATION_PACKAGES := internal/policy internal/request internal/waitpolicy internal/awserror \
-	internal/putbucketpolicy internal/sim/iampolicy
+	internal/putbucketpolicy internal/sim/iampolicy internal/starttask internal/pollexecution
 GREMLINS_VERSION := v0.6.0
 GREMLINS := $(CURDIR)/bin/gremlins
 # gremlins v0.6.0 times each mutant's test run against the coverage run times the coefficient

@@ -429,8 +429,8 @@ func TestLogGroupGivesBasicLoggingByDefault(t *testing.T) {
 	}
 }
 
-// A task's mode cannot change (UpdateTask has no TaskMode): a task of this migration in
-// BASIC mode cannot run a request for ENHANCED.
+// A task's mode cannot change once it is created: a task of this migration in BASIC mode
+// cannot run a request for ENHANCED.
 func TestExistingTaskWithAnotherMode(t *testing.T) {
 	f := &fakeDataSync{}
 	h := newHandler(f, "")
