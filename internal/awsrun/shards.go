@@ -98,11 +98,8 @@ func (w *watcher) shardsLine() string {
 	count := map[types.ExecutionStatus]int{}
 	for _, v := range w.shards {
 		count[v.status]++
-		if p := v.progress; p != nil {
-			sum.FilesTransferred += p.FilesTransferred
-			sum.BytesTransferred += p.BytesTransferred
-			sum.EstimatedFilesToTransfer += p.EstimatedFilesToTransfer
-			sum.EstimatedBytesToTransfer += p.EstimatedBytesToTransfer
+		if v.progress != nil {
+			sum.Add(v.progress)
 		}
 	}
 	failed := len(w.shards) - count[types.ExecutionStatusRunning] - count[types.ExecutionStatusSucceeded]

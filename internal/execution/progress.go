@@ -29,6 +29,15 @@ func ProgressOf(output []byte) *Progress {
 	return nil
 }
 
+// Add adds q's files and bytes, transferred and estimated, to p: the sum of a sharded
+// migration's shards, as the local run and `dsmigrate watch` show it.
+func (p *Progress) Add(q *Progress) {
+	p.FilesTransferred += q.FilesTransferred
+	p.BytesTransferred += q.BytesTransferred
+	p.EstimatedFilesToTransfer += q.EstimatedFilesToTransfer
+	p.EstimatedBytesToTransfer += q.EstimatedBytesToTransfer
+}
+
 // Counts is the files and bytes transferred against DataSync's estimates, e.g.
 // "450/1200 files  4.3 MiB/11.4 MiB": the local run's progress bar and `dsmigrate watch`
 // both show it.

@@ -137,10 +137,7 @@ func (r *Reporter) shardExited(at float64, index int, ev Event) {
 	sum := &execution.Progress{}
 	done := 0
 	for _, s := range r.shards {
-		sum.FilesTransferred += s.FilesTransferred
-		sum.BytesTransferred += s.BytesTransferred
-		sum.EstimatedFilesToTransfer += s.EstimatedFilesToTransfer
-		sum.EstimatedBytesToTransfer += s.EstimatedBytesToTransfer
+		sum.Add(s)
 		if s.Done {
 			done++
 		}

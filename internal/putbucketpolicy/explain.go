@@ -2,7 +2,6 @@ package putbucketpolicy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -286,12 +285,7 @@ func stateMachineOf(executionArn string) (stateMachine, region string, ok bool) 
 // message is the readable part of a caught error's cause: a Lambda function's error
 // arrives as the JSON document {"errorMessage", "errorType"}, other causes as text.
 func message(cause string) string {
-	var doc struct {
-		ErrorMessage *string `json:"errorMessage"`
-	}
-	if strings.HasPrefix(strings.TrimSpace(cause), "{") && json.Unmarshal([]byte(cause), &doc) == nil && doc.ErrorMessage != nil {
-		cause = *doc.ErrorMessage
-	}
+	cause = execution.Failure{Cause: cause}.Message()
 	if strings.TrimSpace(cause) == "" {
 		return "(no cause given)"
 	}

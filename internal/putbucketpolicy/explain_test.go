@@ -257,30 +257,39 @@ func TestExplain(t *testing.T) {
 
 func ptr(s string) *string { return &s }
 
+// overlongCases put a long message as the failure's, the revoke's, or both.
+func overlongCases(long string) []struct{ name, original, revoke string } {
+	return []struct{ name, original, revoke string }{
+		{"both long", long, long},
+		{"original long", long, "short revoke error"},
+		{"revoke long", "short original error", long},
+	}
+}
+
+// explainOverlong explains a transfer that failed with original and whose revoke failed
+// with revoke, the policy unreadable (so the grant may be left behind).
+func explainOverlong(t *testing.T, original, revoke string) *execution.Failure {
+	t.Helper()
+	d := migrated(t, "TRANSFERRING")
+	d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", original)}
+	d.Revoke = revokeError("TransientError", revoke)
+	h, _, a := setup(map[string]string{})
+	a.err = errors.New("connection refused")
+	out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // Both quoted messages are far longer than the 32,768 characters Step Functions keeps:
 // the explanation stays within it, keeps the grant and the commands whole, and cuts the
 // messages on character boundaries.
 func TestExplainFitsTheCauseLimit(t *testing.T) {
 	long := strings.Repeat("日本語のエラー ", 4000) // 3 bytes a character: 88,000 bytes
-	for _, tt := range []struct {
-		name     string
-		original string
-		revoke   string
-	}{
-		{"both long", long, long},
-		{"original long", long, "short revoke error"},
-		{"revoke long", "short original error", long},
-	} {
+	for _, tt := range overlongCases(long) {
 		t.Run(tt.name, func(t *testing.T) {
-			d := migrated(t, "TRANSFERRING")
-			d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", tt.original)}
-			d.Revoke = revokeError("TransientError", tt.revoke)
-			h, _, a := setup(map[string]string{})
-			a.err = errors.New("connection refused")
-			out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := explainOverlong(t, tt.original, tt.revoke)
 			if len(out.Cause) > MaxCause || !utf8.ValidString(out.Cause) {
 				t.Fatalf("got a cause of %d bytes (valid UTF-8: %v), want at most %d", len(out.Cause), utf8.ValidString(out.Cause), MaxCause)
 			}
@@ -305,25 +314,9 @@ func TestExplainFitsTheCauseLimit(t *testing.T) {
 // whole 32,768 bytes: the fixed text is measured without the places the messages go.
 func TestExplainUsesTheWholeCauseLimit(t *testing.T) {
 	long := strings.Repeat("access denied by an explicit deny; ", 2500) // 90,000 bytes
-	for _, tt := range []struct {
-		name     string
-		original string
-		revoke   string
-	}{
-		{"both long", long, long},
-		{"original long", long, "short revoke error"},
-		{"revoke long", "short original error", long},
-	} {
+	for _, tt := range overlongCases(long) {
 		t.Run(tt.name, func(t *testing.T) {
-			d := migrated(t, "TRANSFERRING")
-			d.Failure = &execution.Failure{Error: "TransferFailedError", Cause: lambdaCause("TransferFailedError", tt.original)}
-			d.Revoke = revokeError("TransientError", tt.revoke)
-			h, _, a := setup(map[string]string{})
-			a.err = errors.New("connection refused")
-			out, err := h.Explain(context.Background(), Input{Mode: ModeExplain, Document: d, ExecutionArn: executionArn})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := explainOverlong(t, tt.original, tt.revoke)
 			if len(out.Cause) != 32768 {
 				t.Errorf("got a cause of %d bytes, want 32768", len(out.Cause))
 			}

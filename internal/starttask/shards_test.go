@@ -100,6 +100,28 @@ func TestShardTaskNeedsItsTag(t *testing.T) {
 	}
 }
 
+// addShardTask gives the fake the task StartShardTask would create for shards[i] of r,
+// with the executions given (their ARNs are set here).
+func addShardTask(f *fakeDataSync, h *Handler, r request.Request, shards []execution.Shard, i int, execs ...fakeExecution) {
+	in := h.desired(context.Background(), r, locations(), &shards[i], shards)
+	task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
+	for j := range execs {
+		e := execs[j]
+		e.arn = task.arn + "/execution/" + string(rune('a'+j))
+		task.executions = append(task.executions, &e)
+	}
+	f.tasks = append(f.tasks, task)
+}
+
+// skips lists the Skip flags of a plan.
+func skips(plan []execution.Shard) []bool {
+	var out []bool
+	for _, s := range plan {
+		out = append(out, s.Skip)
+	}
+	return out
+}
+
 func TestPlan(t *testing.T) {
 	at := func(s int) time.Time { return time.Unix(int64(1_800_000_000+s), 0) }
 	tests := []struct {
@@ -139,25 +161,16 @@ func TestPlan(t *testing.T) {
 			h := newHandler(f, logGroup)
 			r := shardRequest()
 			for i, execs := range tt.executions {
-				if execs == nil {
-					continue
+				if execs != nil {
+					addShardTask(f, h, r, testShards, i, execs...)
 				}
-				in := h.desired(context.Background(), r, locations(), &testShards[i], testShards)
-				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
-				for j := range execs {
-					e := execs[j]
-					e.arn = task.arn + "/execution/" + string(rune('a'+j))
-					task.executions = append(task.executions, &e)
-				}
-				f.tasks = append(f.tasks, task)
 			}
 			out, err := h.Plan(context.Background(), Input{Mode: ModePlan, Request: r, Shards: testShards})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var skip []bool
+			skip := skips(out)
 			for i, s := range out {
-				skip = append(skip, s.Skip)
 				if s.Index != testShards[i].Index || !slices.Equal(s.Folders, testShards[i].Folders) || s.Rest != testShards[i].Rest {
 					t.Errorf("shard %d: got %+v, want %+v with only Skip set", i, s, testShards[i])
 				}
@@ -237,10 +250,7 @@ func TestPlanSkipsOnlySuccessesWithTheSameFilters(t *testing.T) {
 			h := newHandler(f, logGroup)
 			before := shardRequest()
 			for i := range testShards {
-				in := h.desired(context.Background(), before, locations(), &testShards[i], testShards)
-				task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
-				task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status[i], started: at, ended: at.Add(time.Minute)}}
-				f.tasks = append(f.tasks, task)
+				addShardTask(f, h, before, testShards, i, fakeExecution{status: status[i], started: at, ended: at.Add(time.Minute)})
 			}
 			now := shardRequest()
 			now.Task.Shards.Prefixes = slices.Clone(now.Task.Shards.Prefixes)
@@ -250,11 +260,7 @@ func TestPlanSkipsOnlySuccessesWithTheSameFilters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var skip []bool
-			for _, s := range out {
-				skip = append(skip, s.Skip)
-			}
-			if !slices.Equal(skip, tt.wantSkip) {
+			if skip := skips(out); !slices.Equal(skip, tt.wantSkip) {
 				t.Errorf("got skip %v, want %v", skip, tt.wantSkip)
 			}
 		})
@@ -286,10 +292,7 @@ func TestPlanAfterAFolderIsAdded(t *testing.T) {
 	h := newHandler(f, logGroup)
 	before := shardRequest()
 	for i := range testShards {
-		in := h.desired(context.Background(), before, locations(), &testShards[i], testShards)
-		task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
-		task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: "SUCCESS", started: at, ended: at.Add(time.Minute)}}
-		f.tasks = append(f.tasks, task)
+		addShardTask(f, h, before, testShards, i, fakeExecution{status: "SUCCESS", started: at, ended: at.Add(time.Minute)})
 	}
 	now := shardRequest()
 	now.Task.Shards.Prefixes = []string{"2024/", "2025/", "2026/"}
@@ -312,10 +315,7 @@ func TestPlanLogsTheSkippedShards(t *testing.T) {
 	h := newHandler(f, logGroup)
 	r := shardRequest()
 	for i, status := range []dstypes.TaskExecutionStatus{"SUCCESS", "ERROR", "SUCCESS"} {
-		in := h.desired(context.Background(), r, locations(), &testShards[i], testShards)
-		task := &fakeTask{in: in, arn: aws.ToString(in.Name)}
-		task.executions = []*fakeExecution{{arn: task.arn + "/execution/a", status: status, started: at, ended: at.Add(time.Minute)}}
-		f.tasks = append(f.tasks, task)
+		addShardTask(f, h, r, testShards, i, fakeExecution{status: status, started: at, ended: at.Add(time.Minute)})
 	}
 	rec := &handlertest.LogRecorder{}
 	prev := slog.Default()
@@ -404,11 +404,7 @@ func TestPlanReadsTheFiltersAnExecutionRanWith(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var skip []bool
-	for _, s := range out {
-		skip = append(skip, s.Skip)
-	}
-	if !slices.Equal(skip, []bool{true, false, true}) {
+	if skip := skips(out); !slices.Equal(skip, []bool{true, false, true}) {
 		t.Errorf("got skip %v, want shards 0 and 2 skipped", skip)
 	}
 }
