@@ -37,6 +37,13 @@ type Input struct {
 	// TrustPolicy marks ResourcePolicy as a role trust policy: STS does not fall back to
 	// the caller's identity policy unless the trust policy names the caller's account.
 	TrustPolicy bool
+	// KeyPolicy marks ResourcePolicy as a KMS key policy, which, like a trust policy,
+	// must itself let the caller in: "To use an IAM policy to allow access to a KMS key,
+	// the key policy must explicitly allow it" (AWS KMS Developer Guide, "KMS key access
+	// and permissions", https://docs.aws.amazon.com/kms/latest/developerguide/control-access.html);
+	// naming the caller's account (the default "Enable IAM User Permissions" statement)
+	// delegates to its identity policies.
+	KeyPolicy bool
 }
 
 // Result is the decision with AWS's wording of why a request was denied.
@@ -219,9 +226,9 @@ func Evaluate(in Input) Result {
 		}
 		return allow
 	}
-	// A trust policy must itself let the caller in: naming the caller's account
-	// delegates to its identity policies; naming someone else does not.
-	if in.TrustPolicy && in.ResourcePolicy != nil && grant != accountMatch {
+	// A trust policy (or a key policy) must itself let the caller in: naming the
+	// caller's account delegates to its identity policies; naming someone else does not.
+	if (in.TrustPolicy || in.KeyPolicy) && in.ResourcePolicy != nil && grant != accountMatch {
 		if idRes == allowed {
 			return noResource
 		}

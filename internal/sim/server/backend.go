@@ -148,6 +148,14 @@ func (b *DataSyncBackend) GetObject(_ context.Context, p identity.Principal, buc
 	if err != nil {
 		return nil, datasync.ObjectInfo{}, err
 	}
+	// DataSync reads as the location's bucket access role, so S3 calls KMS for that role
+	// (kms:Decrypt through S3); it cannot send an SSE-C key (DataSync User Guide, creating
+	// an S3 location: SSE-C objects are not supported).
+	bi, _ := b.st.Bucket(bucket)
+	if err := b.st.AuthorizeObjectRead(p, bi.Region, o); err != nil {
+		f.Close()
+		return nil, datasync.ObjectInfo{}, err
+	}
 	return f, objectInfo(o), nil
 }
 
@@ -163,8 +171,14 @@ func (b *DataSyncBackend) PutObject(_ context.Context, p identity.Principal, buc
 	if err := b.st.Authorize(p, "s3:PutObject", objectArn(bucket, key), ctx); err != nil {
 		return datasync.ObjectInfo{}, err
 	}
+	// DataSync writes without encryption headers: the bucket default applies, and under
+	// SSE-KMS the writing role needs kms:GenerateDataKey on its key.
+	sse, keyArn, err := b.st.ObjectEncryption(p, bucket, "", "")
+	if err != nil {
+		return datasync.ObjectInfo{}, err
+	}
 	o, err := b.st.PutObject(store.PutObjectInput{Bucket: bucket, Key: key, Body: r, Size: size, Writer: p.AccountID,
-		ContentType: meta.ContentType, StorageClass: meta.StorageClass, Metadata: meta.Metadata})
+		ContentType: meta.ContentType, StorageClass: meta.StorageClass, Metadata: meta.Metadata, SSE: sse, KMSKeyArn: keyArn})
 	if err != nil {
 		return datasync.ObjectInfo{}, err
 	}

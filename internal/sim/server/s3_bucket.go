@@ -265,3 +265,55 @@ func (s *Server) s3PutBucketOwnershipControls(q *s3Req) error {
 		return nil
 	})
 }
+
+// xmlEncryption is ServerSideEncryptionConfiguration (GetBucketEncryption,
+// PutBucketEncryption).
+type xmlEncryption struct {
+	XMLName xml.Name `xml:"ServerSideEncryptionConfiguration"`
+	Xmlns   string   `xml:"xmlns,attr,omitempty"`
+	Rules   []struct {
+		Default struct {
+			SSEAlgorithm   string `xml:"SSEAlgorithm"`
+			KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+		} `xml:"ApplyServerSideEncryptionByDefault"`
+		BucketKeyEnabled bool `xml:"BucketKeyEnabled"`
+	} `xml:"Rule"`
+}
+
+// s3GetBucketEncryption answers with the bucket's default encryption (every bucket has
+// one: SSE-S3 unless set), authorized as s3:GetEncryptionConfiguration.
+func (s *Server) s3GetBucketEncryption(q *s3Req) error {
+	return s.s3Bucket(q, "GetEncryptionConfiguration", func(b store.BucketInfo) error {
+		out := xmlEncryption{Xmlns: s3NS}
+		out.Rules = make([]struct {
+			Default struct {
+				SSEAlgorithm   string `xml:"SSEAlgorithm"`
+				KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+			} `xml:"ApplyServerSideEncryptionByDefault"`
+			BucketKeyEnabled bool `xml:"BucketKeyEnabled"`
+		}, 1)
+		out.Rules[0].Default.SSEAlgorithm = b.Encryption.Algorithm
+		out.Rules[0].Default.KMSMasterKeyID = b.Encryption.KMSMasterKeyID
+		out.Rules[0].BucketKeyEnabled = b.Encryption.BucketKeyEnabled
+		q.writeXML(200, out)
+		return nil
+	})
+}
+
+// s3PutBucketEncryption sets it, authorized as s3:PutEncryptionConfiguration.
+func (s *Server) s3PutBucketEncryption(q *s3Req) error {
+	return s.s3Bucket(q, "PutEncryptionConfiguration", func(store.BucketInfo) error {
+		var in xmlEncryption
+		body, _ := io.ReadAll(io.LimitReader(q.r.Body, 1<<20))
+		if err := xml.Unmarshal(body, &in); err != nil || len(in.Rules) != 1 {
+			return store.Errf("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema")
+		}
+		r := in.Rules[0]
+		if err := s.store.PutBucketEncryption(q.bucket, store.BucketEncryption{Algorithm: r.Default.SSEAlgorithm,
+			KMSMasterKeyID: r.Default.KMSMasterKeyID, BucketKeyEnabled: r.BucketKeyEnabled}); err != nil {
+			return err
+		}
+		q.w.WriteHeader(200)
+		return nil
+	})
+}

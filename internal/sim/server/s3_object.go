@@ -93,11 +93,18 @@ func (s *Server) s3PutObject(q *s3Req) error {
 		return nil
 	}
 	in.Metadata = userMetadata(q.r.Header)
+	if q.r.Header.Get("x-amz-server-side-encryption-customer-algorithm") != "" {
+		in.SSE = store.SSEC
+	} else if in.SSE, in.KMSKeyArn, err = s.store.ObjectEncryption(q.c.principal, q.bucket,
+		q.r.Header.Get("x-amz-server-side-encryption"), q.r.Header.Get("x-amz-server-side-encryption-aws-kms-key-id")); err != nil {
+		return err
+	}
 	o, err := s.store.PutObject(in)
 	if err != nil {
 		return err
 	}
 	q.w.Header().Set("ETag", o.ETag)
+	setEncryptionHeaders(q.w.Header(), o)
 	for _, c := range checks {
 		q.w.Header().Set(c.name, c.want)
 	}
@@ -118,8 +125,22 @@ func userMetadata(h http.Header) map[string]string {
 	return m
 }
 
+// setEncryptionHeaders reports an object's server-side encryption as S3 does.
+func setEncryptionHeaders(h http.Header, o store.Object) {
+	switch o.SSE {
+	case store.SSEC:
+		h.Set("x-amz-server-side-encryption-customer-algorithm", "AES256")
+	case store.SSEKMS:
+		h.Set("x-amz-server-side-encryption", store.SSEKMS)
+		h.Set("x-amz-server-side-encryption-aws-kms-key-id", o.KMSKeyArn)
+	default:
+		h.Set("x-amz-server-side-encryption", store.SSES3)
+	}
+}
+
 func (s *Server) s3GetObject(q *s3Req) error {
-	if _, err := s.bucketFor(q); err != nil {
+	b, err := s.bucketFor(q)
+	if err != nil {
 		return err
 	}
 	if err := s.authorizeS3(q, "GetObject", objectArn(q.bucket, q.key), nil); err != nil {
@@ -137,7 +158,13 @@ func (s *Server) s3GetObject(q *s3Req) error {
 		return err
 	}
 	defer f.Close()
+	if q.r.Header.Get("x-amz-server-side-encryption-customer-algorithm") == "" || o.SSE != store.SSEC {
+		if err := s.store.AuthorizeObjectRead(q.c.principal, b.Region, o); err != nil {
+			return err
+		}
+	}
 	h := q.w.Header()
+	setEncryptionHeaders(h, o)
 	h.Set("ETag", o.ETag)
 	h.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
 	h.Set("Content-Type", o.ContentType)

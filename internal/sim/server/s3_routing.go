@@ -91,6 +91,8 @@ func s3Operation(method, bucket, key string, q url.Values, h http.Header) string
 				return "PutBucketPolicy"
 			case has("ownershipControls"):
 				return "PutBucketOwnershipControls"
+			case has("encryption"):
+				return "PutBucketEncryption"
 			case len(q) == 0:
 				return "CreateBucket"
 			}
@@ -100,6 +102,8 @@ func s3Operation(method, bucket, key string, q url.Values, h http.Header) string
 				return "GetBucketPolicy"
 			case has("ownershipControls"):
 				return "GetBucketOwnershipControls"
+			case has("encryption"):
+				return "GetBucketEncryption"
 			case q.Get("list-type") == "2":
 				return "ListObjectsV2"
 			}
@@ -229,6 +233,8 @@ var s3Handlers = map[string]func(*Server, *s3Req) error{
 	"DeleteBucketPolicy":         (*Server).s3DeleteBucketPolicy,
 	"GetBucketOwnershipControls": (*Server).s3GetBucketOwnershipControls,
 	"PutBucketOwnershipControls": (*Server).s3PutBucketOwnershipControls,
+	"GetBucketEncryption":        (*Server).s3GetBucketEncryption,
+	"PutBucketEncryption":        (*Server).s3PutBucketEncryption,
 	"PutObject":                  (*Server).s3PutObject,
 	"GetObject":                  (*Server).s3GetObject,
 }

@@ -1,5 +1,5 @@
 // Package server is the simulator's HTTP front end: one endpoint for IAM, STS, S3,
-// DataSync and Step Functions' ListExecutions. It takes the service from the SigV4 credential scope, identifies the caller
+// DataSync, KMS and Step Functions' ListExecutions. It takes the service from the SigV4 credential scope, identifies the caller
 // by the access key id, applies injected faults, and dispatches to the service handler.
 // Paths under /_sim/ are the admin API (plain JSON, no SigV4).
 package server
@@ -89,6 +89,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveDataSync(rec, r, c, authErr)
 	case "states":
 		s.serveStates(rec, r, c, authErr)
+	case "kms":
+		s.serveKMS(rec, r, c, authErr)
 	default:
 		writeQueryError(rec, "sts", reqID, 400, "Sender", "UnknownService", "The service '"+service+"' is not simulated.")
 	}
@@ -114,7 +116,9 @@ func (s *Server) authenticate(c *caller) *store.Error {
 
 // guessService picks a protocol to answer an unsigned request in.
 func guessService(r *http.Request) string {
-	if r.Header.Get("X-Amz-Target") != "" {
+	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, "TrentService.") {
+		return "kms"
+	} else if t != "" {
 		return "datasync"
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {

@@ -35,6 +35,8 @@ type Bucket struct {
 	// Ownership is the Object Ownership rule (BucketOwnerEnforced unless the bucket was
 	// created or set otherwise).
 	Ownership string
+	// Encryption is the default encryption (GetBucketEncryption): SSE-S3 unless set.
+	Encryption BucketEncryption
 
 	policy  *iampolicy.Policy
 	objects map[string]*Object
@@ -52,13 +54,17 @@ type Object struct {
 	ContentType  string
 	StorageClass string
 	Metadata     map[string]string
-	path         string // body file of a large object
-	segOff       int64  // offset in the segment of a small object (-1: none)
+	// SSE is the object's server-side encryption: "AES256", "aws:kms", or "SSE-C" for
+	// an object written with a customer-provided key; KMSKeyArn is the key of "aws:kms".
+	SSE, KMSKeyArn string
+	path           string // body file of a large object
+	segOff         int64  // offset in the segment of a small object (-1: none)
 }
 
 // BucketInfo is a copy of a bucket's settings.
 type BucketInfo struct {
 	Name, Region, Owner, Policy, Ownership string
+	Encryption                             BucketEncryption
 	Created                                time.Time
 	Objects                                int
 	Bytes                                  int64
@@ -98,7 +104,7 @@ func (s *Store) CreateBucket(name, region, owner, ownership string) error {
 			Fields: map[string]string{"BucketName": name}}
 	}
 	s.buckets[name] = &Bucket{Name: name, Region: region, Owner: owner, Created: s.now().UTC(),
-		Ownership: ownership, objects: map[string]*Object{}}
+		Ownership: ownership, objects: map[string]*Object{}, Encryption: BucketEncryption{Algorithm: SSES3}}
 	return nil
 }
 
@@ -114,7 +120,7 @@ func (s *Store) Bucket(name string) (BucketInfo, bool) {
 }
 
 func (b *Bucket) info() BucketInfo {
-	bi := BucketInfo{Name: b.Name, Region: b.Region, Owner: b.Owner, Policy: b.Policy, Ownership: b.Ownership,
+	bi := BucketInfo{Name: b.Name, Region: b.Region, Owner: b.Owner, Policy: b.Policy, Ownership: b.Ownership, Encryption: b.Encryption,
 		Created: b.Created, Objects: len(b.objects), Bytes: b.bytes}
 	return bi
 }
@@ -349,6 +355,9 @@ type PutObjectInput struct {
 	ContentMD5 []byte
 	// Extra hashes fed with the body (e.g. a CRC32 to check a checksum header).
 	Extra []hash.Hash
+	// SSE and KMSKeyArn are the encryption the object is stored with (ObjectEncryption
+	// decides them); "" = SSE-S3.
+	SSE, KMSKeyArn string
 	// Verify, when set, is called after the body is stored and before the object is
 	// installed; an error discards the upload.
 	Verify func() error
@@ -412,7 +421,10 @@ func (s *Store) PutObject(in PutObjectInput) (Object, error) {
 	}
 	o := &Object{Key: in.Key, Size: n, ETag: `"` + hex.EncodeToString(sum) + `"`,
 		LastModified: s.now().UTC().Truncate(time.Second), Owner: owner, ContentType: in.ContentType,
-		StorageClass: in.StorageClass, Metadata: in.Metadata, path: path, segOff: segOff}
+		StorageClass: in.StorageClass, Metadata: in.Metadata, SSE: in.SSE, KMSKeyArn: in.KMSKeyArn, path: path, segOff: segOff}
+	if o.SSE == "" {
+		o.SSE = SSES3
+	}
 	b.bytes += n
 	if old, ok := b.objects[in.Key]; ok {
 		b.bytes -= old.Size

@@ -79,6 +79,7 @@ type Store struct {
 	// policies are the customer managed policies by ARN.
 	policies map[string]*managedPolicy
 	buckets  map[string]*Bucket
+	kmsKeys  map[string]*KMSKey // by key ARN
 	settings Settings
 	now      func() time.Time
 	seg      segment
@@ -97,7 +98,7 @@ func New(cfg *Config, dataDir string) (*Store, error) {
 	s := &Store{
 		region: cfg.Region, dataDir: dataDir,
 		accounts: map[string]string{}, users: map[string]*User{}, creds: map[string]*Credential{},
-		roles: map[string]*role{}, policies: map[string]*managedPolicy{}, buckets: map[string]*Bucket{}, now: time.Now,
+		roles: map[string]*role{}, policies: map[string]*managedPolicy{}, buckets: map[string]*Bucket{}, kmsKeys: map[string]*KMSKey{}, now: time.Now,
 		settings: Settings{PropagationDelay: time.Duration(cfg.PropagationDelaySeconds * float64(time.Second)),
 			TimeScale: 1, TransferBytesPerSecond: cfg.TransferBytesPerSecond},
 	}
