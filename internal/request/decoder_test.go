@@ -38,7 +38,7 @@ func TestDecodeRecovers(t *testing.T) {
 			give: `{"bogus":{"source":{"bucket":1},"task":[{"logLevel":2}]},"source":{"bucket":"ok","bucket2":[[]]},"task":{"logLevel":true}}`,
 			want: []string{
 				"bogus: " + known,
-				"source.bucket2: is not a known field; known fields: accountId, bucket, prefix, region",
+				"source.bucket2: is not a known field; known fields: accountId, bucket, kmsKeyArns, prefix, region",
 				"task.logLevel: must be a string, not true or false",
 			},
 		},

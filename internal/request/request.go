@@ -17,6 +17,11 @@ type Source struct {
 	AccountID string `json:"accountId"`
 	Region    string `json:"region"`
 	Prefix    string `json:"prefix,omitempty"`
+	// KMSKeyArns are the customer managed KMS keys of account A that objects of the
+	// bucket are encrypted with, besides its default key (full key ARNs in the source
+	// account, partition and region). Preflight adds the bucket's default key; the grant
+	// step gives the transfer role a KMS grant on each (internal/kmsgrant).
+	KMSKeyArns []string `json:"kmsKeyArns,omitempty"`
 	// The roles in account A that read and edit the bucket policy are not named here: the
 	// functions derive them from AccountID and the deployment (RetiredFields).
 }

@@ -338,6 +338,24 @@ func TestValidateBadRequests(t *testing.T) {
 		{name: "account id missing", give: func(r *Request) { r.Source.AccountID = "" }, wantErr: []string{"source.accountId"}},
 		{name: "source region bad", give: func(r *Request) { r.Source.Region = "tokyo" }, wantErr: []string{"source.region"}},
 		{name: "source region missing", give: func(r *Request) { r.Source.Region = "" }, wantErr: []string{"source.region"}},
+		{name: "kms key alias", give: func(r *Request) { r.Source.KMSKeyArns = []string{"alias/media"} }, wantErr: []string{"source.kmsKeyArns[0]"}},
+		{name: "kms key id without arn", give: func(r *Request) { r.Source.KMSKeyArns = []string{"1234abcd-12ab-34cd-56ef-1234567890ab"} }, wantErr: []string{"source.kmsKeyArns[0]"}},
+		{name: "kms key of another account", give: func(r *Request) {
+			r.Source.KMSKeyArns = []string{testKeyArn(r.Source.Region, "333333333333")}
+		}, wantErr: []string{"source.kmsKeyArns[0]"}},
+		{name: "kms key of another region", give: func(r *Request) {
+			r.Source.KMSKeyArns = []string{testKeyArn("eu-west-1", r.Source.AccountID)}
+		}, wantErr: []string{"source.kmsKeyArns[0]"}},
+		{name: "kms key of another partition", give: func(r *Request) {
+			r.Source.KMSKeyArns = []string{strings.Replace(testKeyArn(r.Source.Region, r.Source.AccountID), "arn:aws:", "arn:aws-cn:", 1)}
+		}, wantErr: []string{"source.kmsKeyArns[0]"}},
+		{name: "kms key repeated", give: func(r *Request) {
+			k := testKeyArn(r.Source.Region, r.Source.AccountID)
+			r.Source.KMSKeyArns = []string{k, k}
+		}, wantErr: []string{"source.kmsKeyArns[1]"}},
+		{name: "kms keys too many", give: func(r *Request) {
+			r.Source.KMSKeyArns = slices.Repeat([]string{testKeyArn(r.Source.Region, r.Source.AccountID)}, MaxKMSKeyArns+1)
+		}, wantErr: []string{"source.kmsKeyArns"}},
 		{name: "source region other partition", give: func(r *Request) {
 			r.Source.Region = "cn-north-1"
 		}, wantErr: []string{"source.region"}},
@@ -444,6 +462,10 @@ func TestValidateGoodVariants(t *testing.T) {
 		}, home: TestHome},
 		{name: "prefix with space and parens", give: func(r *Request) { r.Destination.Prefix = "my photos (2026)/" }, home: TestHome},
 		{name: "dotted bucket", give: func(r *Request) { r.Destination.Bucket = "team.b.media" }, home: TestHome},
+		{name: "kms key arns of the source account and region", give: func(r *Request) {
+			r.Source.KMSKeyArns = []string{testKeyArn(r.Source.Region, r.Source.AccountID),
+				"arn:aws:kms:" + r.Source.Region + ":" + r.Source.AccountID + ":key/mrk-1234abcd12ab34cd56ef1234567890ab"}
+		}, home: TestHome},
 		{name: "hyphen next to period", give: func(r *Request) { r.Destination.Bucket = "team-.b" }, home: TestHome},
 		{name: "digits and dots, not four groups", give: func(r *Request) { r.Destination.Bucket = "1.2.3" }, home: TestHome},
 		{name: "exclude with inner wildcard", give: func(r *Request) { r.Task.Excludes = []string{"*/tmp", "*.temp"} }, home: TestHome},
@@ -589,4 +611,9 @@ func TestCheckDeployment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testKeyArn is a KMS key ARN of the aws partition.
+func testKeyArn(region, account string) string {
+	return "arn:aws:kms:" + region + ":" + account + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
 }

@@ -92,6 +92,9 @@ func (r *Request) Validate(home Home) error {
 		v.Add("source.region", "is in partition %s but dsmigrate runs in %s; DataSync cannot transfer across partitions", Partition(s.Region), homePartition)
 	}
 	checkPrefix(v, "source.prefix", s.Prefix)
+	if srcRegionOK {
+		checkKMSKeyArns(v, s)
+	}
 
 	d := r.Destination
 	checkBucket(v, "destination.bucket", d.Bucket)
@@ -285,5 +288,52 @@ func checkFilters(v *failure.ValidationError, field string, patterns []string, i
 	}
 	if total > MaxFilterLength {
 		v.Add(field, "joined with '|' is %d characters; DataSync allows %d", total, MaxFilterLength)
+	}
+}
+
+// MaxKMSKeyArns is how many keys source.kmsKeyArns may name (one grant each).
+const MaxKMSKeyArns = 10
+
+// kmsKeyArnPattern is a KMS key ARN (not an alias): DataSync's SSE-KMS support across
+// accounts needs the customer managed key named by its full key ARN (DataSync User Guide,
+// "Creating your transfer source or destination location for Amazon S3", server-side
+// encryption; AWS Storage Blog, "Transfer customer managed SSE-KMS encrypted objects
+// across AWS accounts and Regions using AWS DataSync": "you must use a fully qualified
+// Amazon Resource Name (ARN)"), and a grant names its key by ARN across accounts
+// (CreateGrant, KeyId).
+var kmsKeyArnPattern = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-eusc):kms:([a-z0-9-]+):([0-9]{12}):key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+
+// KMSKeyArnParts splits a key ARN into partition, region and account (ok false when arn
+// is not a key ARN).
+func KMSKeyArnParts(arn string) (partition, region, account string, ok bool) {
+	m := kmsKeyArnPattern.FindStringSubmatch(arn)
+	if m == nil {
+		return "", "", "", false
+	}
+	return m[1], m[2], m[3], true
+}
+
+func checkKMSKeyArns(v *failure.ValidationError, s Source) {
+	if len(s.KMSKeyArns) > MaxKMSKeyArns {
+		v.Add("source.kmsKeyArns", "names %d keys; at most %d (one KMS grant each)", len(s.KMSKeyArns), MaxKMSKeyArns)
+		return
+	}
+	seen := map[string]bool{}
+	for i, arn := range s.KMSKeyArns {
+		field := fmt.Sprintf("source.kmsKeyArns[%d]", i)
+		partition, region, account, ok := KMSKeyArnParts(arn)
+		switch {
+		case !ok:
+			v.Add(field, "must be the full ARN of a KMS key, arn:<partition>:kms:<region>:<account>:key/<key id> (not an alias or a key id); got %q", arn)
+		case partition != Partition(s.Region):
+			v.Add(field, "is in partition %s, but the source bucket is in %s (got %q)", partition, Partition(s.Region), arn)
+		case region != s.Region:
+			v.Add(field, "is a key of region %s; S3 uses keys of the bucket's region %s only (got %q)", region, s.Region, arn)
+		case account != s.AccountID:
+			v.Add(field, "is a key of account %s, not of source account %s: dsmigrate creates its KMS grants in account A only; ask the key's owner for a grant to the transfer role instead (got %q)", account, s.AccountID, arn)
+		case seen[arn]:
+			v.Add(field, "repeats %q", arn)
+		}
+		seen[arn] = true
 	}
 }
