@@ -86,6 +86,23 @@ type BucketPolicyChange struct {
 	StatementIDs []string `json:"statementIds"`
 	PolicyBefore string   `json:"policyBefore"`
 	PolicyAfter  string   `json:"policyAfter"`
+	// KMSGrants are the migration's KMS grants on the source keys
+	// (request.source.kmsKeyArns): those the grant found or created, or those the revoke
+	// removed. Absent when the source uses no customer managed key.
+	KMSGrants []KMSGrant `json:"kmsGrants,omitempty"`
+}
+
+// KMSGrant is one KMS grant of a migration (internal/kmsgrant): on KeyArn, to
+// GranteePrincipal (the transfer role), named Name.
+type KMSGrant struct {
+	KeyArn           string   `json:"keyArn"`
+	GrantID          string   `json:"grantId,omitempty"`
+	Name             string   `json:"name"`
+	GranteePrincipal string   `json:"granteePrincipal"`
+	Operations       []string `json:"operations"`
+	// Created is true when this run created the grant (false: found from an earlier run).
+	Created   bool   `json:"created,omitempty"`
+	CreatedAt string `json:"createdAt,omitempty"`
 }
 
 // RevokeResult is $.revoke: the revoke's BucketPolicyChange, or, when the revoke failed,

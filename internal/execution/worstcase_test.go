@@ -128,6 +128,10 @@ func largestRequest(t *testing.T) request.Request {
 	for _, f := range r.Task.Shards.Prefixes {
 		r.Task.Includes = append(r.Task.Includes, "/"+f) // a valid include inside each shard
 	}
+	for i := range request.MaxKMSKeyArns {
+		r.Source.KMSKeyArns = append(r.Source.KMSKeyArns, fmt.Sprintf("arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/mrk-%032d", i))
+	}
+	r.Destination.KMSKeyArn = "arn:aws-us-gov:kms:us-gov-west-1:222222222222:key/mrk-" + strings.Repeat("0", 32)
 	yes := true
 	r.Cleanup.RevokeBucketPolicy = &yes
 	// Fill the filters up to the request's bound, with characters JSON escapes (a quote
@@ -185,7 +189,16 @@ func largestPolicy(t *testing.T) string {
 func bucketPolicyChange(t *testing.T, mode string) execution.BucketPolicyChange {
 	p := largestPolicy(t)
 	sids := []string{strings.Repeat("S", 128), strings.Repeat("S", 128), strings.Repeat("S", 128)}
-	return execution.BucketPolicyChange{Mode: mode, Bucket: strings.Repeat("s", 63), Changed: true, Deleted: true, StatementIDs: sids, PolicyBefore: p, PolicyAfter: p}
+	// One grant per key the request may name, each at its longest: a key ARN of the
+	// longest partition and region, a 64-character grant id, the longest transfer role.
+	var grants []execution.KMSGrant
+	for range request.MaxKMSKeyArns {
+		grants = append(grants, execution.KMSGrant{KeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/mrk-" + strings.Repeat("0", 32),
+			GrantID: strings.Repeat("g", 64), Name: "dsmigrate-" + strings.Repeat("m", 32),
+			GranteePrincipal: "arn:aws-us-gov:iam::222222222222:role/" + strings.Repeat("r", 64), Operations: []string{"Decrypt"},
+			Created: true, CreatedAt: "2026-12-31T23:59:59Z"})
+	}
+	return execution.BucketPolicyChange{Mode: mode, Bucket: strings.Repeat("s", 63), Changed: true, Deleted: true, StatementIDs: sids, PolicyBefore: p, PolicyAfter: p, KMSGrants: grants}
 }
 
 // largestFailure is a Catch's error output at Step Functions' bounds: a 256-character

@@ -35,6 +35,10 @@ type Destination struct {
 	Region       string `json:"region"`
 	Prefix       string `json:"prefix,omitempty"`
 	StorageClass string `json:"storageClass,omitempty"`
+	// KMSKeyArn is the customer managed key of account B that the destination bucket's
+	// default encryption uses (its full key ARN); Preflight fills it in from the bucket,
+	// and a value given must be that key. CreateRoles lets the config role use it.
+	KMSKeyArn string `json:"kmsKeyArn,omitempty"`
 }
 
 // TaskOptions are the DataSync task options. Empty values take the documented defaults.

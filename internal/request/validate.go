@@ -109,6 +109,15 @@ func (r *Request) Validate(home Home) error {
 		v.Add("destination.region", "must be %s, the region dsmigrate runs in: every DataSync resource lives in the destination account and region (got %q)", home.Region, d.Region)
 	}
 	checkPrefix(v, "destination.prefix", d.Prefix)
+	if d.KMSKeyArn != "" {
+		_, region, account, ok := KMSKeyArnParts(d.KMSKeyArn)
+		switch {
+		case !ok:
+			v.Add("destination.kmsKeyArn", "must be the full ARN of a KMS key, arn:<partition>:kms:<region>:<account>:key/<key id>; got %q", d.KMSKeyArn)
+		case region != d.Region || (home.AccountID != "" && account != home.AccountID):
+			v.Add("destination.kmsKeyArn", "must be a key of account %s in region %s, where the destination bucket is (got %q)", home.AccountID, d.Region, d.KMSKeyArn)
+		}
+	}
 	if d.StorageClass == "OUTPOSTS" {
 		v.Add("destination.storageClass", "OUTPOSTS is for S3 on Outposts, which needs an agent; use one of %s", strings.Join(StorageClasses, ", "))
 	} else {
