@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
 	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
 	"github.com/dsmigrate/dsmigrate/internal/putbucketpolicy"
 	"github.com/dsmigrate/dsmigrate/internal/sourceaccess"
@@ -26,6 +27,7 @@ func main() {
 		RolePrefix:             env.RolePrefix(),
 		LocationsCallerRoleArn: env.LocationsCallerRoleArn(),
 		SettleDelay:            putbucketpolicy.DefaultSettleDelay,
+		GrantSettle:            putbucketpolicy.DefaultGrantSettle,
 	}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())
@@ -36,9 +38,11 @@ func main() {
 		slog.Error("cannot load the AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	assumer := &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}
 	h := &putbucketpolicy.Handler{
 		Config:  cfg,
-		Assumer: sourceaccess.S3Assumer[putbucketpolicy.S3API]{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+		Assumer: sourceaccess.S3Assumer[putbucketpolicy.S3API]{Assumer: assumer},
+		KMS:     sourceaccess.KMSAssumer[kmsgrant.KMSAPI]{Assumer: assumer},
 	}
 	lambda.Start(h.Invoke)
 }

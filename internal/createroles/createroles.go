@@ -85,14 +85,22 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error
 	}
 	partition := h.partition()
 	trust := policy.TrustPolicy(h.Config.Home.AccountID, h.Config.Home.Region, partition)
+	source := policy.SourceRolePolicy(partition, r.Source.Bucket, r.Source.Prefix)
+	if len(r.Source.KMSKeyArns) > 0 {
+		source.Statement = append(source.Statement, policy.SourceKMSStatement(r.Source.Region, r.Source.KMSKeyArns))
+	}
+	destination := policy.DestinationRolePolicy(partition, r.Destination.Bucket, r.Destination.Prefix)
+	if r.Destination.KMSKeyArn != "" {
+		destination.Statement = append(destination.Statement, policy.DestinationKMSStatement(r.Destination.Region, r.Destination.KMSKeyArn))
+	}
 	transfer, err := h.ensure(ctx, r.MigrationID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID), trust,
-		policy.SourceRolePolicy(partition, r.Source.Bucket, r.Source.Prefix),
+		source,
 		fmt.Sprintf("dsmigrate %s: lets DataSync read source bucket %s", r.MigrationID, r.Source.Bucket))
 	if err != nil {
 		return nil, err
 	}
 	config, err := h.ensure(ctx, r.MigrationID, naming.ConfigRoleName(h.Config.RolePrefix, r.MigrationID), trust,
-		policy.DestinationRolePolicy(partition, r.Destination.Bucket, r.Destination.Prefix),
+		destination,
 		fmt.Sprintf("dsmigrate %s: lets DataSync write destination bucket %s", r.MigrationID, r.Destination.Bucket))
 	if err != nil {
 		return nil, err

@@ -120,3 +120,33 @@ func SourceBucketStatements(partition string, sids naming.Sids, bucket, prefix, 
 		},
 	}
 }
+
+// S3ViaService is the kms:ViaService value of S3's requests to KMS in region ("The
+// kms:ViaService condition key limits use of a KMS key to requests from specified AWS
+// services", AWS KMS Developer Guide, kms:ViaService; S3's value is
+// s3.<region>.amazonaws.com).
+func S3ViaService(region string) string { return "s3." + region + ".amazonaws.com" }
+
+// SourceKMSStatement lets the transfer role decrypt with the source keys, only through
+// S3 in the source bucket's region. Cross-account use of a key needs an IAM policy in the
+// user's account as well as the key's permission (AWS KMS Developer Guide, "Allowing
+// users in other accounts to use a KMS key"; here the key's permission is the grant), and
+// S3 needs kms:Decrypt to read an SSE-KMS object (S3 User Guide, "Using server-side
+// encryption with AWS KMS keys").
+func SourceKMSStatement(region string, keyArns []string) Statement {
+	return Statement{Sid: "DecryptSourceObjects", Effect: "Allow", Action: StringList{"kms:Decrypt"}, Resource: StringList(keyArns),
+		Condition: Condition{"StringEquals": {"kms:ViaService": {S3ViaService(region)}}}}
+}
+
+// DestinationKMSActions are what writing an SSE-KMS object through S3 needs: PutObject
+// needs kms:GenerateDataKey, and a multipart upload kms:Decrypt too (S3 User Guide,
+// "Using server-side encryption with AWS KMS keys (SSE-KMS)" and "Multipart upload API
+// and permissions"); kms:Encrypt is the rest of the set the issue's operators expect.
+var DestinationKMSActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+
+// DestinationKMSStatement lets the config role use the destination bucket's key, only
+// through S3 in its region.
+func DestinationKMSStatement(region, keyArn string) Statement {
+	return Statement{Sid: "EncryptDestinationObjects", Effect: "Allow", Action: StringList(DestinationKMSActions), Resource: StringList{keyArn},
+		Condition: Condition{"StringEquals": {"kms:ViaService": {S3ViaService(region)}}}}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -40,6 +41,19 @@ var _ S3API = (*s3.Client)(nil)
 type Assumer interface {
 	AssumeS3(ctx context.Context, p sourceaccess.Params) (S3API, error)
 }
+
+// KMSAssumer gives a KMS client acting as a role in account A
+// (sourceaccess.KMSAssumer[kmsgrant.KMSAPI] in the Lambda).
+type KMSAssumer interface {
+	AssumeKMS(ctx context.Context, p sourceaccess.Params) (kmsgrant.KMSAPI, error)
+}
+
+// DefaultGrantSettle is the GrantSettle of the deployed function: KMS grants are
+// eventually consistent, "it typically takes less than a few seconds for the change to
+// propagate throughout the system" (AWS KMS Developer Guide, "Using a grant token"). The
+// grants are made before the bucket policy is written, whose read-back waits
+// DefaultSettleDelay, so a first grant normally passes without an extra round.
+const DefaultGrantSettle = 10 * time.Second
 
 // Modes of the step.
 const (
@@ -62,12 +76,17 @@ type Config struct {
 	// statements missing after a grant, back after a revoke) is a TransientError, so the
 	// state machine runs the step again, which merges again.
 	SettleDelay time.Duration
+	// GrantSettle is how old the migration's KMS grants must be before the grant step
+	// passes; a younger one is a NotReadyError, which the state machine retries.
+	GrantSettle time.Duration
 }
 
 // Handler runs the putbucketpolicy step.
 type Handler struct {
 	Config  Config
 	Assumer Assumer
+	// KMS creates and revokes the KMS grants on the source keys, as the policy-writer role.
+	KMS KMSAssumer
 	clk     clock // nil: the real clock
 }
 
@@ -117,9 +136,91 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	}
 	out.PolicyBefore, out.PolicyAfter = existing, existing
 	if in.Mode == ModeGrant {
-		return h.grant(ctx, b, in, out)
+		// The KMS grants come first: the policy's read-back wait then counts toward their
+		// propagation.
+		grants, err := h.ensureGrants(ctx, b, r, in.Roles.TransferRole.Arn)
+		if err != nil {
+			return nil, err
+		}
+		res, err := h.grant(ctx, b, in, out)
+		if err != nil {
+			return nil, err
+		}
+		res.KMSGrants = grants
+		if g := kmsgrant.Young(grants, h.clock().Now(), h.Config.GrantSettle); g != nil {
+			return nil, &failure.NotReadyError{Message: fmt.Sprintf(
+				"%s was created at %s; KMS grants are eventually consistent, so DataSync's reads could still be refused: retrying", kmsgrant.Describe(*g), g.CreatedAt)}
+		}
+		return res, nil
 	}
-	return h.revoke(ctx, b, r, in.Grant, out)
+	// Both the grants and the statements are removed, each even when the other fails.
+	removed, gerr := h.removeGrants(ctx, b, r)
+	res, err := h.revoke(ctx, b, r, in.Grant, out)
+	if err != nil {
+		return nil, err
+	}
+	if gerr != nil {
+		return nil, gerr
+	}
+	res.KMSGrants = removed
+	return res, nil
+}
+
+// ensureGrants finds or creates the migration's KMS grant on every source key, as the
+// policy-writer role of account A (kmsgrant.Ensure).
+func (h *Handler) ensureGrants(ctx context.Context, b *bucket, r request.Request, grantee string) ([]execution.KMSGrant, error) {
+	if len(r.Source.KMSKeyArns) == 0 {
+		return nil, nil
+	}
+	c, err := h.kmsClient(ctx, b, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []execution.KMSGrant
+	for _, key := range r.Source.KMSKeyArns {
+		g, err := kmsgrant.Ensure(ctx, c, key, grantee, r.MigrationID, h.clock().Now())
+		if err != nil {
+			return nil, awserror.Classify(err, awserror.Call{Principal: b.principal, Action: "kms:CreateGrant", Resource: key,
+				Grant: fmt.Sprintf("list the key in dsmigrate:sourceKmsKeys and redeploy the source stack, which lets %s create grants on it for this deployment's transfer roles; the key policy must keep the default statement that enables IAM policies in account %s", b.principal, b.owner)}, awserror.Precondition)
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// removeGrants revokes the migration's KMS grants on every source key (kmsgrant.Remove).
+// The error lists the grants that may be left.
+func (h *Handler) removeGrants(ctx context.Context, b *bucket, r request.Request) ([]execution.KMSGrant, error) {
+	if len(r.Source.KMSKeyArns) == 0 {
+		return nil, nil
+	}
+	c, err := h.kmsClient(ctx, b, r)
+	if err != nil {
+		return nil, err
+	}
+	grantee := h.roleArn(naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID))
+	var out []execution.KMSGrant
+	for _, key := range r.Source.KMSKeyArns {
+		gone, err := kmsgrant.Remove(ctx, c, key, grantee, r.MigrationID)
+		out = append(out, gone...)
+		if err != nil {
+			return out, awserror.Classify(err, awserror.Call{Principal: b.principal, Action: "kms:RevokeGrant", Resource: key,
+				Grant: fmt.Sprintf("KMS grants named %s to %s may be left on key %s: revoke them as an administrator of account %s (aws kms list-grants --key-id %s, then aws kms revoke-grant --key-id %s --grant-id ID)",
+					kmsgrant.Name(r.MigrationID), grantee, key, b.owner, key, key)}, awserror.Precondition)
+		}
+	}
+	return out, nil
+}
+
+func (h *Handler) kmsClient(ctx context.Context, b *bucket, r request.Request) (kmsgrant.KMSAPI, error) {
+	if h.KMS == nil {
+		return nil, &failure.PreconditionError{Message: "this putbucketpolicy function has no KMS client; source.kmsKeyArns cannot be granted"}
+	}
+	c, err := h.KMS.AssumeKMS(ctx, sourceaccess.Params{RoleArn: b.principal, MigrationID: r.MigrationID, Region: r.Source.Region})
+	if err != nil {
+		return nil, sourceaccess.AssumeRoleError(err, b.principal, h.roleArn(naming.FunctionRoleName(h.Config.RolePrefix, "putbucketpolicy")))
+	}
+	return c, nil
 }
 
 // openBucket assumes the role in account A that edits the source bucket policy.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -40,6 +41,19 @@ type Assumer struct {
 // failure of the first S3 call, and returns an S3 client that uses the role's credentials
 // in p.Region. The credentials are cached for the client's lifetime (one invocation).
 func (a *Assumer) S3(ctx context.Context, p Params) (*s3.Client, error) {
+	creds, err := a.credentials(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]func(*s3.Options){func(o *s3.Options) {
+		o.Region = p.Region
+		o.Credentials = creds
+	}}, a.S3Options...)
+	return s3.NewFromConfig(a.Config, opts...), nil
+}
+
+// credentials assumes the role now and returns its cached credentials.
+func (a *Assumer) credentials(ctx context.Context, p Params) (*aws.CredentialsCache, error) {
 	provider := stscreds.NewAssumeRoleProvider(a.STS, p.RoleArn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName(p.MigrationID)
 	})
@@ -47,11 +61,38 @@ func (a *Assumer) S3(ctx context.Context, p Params) (*s3.Client, error) {
 	if _, err := creds.Retrieve(ctx); err != nil {
 		return nil, fmt.Errorf("assume %s: %w", p.RoleArn, err)
 	}
-	opts := append([]func(*s3.Options){func(o *s3.Options) {
+	return creds, nil
+}
+
+// KMS assumes the role now and returns a KMS client with its credentials in p.Region
+// (the source keys are in the source bucket's region).
+func (a *Assumer) KMS(ctx context.Context, p Params) (*kms.Client, error) {
+	creds, err := a.credentials(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return kms.NewFromConfig(a.Config, func(o *kms.Options) {
 		o.Region = p.Region
 		o.Credentials = creds
-	}}, a.S3Options...)
-	return s3.NewFromConfig(a.Config, opts...), nil
+	}), nil
+}
+
+// KMSAssumer gives a step the KMS client of Assumer.KMS as C, the step's own interface
+// (for example kmsgrant.KMSAPI).
+type KMSAssumer[C any] struct{ *Assumer }
+
+// AssumeKMS assumes the role (Assumer.KMS) and returns the client as C.
+func (a KMSAssumer[C]) AssumeKMS(ctx context.Context, p Params) (C, error) {
+	var client C
+	c, err := a.KMS(ctx, p)
+	if err != nil {
+		return client, err
+	}
+	client, ok := any(c).(C)
+	if !ok {
+		return client, fmt.Errorf("*kms.Client does not implement %s", reflect.TypeFor[C]())
+	}
+	return client, nil
 }
 
 // S3Assumer gives a step the S3 client of Assumer.S3 as C, the step's own interface of
