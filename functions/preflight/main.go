@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -40,11 +41,14 @@ func main() {
 		slog.Error("cannot load the AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
+	assumer := &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}
 	h := &preflight.Handler{
-		Config:  cfg,
-		S3:      s3.NewFromConfig(awsCfg),
-		SFN:     sfn.NewFromConfig(awsCfg),
-		Assumer: sourceaccess.S3Assumer[preflight.S3API]{Assumer: &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}},
+		Config:    cfg,
+		S3:        s3.NewFromConfig(awsCfg),
+		SFN:       sfn.NewFromConfig(awsCfg),
+		Assumer:   sourceaccess.S3Assumer[preflight.S3API]{Assumer: assumer},
+		KMS:       kms.NewFromConfig(awsCfg),
+		SourceKMS: sourceaccess.KMSAssumer[preflight.KMSAPI]{Assumer: assumer},
 	}
 	lambda.Start(h.Handle)
 }

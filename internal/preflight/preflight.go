@@ -32,6 +32,8 @@ import (
 type S3API interface {
 	GetBucketOwnershipControls(ctx context.Context, params *s3.GetBucketOwnershipControlsInput, optFns ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error)
 	GetBucketPolicy(ctx context.Context, params *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
+	// GetBucketEncryption reads the default encryption (encryption.go).
+	GetBucketEncryption(ctx context.Context, params *s3.GetBucketEncryptionInput, optFns ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
 	// ListObjectsV2 lists the folders under source.prefix for task.shards.byTopLevelPrefix
 	// (with delimiter "/" only: the read role may list nothing else).
 	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
@@ -77,6 +79,11 @@ type Handler struct {
 	S3      S3API // account B, the function's own credentials
 	SFN     SFNAPI
 	Assumer Assumer
+	// KMS reads the destination's key in account B; SourceKMS the source's default key
+	// as the read role of account A. Both are used only for a bucket encrypted by default
+	// with a KMS key.
+	KMS       KMSAPI
+	SourceKMS KMSAssumer
 }
 
 // Input is the step input: the raw request and the execution name.
@@ -120,6 +127,11 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	if err := checkOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, readRole); err != nil {
 		return nil, err
 	}
+	keys, err := h.sourceKeys(ctx, sourceS3, r, readRole)
+	if err != nil {
+		return nil, err
+	}
+	r.Source.KMSKeyArns = keys
 	existing, err := getPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, readRole)
 	if err != nil {
 		return nil, err
@@ -150,6 +162,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 
 	dst := r.Destination
 	if err := checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Home.AccountID, ""); err != nil {
+		return nil, err
+	}
+	if r.Destination.KMSKeyArn, err = h.destinationKey(ctx, r); err != nil {
 		return nil, err
 	}
 	shards, err := shardsOf(ctx, sourceS3, partition, r, readRole)

@@ -37,6 +37,8 @@ type fakeS3 struct {
 	getPolicy    func(bucket string) (*s3.GetBucketPolicyOutput, error)
 	// keys are the source bucket's object keys, listed by ListObjectsV2.
 	keys []string
+	// encryption answers GetBucketEncryption (nil: SSE-S3).
+	encryption func(bucket string) (*s3.GetBucketEncryptionOutput, error)
 }
 
 // ListObjectsV2 lists f.keys as S3 does with a prefix and a delimiter, two per page.
@@ -81,6 +83,15 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 func (f *fakeS3) GetBucketOwnershipControls(_ context.Context, in *s3.GetBucketOwnershipControlsInput, _ ...func(*s3.Options)) (*s3.GetBucketOwnershipControlsOutput, error) {
 	*f.log = append(*f.log, f.name+":GetBucketOwnershipControls:"+aws.ToString(in.Bucket)+":owner="+aws.ToString(in.ExpectedBucketOwner))
 	return f.getOwnership(aws.ToString(in.Bucket))
+}
+
+func (f *fakeS3) GetBucketEncryption(_ context.Context, in *s3.GetBucketEncryptionInput, _ ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error) {
+	*f.log = append(*f.log, f.name+":GetBucketEncryption:"+aws.ToString(in.Bucket))
+	if f.encryption != nil {
+		return f.encryption(aws.ToString(in.Bucket))
+	}
+	return &s3.GetBucketEncryptionOutput{ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+		ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAes256}}}}}, nil
 }
 
 func (f *fakeS3) GetBucketPolicy(_ context.Context, in *s3.GetBucketPolicyInput, _ ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
@@ -205,8 +216,10 @@ func TestHandleValid(t *testing.T) {
 		"states:ListExecutions:" + stateMachineArn + ":RUNNING",
 		"sts:AssumeRole:arn:aws:iam::111111111111:role/dsmigrate-source-read",
 		"A:GetBucketOwnershipControls:team-a-media:owner=111111111111",
+		"A:GetBucketEncryption:team-a-media",
 		"A:GetBucketPolicy:team-a-media",
 		"B:GetBucketOwnershipControls:team-b-media:owner=222222222222",
+		"B:GetBucketEncryption:team-b-media",
 	}
 	if strings.Join(w.log, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got calls\n%s\nwant\n%s", strings.Join(w.log, "\n"), strings.Join(want, "\n"))
