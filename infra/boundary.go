@@ -38,7 +38,7 @@ func boundaryStatements(a arns) []awsiam.PolicyStatement {
 		}
 		return out
 	}
-	return []awsiam.PolicyStatement{
+	out := []awsiam.PolicyStatement{
 		// The transfer role reads a source location: policy.SourceBucketActions and
 		// SourceObjectActions cite AWS's list.
 		allow("ReadListedSourceBuckets", policy.SourceBucketActions, a.sourceBuckets, nil),
@@ -46,11 +46,18 @@ func boundaryStatements(a arns) []awsiam.PolicyStatement {
 		// The config role writes a destination location: the field report's write set.
 		allow("WriteListedDestinationBuckets", policy.DestinationBucketActions, a.destBuckets, nil),
 		allow("WriteListedDestinationObjects", policy.DestinationObjectActions, objects(a.destBuckets), nil),
-		// Extension point, SSE-KMS buckets: DataSync needs kms:Decrypt on the source
-		// bucket's customer managed key and kms:GenerateDataKey (and kms:Decrypt for
-		// multipart uploads) on the destination's. Add those actions here on the listed
-		// key ARNs only (never on "*"), with kms:ViaService s3.<region>.amazonaws.com, once
-		// the deployment lists its keys; the roles' inline policies name the key of their
-		// bucket.
 	}
+	// SSE-KMS buckets. The transfer role decrypts with the listed source keys
+	// (dsmigrate:sourceKmsKeys, never "*"), through S3 only (kms:ViaService: the source
+	// bucket may be in another region than the deployment).
+	if len(a.sourceKMSKeys) > 0 {
+		out = append(out, allow("DecryptListedSourceKeysThroughS3", []string{"kms:Decrypt"}, a.sourceKMSKeys,
+			map[string]any{"StringLike": map[string]any{"kms:ViaService": "s3.*.amazonaws.com"}}))
+	}
+	// The config role uses the destination bucket's key: any key of account B in the
+	// deployment's region (the bucket's owner chooses its default key; it is not listed in
+	// the configuration), through S3 in that region only; createroles names the one key in
+	// the role's inline policy.
+	return append(out, allow("UseDestinationKeysThroughS3", policy.DestinationKMSActions, []string{a.destinationKeys},
+		map[string]any{"StringEquals": map[string]any{"kms:ViaService": policy.S3ViaService(a.region)}}))
 }

@@ -24,6 +24,7 @@ const (
 	ctxRegion             = "dsmigrate:region"
 	ctxSourceBuckets      = "dsmigrate:sourceBuckets"
 	ctxDestinationBuckets = "dsmigrate:destinationBuckets"
+	ctxSourceKMSKeys      = "dsmigrate:sourceKmsKeys"
 	ctxLogRetentionDays   = "dsmigrate:logRetentionDays"
 	ctxSchedule           = "dsmigrate:schedule"
 	ctxScheduledRequest   = "dsmigrate:scheduledRequest"
@@ -69,6 +70,9 @@ type Config struct {
 	SourceAccount      string   // account A (12 digits), or "*" for any account
 	Region             string   // region of both stacks and of the DataSync resources
 	SourceBuckets      []string // buckets in A whose policy the policy-writer role may edit
+	// SourceKMSKeys are the customer managed keys of account A (full key ARNs) that the
+	// policy-writer role may grant to this deployment's transfer roles; empty: none.
+	SourceKMSKeys      []string
 	DestinationBuckets []string // buckets in B that migrations may write to
 	LogRetentionDays   int      // retention of every log group
 	Schedule           string   // optional EventBridge schedule expression for recurring syncs
@@ -234,6 +238,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	}
 	c.ExtraRegions = extraRegions(get, fail)
 	c.SourceBuckets = buckets(get, ctxSourceBuckets, fail)
+	c.SourceKMSKeys = kmsKeys(get, c.SourceAccount, fail)
 	c.DestinationBuckets = buckets(get, ctxDestinationBuckets, fail)
 
 	c.LogRetentionDays = defaultLogRetentionDays
@@ -525,4 +530,26 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// kmsKeys reads dsmigrate:sourceKmsKeys: full KMS key ARNs (not aliases) of the source
+// account; absent or [] means none.
+func kmsKeys(get func(string) any, account string, fail func(key, format string, args ...any)) []string {
+	if get(ctxSourceKMSKeys) == nil {
+		return nil
+	}
+	keys, ok := stringList(get, ctxSourceKMSKeys, "key ARN", "key ARNs", fail)
+	if !ok {
+		return nil
+	}
+	for _, k := range keys {
+		_, _, acct, ok := request.KMSKeyArnParts(k)
+		switch {
+		case !ok:
+			fail(ctxSourceKMSKeys, "%q is not the full ARN of a KMS key (arn:<partition>:kms:<region>:<account>:key/<key id>; aliases are not accepted)", k)
+		case account != anyAccount && acct != account:
+			fail(ctxSourceKMSKeys, "%q is a key of account %s, not of %s %s", k, acct, ctxSourceAccount, account)
+		}
+	}
+	return keys
 }

@@ -189,6 +189,9 @@ type arns struct {
 	stateMachine           string   // the deployment's own state machine
 	sourceBuckets          []string
 	destBuckets            []string
+	sourceKMSKeys          []string // dsmigrate:sourceKmsKeys
+	destinationKeys        string   // every KMS key of account B in the region
+	region                 string
 	locations              string
 	tasks                  string
 	taskExecutions         string
@@ -223,6 +226,9 @@ func arnsFor(cfg Config) arns {
 		stateMachine:              cfg.StateMachineArn(),
 		sourceBuckets:             bucketArns(cfg.SourceBuckets),
 		destBuckets:               bucketArns(cfg.DestinationBuckets),
+		sourceKMSKeys:             cfg.SourceKMSKeys,
+		destinationKeys:           fmt.Sprintf("arn:%s:kms:%s:%s:key/*", p, region, acct),
+		region:                    region,
 		locations:                 datasync + "location/*",
 		dataSyncServiceLinkedRole: fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/datasync.amazonaws.com/AWSServiceRoleForDataSync", p, acct),
 		tasks:                     datasync + "task/*",
@@ -306,6 +312,10 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 	add("preflight",
 		allow("AssumeSourceReadRole", []string{"sts:AssumeRole"}, []string{a.sourceReadRole}, nil),
 		allow("ReadDestinationOwnership", []string{"s3:GetBucketOwnershipControls"}, a.destBuckets, nil),
+		// The destination bucket's default encryption and, when it is a KMS key of account
+		// B, that key's metadata and policy (read only), to check the config role can use it.
+		allow("ReadDestinationEncryption", []string{"s3:GetEncryptionConfiguration"}, a.destBuckets, nil),
+		allow("ReadDestinationKeys", []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, []string{a.destinationKeys}, nil),
 		allow("CountLiveMigrations", []string{"states:ListExecutions"}, []string{a.stateMachine}, nil),
 	)
 
@@ -612,6 +622,10 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
+		if spec.Dir == "preflight" {
+			suppress(role, "AwsSolutions-IAM5", "kms:DescribeKey and kms:GetKeyPolicy (read only) on this account's keys in the region: the destination bucket's default key is chosen by the bucket's owner and known only when Preflight reads the bucket's encryption",
+				"Resource::"+a.destinationKeys)
+		}
 		if cfg.SourceAccount == anyAccount && spec.Dir == "preflight" {
 			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the read role may be in any source account; its name is fixed and its trust policy names this role only",
 				"Resource::"+a.sourceReadRole)
@@ -629,8 +643,8 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 	for _, b := range append(slices.Clone(a.sourceBuckets), a.destBuckets...) {
 		objects = append(objects, "Resource::"+b+"/*")
 	}
-	suppress(s.RoleBoundary, "AwsSolutions-IAM5", "A permissions boundary of DataSync bucket access roles: the objects of the deployment's listed buckets (each role's inline policy narrows it to one bucket and prefix)",
-		objects...)
+	suppress(s.RoleBoundary, "AwsSolutions-IAM5", "A permissions boundary of DataSync bucket access roles: the objects of the deployment's listed buckets (each role's inline policy narrows it to one bucket and prefix), and the use through S3 (kms:ViaService) of this account's keys in the region, of which each config role's inline policy names the destination bucket's one key",
+		append(objects, "Resource::"+a.destinationKeys)...)
 	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",
 		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
 		"Resource::*",

@@ -7,6 +7,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
 )
 
 // SourceAccessStackProps configures the stack deployed in account A.
@@ -74,11 +77,22 @@ func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAc
 	s.ReadRole.AddToPrincipalPolicy(allow("ListSourceFolders", sourceReadActions[2:], buckets,
 		map[string]any{"StringEquals": map[string]any{"s3:delimiter": "/"}}))
 
+	// Preflight reads the default encryption of the source buckets
+	// (s3:GetEncryptionConfiguration is GetBucketEncryption's action) and describes their
+	// default key, to refuse the AWS managed key aws/s3 before anything changes.
+	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceEncryption", []string{"s3:GetEncryptionConfiguration"}, buckets, nil))
+	if len(cfg.SourceKMSKeys) > 0 {
+		s.ReadRole.AddToPrincipalPolicy(allow("DescribeSourceKeys", []string{"kms:DescribeKey"}, cfg.SourceKMSKeys, nil))
+	}
+
 	s.PolicyWriterRole = newRole("SourcePolicyWriterRole", cfg.SourcePolicyWriterRoleName(), "putbucketpolicy",
 		"add and remove its statements in the policies of the source buckets")
 	// Grant and revoke: read the policy, write it back with our statements added or
 	// removed, delete it when ours were the only statements.
 	s.PolicyWriterRole.AddToPrincipalPolicy(allow("EditSourceBucketPolicies", sourcePolicyWriterActions, buckets, nil))
+	for _, st := range sourceKMSGrantStatements(cfg) {
+		s.PolicyWriterRole.AddToPrincipalPolicy(st)
+	}
 
 	awscdk.NewCfnOutput(stack, jsii.String("SourceReadRoleArn"), &awscdk.CfnOutputProps{
 		Value:       s.ReadRole.RoleArn(),
@@ -89,4 +103,33 @@ func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAc
 		Description: jsii.String("Assumed by " + cfg.FunctionName("putbucketpolicy") + " in account B: adds and removes dsmigrate's statements in the source bucket policies"),
 	})
 	return s
+}
+
+// sourceKMSGrantStatements let the policy-writer role manage the migrations' KMS grants
+// (internal/kmsgrant) on the keys listed in dsmigrate:sourceKmsKeys, and nothing else:
+//   - kms:CreateGrant only for a grantee that is one of this deployment's transfer roles
+//     (kms:GranteePrincipal) and only for the operations kmsgrant asks (kms:GrantOperations,
+//     ForAllValues with a Null check, since ForAllValues alone is true for a request without
+//     the key): a writer role made to grant itself, another role, or kms:CreateGrant or
+//     kms:Encrypt to anyone is refused (TestAttack... in internal/localrun);
+//   - kms:ListGrants, kms:RevokeGrant and kms:DescribeKey on the same keys without
+//     conditions: KMS documents kms:GranteePrincipal and kms:GrantOperations for
+//     CreateGrant only (AWS KMS Developer Guide, "AWS KMS condition keys"), and reading the
+//     grants or revoking one only ever removes access.
+//
+// The keys' policies must keep the default statement that lets IAM policies of account A
+// allow their use ("Default key policy"), or these statements have no effect.
+func sourceKMSGrantStatements(cfg Config) []awsiam.PolicyStatement {
+	if len(cfg.SourceKMSKeys) == 0 {
+		return nil
+	}
+	transferRoles := naming.RoleArn(cfg.Partition(), cfg.DestinationAccount, cfg.NamePrefix, naming.TransferRoleName(cfg.NamePrefix, "*"))
+	return []awsiam.PolicyStatement{
+		allow("GrantSourceKeysToTransferRoles", []string{"kms:CreateGrant"}, cfg.SourceKMSKeys, map[string]any{
+			"StringLike":                map[string]any{"kms:GranteePrincipal": transferRoles},
+			"ForAllValues:StringEquals": map[string]any{"kms:GrantOperations": kmsgrant.OperationNames()},
+			"Null":                      map[string]any{"kms:GrantOperations": "false"},
+		}),
+		allow("ListAndRevokeSourceKeyGrants", []string{"kms:ListGrants", "kms:RevokeGrant", "kms:DescribeKey"}, cfg.SourceKMSKeys, nil),
+	}
 }

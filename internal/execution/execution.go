@@ -88,8 +88,8 @@ type BucketPolicyChange struct {
 	PolicyAfter  string   `json:"policyAfter"`
 	// KMSGrants are the migration's KMS grants on the source keys
 	// (request.source.kmsKeyArns): those the grant found or created, or those the revoke
-	// removed. Absent when the source uses no customer managed key.
-	KMSGrants []KMSGrant `json:"kmsGrants,omitempty"`
+	// removed. Null when the source uses no customer managed key.
+	KMSGrants []KMSGrant `json:"kmsGrants"`
 }
 
 // KMSGrant is one KMS grant of a migration (internal/kmsgrant): on KeyArn, to

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -20,6 +21,7 @@ type AccountClients struct {
 	Config    aws.Config
 	IAM       *iam.Client
 	S3        *s3.Client
+	KMS       *kms.Client
 }
 
 func (s *Sim) clientsFor(accountID string) (*AccountClients, error) {
@@ -38,6 +40,7 @@ func (s *Sim) clientsFor(accountID string) (*AccountClients, error) {
 			Config:    cfg,
 			IAM:       iam.NewFromConfig(cfg),
 			S3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
+			KMS:       kms.NewFromConfig(cfg),
 		}, nil
 	}
 	return nil, fmt.Errorf("no user for account %s in the simulator config", accountID)

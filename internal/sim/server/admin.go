@@ -66,6 +66,28 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 		}
 		s.store.UpdateSettings(delay, in.TimeScale, bps)
 		writeJSON(w, 200, s.settingsJSON())
+	case "POST /_sim/kms/keys":
+		// Seeds a customer managed key with a chosen id (a deployment's configuration
+		// names its source keys by ARN); policy "" is the default key policy.
+		var in struct {
+			AccountID   string          `json:"accountId"`
+			KeyID       string          `json:"keyId"`
+			Description string          `json:"description"`
+			Policy      json.RawMessage `json:"policy"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		doc := ""
+		if len(in.Policy) > 0 && string(in.Policy) != "null" {
+			doc = string(in.Policy)
+		}
+		k, err := s.store.CreateKeyWithID(in.AccountID, in.KeyID, in.Description, doc)
+		if err != nil {
+			writeJSON(w, 400, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]string{"keyId": k.KeyID, "arn": k.Arn})
 	case "GET /_sim/state":
 		writeJSON(w, 200, s.state())
 	case "POST /_sim/states/state-machines":
@@ -89,6 +111,8 @@ type State struct {
 	DataSync *datasync.State     `json:"datasync,omitempty"`
 	// StepFunctions holds the executions registered for ListExecutions.
 	StepFunctions StepFunctionsState `json:"stepFunctions"`
+	// KMSKeys are the KMS keys with their grants.
+	KMSKeys []KMSKeyState `json:"kmsKeys"`
 	// The contract lists DataSync's locations, tasks and executions at the top level
 	// too (the same values as DataSync's).
 	*datasync.State
@@ -105,6 +129,37 @@ func (s *Server) settingsJSON() SettingsState {
 	st := s.store.Settings()
 	return SettingsState{PropagationDelaySeconds: st.PropagationDelay.Seconds(), TimeScale: st.TimeScale,
 		TransferBytesPerSecond: st.TransferBytesPerSecond}
+}
+
+// KMSKeyState is a KMS key in a State.
+type KMSKeyState struct {
+	Arn        string          `json:"arn"`
+	KeyManager string          `json:"keyManager"`
+	Policy     json.RawMessage `json:"policy"`
+	Grants     []KMSGrantState `json:"grants"`
+}
+
+// KMSGrantState is a grant of a KMSKeyState.
+type KMSGrantState struct {
+	GrantID          string   `json:"grantId"`
+	Name             string   `json:"name"`
+	GranteePrincipal string   `json:"granteePrincipal"`
+	Operations       []string `json:"operations"`
+}
+
+func (s *Server) kmsState() []KMSKeyState {
+	out := []KMSKeyState{}
+	grants := s.store.KMSGrants()
+	for _, k := range s.store.KMSKeys() {
+		ks := KMSKeyState{Arn: k.Arn, KeyManager: k.KeyManager, Policy: rawOrString(k.Policy), Grants: []KMSGrantState{}}
+		for _, g := range grants {
+			if g.KeyArn == k.Arn {
+				ks.Grants = append(ks.Grants, KMSGrantState{g.GrantID, g.Name, g.GranteePrincipal, g.Operations})
+			}
+		}
+		out = append(out, ks)
+	}
+	return out
 }
 
 // RoleState is an IAM role in a State.
@@ -174,7 +229,7 @@ func (s *Server) state() State {
 			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
 	}
 	out := State{Region: s.store.Region(), Settings: s.settingsJSON(), Accounts: s.store.Accounts(),
-		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list(), StepFunctions: s.states.state()}
+		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list(), StepFunctions: s.states.state(), KMSKeys: s.kmsState()}
 	if s.datasync != nil {
 		ds := s.datasync.State()
 		out.DataSync, out.State = &ds, &ds

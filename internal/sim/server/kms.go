@@ -12,7 +12,8 @@ import (
 
 // serveKMS answers the AWS KMS API (JSON 1.1, X-Amz-Target TrentService.*) for the
 // operations dsmigrate and its tests call: CreateKey, DescribeKey, GetKeyPolicy,
-// CreateGrant, ListGrants, RevokeGrant and RetireGrant. Every call is authorized as KMS
+// CreateGrant, ListGrants and RevokeGrant (the store's RetireGrant is not served: no
+// client of the product or of the local run calls it). Every call is authorized as KMS
 // does (store.AuthorizeKMS: key policy, grants, identity policies).
 func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, authErr *store.Error) {
 	jsonErr := func(status int, typ, msg string) {
@@ -51,7 +52,6 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, auth
 		Operations        []string `json:"Operations"`
 		Name              string   `json:"Name"`
 		GrantID           string   `json:"GrantId"`
-		GrantToken        string   `json:"GrantToken"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
 		jsonErr(400, "SerializationException", err.Error())
@@ -106,10 +106,6 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, auth
 		}
 	case "RevokeGrant":
 		if err = s.store.RevokeGrant(p, in.KeyID, in.GrantID); err == nil {
-			out = map[string]any{}
-		}
-	case "RetireGrant":
-		if err = s.store.RetireGrant(p, in.KeyID, in.GrantID, in.GrantToken); err == nil {
 			out = map[string]any{}
 		}
 	default:

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -40,6 +41,8 @@ var localrunNeeds = map[string]string{
 	"s3:CreateBucket":                "creates the request's source and destination buckets",
 	"s3:PutBucketOwnershipControls":  "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
 	"s3:PutObject":                   "puts the sample objects into the source bucket",
+	"s3:PutBucketEncryption":         "TestE2EKMS... give the source and destination buckets their default encryption (SSE-KMS with a customer managed key, or aws/s3)",
+	"kms:CreateKey":                  "TestE2EKMSDestinationKeyOfB creates the destination bucket's key in account B",
 	"s3:GetObject":                   "reads objects back to compare their content",
 	"datasync:TagResource":           "TestAttackStartTaskOfAnotherDeployment: starttask's credentials re-tag another deployment's task (the steps tag only at creation), and the test's admin gives the task its owner's tag back",
 }
@@ -48,7 +51,7 @@ var localrunNeeds = map[string]string{
 // what the functions call (Preflight's ListExecutions); awsrun's client (dsmigrate
 // start / watch) talks to AWS only, and locally the state machine runs in
 // aws-local-stepfunctions.
-var simulated = []string{"datasync", "iam", "s3", "sfn", "sts"}
+var simulated = []string{"datasync", "iam", "kms", "s3", "sfn", "sts"}
 
 // awsOnly are the product's client packages that never talk to the simulator.
 var awsOnly = []string{"awsrun"}
@@ -185,6 +188,7 @@ func TestServedOperationsMatchTheCode(t *testing.T) {
 	got = append(got, served(t, "s3", s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }))...)
 	got = append(got, served(t, "sts", sts.NewFromConfig(cfg))...)
 	got = append(got, served(t, "sfn", sfn.NewFromConfig(cfg))...)
+	got = append(got, served(t, "kms", kms.NewFromConfig(cfg))...)
 
 	root := repoRootDir(t)
 	declared, err := sdkcalls.Declared(productDirs(t, root)...)

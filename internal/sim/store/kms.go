@@ -96,6 +96,12 @@ func (k *KMSKey) copy() KMSKey {
 // CreateKey creates a customer managed key in accountID with the given key policy ("" =
 // the default key policy).
 func (s *Store) CreateKey(accountID, description, policy string) (KMSKey, error) {
+	return s.CreateKeyWithID(accountID, "", description, policy)
+}
+
+// CreateKeyWithID is CreateKey with a chosen key id ("" = a new random one), for seeding a
+// key that a deployment's configuration names by ARN (the admin API).
+func (s *Store) CreateKeyWithID(accountID, keyID, description, policy string) (KMSKey, error) {
 	if policy == "" {
 		policy = DefaultKeyPolicy("aws", accountID)
 	}
@@ -108,10 +114,16 @@ func (s *Store) CreateKey(accountID, description, policy string) (KMSKey, error)
 	if _, ok := s.accounts[accountID]; !ok {
 		return KMSKey{}, Errf("NotFoundException", "account %s is not simulated", accountID)
 	}
-	id := newKeyID()
+	id := keyID
+	if id == "" {
+		id = newKeyID()
+	}
 	k := &KMSKey{KeyID: id, Arn: "arn:aws:kms:" + s.region + ":" + accountID + ":key/" + id, AccountID: accountID,
 		Region: s.region, Description: description, KeyManager: KeyManagerCustomer, Policy: policy,
 		Created: s.now().UTC(), policy: p}
+	if _, taken := s.kmsKeys[k.Arn]; taken {
+		return KMSKey{}, Errf("AlreadyExistsException", "key %s already exists", k.Arn)
+	}
 	s.kmsKeys[k.Arn] = k
 	return k.copy(), nil
 }
