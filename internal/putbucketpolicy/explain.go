@@ -13,6 +13,7 @@ import (
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
@@ -137,6 +138,7 @@ func (e explanation) cause() string {
 			parts = append(parts, "The revoke had failed with "+e.doc.Revoke.Error+": "+r)
 		}
 	}
+	parts = append(parts, e.kmsGrants())
 	text := strings.Join(nonEmpty(parts), " ")
 	fixed := len(text) - strings.Count(text, o)*len(o) - strings.Count(text, r)*len(r)
 	original, revoke = fit(original, revoke, MaxCause-fixed)
@@ -217,6 +219,48 @@ func (e explanation) grant() string {
 		return fmt.Sprintf("Grant: removed; dsmigrate's statements %s are out of %s again.", strings.Join(atRevoke, ", "), e.where()) + s
 	}
 	return fmt.Sprintf("Grant: %s holds none of dsmigrate's statements: nothing was left to remove.", e.where())
+}
+
+// kmsGrants says what became of the migration's KMS grants on the source keys: revoked,
+// or, when the revoke failed, which may be left and how to remove them (the grants the
+// grant step recorded, found again by kmsgrant.Find on a new execution).
+func (e explanation) kmsGrants() string {
+	keys := e.req.Source.KMSKeyArns
+	if len(keys) == 0 {
+		return ""
+	}
+	if !e.revokeFailed() {
+		rv := e.doc.Revoke
+		if rv == nil || rv.BucketPolicyChange == nil {
+			return ""
+		}
+		if len(rv.KMSGrants) == 0 {
+			return "KMS grants: none of dsmigrate's was left on " + strings.Join(keys, ", ") + "."
+		}
+		var gone []string
+		for _, g := range rv.KMSGrants {
+			gone = append(gone, kmsgrant.Describe(g))
+		}
+		return "KMS grants: revoked " + strings.Join(gone, "; ") + "."
+	}
+	grantee := "the transfer role"
+	if e.doc.Roles != nil {
+		grantee = e.doc.Roles.TransferRole.Arn
+	}
+	var known []string
+	if g := e.doc.Grant; g != nil {
+		for _, kg := range g.KMSGrants {
+			known = append(known, kmsgrant.Describe(kg))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "KMS grants left behind: grants named %s to %s may still be on keys %s", kmsgrant.Name(e.req.MigrationID), grantee, strings.Join(keys, ", "))
+	if len(known) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(known, "; "))
+	}
+	fmt.Fprintf(&b, "; they let that role decrypt the source objects. A new execution with the same input revokes them at its end; or, as an administrator of account %s: aws kms list-grants --key-id KEY --grantee-principal %s, then aws kms revoke-grant --key-id KEY --grant-id ID for each grant named %s.",
+		e.req.Source.AccountID, grantee, kmsgrant.Name(e.req.MigrationID))
+	return b.String()
 }
 
 // leftover says that our grant is (or may be) still in the policy, and how to remove it.

@@ -87,7 +87,7 @@ type Handler struct {
 	Assumer Assumer
 	// KMS creates and revokes the KMS grants on the source keys, as the policy-writer role.
 	KMS KMSAssumer
-	clk     clock // nil: the real clock
+	clk clock // nil: the real clock
 }
 
 // Input is the step input; Roles is needed in mode grant only. Grant, in mode revoke, is
