@@ -43,10 +43,23 @@ func TestRoleBoundary(t *testing.T) {
 	read := append(slices.Clone(policy.SourceBucketActions), policy.SourceObjectActions...)
 	write := append(slices.Clone(policy.DestinationBucketActions), policy.DestinationObjectActions...)
 	doc := boundary["PolicyDocument"].(map[string]any)
+	// The KMS statements: the listed source keys and the destination account's keys, each
+	// only through S3 (kms:ViaService).
+	kmsWant := map[string]string{
+		"DecryptListedSourceKeysThroughS3": `{"Action":"kms:Decrypt","Condition":{"StringLike":{"kms:ViaService":"s3.*.amazonaws.com"}},"Effect":"Allow","Resource":` + jsonString(cfg.SourceKMSKeys[0]) + `,"Sid":"DecryptListedSourceKeysThroughS3"}`,
+		"UseDestinationKeysThroughS3": `{"Action":["kms:Decrypt","kms:Encrypt","kms:GenerateDataKey"],"Condition":{"StringEquals":{"kms:ViaService":"s3.` + cfg.Region + `.amazonaws.com"}},"Effect":"Allow","Resource":"arn:aws:kms:` +
+			cfg.Region + `:` + cfg.DestinationAccount + `:key/*","Sid":"UseDestinationKeysThroughS3"}`,
+	}
 	var sids []string
 	for _, s := range asList(doc["Statement"]) {
 		st := s.(map[string]any)
 		sids = append(sids, st["Sid"].(string))
+		if want, ok := kmsWant[st["Sid"].(string)]; ok {
+			if got := jsonString(st); got != want {
+				t.Errorf("got %s, want %s", got, want)
+			}
+			continue
+		}
 		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
 			t.Errorf("%v: want a plain Allow", st["Sid"])
 		}
@@ -61,8 +74,8 @@ func TestRoleBoundary(t *testing.T) {
 			}
 		}
 	}
-	if len(sids) != 4 {
-		t.Errorf("got statements %v, want the four of boundaryStatements", sids)
+	if len(sids) != 6 {
+		t.Errorf("got statements %v, want the six of boundaryStatements", sids)
 	}
 }
 

@@ -32,8 +32,8 @@ func TestSourceAccessRoles(t *testing.T) {
 		name, trusted string
 		actions       []string
 	}{
-		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:ListBucket"}},
-		{cfg.NamePrefix + "-source-policy-writer", cfg.NamePrefix + "-fn-putbucketpolicy", []string{"s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}},
+		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"kms:DescribeKey", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:ListBucket"}},
+		{cfg.NamePrefix + "-source-policy-writer", cfg.NamePrefix + "-fn-putbucketpolicy", []string{"kms:CreateGrant", "kms:DescribeKey", "kms:ListGrants", "kms:RevokeGrant", "s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			id, role := resourceNamed(t, app.Source, "AWS::IAM::Role", "RoleName", tt.name)
@@ -64,18 +64,28 @@ func TestSourceAccessRoles(t *testing.T) {
 					perms = append(perms, statement{pid, s.(map[string]any)})
 				}
 			}
-			// Every statement allows on the listed buckets only; the only condition is the
-			// read role's folder listing (s3:delimiter "/", TestAttackReadRoleListsEveryKey).
+			// Every statement allows on the listed buckets, or the listed keys
+			// (dsmigrate:sourceKmsKeys), only; the conditions are the read role's folder
+			// listing (s3:delimiter "/", TestAttackReadRoleListsEveryKey) and the grantee and
+			// operations of a KMS grant (TestAttackWriterGrantsKeyToItself).
 			var actions []string
 			for _, p := range perms {
 				perm := p.S
 				actions = append(actions, strs(perm["Action"])...)
-				if got := strs(perm["Resource"]); !reflect.DeepEqual(got, wantRes) {
-					t.Errorf("%v resources: got %v, want %v", perm["Sid"], got, wantRes)
+				want := wantRes
+				if strs(perm["Action"])[0][:4] == "kms:" {
+					want = cfg.SourceKMSKeys
+				}
+				if got := strs(perm["Resource"]); !reflect.DeepEqual(got, want) {
+					t.Errorf("%v resources: got %v, want %v", perm["Sid"], got, want)
 				}
 				wantCond := "null"
-				if perm["Sid"] == "ListSourceFolders" {
+				switch perm["Sid"] {
+				case "ListSourceFolders":
 					wantCond = `{"StringEquals":{"s3:delimiter":"/"}}`
+				case "GrantSourceKeysToTransferRoles":
+					wantCond = `{"ForAllValues:StringEquals":{"kms:GrantOperations":["Decrypt"]},"Null":{"kms:GrantOperations":"false"},"StringLike":{"kms:GranteePrincipal":"arn:aws:iam::` +
+						cfg.DestinationAccount + `:role/dsmigrate/` + cfg.NamePrefix + `/` + cfg.NamePrefix + `-*-transfer"}}`
 				}
 				if perm["Effect"] != "Allow" || jsonString(perm["Condition"]) != wantCond || perm["Sid"] == nil {
 					t.Errorf("statement: got %s, want an Allow with a Sid and condition %s", jsonString(perm), wantCond)
