@@ -129,7 +129,8 @@ func templateStatements(t *testing.T, tmpl map[string]any, prefix string) []gran
 }
 
 // runtimeStatements are the statements each migration creates: the two roles createroles
-// makes (trust and inline policy) and the grant it adds to the source bucket policy.
+// makes (trust and inline policy, with the KMS statements of encrypted buckets) and the
+// grant it adds to the source bucket policy.
 func runtimeStatements() []grantedStatement {
 	var out []grantedStatement
 	add := func(holder string, d policy.Document) {
@@ -142,6 +143,9 @@ func runtimeStatements() []grantedStatement {
 	}
 	add("<prefix>-<id>-transfer", policy.SourceRolePolicy("aws", "bucket", "prefix/"))
 	add("<prefix>-<id>-config", policy.DestinationRolePolicy("aws", "bucket", "prefix/"))
+	// With SSE-KMS buckets createroles adds one statement to each.
+	add("<prefix>-<id>-transfer", policy.Document{Statement: policy.Statements{policy.SourceKMSStatement("ap-northeast-1", []string{"key"})}})
+	add("<prefix>-<id>-config", policy.Document{Statement: policy.Statements{policy.DestinationKMSStatement("ap-northeast-1", "key")}})
 	for _, st := range policy.SourceBucketStatements("aws", naming.SidsFor("id"), "bucket", "", "transfer", "caller") {
 		sid := strings.Replace(st.Sid, "Dsmid", "Dsm<id>", 1)
 		out = append(out, grantedStatement{Holder: "source bucket policy", Sid: sid, Actions: slices.Sorted(slices.Values([]string(st.Action))), Where: "putbucketpolicy"})
