@@ -130,6 +130,14 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "two alert emails", give: map[string]any{ctxAlertEmail: "a@example.com,b@example.com"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
 		{name: "alert email with spaces", give: map[string]any{ctxAlertEmail: " ops@example.com"}, wantErr: []string{`"dsmigrate:alertEmail"`}},
 		{name: "alert email not a string", give: map[string]any{ctxAlertEmail: []any{"ops@example.com"}}, wantErr: []string{`"dsmigrate:alertEmail": want a string`}},
+		{name: "source kms keys", give: map[string]any{ctxSourceKMSKeys: []any{"arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
+			want: func(c Config) bool {
+				return reflect.DeepEqual(c.SourceKMSKeys, []string{"arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"})
+			}},
+		{name: "no source kms keys", give: map[string]any{ctxSourceKMSKeys: nil}, want: func(c Config) bool { return len(c.SourceKMSKeys) == 0 }},
+		{name: "source kms key alias", give: map[string]any{ctxSourceKMSKeys: []any{"alias/media"}}, wantErr: []string{`"dsmigrate:sourceKmsKeys": "alias/media" is not the full ARN of a KMS key`}},
+		{name: "source kms key of account B", give: map[string]any{ctxSourceKMSKeys: []any{"arn:aws:kms:ap-northeast-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"}},
+			wantErr: []string{`"dsmigrate:sourceKmsKeys"`, "is a key of account 222222222222, not of dsmigrate:sourceAccount 111111111111"}},
 		{name: "wrong type", give: map[string]any{ctxRegion: 5.0}, wantErr: []string{`"dsmigrate:region": want a string, got float64`}},
 	}
 	for _, tt := range tests {
