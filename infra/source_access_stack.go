@@ -112,10 +112,11 @@ func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAc
 //     ForAllValues with a Null check, since ForAllValues alone is true for a request without
 //     the key): a writer role made to grant itself, another role, or kms:CreateGrant or
 //     kms:Encrypt to anyone is refused (TestAttack... in internal/localrun);
-//   - kms:ListGrants, kms:RevokeGrant and kms:DescribeKey on the same keys without
+//   - kms:ListGrants and kms:RevokeGrant on the same keys without
 //     conditions: KMS documents kms:GranteePrincipal and kms:GrantOperations for
 //     CreateGrant only (AWS KMS Developer Guide, "AWS KMS condition keys"), and reading the
-//     grants or revoking one only ever removes access.
+//     grants or revoking one only ever removes access. kms:DescribeKey is not granted:
+//     nothing the writer does needs it (the read role describes the default key).
 //
 // The keys' policies must keep the default statement that lets IAM policies of account A
 // allow their use ("Default key policy"), or these statements have no effect.
@@ -130,6 +131,6 @@ func sourceKMSGrantStatements(cfg Config) []awsiam.PolicyStatement {
 			"ForAllValues:StringEquals": map[string]any{"kms:GrantOperations": kmsgrant.OperationNames()},
 			"Null":                      map[string]any{"kms:GrantOperations": "false"},
 		}),
-		allow("ListAndRevokeSourceKeyGrants", []string{"kms:ListGrants", "kms:RevokeGrant", "kms:DescribeKey"}, cfg.SourceKMSKeys, nil),
+		allow("ListAndRevokeSourceKeyGrants", []string{"kms:ListGrants", "kms:RevokeGrant"}, cfg.SourceKMSKeys, nil),
 	}
 }

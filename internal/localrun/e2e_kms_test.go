@@ -197,8 +197,9 @@ func TestE2EKMSGrantRevokedMidTransfer(t *testing.T) {
 	t.Parallel()
 	env := e2eEnv(t, Options{WaitScale: 0.02})
 	key := seedSourceKey(t, env)
+	// More objects than DataSync copies at once, so that some are read after the revoke.
 	src, dst := seedEncrypted(t, env, key, smallObjects(44, 12, ""))
-	slowTransfer(t, env, 48<<10)
+	slowTransfer(t, env, 96<<10)
 	revoked := injectWhen(t, env, transferring, func(ctx context.Context) error {
 		out, err := env.Source.KMS.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(key)})
 		if err != nil {
