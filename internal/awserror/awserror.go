@@ -65,6 +65,12 @@ var transientCodes = map[string]bool{
 	"ConcurrentModification":          true, // IAM
 	"ConcurrentModificationException": true,
 	"IDPCommunicationError":           true,
+	// KMS (AWS KMS API Reference, errors of CreateGrant, ListGrants, RevokeGrant,
+	// DescribeKey): KMSInternalException "The request was rejected because an internal
+	// exception occurred. The request can be retried.", DependencyTimeoutException "The
+	// system timed out while trying to fulfill the request. You can retry the request."
+	"KMSInternalException":       true,
+	"DependencyTimeoutException": true,
 }
 
 // Classify maps err to a failure type. An error that already is one of the failure types

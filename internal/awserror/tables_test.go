@@ -78,6 +78,8 @@ func TestClassifyTransientCodeAt400(t *testing.T) {
 		{name: "IAM concurrent modification", give: "ConcurrentModification"},
 		{name: "concurrent modification exception", give: "ConcurrentModificationException"},
 		{name: "STS identity provider unreachable", give: "IDPCommunicationError"},
+		{name: "KMS internal exception", give: "KMSInternalException"},
+		{name: "KMS dependency timeout", give: "DependencyTimeoutException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
