@@ -127,6 +127,8 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 			e["DSMIGRATE_TASK_LOG_GROUP_ARN"] = s.TaskLogGroup.LogGroupArn()
 			deployment()
+		case "teardown":
+			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
 		}
 		return e
 	}
@@ -391,6 +393,25 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		ofDeployment("aws:ResourceTag", prefix))
 	add("starttask", readExecutions)
 	add("pollexecution", readExecutions)
+
+	// teardown: delete a migration's task(s), locations and roles, only this deployment's.
+	// The handler also checks the migration id tag; IAM cannot, since one function serves
+	// every migration. DeleteTask and DeleteLocation have the task and location resource
+	// types, whose condition key is aws:ResourceTag; DeleteRolePolicy and DeleteRole the
+	// role resource type, with iam:ResourceTag (Service Authorization Reference, AWS
+	// DataSync and IAM). Without these conditions the function could delete any task,
+	// location or role of the account matching the patterns (TestAttackTeardown...).
+	add("teardown",
+		// ListTasks and ListLocations have no resource type or condition key (as for
+		// starttask and createlocations); ListTaskExecutions names aws:ResourceTag but no
+		// resource type to read it from. They return ARNs, URIs and statuses only.
+		allow("ListTasksLocationsAndExecutions", []string{"datasync:ListTasks", "datasync:ListLocations", "datasync:ListTaskExecutions"}, []string{"*"}, nil),
+		allow("ReadDeploymentTags", []string{"datasync:ListTagsForResource"}, []string{a.tasks, a.locations}, ofDeployment("aws:ResourceTag", prefix)),
+		allow("DeleteDeploymentTasksAndLocations", []string{"datasync:DeleteTask", "datasync:DeleteLocation"}, []string{a.tasks, a.locations},
+			ofDeployment("aws:ResourceTag", prefix)),
+		allow("ReadDeploymentRoles", []string{"iam:GetRole"}, a.datasyncRoles, ofDeployment("iam:ResourceTag", prefix)),
+		allow("DeleteDeploymentRoles", []string{"iam:DeleteRolePolicy", "iam:DeleteRole"}, a.datasyncRoles, ofDeployment("iam:ResourceTag", prefix)),
+	)
 }
 
 // addDistributedMapPolicy lets the state machine run the RunShards Map, whose mode is

@@ -37,6 +37,7 @@ var settings = map[string]stepSettings{
 	"createlocations": {"dsmigrate: look up or create the source and destination S3 locations", 110},
 	"starttask":       {"dsmigrate: look up or create the task and start one execution", 60},
 	"pollexecution":   {"dsmigrate: describe the task execution and say when to poll next", 30},
+	"teardown":        {"dsmigrate: find a migration's task(s), locations and roles by tag and delete them", 60},
 }
 
 // stepSpec is one step Lambda (docs/reference.md, "Functions"): its place in the state

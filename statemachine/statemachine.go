@@ -43,6 +43,7 @@ var steps = []Step{
 	{Dir: "createlocations", Placeholder: "CreateLocationsFunctionArn", State: "CreateLocations"},
 	{Dir: "starttask", Placeholder: "StartTaskFunctionArn", State: "StartTask"},
 	{Dir: "pollexecution", Placeholder: "PollExecutionFunctionArn", State: "PollExecution"},
+	{Dir: "teardown", Placeholder: "TeardownFunctionArn", State: "DeleteResources"},
 }
 
 // Steps returns the step Lambdas in the order the state machine runs them. The CDK app,

@@ -34,6 +34,9 @@ type Document struct {
 	// Progress is the latest poll (null until the first one).
 	Progress *Progress     `json:"progress"`
 	Revoke   *RevokeResult `json:"revoke"`
+	// Teardown is the teardown step's result ($.teardown): what a teardown (or
+	// cleanup.deleteResources) found and deleted.
+	Teardown *Teardown `json:"teardown,omitempty"`
 	// Failure is the error of the step that failed first, caught on its way to the end;
 	// ExplainFailure rewrites its cause to say what became of the data and the grant.
 	Failure *Failure `json:"failure,omitempty"`
@@ -171,4 +174,21 @@ func (f Failure) Message() string {
 		return *doc.ErrorMessage
 	}
 	return f.Cause
+}
+
+// Teardown is the teardown step's result ($.teardown): the migration's resources in
+// account B tagged with this deployment and the migration id, and whether they are
+// deleted. Request is the normalized request (mode check), kept for the later states.
+type Teardown struct {
+	MigrationID string           `json:"migrationId"`
+	Request     *request.Request `json:"request,omitempty"`
+	Tasks       []string         `json:"tasks"`
+	Locations   []string         `json:"locations"`
+	Roles       []string         `json:"roles"`
+	// NothingLeft is true when no task, location or role of the migration was found: a
+	// repeated teardown is a no-op and says so in Message.
+	NothingLeft bool   `json:"nothingLeft"`
+	Deleted     bool   `json:"deleted"`
+	FinishedAt  string `json:"finishedAt,omitempty"`
+	Message     string `json:"message"`
 }

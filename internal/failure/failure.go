@@ -175,6 +175,14 @@ type ShardsFailedError struct {
 
 func (e *ShardsFailedError) Error() string { return e.Message }
 
+// MigrationRunningError says a teardown found an execution of the migration's task queued
+// or running, and deleted nothing.
+type MigrationRunningError struct {
+	Message string
+}
+
+func (e *MigrationRunningError) Error() string { return e.Message }
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "(unknown)"
@@ -192,4 +200,5 @@ var Names = []string{
 	"TransientError",
 	"TransferFailedError",
 	"ShardsFailedError",
+	"MigrationRunningError",
 }

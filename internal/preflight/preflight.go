@@ -208,6 +208,11 @@ func validate(r *request.Request, c Config) error {
 			return err
 		}
 	}
+	// ChooseMode sends the other modes elsewhere before Preflight: one that reaches it
+	// (a state machine older than the request, or a direct invocation) must not copy.
+	if r.Mode != "" && r.Mode != request.ModeMigrate {
+		v.Add("mode", "%q does not run through Preflight, which starts a migration; this state machine handles it in its own branch (docs/reference.md, \"Modes\")", r.Mode)
+	}
 	return v.OrNil()
 }
 

@@ -4,7 +4,10 @@ package request
 
 // Request is one migration from a bucket in account A to a bucket in account B.
 type Request struct {
-	MigrationID string      `json:"migrationId,omitempty"`
+	MigrationID string `json:"migrationId,omitempty"`
+	// Mode is what the execution does: ModeMigrate (the default, "" means it), ModePlan
+	// or ModeTeardown.
+	Mode        string      `json:"mode,omitempty"`
 	Source      Source      `json:"source"`
 	Destination Destination `json:"destination"`
 	Task        TaskOptions `json:"task"`
@@ -60,4 +63,24 @@ type Cleanup struct {
 	// RevokeBucketPolicy removes our statements from the source bucket policy at the end.
 	// nil means the default, true.
 	RevokeBucketPolicy *bool `json:"revokeBucketPolicy,omitempty"`
+	// DeleteResources deletes what the migration created (task(s), locations, roles),
+	// as a teardown does, once the transfer succeeded and the grant was revoked.
+	DeleteResources bool `json:"deleteResources,omitempty"`
 }
+
+// Modes of a request.
+const (
+	// ModeMigrate copies the data (the default when mode is left out).
+	ModeMigrate = "migrate"
+	// ModePlan only reads, and reports what a migration would change.
+	ModePlan = "plan"
+	// ModeTeardown removes what a migration left: its statements in the source bucket
+	// policy, its DataSync task(s) and locations and its two roles.
+	ModeTeardown = "teardown"
+)
+
+// Modes are the accepted values of mode.
+var Modes = []string{ModeMigrate, ModePlan, ModeTeardown}
+
+// IsTeardown reports whether the request asks for a teardown.
+func (r *Request) IsTeardown() bool { return r.Mode == ModeTeardown }

@@ -76,6 +76,11 @@ func (r *Request) Validate(home Home) error {
 		v.Add("migrationId", "must be 1-32 characters a-z, 0-9 and -, starting and ending with a letter or digit (got %q)", r.MigrationID)
 	}
 
+	checkEnum(v, "mode", r.Mode, Modes)
+	if r.Cleanup.DeleteResources && !r.Revoke() {
+		v.Add("cleanup.deleteResources", "true deletes the roles that cleanup.revokeBucketPolicy false would keep access for; set only one of them")
+	}
+
 	s := r.Source
 	checkBucket(v, "source.bucket", s.Bucket)
 	switch {

@@ -1,0 +1,36 @@
+// Command teardown is the Lambda function of the TeardownCheck and DeleteResources states:
+// it finds the DataSync task(s), locations and roles of a migration by tag and deletes
+// them.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
+	"github.com/dsmigrate/dsmigrate/internal/teardown"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	var env lambdaenv.Reader
+	cfg := teardown.Config{Home: env.Home(), Prefix: env.RolePrefix()}
+	if err := env.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &teardown.Handler{Config: cfg, DataSync: datasync.NewFromConfig(awsCfg), IAM: iam.NewFromConfig(awsCfg)}
+	lambda.Start(h.Handle)
+}
