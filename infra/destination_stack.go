@@ -640,6 +640,10 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		case "pollexecution":
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 			suppress(role, "AwsSolutions-IAM5", tasks, "Resource::"+a.taskExecutions)
+		case "teardown":
+			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:ListTasks, ListLocations and ListTaskExecutions",
+				"Resource::*")
+			suppress(role, "AwsSolutions-IAM5", tasks+"; "+locations, "Resource::"+a.tasks, "Resource::"+a.locations)
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}
@@ -655,8 +659,8 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 			suppress(role, "AwsSolutions-IAM5", "dsmigrate:sourceAccount is \"*\": the policy-writer role may be in any source account; its name is fixed and its trust policy names this role only",
 				"Resource::"+a.sourcePolicyWriterRole)
 		}
-		if spec.Dir == "createroles" || spec.Dir == "createlocations" {
-			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time under the path "+naming.RolePath(cfg.NamePrefix)+"; the patterns match only those, never another deployment's roles or the functions' own, and createroles' statements also require the deployment's tag and permissions boundary",
+		if spec.Dir == "createroles" || spec.Dir == "createlocations" || spec.Dir == "teardown" {
+			suppress(role, "AwsSolutions-IAM5", "The per-migration DataSync roles are named <prefix>-<migration id>-transfer|config at run time under the path "+naming.RolePath(cfg.NamePrefix)+"; the patterns match only those, never another deployment's roles or the functions' own, and createroles' and teardown's statements also require the deployment's tag (createroles' the permissions boundary too)",
 				stringsToAny(prefixAll("Resource::", a.datasyncRoles))...)
 		}
 	}

@@ -359,9 +359,9 @@ func happyMocks(t *testing.T) map[string][]mock {
 var explainsNothing = mock{"input": "$.document.failure"}
 
 var (
-	setupPath   = []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "StartTask"}
+	setupPath   = []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "StartTask"}
 	threePolls  = []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress"}
-	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "Succeeded"})
+	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "CheckDeleteResources", "Succeeded"})
 )
 
 func concat(parts ...[]string) []string { return slices.Concat(parts...) }
@@ -469,7 +469,7 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	mocks["Preflight"] = []mock{ok(t, pre)}
 	delete(mocks, "RevokeBucketPolicy")
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "Succeeded"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "CheckDeleteResources", "Succeeded"}))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
@@ -580,7 +580,7 @@ func TestScenarioRoleNeverReady(t *testing.T) {
 	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
 	mocks["CreateLocations"] = repeat(notReady, 9) // the first try and 8 retries
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath[:5], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath[:6], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
 	checkFailed(t, r, "NotReadyError", "could not assume role")
 	if got := r.count("TaskRetried", "CreateLocations"); got != 8 {
 		t.Errorf("CreateLocations retried %d times, want 8", got)
@@ -625,7 +625,7 @@ func TestScenarioValidationErrorStopsEverything(t *testing.T) {
 	cause := "invalid migration request (2 problem(s)): source.bucket: required; destination.region: must be the region of account 222222222222"
 	mocks := map[string][]mock{"Preflight": {fails("ValidationError", cause)}}
 	r := runDriver(t, json.RawMessage(`{"destination":{"bucket":"b","region":"eu-west-1"}}`), mocks, nil)
-	checkPath(t, r, []string{"Start", "Preflight", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "Failed"})
 	checkFailed(t, r, "ValidationError", "source.bucket: required")
 	if got := r.count("TaskFailed", ""); got != 1 {
 		t.Errorf("%d task failures, want 1 (a ValidationError is never retried)", got)
@@ -641,7 +641,7 @@ func TestScenarioPermissionErrorAtPutBucketPolicy(t *testing.T) {
 	cause := "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy on arn:aws:s3:::team-a-media: grant it in the role's policy"
 	mocks["PutBucketPolicy"] = []mock{fails("PermissionError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, []string{"Start", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "Failed"})
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy on arn:aws:s3:::team-a-media")
 	if got := r.count("TaskRetried", ""); got != 0 {
 		t.Errorf("%d retries, want 0", got)
@@ -749,7 +749,7 @@ func TestScenarioDuplicateKeysCollapseBeforePreflight(t *testing.T) {
 		t.Fatal("request.Decode accepted duplicate keys; this test needs an input it refuses")
 	}
 	r := runDriver(t, input, mocks, nil)
-	checkPath(t, r, []string{"Start", "Preflight", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "Failed"})
 	req, _ := r.stateInput(t, "Preflight")["request"].(map[string]any)
 	if got := lookup(req, "migrationId"); got != "media-2026-11" {
 		t.Errorf("Preflight's migrationId: got %v, want the last value media-2026-11", got)

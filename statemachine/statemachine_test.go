@@ -242,6 +242,12 @@ func TestCatchRouting(t *testing.T) {
 		{"TallyShards", map[string]string{"ShardsFailedError": "RevokeBucketPolicy", "States.ALL": "RevokeBucketPolicy"}},
 		{"RevokeBucketPolicy", map[string]string{"States.ALL": "AfterCleanup"}},
 		{"ExplainFailure", map[string]string{"States.ALL": "ReportFailure"}},
+		// A teardown changes nothing before RevokeLeftoverGrant, and that only removes:
+		// every failure is reported as it is.
+		{"TeardownCheck", map[string]string{"MigrationRunningError": "ReportFailure", "States.ALL": "ReportFailure"}},
+		{"RevokeLeftoverGrant", map[string]string{"States.ALL": "ReportFailure"}},
+		{"DeleteResources", map[string]string{"MigrationRunningError": "ReportFailure", "States.ALL": "ReportFailure"}},
+		{"DeleteMigrationResources", map[string]string{"MigrationRunningError": "ReportFailure", "States.ALL": "ReportFailure"}},
 	}
 	var tested []string
 	for _, tt := range tests {

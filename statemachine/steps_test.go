@@ -81,7 +81,9 @@ func TestStepsMatchFunctionsAndDefinition(t *testing.T) {
 	for _, s := range Steps() {
 		want = append(want, s.Placeholder)
 	}
-	if !slices.Equal(order, want) {
+	// Steps lists the main path's steps first; the steps only other branches run
+	// (teardown, behind ChooseMode and CheckDeleteResources) come after them.
+	if len(order) > len(want) || !slices.Equal(order, want[:len(order)]) {
 		t.Errorf("the definition runs %v in this order, Steps lists %v", order, want)
 	}
 }

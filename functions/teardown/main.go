@@ -32,5 +32,5 @@ func main() {
 		os.Exit(1)
 	}
 	h := &teardown.Handler{Config: cfg, DataSync: datasync.NewFromConfig(awsCfg), IAM: iam.NewFromConfig(awsCfg)}
-	lambda.Start(h.Handle)
+	lambda.Start(h.Invoke)
 }

@@ -34,13 +34,14 @@ const ExitInterrupted = 130
 // hints say in one line what to do about each of dsmigrate's error names
 // (README.md, "Errors and what to do", has the full text).
 var hints = map[string]string{
-	"ValidationError":     "fix the named fields of the request and start a new execution; nothing was changed",
-	"PreconditionError":   "change what the cause names (bucket, region, ownership controls, policy, role), then start again with the same migrationId",
-	"PermissionError":     "grant the named action on the named resource to the named principal (and check SCPs and boundaries), then start again",
-	"NotReadyError":       "new IAM roles were still not usable after the retries: check their trust and inline policies, then start again",
-	"TransientError":      "AWS throttled or failed after the retries: start again with the same migrationId; every step is safe to re-run",
-	"TransferFailedError": "read ErrorCode/ErrorDetail (and the task's log group); fix and start again: only what is missing is copied",
-	"ShardsFailedError":   "fix what each failed shard's error names, then start again with the same migrationId: only the shards that did not succeed run again",
+	"ValidationError":       "fix the named fields of the request and start a new execution; nothing was changed",
+	"PreconditionError":     "change what the cause names (bucket, region, ownership controls, policy, role), then start again with the same migrationId",
+	"PermissionError":       "grant the named action on the named resource to the named principal (and check SCPs and boundaries), then start again",
+	"NotReadyError":         "new IAM roles were still not usable after the retries: check their trust and inline policies, then start again",
+	"TransientError":        "AWS throttled or failed after the retries: start again with the same migrationId; every step is safe to re-run",
+	"TransferFailedError":   "read ErrorCode/ErrorDetail (and the task's log group); fix and start again: only what is missing is copied",
+	"ShardsFailedError":     "fix what each failed shard's error names, then start again with the same migrationId: only the shards that did not succeed run again",
+	"MigrationRunningError": "a teardown found the migration's DataSync execution queued or running and deleted nothing: wait for it to end (or cancel it), then start the teardown again",
 }
 
 // executionARN parses a Step Functions (standard) execution ARN.

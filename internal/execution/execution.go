@@ -178,13 +178,12 @@ func (f Failure) Message() string {
 
 // Teardown is the teardown step's result ($.teardown): the migration's resources in
 // account B tagged with this deployment and the migration id, and whether they are
-// deleted. Request is the normalized request (mode check), kept for the later states.
+// deleted.
 type Teardown struct {
-	MigrationID string           `json:"migrationId"`
-	Request     *request.Request `json:"request,omitempty"`
-	Tasks       []string         `json:"tasks"`
-	Locations   []string         `json:"locations"`
-	Roles       []string         `json:"roles"`
+	MigrationID string   `json:"migrationId"`
+	Tasks       []string `json:"tasks"`
+	Locations   []string `json:"locations"`
+	Roles       []string `json:"roles"`
 	// NothingLeft is true when no task, location or role of the migration was found: a
 	// repeated teardown is a no-op and says so in Message.
 	NothingLeft bool   `json:"nothingLeft"`

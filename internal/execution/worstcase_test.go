@@ -81,6 +81,17 @@ var worstCase = map[string]func(t *testing.T) []any{
 		c := bucketPolicyChange(t, "revoke")
 		return []any{execution.RevokeResult{BucketPolicyChange: &c}, execution.RevokeResult{Failure: largestFailure()}}
 	},
+	// A teardown's result: every task of a sharded migration and its unsharded task,
+	// both locations and both roles.
+	"teardown": func(t *testing.T) []any {
+		var tasks []string
+		for range request.MaxShardTasks + 1 {
+			tasks = append(tasks, taskArn)
+		}
+		role := "arn:aws-us-gov:iam::222222222222:role/dsmigrate/" + strings.Repeat("p", 32) + "/" + strings.Repeat("r", 64)
+		return []any{execution.Teardown{MigrationID: strings.Repeat("m", 32), Tasks: tasks, Locations: []string{locationArn, locationArn},
+			Roles: []string{role, role}, NothingLeft: true, Deleted: true, FinishedAt: "2026-12-31T23:59:59Z", Message: strings.Repeat("m", 400)}}
+	},
 	"failure":      func(*testing.T) []any { return []any{largestFailure()} },
 	"explainError": func(*testing.T) []any { return []any{largestFailure()} },
 }
@@ -119,6 +130,7 @@ func largestRequest(t *testing.T) request.Request {
 	prefix := strings.Repeat("p/", request.MaxPrefixLength/2-1) // ends with "/"
 	r := request.Request{
 		MigrationID: strings.Repeat("m", 32),
+		Mode:        request.ModeTeardown,
 		Source:      request.Source{Bucket: strings.Repeat("s", 63), AccountID: "111111111111", Region: "us-gov-west-1", Prefix: prefix},
 		Destination: request.Destination{Bucket: strings.Repeat("d", 63), AccountID: "222222222222", Region: "us-gov-west-1", Prefix: prefix, StorageClass: "GLACIER_INSTANT_RETRIEVAL"},
 		Task: request.TaskOptions{TaskMode: "ENHANCED", VerifyMode: "ONLY_FILES_TRANSFERRED", OverwriteMode: "ALWAYS", TransferMode: "CHANGED",
@@ -134,6 +146,7 @@ func largestRequest(t *testing.T) request.Request {
 	r.Destination.KMSKeyArn = "arn:aws-us-gov:kms:us-gov-west-1:222222222222:key/mrk-" + strings.Repeat("0", 32)
 	yes := true
 	r.Cleanup.RevokeBucketPolicy = &yes
+	r.Cleanup.DeleteResources = true
 	// Fill the filters up to the request's bound, with characters JSON escapes (a quote
 	// takes two bytes), the way the bound is measured.
 	for {

@@ -20,6 +20,7 @@ var produced = []error{
 	&TransientError{Message: "m"},
 	&TransferFailedError{TaskExecutionArn: "arn", ErrorCode: "c", ErrorDetail: "d"},
 	&ShardsFailedError{Message: "m"},
+	&MigrationRunningError{Message: "m"},
 }
 
 func TestNamesMatchTypes(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 // reports every later problem at its own path, and nothing at a path that only appears
 // inside a skipped value.
 func TestDecodeRecovers(t *testing.T) {
-	known := "is not a known field; known fields: cleanup, destination, migrationId, source, task"
+	known := "is not a known field; known fields: cleanup, destination, migrationId, mode, source, task"
 	tests := []struct {
 		name string
 		give string

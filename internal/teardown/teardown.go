@@ -90,26 +90,38 @@ type Handler struct {
 	IAM      IAMAPI
 }
 
-// Input is the step input. Request is the raw request in mode check ($.request: the
-// execution input) and the normalized one in mode delete ($.teardown.request).
+// Input is the step input: the raw request in mode check ($.request, the execution
+// input) and the normalized one in mode delete ($.preflight.request, or the summary's
+// request after a migration).
 type Input struct {
 	Mode          string          `json:"mode"`
 	Request       json.RawMessage `json:"request"`
 	ExecutionName string          `json:"executionName,omitempty"`
 }
 
-// Handle runs one mode. On error it returns exactly one of the failure types.
-func (h *Handler) Handle(ctx context.Context, in Input) (*execution.Teardown, error) {
-	out, err := h.handle(ctx, in)
+// Invoke is the function's entry point: mode check returns the normalized request as
+// Preflight does ($.preflight, for the revoke and the delete), mode delete what was
+// deleted ($.teardown). On error it returns exactly one of the failure types.
+func (h *Handler) Invoke(ctx context.Context, in Input) (any, error) {
+	left, err := h.handle(ctx, in)
 	if err != nil {
 		return nil, awserror.Fail(ctx, "teardown", err, "mode", in.Mode)
 	}
-	slog.InfoContext(ctx, "teardown "+in.Mode, "migrationId", out.MigrationID, "tasks", out.Tasks,
-		"locations", out.Locations, "roles", out.Roles, "nothingLeft", out.NothingLeft)
-	return out, nil
+	slog.InfoContext(ctx, "teardown "+in.Mode, "migrationId", left.MigrationID, "tasks", left.Tasks,
+		"locations", left.Locations, "roles", left.Roles, "nothingLeft", left.NothingLeft, "message", left.Message)
+	if in.Mode == ModeCheck {
+		return &execution.Preflight{Request: left.request}, nil
+	}
+	return &left.Teardown, nil
 }
 
-func (h *Handler) handle(ctx context.Context, in Input) (*execution.Teardown, error) {
+// found is what handle found (and, in mode delete, deleted), with the request it read.
+type found struct {
+	execution.Teardown
+	request *request.Request
+}
+
+func (h *Handler) handle(ctx context.Context, in Input) (*found, error) {
 	if in.Mode != ModeCheck && in.Mode != ModeDelete {
 		return nil, &failure.ValidationError{Fields: []failure.FieldError{{Field: "mode",
 			Rule: fmt.Sprintf("must be %q or %q (got %q); the state machine sets it", ModeCheck, ModeDelete, in.Mode)}}}
@@ -129,18 +141,18 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Teardown, er
 	if err := h.refuseRunning(ctx, r.MigrationID, left.Tasks); err != nil {
 		return nil, err
 	}
-	left.Request = r
+	out := &found{Teardown: *left, request: r}
 	if in.Mode == ModeCheck {
-		left.Message = describe(left, "would delete")
-		return left, nil
+		out.Message = describe(left, "would delete")
+		return out, nil
 	}
 	if err := h.delete(ctx, left); err != nil {
 		return nil, err
 	}
-	left.Deleted = true
-	left.FinishedAt = h.now().UTC().Format(time.RFC3339)
-	left.Message = describe(left, "deleted")
-	return left, nil
+	out.Deleted = true
+	out.FinishedAt = h.now().UTC().Format(time.RFC3339)
+	out.Message = describe(left, "deleted")
+	return out, nil
 }
 
 func (h *Handler) now() time.Time {

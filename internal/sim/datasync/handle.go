@@ -64,6 +64,8 @@ func (s *Service) ops() map[string]opFunc {
 		"DescribeTaskExecution": s.describeTaskExecution,
 		"ListTagsForResource":   s.listTagsForResource,
 		"TagResource":           s.tagResource,
+		"DeleteTask":            s.deleteTask,
+		"DeleteLocation":        s.deleteLocation,
 	}
 }
 

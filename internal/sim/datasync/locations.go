@@ -327,3 +327,20 @@ func matchTime(t time.Time, f listFilter) (bool, error) {
 	}
 	return false, invalid("Operator %s is not supported for this filter.", f.Operator)
 }
+
+// deleteLocation serves DeleteLocation (DataSync API Reference, DeleteLocation: "Deletes
+// a transfer location resource from AWS DataSync"; request LocationArn, empty response).
+func (s *Service) deleteLocation(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in arnIn
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteLocation", func() string { return str(in.LocationArn) }); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, err := s.ownLocation(caller, str(in.LocationArn))
+	if err != nil {
+		return nil, err
+	}
+	delete(s.st.locations, l.arn)
+	return struct{}{}, nil
+}

@@ -358,3 +358,26 @@ func (s *Service) listTasks(ctx context.Context, caller identity.Principal, body
 		NextToken *string     `json:"NextToken,omitempty"`
 	}{all[from:to], next}, nil
 }
+
+// deleteTask serves DeleteTask (DataSync API Reference, DeleteTask: "Deletes a transfer
+// task resource"; request TaskArn, empty response). The task's executions go with it.
+// What DataSync does with an execution that is still running is not documented; the
+// simulator ends it in ERROR (dsmigrate's teardown never deletes such a task).
+func (s *Service) deleteTask(ctx context.Context, caller identity.Principal, body []byte) (any, error) {
+	var in arnIn
+	if err := s.decodeAuthorized(ctx, caller, body, &in, "DeleteTask", func() string { return str(in.TaskArn) }); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := s.ownTask(caller, str(in.TaskArn))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range t.execOrder {
+		e.finishLocked(s.now(), "ERROR", "TaskDeleted", "The task was deleted.")
+		delete(s.st.execs, e.arn)
+	}
+	delete(s.st.tasks, t.arn)
+	return struct{}{}, nil
+}

@@ -36,8 +36,6 @@ var localrunNeeds = map[string]string{
 	"iam:CreatePolicyVersion":        "… and makes the synthesized document the default when it differs",
 	"iam:PutRolePermissionsBoundary": "a role left by an earlier run gets the synthesized permissions boundary",
 	"iam:UpdateAssumeRolePolicy":     "creates the stacks' roles; a role left by an earlier run on a kept simulator gets the synthesized trust policy",
-	"iam:DeleteRolePolicy":           "TestE2EDeletedTransferRole deletes the transfer role out of band: its inline policy first, as IAM requires",
-	"iam:DeleteRole":                 "… then the role, so the source bucket policy names its unique id (AROA…) when dsmigrate revokes and runs again",
 	"s3:CreateBucket":                "creates the request's source and destination buckets",
 	"s3:PutBucketOwnershipControls":  "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
 	"s3:PutObject":                   "puts the sample objects into the source bucket",
