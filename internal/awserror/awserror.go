@@ -269,6 +269,7 @@ func asFailure(err error) error {
 		tr *failure.TransientError
 		tf *failure.TransferFailedError
 		sf *failure.ShardsFailedError
+		mr *failure.MigrationRunningError
 	)
 	switch {
 	case errors.As(err, &v):
@@ -285,6 +286,8 @@ func asFailure(err error) error {
 		return tf
 	case errors.As(err, &sf):
 		return sf
+	case errors.As(err, &mr):
+		return mr
 	}
 	return nil
 }

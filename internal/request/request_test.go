@@ -613,6 +613,39 @@ func TestCheckDeployment(t *testing.T) {
 	}
 }
 
+func TestModeAndDeleteResources(t *testing.T) {
+	no := false
+	tests := []struct {
+		name      string
+		change    func(r *Request)
+		wantField string // "" = valid
+	}{
+		{"mode left out", func(r *Request) {}, ""},
+		{"mode migrate", func(r *Request) { r.Mode = ModeMigrate }, ""},
+		{"mode teardown", func(r *Request) { r.Mode = ModeTeardown }, ""},
+		{"mode unknown", func(r *Request) { r.Mode = "destroy" }, "mode"},
+		{"deleteResources", func(r *Request) { r.Cleanup.DeleteResources = true }, ""},
+		{"deleteResources with a standing grant", func(r *Request) { r.Cleanup.DeleteResources, r.Cleanup.RevokeBucketPolicy = true, &no }, "cleanup.deleteResources"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := fullRequest(t)
+			r.Cleanup = Cleanup{}
+			tt.change(r)
+			err := r.Validate(TestHome)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("got %v, want valid", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantField+":") {
+				t.Errorf("got %v, want a problem with %s", err, tt.wantField)
+			}
+		})
+	}
+}
+
 // testKeyArn is a KMS key ARN of the aws partition.
 func testKeyArn(region, account string) string {
 	return "arn:aws:kms:" + region + ":" + account + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
