@@ -671,7 +671,7 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 	suppress(s.RoleBoundary, "AwsSolutions-IAM5", "A permissions boundary of DataSync bucket access roles: the objects of the deployment's listed buckets (each role's inline policy narrows it to one bucket and prefix), and the use through S3 (kms:ViaService) of this account's keys in the region, of which each config role's inline policy names the destination bucket's one key",
 		append(objects, "Resource::"+a.destinationKeys)...)
 	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",
-		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the six step functions only",
+		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the seven step functions only",
 		"Resource::*",
 		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+Function[A-Z0-9]+\.Arn>:\*$/`)})
 	suppress(s.StateMachine.Role(), "AwsSolutions-IAM5",

@@ -29,14 +29,15 @@ var wantEnv = map[string][]string{
 	"createlocations": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
 	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
 	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
+	"teardown":        {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX"},
 }
 
 func TestFunctions(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
 	fns := resources(app.Dest, "AWS::Lambda::Function")
-	if len(fns) != 6 {
-		t.Fatalf("got %d functions, want 6", len(fns))
+	if len(fns) != 7 {
+		t.Fatalf("got %d functions, want 7", len(fns))
 	}
 	for _, spec := range steps {
 		t.Run(spec.Dir, func(t *testing.T) {
@@ -192,7 +193,7 @@ func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 		t.Errorf("DefinitionSubstitutions name the functions %v, want %v", fromTemplate, want)
 	}
 
-	// The state machine may invoke the six functions.
+	// The state machine may invoke the seven functions.
 	var invoke []string
 	for _, st := range statements(app.Dest) {
 		if contains(strs(st.S["Action"]), "lambda:InvokeFunction") {
@@ -552,6 +553,43 @@ func TestExtraRegionsReachEveryFunction(t *testing.T) {
 		vars := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 		if got := vars["DSMIGRATE_EXTRA_REGIONS"]; got != "ap-northeast-9,eu-south-7" {
 			t.Errorf("%s: DSMIGRATE_EXTRA_REGIONS: got %v, want ap-northeast-9,eu-south-7", spec.Dir, got)
+		}
+	}
+}
+
+// TestTeardownDeletesOnlyTheDeploymentsResources: every delete the teardown function may
+// make is conditioned on the deployment's tag (TestAttackTeardownDeletesAnotherDeployment
+// shows the conditions matter).
+func TestTeardownDeletesOnlyTheDeploymentsResources(t *testing.T) {
+	app := defaultSynth(t)
+	prefix := app.Config.NamePrefix
+	tag := map[string]any{"StringEquals": map[string]any{}}
+	for _, c := range []struct{ sid, key string }{
+		{"DeleteDeploymentTasksAndLocations", "aws:ResourceTag/dsmigrate:deployment"},
+		{"ReadDeploymentTags", "aws:ResourceTag/dsmigrate:deployment"},
+		{"DeleteDeploymentRoles", "iam:ResourceTag/dsmigrate:deployment"},
+		{"ReadDeploymentRoles", "iam:ResourceTag/dsmigrate:deployment"},
+	} {
+		tag["StringEquals"] = map[string]any{c.key: prefix}
+		app.DestTmpl.HasResourceProperties(jsii.String("AWS::IAM::Policy"), &map[string]any{
+			"PolicyName": assertions.Match_StringLikeRegexp(jsii.String("^DeleteResourcesRole")),
+			"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
+				"Sid": c.sid, "Effect": "Allow", "Condition": tag,
+			})})},
+		})
+	}
+	// No statement of the role deletes without a condition.
+	for id, p := range resources(app.Dest, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, "DeleteResourcesRole") {
+			continue
+		}
+		for _, s := range asList(p["PolicyDocument"].(map[string]any)["Statement"]) {
+			st := s.(map[string]any)
+			for _, a := range strs(st["Action"]) {
+				if strings.Contains(a, ":Delete") && st["Condition"] == nil {
+					t.Errorf("%s allows %s without a condition", st["Sid"], a)
+				}
+			}
 		}
 	}
 }
