@@ -36,7 +36,7 @@ type IAMAPI interface {
 var _ IAMAPI = (*iam.Client)(nil)
 
 // PolicyName is the name of the inline policy put on each role.
-const PolicyName = "dsmigrate-bucket-access"
+const PolicyName = naming.RolePolicyName
 
 // Config is the deployment's part of the step.
 type Config struct {

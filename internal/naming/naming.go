@@ -103,6 +103,10 @@ func ShardTaskName(prefix, id string, index int) string {
 // its value is the shard's index. An unsharded migration's task has no such tag.
 const ShardTagKey = "dsmigrate:shard"
 
+// RolePolicyName is the name of the inline policy createroles puts on each DataSync role,
+// and the one teardown removes before it deletes the role.
+const RolePolicyName = "dsmigrate-bucket-access"
+
 // Sids are the bucket-policy statement ids one migration owns in the source bucket policy.
 type Sids struct {
 	CreateLocation string // s3:ListBucket for the principal that calls CreateLocationS3

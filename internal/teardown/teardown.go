@@ -60,11 +60,6 @@ const (
 	ModeDelete = "delete"
 )
 
-// InlinePolicyName is the inline policy createroles puts on each role
-// (createroles.PolicyName); the step does not import createroles (steps import
-// internal/execution, never each other), and a test checks the two agree.
-const InlinePolicyName = "dsmigrate-bucket-access"
-
 // Running are the statuses of an execution that is queued or still running
 // (DataSync API Reference, TaskExecutionStatus): a task with such an execution is not
 // deleted.
@@ -311,7 +306,7 @@ func (h *Handler) delete(ctx context.Context, left *execution.Teardown) error {
 		name := arn[strings.LastIndex(arn, "/")+1:]
 		// DeleteRole refuses a role that still has inline policies (IAM API Reference,
 		// DeleteRole: "you must first remove ... inline policies"); createroles puts one.
-		_, err := h.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(InlinePolicyName)})
+		_, err := h.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(naming.RolePolicyName)})
 		var missing *iamtypes.NoSuchEntityException
 		if err != nil && !errors.As(err, &missing) {
 			return awserror.Classify(err, awserror.Call{Action: "iam:DeleteRolePolicy", Resource: arn}, awserror.Precondition)

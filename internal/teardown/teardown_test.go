@@ -15,7 +15,6 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dsmigrate/dsmigrate/internal/createroles"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -165,12 +164,6 @@ func world() (*fakeDataSync, *fakeIAM, string) {
 func handler(ds *fakeDataSync, im *fakeIAM) *Handler {
 	return &Handler{Config: Config{Home: requesttest.Home, Prefix: prefix, Now: func() time.Time { return time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC) }},
 		DataSync: ds, IAM: im}
-}
-
-func TestInlinePolicyNameIsCreaterolesOwn(t *testing.T) {
-	if InlinePolicyName != createroles.PolicyName {
-		t.Errorf("got %q, want createroles.PolicyName %q", InlinePolicyName, createroles.PolicyName)
-	}
 }
 
 func TestCheckListsOnlyTheMigrationsResources(t *testing.T) {
