@@ -288,8 +288,8 @@ func (h *Handler) refuseRunning(ctx context.Context, id string, tasks []string) 
 // roles (the locations name them). Each delete of something already gone counts as done,
 // so a retry after a partial teardown finishes it.
 func (h *Handler) delete(ctx context.Context, left *execution.Teardown) error {
-	// Leftover KMS grants for the migration's roles would be retired here, before the
-	// roles go (a grant names its grantee by ARN).
+	// The migration's KMS grants are revoked before this step, with its bucket-policy
+	// statements (RevokeLeftoverGrant), while the grantee role still exists.
 	for _, arn := range left.Tasks {
 		_, err := h.DataSync.DeleteTask(ctx, &datasync.DeleteTaskInput{TaskArn: aws.String(arn)})
 		if err != nil && !gone(err) {
