@@ -3,6 +3,7 @@ package execution_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -314,18 +315,31 @@ func TestWorstCaseDocumentFits(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	// The document holds every field at once at the end of a failed execution whose
-	// explanation failed too ($.failure and $.explainError both set).
-	whole := size(t, doc)
-	explainInput := size(t, map[string]any{"mode": "explain", "document": doc, "executionArn": "arn:aws-us-gov:states:us-gov-west-1:222222222222:execution:" + strings.Repeat("s", 80) + ":" + strings.Repeat("n", 80)})
+	// $.teardown is written only in the teardown branch (after TeardownCheck: with
+	// $.request, $.execution, $.preflight, $.revoke, or $.failure) and on top of
+	// Summarize's output (DeleteMigrationResources); never beside the migration's grant,
+	// roles, locations, task, shards or progress.
+	migration := maps.Clone(doc)
+	delete(migration, "teardown")
+	teardownBranch := map[string]json.RawMessage{}
+	for _, name := range []string{"request", "execution", "preflight", "revoke", "teardown", "failure"} {
+		teardownBranch[name] = doc[name]
+	}
+	// The migration's document holds every other field at once at the end of a failed
+	// execution whose explanation failed too ($.failure and $.explainError both set).
+	whole := size(t, migration)
+	explainInput := size(t, map[string]any{"mode": "explain", "document": migration, "executionArn": "arn:aws-us-gov:states:us-gov-west-1:222222222222:execution:" + strings.Repeat("s", 80) + ":" + strings.Repeat("n", 80)})
 	// Summarize's output (statemachine/dsmigrate.asl.json) repeats the request and the
-	// bucket policy fields of the grant and the revoke.
-	summary := size(t, map[string]any{"request": doc["preflight"], "bucketPolicy": map[string]any{"policyBefore": json.RawMessage(doc["grant"]), "revoke": doc["revoke"]}, "rest": strings.Repeat("x", 2048)})
+	// bucket policy fields of the grant and the revoke; DeleteMigrationResources adds
+	// $.teardown, and its failure $.failure.
+	summary := size(t, map[string]any{"request": doc["preflight"], "bucketPolicy": map[string]any{"policyBefore": json.RawMessage(doc["grant"]), "revoke": doc["revoke"]},
+		"teardown": doc["teardown"], "failure": doc["failure"], "rest": strings.Repeat("x", 2048)})
+	teardown := size(t, teardownBranch)
 	for name, n := range sizes {
 		t.Logf("%-12s %7d bytes", "$."+name, n)
 	}
-	t.Logf("document %d, ExplainFailure input %d, Summarize output %d of %d bytes", whole, explainInput, summary, maxPayloadBytes)
-	for what, n := range map[string]int{"the document": whole, "ExplainFailure's input": explainInput, "Summarize's output": summary} {
+	t.Logf("document %d, ExplainFailure input %d, Summarize output %d, teardown document %d of %d bytes", whole, explainInput, summary, teardown, maxPayloadBytes)
+	for what, n := range map[string]int{"the document": whole, "ExplainFailure's input": explainInput, "Summarize's output": summary, "the teardown's document": teardown} {
 		if n > maxPayloadBytes {
 			t.Errorf("%s at its worst is %d bytes; Step Functions allows %d (States.DataLimitExceeded, not caught by States.ALL)", what, n, maxPayloadBytes)
 		}
