@@ -312,6 +312,8 @@ func TestValidateBadRequests(t *testing.T) {
 		home    *Home
 		wantErr []string
 	}{
+		{name: "mode unknown", give: func(r *Request) { r.Mode = "dry-run" }, wantErr: []string{"mode"}},
+		{name: "mode upper case", give: func(r *Request) { r.Mode = "PLAN" }, wantErr: []string{"mode"}},
 		{name: "migration id upper case", give: func(r *Request) { r.MigrationID = "Media" }, wantErr: []string{"migrationId"}},
 		{name: "migration id too long", give: func(r *Request) { r.MigrationID = strings.Repeat("a", 33) }, wantErr: []string{"migrationId"}},
 		{name: "migration id trailing dash", give: func(r *Request) { r.MigrationID = "media-" }, wantErr: []string{"migrationId"}},
@@ -443,6 +445,9 @@ func TestValidateGoodVariants(t *testing.T) {
 		home Home
 	}{
 		{name: "fixture", give: func(r *Request) {}, home: TestHome},
+		{name: "mode migrate", give: func(r *Request) { r.Mode = ModeMigrate }, home: TestHome},
+		{name: "mode plan", give: func(r *Request) { r.Mode = ModePlan }, home: TestHome},
+		{name: "mode teardown", give: func(r *Request) { r.Mode = ModeTeardown }, home: TestHome},
 		{name: "same bucket disjoint prefixes", give: func(r *Request) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "photos/", "photos2/"
