@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +89,23 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, 200, map[string]string{"keyId": k.KeyID, "arn": k.Arn})
+	case "GET /_sim/calls":
+		// ?since=N: the calls from the N-th on (0-based), to read only those of one run.
+		from, _ := strconv.Atoi(r.URL.Query().Get("since"))
+		writeJSON(w, 200, map[string]any{"calls": s.calls.since(from)})
+	case "POST /_sim/buckets/settings":
+		var in struct {
+			Bucket string `json:"bucket"`
+			store.BucketSettings
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if err := s.store.SetBucketSettings(in.Bucket, in.BucketSettings); err != nil {
+			writeJSON(w, 400, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"bucket": in.Bucket, "settings": in.BucketSettings})
 	case "GET /_sim/state":
 		writeJSON(w, 200, s.state())
 	case "POST /_sim/states/state-machines":

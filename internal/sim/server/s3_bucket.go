@@ -317,3 +317,63 @@ func (s *Server) s3PutBucketEncryption(q *s3Req) error {
 		return nil
 	})
 }
+
+// s3GetBucketVersioning answers an empty VersioningConfiguration for a bucket whose
+// versioning was never enabled, as S3 does (S3 API Reference, GetBucketVersioning).
+func (s *Server) s3GetBucketVersioning(q *s3Req) error {
+	return s.s3Bucket(q, "GetBucketVersioning", func(store.BucketInfo) error {
+		set, err := s.store.GetBucketSettings(q.bucket)
+		if err != nil {
+			return err
+		}
+		q.writeXML(200, struct {
+			XMLName xml.Name `xml:"VersioningConfiguration"`
+			Xmlns   string   `xml:"xmlns,attr"`
+			Status  string   `xml:"Status,omitempty"`
+		}{Xmlns: s3NS, Status: set.Versioning})
+		return nil
+	})
+}
+
+// s3GetBucketRequestPayment answers Requester or BucketOwner (S3 API Reference,
+// GetBucketRequestPayment).
+func (s *Server) s3GetBucketRequestPayment(q *s3Req) error {
+	return s.s3Bucket(q, "GetBucketRequestPayment", func(store.BucketInfo) error {
+		set, err := s.store.GetBucketSettings(q.bucket)
+		if err != nil {
+			return err
+		}
+		payer := "BucketOwner"
+		if set.RequesterPays {
+			payer = "Requester"
+		}
+		q.writeXML(200, struct {
+			XMLName xml.Name `xml:"RequestPaymentConfiguration"`
+			Xmlns   string   `xml:"xmlns,attr"`
+			Payer   string   `xml:"Payer"`
+		}{Xmlns: s3NS, Payer: payer})
+		return nil
+	})
+}
+
+// s3GetObjectLockConfiguration answers ObjectLockConfigurationNotFoundError (404) for a
+// bucket without Object Lock, else ObjectLockEnabled "Enabled"; the IAM action is
+// s3:GetBucketObjectLockConfiguration (S3 API Reference, GetObjectLockConfiguration).
+func (s *Server) s3GetObjectLockConfiguration(q *s3Req) error {
+	return s.s3Bucket(q, "GetBucketObjectLockConfiguration", func(store.BucketInfo) error {
+		set, err := s.store.GetBucketSettings(q.bucket)
+		if err != nil {
+			return err
+		}
+		if !set.ObjectLock {
+			return &store.Error{Code: "ObjectLockConfigurationNotFoundError", Message: "Object Lock configuration does not exist for this bucket",
+				Fields: map[string]string{"BucketName": q.bucket}}
+		}
+		q.writeXML(200, struct {
+			XMLName           xml.Name `xml:"ObjectLockConfiguration"`
+			Xmlns             string   `xml:"xmlns,attr"`
+			ObjectLockEnabled string   `xml:"ObjectLockEnabled"`
+		}{Xmlns: s3NS, ObjectLockEnabled: "Enabled"})
+		return nil
+	})
+}

@@ -21,7 +21,8 @@ const s3NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 var s3Status = map[string]int{
 	"NoSuchBucket": 404, "NoSuchKey": 404, "NoSuchBucketPolicy": 404,
-	"BucketAlreadyExists": 409, "BucketAlreadyOwnedByYou": 409,
+	"ObjectLockConfigurationNotFoundError": 404,
+	"BucketAlreadyExists":                  409, "BucketAlreadyOwnedByYou": 409,
 	"AccessDenied": 403, "InvalidAccessKeyId": 403, "SignatureDoesNotMatch": 403,
 	"InvalidToken": 400, "ExpiredToken": 400, "MalformedPolicy": 400, "InvalidBucketName": 400,
 	"InvalidArgument": 400, "BadDigest": 400, "IncompleteBody": 400, "KeyTooLongError": 400,
@@ -104,6 +105,12 @@ func s3Operation(method, bucket, key string, q url.Values, h http.Header) string
 				return "GetBucketOwnershipControls"
 			case has("encryption"):
 				return "GetBucketEncryption"
+			case has("versioning"):
+				return "GetBucketVersioning"
+			case has("requestPayment"):
+				return "GetBucketRequestPayment"
+			case has("object-lock"):
+				return "GetObjectLockConfiguration"
 			case q.Get("list-type") == "2":
 				return "ListObjectsV2"
 			}
@@ -235,6 +242,9 @@ var s3Handlers = map[string]func(*Server, *s3Req) error{
 	"PutBucketOwnershipControls": (*Server).s3PutBucketOwnershipControls,
 	"GetBucketEncryption":        (*Server).s3GetBucketEncryption,
 	"PutBucketEncryption":        (*Server).s3PutBucketEncryption,
+	"GetBucketVersioning":        (*Server).s3GetBucketVersioning,
+	"GetBucketRequestPayment":    (*Server).s3GetBucketRequestPayment,
+	"GetObjectLockConfiguration": (*Server).s3GetObjectLockConfiguration,
 	"PutObject":                  (*Server).s3PutObject,
 	"GetObject":                  (*Server).s3GetObject,
 }

@@ -30,6 +30,7 @@ type Server struct {
 	datasync *DataSync
 	states   *stepFunctions
 	faults   *faults
+	calls    *callLog
 	log      *slog.Logger
 }
 
@@ -39,7 +40,7 @@ func New(st *store.Store, ds *DataSync, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{store: st, datasync: ds, states: newStepFunctions(), faults: newFaults(), log: log}
+	return &Server{store: st, datasync: ds, states: newStepFunctions(), faults: newFaults(), calls: &callLog{}, log: log}
 }
 
 // InjectFault adds a fault as POST /_sim/faults does.
@@ -65,8 +66,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		service = guessService(r)
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: 200}
+	op := operationOf(service, r)
 	defer func() {
-		s.log.Debug("request", "service", service, "method", r.Method, "path", r.URL.Path,
+		s.log.Debug("request", "service", service, "operation", op, "method", r.Method, "path", r.URL.Path,
 			"status", rec.status, "ms", time.Since(start).Milliseconds())
 	}()
 	var c caller
@@ -80,6 +82,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.sig = sig
 		authErr = s.authenticate(&c)
 	}
+	defer func() {
+		s.calls.add(Call{Service: service, Operation: op, Caller: c.principal.Arn, Status: rec.status})
+	}()
 	switch service {
 	case "iam", "sts":
 		s.serveQuery(rec, r, service, c, authErr, reqID)

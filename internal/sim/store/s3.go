@@ -37,6 +37,8 @@ type Bucket struct {
 	Ownership string
 	// Encryption is the default encryption (GetBucketEncryption): SSE-S3 unless set.
 	Encryption BucketEncryption
+	// Settings are the bucket's versioning, Requester Pays and Object Lock settings.
+	Settings BucketSettings
 
 	policy  *iampolicy.Policy
 	objects map[string]*Object
@@ -329,6 +331,46 @@ func (s *Store) SetOwnership(bucket, ownership string) error {
 	}
 	b.Ownership = ownership
 	return nil
+}
+
+// BucketSettings are the settings of a bucket that the simulator only stores and reports
+// (GetBucketVersioning, GetBucketRequestPayment, GetObjectLockConfiguration); they
+// change nothing else it does: a versioned bucket keeps one version of each key.
+type BucketSettings struct {
+	// Versioning is "" (never enabled), "Enabled" or "Suspended".
+	Versioning string `json:"versioning,omitempty"`
+	// RequesterPays: the requester pays for requests and downloads.
+	RequesterPays bool `json:"requesterPays,omitempty"`
+	// ObjectLock: Object Lock is enabled on the bucket.
+	ObjectLock bool `json:"objectLock,omitempty"`
+}
+
+// SetBucketSettings replaces the bucket's settings.
+func (s *Store) SetBucketSettings(bucket string, set BucketSettings) error {
+	switch set.Versioning {
+	case "", "Enabled", "Suspended":
+	default:
+		return Errf("IllegalVersioningConfigurationException", "The versioning configuration specified in the request is invalid.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return noSuchBucket(bucket)
+	}
+	b.Settings = set
+	return nil
+}
+
+// GetBucketSettings returns the bucket's settings.
+func (s *Store) GetBucketSettings(bucket string) (BucketSettings, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, ok := s.buckets[bucket]
+	if !ok {
+		return BucketSettings{}, noSuchBucket(bucket)
+	}
+	return b.Settings, nil
 }
 
 // GetOwnership returns the Object Ownership rule.
