@@ -63,12 +63,16 @@ type Preflight struct {
 	// source bucket); absent otherwise, which is how ChooseTransfer tells the two apart.
 	// PlanShards writes them again with Skip set (ResultPath $.preflight.shards).
 	Shards []Shard `json:"shards,omitempty"`
+	// Plan is set for a plan request only (request.ModePlan).
+	Plan *SourcePlan `json:"plan,omitempty"`
 }
 
 // Roles is the createroles step's result ($.roles): the two roles DataSync uses.
 type Roles struct {
 	TransferRole Role `json:"transferRole"`
 	ConfigRole   Role `json:"configRole"`
+	// Plan is set for a plan request only: nothing was created.
+	Plan []PlannedResource `json:"plan,omitempty"`
 }
 
 // Role is one IAM role createroles created or found.
@@ -122,6 +126,9 @@ type Locations struct {
 	DestinationLocationArn string `json:"destinationLocationArn"`
 	SourceCreated          bool   `json:"sourceCreated"`
 	DestinationCreated     bool   `json:"destinationCreated"`
+	// Plan is set for a plan request only: nothing was created, and an ARN is empty
+	// when the location would be created.
+	Plan []PlannedResource `json:"plan,omitempty"`
 }
 
 // Task is the starttask step's result ($.task): the task and the execution the state
@@ -133,6 +140,9 @@ type Task struct {
 	// ExecutionStarted is false when an execution of the task was already queued or
 	// running and is reused.
 	ExecutionStarted bool `json:"executionStarted"`
+	// Plan is set for a plan request only: the task(s) and execution(s) a migration would
+	// create, reuse or be refused; nothing was created or started.
+	Plan []PlannedResource `json:"plan,omitempty"`
 }
 
 // Progress is the pollexecution step's result ($.progress): one observation of the

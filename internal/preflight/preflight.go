@@ -37,6 +37,11 @@ type S3API interface {
 	// ListObjectsV2 lists the folders under source.prefix for task.shards.byTopLevelPrefix
 	// (with delimiter "/" only: the read role may list nothing else).
 	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	// A plan request (request.ModePlan) also reads the source bucket's versioning and
+	// Requester Pays settings and the destination bucket's Object Lock configuration.
+	GetBucketVersioning(ctx context.Context, params *s3.GetBucketVersioningInput, optFns ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	GetBucketRequestPayment(ctx context.Context, params *s3.GetBucketRequestPaymentInput, optFns ...func(*s3.Options)) (*s3.GetBucketRequestPaymentOutput, error)
+	GetObjectLockConfiguration(ctx context.Context, params *s3.GetObjectLockConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)
@@ -112,6 +117,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	r.Normalize(in.ExecutionName)
 	if err := validate(r, h.Config); err != nil {
 		return nil, err
+	}
+	if r.Mode == request.ModePlan {
+		return h.plan(ctx, r)
 	}
 	if err := h.checkLiveMigrations(ctx); err != nil {
 		return nil, err

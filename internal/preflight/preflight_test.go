@@ -39,6 +39,34 @@ type fakeS3 struct {
 	keys []string
 	// encryption answers GetBucketEncryption (nil: SSE-S3).
 	encryption func(bucket string) (*s3.GetBucketEncryptionOutput, error)
+	// classes are storage classes by key (STANDARD when absent).
+	classes map[string]s3types.ObjectStorageClass
+	// versioning, payer and objectLock are the bucket settings a plan reads.
+	versioning s3types.BucketVersioningStatus
+	payer      s3types.Payer
+	objectLock bool
+}
+
+func (f *fakeS3) GetBucketVersioning(_ context.Context, in *s3.GetBucketVersioningInput, _ ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error) {
+	*f.log = append(*f.log, f.name+":GetBucketVersioning:"+aws.ToString(in.Bucket))
+	return &s3.GetBucketVersioningOutput{Status: f.versioning}, nil
+}
+
+func (f *fakeS3) GetBucketRequestPayment(_ context.Context, in *s3.GetBucketRequestPaymentInput, _ ...func(*s3.Options)) (*s3.GetBucketRequestPaymentOutput, error) {
+	*f.log = append(*f.log, f.name+":GetBucketRequestPayment:"+aws.ToString(in.Bucket))
+	payer := f.payer
+	if payer == "" {
+		payer = s3types.PayerBucketOwner
+	}
+	return &s3.GetBucketRequestPaymentOutput{Payer: payer}, nil
+}
+
+func (f *fakeS3) GetObjectLockConfiguration(_ context.Context, in *s3.GetObjectLockConfigurationInput, _ ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error) {
+	*f.log = append(*f.log, f.name+":GetObjectLockConfiguration:"+aws.ToString(in.Bucket))
+	if !f.objectLock {
+		return nil, apiError(404, "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket")
+	}
+	return &s3.GetObjectLockConfigurationOutput{ObjectLockConfiguration: &s3types.ObjectLockConfiguration{ObjectLockEnabled: s3types.ObjectLockEnabledEnabled}}, nil
 }
 
 // ListObjectsV2 lists f.keys as S3 does with a prefix and a delimiter, two per page.
@@ -71,7 +99,7 @@ func (f *fakeS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ .
 		if strings.HasSuffix(e, aws.ToString(in.Delimiter)) && aws.ToString(in.Delimiter) != "" {
 			out.CommonPrefixes = append(out.CommonPrefixes, s3types.CommonPrefix{Prefix: aws.String(e)})
 		} else {
-			out.Contents = append(out.Contents, s3types.Object{Key: aws.String(e)})
+			out.Contents = append(out.Contents, s3types.Object{Key: aws.String(e), Size: aws.Int64(int64(len(e))), StorageClass: f.classes[e]})
 		}
 	}
 	if end < len(entries) {
