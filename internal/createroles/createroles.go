@@ -85,6 +85,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error
 	}
 	partition := h.partition()
 	trust := policy.TrustPolicy(h.Config.Home.AccountID, h.Config.Home.Region, partition)
+	if r.Mode == request.ModePlan {
+		return h.plan(ctx, r.MigrationID, trust)
+	}
 	source := policy.SourceRolePolicy(partition, r.Source.Bucket, r.Source.Prefix)
 	if len(r.Source.KMSKeyArns) > 0 {
 		source.Statement = append(source.Statement, policy.SourceKMSStatement(r.Source.Region, r.Source.KMSKeyArns))
@@ -188,7 +191,11 @@ func (h *Handler) get(ctx context.Context, id, name string, trust policy.Documen
 	case err != nil:
 		return nil, awserror.Classify(err, awserror.Call{Action: "iam:GetRole", Resource: h.roleArn(name)}, awserror.Precondition)
 	}
-	role := out.Role
+	return h.check(id, name, trust, out.Role)
+}
+
+// check returns the role when it is ours (see get), else a PreconditionError.
+func (h *Handler) check(id, name string, trust policy.Document, role *iamtypes.Role) (*iamtypes.Role, error) {
 	refuse := func(format string, args ...any) error {
 		return &failure.PreconditionError{Message: fmt.Sprintf("role %s already exists in account %s ", name, h.Config.Home.AccountID) + fmt.Sprintf(format, args...)}
 	}
@@ -221,6 +228,41 @@ func (h *Handler) get(ctx context.Context, id, name string, trust policy.Documen
 		return nil, refuse("and is tagged for migration %s, but its trust policy is not the one dsmigrate writes (want %s, found %s); dsmigrate will not overwrite a trust policy: restore it or delete the role and re-run", id, trust.String(), text)
 	}
 	return role, nil
+}
+
+// plan reports, for a plan request, what ensure would do with each role, reading only
+// (GetRole). The function may read only roles of this deployment, so a role IAM does not
+// let it read is one that does not exist or belongs to someone else: CreateRole tells the
+// two apart, and the plan says so.
+func (h *Handler) plan(ctx context.Context, id string, trust policy.Document) (*execution.Roles, error) {
+	out := &execution.Roles{}
+	for i, name := range []string{naming.TransferRoleName(h.Config.RolePrefix, id), naming.ConfigRoleName(h.Config.RolePrefix, id)} {
+		role := execution.Role{Name: name, Arn: h.roleArn(name)}
+		planned := execution.PlannedResource{Kind: "role", Name: name, Arn: role.Arn}
+		got, err := h.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		var missing *iamtypes.NoSuchEntityException
+		switch {
+		case errors.As(err, &missing), awserror.Code(err) == "AccessDenied":
+			planned.Action, planned.Reason = execution.PlanCreate, fmt.Sprintf(
+				"no role of this deployment has the name (the function may read only roles tagged %s=%s); should another role hold it, CreateRole refuses and the migration stops there",
+				naming.DeploymentTagKey, h.Config.RolePrefix)
+		case err != nil:
+			return nil, awserror.Classify(err, awserror.Call{Action: "iam:GetRole", Resource: role.Arn}, awserror.Precondition)
+		default:
+			if _, err := h.check(id, name, trust, got.Role); err != nil {
+				planned.Action, planned.Reason = execution.PlanConflict, err.Error()
+			} else {
+				planned.Action, planned.Reason = execution.PlanReuse, "a role of this migration from an earlier run: its inline policy "+PolicyName+" is written again"
+			}
+		}
+		out.Plan = append(out.Plan, planned)
+		if i == 0 {
+			out.TransferRole = role
+		} else {
+			out.ConfigRole = role
+		}
+	}
+	return out, nil
 }
 
 func boundaryOf(r *iamtypes.Role) string {
