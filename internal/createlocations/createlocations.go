@@ -96,6 +96,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Locations, e
 		{role: RoleSource, bucket: r.Source.Bucket, prefix: r.Source.Prefix, storageClass: string(dstypes.S3StorageClassStandard), accessRole: in.Roles.TransferRole.Arn},
 		{role: RoleDestination, bucket: r.Destination.Bucket, prefix: r.Destination.Prefix, storageClass: r.Destination.StorageClass, accessRole: in.Roles.ConfigRole.Arn},
 	}
+	if r.Mode == request.ModePlan {
+		return h.plan(ctx, r.MigrationID, wanted)
+	}
 	found, err := h.find(ctx, r.MigrationID, wanted)
 	if err != nil {
 		return nil, err
@@ -116,6 +119,48 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Locations, e
 		} else {
 			out.DestinationLocationArn, out.DestinationCreated = locArn, created
 		}
+	}
+	return out, nil
+}
+
+// plan reports, for a plan request, what handle would do with each location, reading
+// only (ListLocations, ListTagsForResource, DescribeLocationS3).
+func (h *Handler) plan(ctx context.Context, id string, wanted []location) (*execution.Locations, error) {
+	out := &execution.Locations{}
+	found, err := h.find(ctx, id, wanted)
+	var pre *failure.PreconditionError
+	if errors.As(err, &pre) {
+		// A location tagged for this migration points elsewhere: both would stop there.
+		for _, loc := range wanted {
+			out.Plan = append(out.Plan, execution.PlannedResource{Kind: "location", Name: loc.role, Action: execution.PlanConflict, Reason: pre.Message})
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, loc := range wanted {
+		p := execution.PlannedResource{Kind: "location", Name: loc.role, Arn: found[loc.role]}
+		var err error
+		if p.Arn != "" {
+			err = h.checkReused(ctx, id, p.Arn, loc)
+		}
+		switch {
+		case p.Arn == "":
+			p.Action, p.Reason = execution.PlanCreate, fmt.Sprintf("no location of this migration for s3://%s/%s (storage class %s, bucket access role %s)", loc.bucket, loc.prefix, loc.storageClass, loc.accessRole)
+		case errors.As(err, &pre):
+			p.Action, p.Reason = execution.PlanConflict, pre.Message
+		case err != nil:
+			return nil, err
+		default:
+			p.Action, p.Reason = execution.PlanReuse, fmt.Sprintf("the location of this migration for s3://%s/%s from an earlier run, with the same storage class and role", loc.bucket, loc.prefix)
+		}
+		if loc.role == RoleSource {
+			out.SourceLocationArn = p.Arn
+		} else {
+			out.DestinationLocationArn = p.Arn
+		}
+		out.Plan = append(out.Plan, p)
 	}
 	return out, nil
 }
