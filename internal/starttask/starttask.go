@@ -78,9 +78,13 @@ type Input struct {
 	Shards []execution.Shard `json:"shards,omitempty"`
 }
 
-// Invoke is the function's entry point: mode plan returns the shard plan (Plan), the
+// Invoke is the function's entry point: a plan request (request.ModePlan) returns what a
+// migration would do with the task(s) (Preview), mode plan the shard plan (Plan), the
 // default mode the task and its execution (Handle).
 func (h *Handler) Invoke(ctx context.Context, in Input) (any, error) {
+	if in.Request.Mode == request.ModePlan {
+		return h.Preview(ctx, in)
+	}
 	if in.Mode == ModePlan {
 		return h.Plan(ctx, in)
 	}
