@@ -44,7 +44,7 @@ func shardIteration(index, polls int) []Entry {
 // shardedMigration is a successful sharded migration's events: shards iterations of polls
 // polls each, run one after another (the count does not depend on the interleaving).
 func shardedMigration(shards, polls int) []Entry {
-	out := entered("Start", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "PlanShards", "RunShards")
+	out := entered("Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "PlanShards", "RunShards")
 	for i := range shards {
 		out = append(out, shardIteration(i, polls)...)
 	}
@@ -60,9 +60,9 @@ func childEvents(n int) int { return 2 + 2 + 5 + 7*n + 2*(n-1) + 2 }
 // parentEvents is the parent execution of a sharded migration: ExecutionStarted and
 // ExecutionSucceeded; the Tasks Preflight, CreateRoles, PutBucketPolicy, CreateLocations,
 // PlanShards, TallyShards, RevokeBucketPolicy (5 each); RunShards (4: MapStateEntered,
-// MapRunStarted, MapRunSucceeded, MapStateExited); Start, ChooseTransfer, CheckCleanup,
-// AfterCleanup, SummarizeShards, Succeeded (2 each).
-const parentEvents = 2 + 7*5 + 4 + 6*2
+// MapRunStarted, MapRunSucceeded, MapStateExited); Start, ChooseMode, ChooseTransfer,
+// CheckCleanup, AfterCleanup, SummarizeShards, Succeeded (2 each).
+const parentEvents = 2 + 7*5 + 4 + 7*2
 
 // withMode returns the definition with RunShards' ProcessorConfig.Mode replaced.
 func withMode(t *testing.T, mode string) []byte {
@@ -93,8 +93,8 @@ func TestCountHistory(t *testing.T) {
 			give: slices.Concat(shardedMigration(1, 1), shardIteration(1, 3)),
 			want: History{Parent: parentEvents + childEvents(1) + childEvents(3), Inline: parentEvents + childEvents(1) + childEvents(3)}},
 		{name: "a retried attempt adds three events, a Fail state one",
-			give: slices.Concat(entered("Start", "Preflight"), []Entry{{Event: "TaskRetried", State: "Preflight"}, {Event: "StateExited", State: "Preflight"}}, entered("Failed")),
-			want: History{Parent: 2 + 2 + 5 + 3 + 1, Inline: 2 + 2 + 5 + 3 + 1}},
+			give: slices.Concat(entered("Start", "ChooseMode", "Preflight"), []Entry{{Event: "TaskRetried", State: "Preflight"}, {Event: "StateExited", State: "Preflight"}}, entered("Failed")),
+			want: History{Parent: 2 + 2 + 2 + 5 + 3 + 1, Inline: 2 + 2 + 2 + 5 + 3 + 1}},
 		{name: "a retried shard task counts in its child",
 			give: slices.Concat(entered("RunShards"), shardIteration(0, 1), []Entry{{Event: "TaskRetried", State: "PollShard", Index: new(int)}}),
 			want: History{Parent: 2 + 4, Children: []int{childEvents(1) + 3}, Inline: 2 + 4 + childEvents(1) + 3}},

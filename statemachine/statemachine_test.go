@@ -248,6 +248,11 @@ func TestCatchRouting(t *testing.T) {
 		{"RevokeLeftoverGrant", map[string]string{"States.ALL": "ReportFailure"}},
 		{"DeleteResources", map[string]string{"MigrationRunningError": "ReportFailure", "States.ALL": "ReportFailure"}},
 		{"DeleteMigrationResources", map[string]string{"MigrationRunningError": "ReportFailure", "States.ALL": "ReportFailure"}},
+		// A plan changes nothing, so there is nothing to revoke: every error ends it.
+		{"PlanPreflight", map[string]string{"States.ALL": "ReportFailure"}},
+		{"PlanRoles", map[string]string{"States.ALL": "ReportFailure"}},
+		{"PlanLocations", map[string]string{"States.ALL": "ReportFailure"}},
+		{"PlanTask", map[string]string{"States.ALL": "ReportFailure"}},
 	}
 	var tested []string
 	for _, tt := range tests {

@@ -132,7 +132,7 @@ func (h *Handler) plan(ctx context.Context, id string, wanted []location) (*exec
 	if errors.As(err, &pre) {
 		// A location tagged for this migration points elsewhere: both would stop there.
 		for _, loc := range wanted {
-			out.Plan = append(out.Plan, execution.PlannedResource{Kind: "location", Name: loc.role, Action: execution.PlanConflict, Reason: pre.Message})
+			out.Plan = append(out.Plan, execution.PlannedResource{Kind: "location", Name: loc.role, Action: execution.PlanConflict, Reason: execution.PlanText(pre.Message)})
 		}
 		return out, nil
 	}
@@ -160,6 +160,7 @@ func (h *Handler) plan(ctx context.Context, id string, wanted []location) (*exec
 		} else {
 			out.DestinationLocationArn = p.Arn
 		}
+		p.Reason = execution.PlanText(p.Reason)
 		out.Plan = append(out.Plan, p)
 	}
 	return out, nil

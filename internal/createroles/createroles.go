@@ -255,6 +255,7 @@ func (h *Handler) plan(ctx context.Context, id string, trust policy.Document) (*
 				planned.Action, planned.Reason = execution.PlanReuse, "a role of this migration from an earlier run: its inline policy "+PolicyName+" is written again"
 			}
 		}
+		planned.Reason = execution.PlanText(planned.Reason)
 		out.Plan = append(out.Plan, planned)
 		if i == 0 {
 			out.TransferRole = role

@@ -1,5 +1,18 @@
 package execution
 
+import (
+	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// MaxPlanTextBytes bounds each reason and blocker of a plan (longer ones are cut, marked
+// with "…"), so that the plan of the largest sharded migration fits in the execution
+// document (TestWorstCaseDocumentFits).
+const MaxPlanTextBytes = 512
+
+// PlanText is s cut to MaxPlanTextBytes.
+func PlanText(s string) string { return failure.Cut(s, MaxPlanTextBytes) }
+
 // The plan: what a request with "mode": "plan" reads and reports. Each step, given a plan
 // request, runs only its reads and writes its part under "plan" in its usual result:
 // $.preflight.plan (the source bucket policy, the samples, warnings and blockers),
@@ -38,11 +51,41 @@ type SourcePlan struct {
 	// Source is what a bounded listing of the source prefix found; Destination the same of
 	// the destination prefix (only read when task.preserveDeletedFiles is REMOVE).
 	Source      *ObjectSample `json:"source"`
-	Destination *ObjectSample `json:"destination,omitempty"`
+	Destination *ObjectSample `json:"destination"`
 	Warnings    []Warning     `json:"warnings"`
 	// Blockers are what would stop the migration at Preflight (each a PreconditionError
 	// the migration would end with).
 	Blockers []string `json:"blockers"`
+	// Shards are the migration's shards ([] for one task), for PlanTask.
+	Shards []Shard `json:"shards"`
+}
+
+// Plan is the output of a plan execution (the PlanReady state): every part of the plan.
+type Plan struct {
+	Mode               string            `json:"mode"`
+	MigrationID        string            `json:"migrationId"`
+	Request            request.Request   `json:"request"`
+	Roles              []PlannedResource `json:"roles"`
+	SourceBucketPolicy PolicyPlan        `json:"sourceBucketPolicy"`
+	Locations          []PlannedResource `json:"locations"`
+	Tasks              []PlannedResource `json:"tasks"`
+	Source             *ObjectSample     `json:"source"`
+	Destination        *ObjectSample     `json:"destination"`
+	Warnings           []Warning         `json:"warnings"`
+	Blockers           []string          `json:"blockers"`
+}
+
+// Conflicts are the resources the migration would stop at.
+func (p *Plan) Conflicts() []PlannedResource {
+	var out []PlannedResource
+	for _, group := range [][]PlannedResource{p.Roles, p.Locations, p.Tasks} {
+		for _, r := range group {
+			if r.Action == PlanConflict {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // PolicyPlan is the source bucket policy now and after the grant.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,6 +98,94 @@ var worstCase = map[string]func(t *testing.T) []any{
 	"explainError": func(*testing.T) []any { return []any{largestFailure()} },
 }
 
+// largestPlanned is a planned resource at its largest: its reason at
+// execution.MaxPlanTextBytes, a quote every 64 bytes (escaped in the document). A task's
+// name is at most naming.TaskName's (prefix, id and shard index: under 80 characters).
+func largestPlanned(arn string) execution.PlannedResource {
+	return execution.PlannedResource{Kind: "taskExecution", Name: strings.Repeat("n", 80), Arn: arn, Action: execution.PlanConflict,
+		Reason: strings.Repeat(strings.Repeat("m", 62)+`""`, execution.MaxPlanTextBytes/64)}
+}
+
+// planWorstCase is the document of a plan execution at its largest, by field: the plan
+// branch (PlanPreflight, PlanRoles, PlanLocations, PlanTask) writes these, and a Catch
+// $.failure; nothing else.
+func planWorstCase(t *testing.T) map[string]any {
+	r := largestRequest(t)
+	var tasks []execution.PlannedResource
+	for range request.MaxShardTasks {
+		tasks = append(tasks, largestPlanned(taskArn), largestPlanned(taskArn+"/execution/exec-0123456789abcdef0"))
+	}
+	role := largestPlanned("arn:aws-us-gov:iam::222222222222:role/dsmigrate/" + strings.Repeat("p", 32) + "/" + strings.Repeat("r", 64))
+	return map[string]any{
+		"request":   json.RawMessage(largestRequestJSON(t)),
+		"execution": worstCase["execution"](t)[0],
+		"preflight": execution.Preflight{Request: &r, SourcePolicyBytes: policy.MaxBucketPolicyBytes, SourcePolicyStatements: 999, Plan: largestSourcePlan(t)},
+		"roles":     execution.Roles{TransferRole: execution.Role{Name: role.Name, Arn: role.Arn}, ConfigRole: execution.Role{Name: role.Name, Arn: role.Arn}, Plan: []execution.PlannedResource{role, role}},
+		"locations": execution.Locations{Plan: []execution.PlannedResource{largestPlanned(locationArn), largestPlanned(locationArn)}},
+		"task":      execution.Task{Plan: tasks},
+		"failure":   largestFailure(),
+	}
+}
+
+// TestWorstCasePlanDocumentFits: the largest plan execution's document (PlanReady's
+// input) and the plan it ends with (PlanReady's output) stay within Step Functions' 256 KiB.
+func TestWorstCasePlanDocumentFits(t *testing.T) {
+	doc := planWorstCase(t)
+	for _, name := range []string{"preflight", "roles", "locations", "task"} {
+		plan := reflect.ValueOf(doc[name]).FieldByName("Plan")
+		checkFilled(t, "$."+name+".plan", plan)
+	}
+	pre := doc["preflight"].(execution.Preflight)
+	// The document as PlanReady gets it (no failure), or as ReportFailure gets it when
+	// PlanTask fails (no task plan).
+	withoutFailure, withFailure := map[string]any{}, map[string]any{}
+	for k, v := range doc {
+		if k != "failure" {
+			withoutFailure[k] = v
+		}
+		if k != "task" {
+			withFailure[k] = v
+		}
+	}
+	output := execution.Plan{Mode: "plan", MigrationID: pre.Request.MigrationID, Request: *pre.Request, Roles: doc["roles"].(execution.Roles).Plan,
+		SourceBucketPolicy: pre.Plan.SourceBucketPolicy, Locations: doc["locations"].(execution.Locations).Plan, Tasks: doc["task"].(execution.Task).Plan,
+		Source: pre.Plan.Source, Destination: pre.Plan.Destination, Warnings: pre.Plan.Warnings, Blockers: pre.Plan.Blockers}
+	checkFilled(t, "plan output", reflect.ValueOf(output))
+	for what, v := range map[string]any{"the plan document": withoutFailure, "the plan document with a failure": withFailure, "the plan (PlanReady's output)": output} {
+		n := size(t, v)
+		t.Logf("%s: %d of %d bytes", what, n, maxPayloadBytes)
+		if n > maxPayloadBytes {
+			t.Errorf("%s at its worst is %d bytes; Step Functions allows %d", what, n, maxPayloadBytes)
+		}
+	}
+}
+
+// largestSourcePlan is Preflight's plan at its largest: both policy texts at S3's limit,
+// every warning with the longest prefix, every blocker at its bound, both samples with
+// every storage class, the most shards.
+func largestSourcePlan(t *testing.T) *execution.SourcePlan {
+	p := largestPolicy(t)
+	sample := &execution.ObjectSample{Bucket: strings.Repeat("s", 63), Prefix: strings.Repeat("p/", request.MaxPrefixLength/2), Bound: 5000, Complete: true,
+		Objects: 1 << 62, Bytes: 1 << 62, StorageClasses: map[string]int64{}}
+	for _, c := range append(slices.Clone(request.StorageClasses), "REDUCED_REDUNDANCY", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE", "FSX_OPENZFS") {
+		sample.StorageClasses[c] = 1 << 62
+	}
+	plan := &execution.SourcePlan{
+		SourceBucketPolicy: execution.PolicyPlan{Bucket: strings.Repeat("s", 63), Action: "conflict", StatementsAdded: []string{strings.Repeat("S", 128), strings.Repeat("S", 128), strings.Repeat("S", 128)},
+			StatementsBefore: 999, StatementsAfter: 999, BytesBefore: policy.MaxBucketPolicyBytes, BytesAfter: policy.MaxBucketPolicyBytes, LimitBytes: policy.MaxBucketPolicyBytes, Before: p, After: p},
+		Source: sample, Destination: sample, Shards: largestShards(),
+	}
+	// Seven warnings (each names a bucket and the prefix at most once) and the eight
+	// checks that can block, each at its bound.
+	for range 7 {
+		plan.Warnings = append(plan.Warnings, execution.Warning{Code: "BASIC_OBJECT_LIMIT", Message: strings.Repeat("w", 600) + sample.Prefix})
+	}
+	for range 8 {
+		plan.Blockers = append(plan.Blockers, largestPlanned("").Reason)
+	}
+	return plan
+}
+
 // largestFolders are shard folders at their bound: request.MaxShardFolders of them, their
 // names filling request.MaxShardFolderBytes (names hold no character JSON escapes: the
 // subdirectory rules of request.CheckDiscoveredFolder keep them out).
@@ -130,6 +219,7 @@ func largestRequest(t *testing.T) request.Request {
 	t.Helper()
 	prefix := strings.Repeat("p/", request.MaxPrefixLength/2-1) // ends with "/"
 	r := request.Request{
+		Mode:        request.ModeTeardown, // the longest mode
 		MigrationID: strings.Repeat("m", 32),
 		Mode:        request.ModeTeardown,
 		Source:      request.Source{Bucket: strings.Repeat("s", 63), AccountID: "111111111111", Region: "us-gov-west-1", Prefix: prefix},
@@ -257,6 +347,9 @@ func checkFilled(t *testing.T, path string, v reflect.Value) {
 					checkFilled(t, path, v.Field(i))
 				}
 				continue
+			}
+			if name == "plan" {
+				continue // a plan request's part: TestWorstCasePlanDocumentFits
 			}
 			checkFilled(t, path+"."+name, v.Field(i))
 		}

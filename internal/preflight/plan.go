@@ -39,13 +39,13 @@ const BasicModeObjectLimit = 25_000_000
 // migration reported as a blocker instead of returned, plus the bucket settings and the
 // sampled listings the warnings come from. It changes nothing.
 func (h *Handler) plan(ctx context.Context, r *request.Request) (*execution.Preflight, error) {
-	p := &execution.SourcePlan{Warnings: []execution.Warning{}, Blockers: []string{}}
+	p := &execution.SourcePlan{Warnings: []execution.Warning{}, Blockers: []string{}, Shards: []execution.Shard{}}
 	// block records a PreconditionError as a blocker and returns nil; any other error
 	// (a permission, a transient failure) ends the plan.
 	block := func(err error) error {
 		var pre *failure.PreconditionError
 		if errors.As(err, &pre) {
-			p.Blockers = append(p.Blockers, pre.Message)
+			p.Blockers = append(p.Blockers, execution.PlanText(pre.Message))
 			return nil
 		}
 		return err
@@ -110,10 +110,14 @@ func (h *Handler) plan(ctx context.Context, r *request.Request) (*execution.Pref
 	if err := block(err); err != nil {
 		return nil, err
 	}
+	if shards != nil {
+		// The plan branch reads them from the plan only: one copy in the document.
+		p.Shards = shards
+	}
 	if err := h.warnings(ctx, sourceS3, r, readRole, p); err != nil {
 		return nil, err
 	}
-	return &execution.Preflight{Request: r, SourcePolicyBytes: pp.BytesBefore, SourcePolicyStatements: statements, Shards: shards, Plan: p}, nil
+	return &execution.Preflight{Request: r, SourcePolicyBytes: pp.BytesBefore, SourcePolicyStatements: statements, Plan: p}, nil
 }
 
 // warnings samples both buckets and reads their settings.

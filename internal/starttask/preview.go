@@ -95,6 +95,7 @@ func (h *Handler) preview(ctx context.Context, in Input) (*execution.Task, error
 		if task.Action == execution.PlanConflict {
 			run.Action, run.Reason = execution.PlanConflict, "the task cannot be used"
 		}
+		task.Reason, run.Reason = execution.PlanText(task.Reason), execution.PlanText(run.Reason)
 		out.Plan = append(out.Plan, task, run)
 	}
 	return out, nil
