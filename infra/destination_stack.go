@@ -318,6 +318,13 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		// B, that key's metadata and policy (read only), to check the config role can use it.
 		allow("ReadDestinationEncryption", []string{"s3:GetEncryptionConfiguration"}, a.destBuckets, nil),
 		allow("ReadDestinationKeys", []string{"kms:DescribeKey", "kms:GetKeyPolicy"}, []string{a.destinationKeys}, nil),
+		// A plan request reads whether the destination has Object Lock, and, for REMOVE,
+		// samples the destination prefix one folder level per call (s3:delimiter "/", as
+		// the read role in A lists the source) to count what the transfer would delete.
+		// Both read bucket-level data of the listed destination buckets only.
+		allow("ReadDestinationObjectLock", []string{"s3:GetBucketObjectLockConfiguration"}, a.destBuckets, nil),
+		allow("ListDestinationFolders", []string{"s3:ListBucket"}, a.destBuckets,
+			map[string]any{"StringEquals": map[string]any{"s3:delimiter": "/"}}),
 		allow("CountLiveMigrations", []string{"states:ListExecutions"}, []string{a.stateMachine}, nil),
 	)
 

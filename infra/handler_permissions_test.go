@@ -23,10 +23,12 @@ var dependentActions = map[string][]string{
 var iamPrefix = map[string]string{"sfn": "states"}
 
 // iamAction maps an operation to the IAM action that authorizes it where their names
-// differ: S3's ListObjectsV2 needs s3:ListBucket (Amazon S3 API Reference, ListObjectsV2,
-// "Permissions"), and GetBucketEncryption s3:GetEncryptionConfiguration (GetBucketEncryption,
+// differ: S3's ListObjectsV2 needs s3:ListBucket, GetBucketEncryption
+// s3:GetEncryptionConfiguration and GetObjectLockConfiguration
+// s3:GetBucketObjectLockConfiguration (Amazon S3 API Reference, each operation's
 // "Permissions").
-var iamAction = map[string]string{"s3:ListObjectsV2": "s3:ListBucket", "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration"}
+var iamAction = map[string]string{"s3:ListObjectsV2": "s3:ListBucket", "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+	"s3:GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration"}
 
 // sourceRoleActions are what each step may do in account A through its role there.
 var sourceRoleActions = map[string][]string{

@@ -32,8 +32,10 @@ type SourceAccessStack struct {
 // sourceReadActions are the calls Preflight makes in account A (internal/preflight S3API:
 // GetBucketOwnershipControls to check that ACLs are disabled, GetBucketPolicy to check the
 // room and the Sids in the policy, ListObjectsV2 (s3:ListBucket) to find the folders of
-// task.shards.byTopLevelPrefix), on the listed source buckets only.
-var sourceReadActions = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:ListBucket"}
+// task.shards.byTopLevelPrefix and, for a plan, to sample the objects; a plan also reads
+// GetBucketVersioning and GetBucketRequestPayment for its warnings), on the listed source
+// buckets only. All of them read; none changes anything.
+var sourceReadActions = []string{"s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketVersioning", "s3:GetBucketRequestPayment", "s3:ListBucket"}
 
 // sourcePolicyWriterActions are the calls PutBucketPolicy makes in account A
 // (internal/putbucketpolicy S3API: read, merge and write back, delete when nothing is
@@ -69,12 +71,13 @@ func NewSourceAccessStack(scope constructs.Construct, id string, props *SourceAc
 	s.ReadRole = newRole("SourceReadRole", cfg.SourceReadRoleName(), "preflight",
 		"read the Object Ownership and the policy of the source buckets")
 	// Preflight checks; it must not be able to change anything in A (finding M1).
-	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceBuckets", sourceReadActions[:2], buckets, nil))
+	// Settings only (ownership, policy, versioning, Requester Pays): no object is read.
+	s.ReadRole.AddToPrincipalPolicy(allow("ReadSourceBuckets", sourceReadActions[:4], buckets, nil))
 	// Folder listings only (s3:delimiter "/", a condition key of ListBucket: Service
 	// Authorization Reference, Amazon S3), as Preflight lists them: one level per call,
 	// not the bucket's keys in one flat listing. Key names at each level still show, which
 	// any ListBucket permission means.
-	s.ReadRole.AddToPrincipalPolicy(allow("ListSourceFolders", sourceReadActions[2:], buckets,
+	s.ReadRole.AddToPrincipalPolicy(allow("ListSourceFolders", sourceReadActions[4:], buckets,
 		map[string]any{"StringEquals": map[string]any{"s3:delimiter": "/"}}))
 
 	// Preflight reads the default encryption of the source buckets

@@ -32,7 +32,7 @@ func TestSourceAccessRoles(t *testing.T) {
 		name, trusted string
 		actions       []string
 	}{
-		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"kms:DescribeKey", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetEncryptionConfiguration", "s3:ListBucket"}},
+		{cfg.NamePrefix + "-source-read", cfg.NamePrefix + "-fn-preflight", []string{"kms:DescribeKey", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketRequestPayment", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:ListBucket"}},
 		{cfg.NamePrefix + "-source-policy-writer", cfg.NamePrefix + "-fn-putbucketpolicy", []string{"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant", "s3:DeleteBucketPolicy", "s3:GetBucketPolicy", "s3:PutBucketPolicy"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package localrun
 import (
 	"slices"
 	"testing"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/server"
 )
 
 // The driver's events of a sharded run become the parent's history and one child's per
@@ -34,5 +36,23 @@ func TestResultHistory(t *testing.T) {
 	r.Events = append(r.Events, Event{Event: "StateEntered", State: "NoSuchState"})
 	if _, err := r.History(); err == nil {
 		t.Error("got no error for a state the definition does not have")
+	}
+}
+
+func TestMutating(t *testing.T) {
+	calls := []server.Call{
+		{Service: "s3", Operation: "GetBucketPolicy"}, {Service: "s3", Operation: "ListObjectsV2"},
+		{Service: "datasync", Operation: "DescribeTask"}, {Service: "sts", Operation: "AssumeRole"},
+		{Service: "s3", Operation: "HeadBucket"}, {Service: "sts", Operation: "GetCallerIdentity"},
+		{Service: "s3", Operation: "PutBucketPolicy"}, {Service: "iam", Operation: "CreateRole"},
+		{Service: "datasync", Operation: "StartTaskExecution"}, {Service: "s3", Operation: "Unsupported"},
+		{Service: "iam", Operation: "TagRole"},
+	}
+	var got []string
+	for _, c := range Mutating(calls) {
+		got = append(got, c.Operation)
+	}
+	if want := []string{"PutBucketPolicy", "CreateRole", "StartTaskExecution", "Unsupported", "TagRole"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/sim/server"
+	"github.com/dsmigrate/dsmigrate/internal/sim/store"
 )
 
 // Account ids and identities of the two simulated accounts.
@@ -222,4 +223,42 @@ func buildSimTo(root, out string) error {
 		return fmt.Errorf("go build ./cmd/awssim: %v\n%s", err, b)
 	}
 	return nil
+}
+
+// Calls returns the AWS API calls the simulator received from the since-th on
+// (GET /_sim/calls).
+func (s *Sim) Calls(ctx context.Context, since int) ([]server.Call, error) {
+	var out struct {
+		Calls []server.Call `json:"calls"`
+	}
+	if err := s.admin(ctx, http.MethodGet, fmt.Sprintf("calls?since=%d", since), nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Calls, nil
+}
+
+// SetBucketSettings sets a bucket's versioning, Requester Pays and Object Lock settings
+// (POST /_sim/buckets/settings).
+func (s *Sim) SetBucketSettings(ctx context.Context, bucket string, set store.BucketSettings) error {
+	return s.admin(ctx, http.MethodPost, "buckets/settings", struct {
+		Bucket string `json:"bucket"`
+		store.BucketSettings
+	}{bucket, set}, nil)
+}
+
+// Mutating returns the calls that may change something: every operation but the reads
+// (Get*, List*, Describe*, Head*) and STS's AssumeRole and GetCallerIdentity, which
+// change no resource.
+func Mutating(calls []server.Call) []server.Call {
+	var out []server.Call
+	for _, c := range calls {
+		read := c.Operation == "AssumeRole" || c.Operation == "GetCallerIdentity"
+		for _, p := range []string{"Get", "List", "Describe", "Head"} {
+			read = read || strings.HasPrefix(c.Operation, p)
+		}
+		if !read {
+			out = append(out, c)
+		}
+	}
+	return out
 }

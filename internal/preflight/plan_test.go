@@ -181,4 +181,3 @@ func TestPlanRemoveCountsDeletions(t *testing.T) {
 		t.Errorf("got destination sample %+v, want 3 objects, complete", d)
 	}
 }
-

@@ -1,0 +1,189 @@
+package localrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+	"github.com/dsmigrate/dsmigrate/internal/sim/store"
+)
+
+// runPlan runs req as a plan and returns the plan, after checking that the simulator
+// received only reads meanwhile (its call log) and that nothing in it changed.
+func runPlan(t *testing.T, env *Environment, req request.Request, name string) execution.Plan {
+	t.Helper()
+	req.Mode = request.ModePlan
+	before := inventory(t, env)
+	from, err := env.Sim.Calls(testCtx(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, env, req, name)
+	mustSucceed(t, res)
+	calls, err := env.Sim.Calls(testCtx(t), len(from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := Mutating(calls); len(m) != 0 || len(calls) == 0 {
+		t.Errorf("got %d calls, %d of them mutating %+v, want reads only", len(calls), len(m), m)
+	}
+	for _, c := range calls {
+		if c.Caller == "" {
+			t.Errorf("got an unauthenticated call %+v, want each call by a function's role", c)
+		}
+	}
+	t.Logf("%s: %d calls, all reads", name, len(calls))
+	if d := before.Diff(inventory(t, env)); len(d) != 0 {
+		t.Errorf("got changes %v, want nothing changed by a plan", d)
+	}
+	if got, want := res.StatesEntered(), []string{"Start", "ChooseMode", "PlanPreflight", "PlanRoles", "PlanLocations", "PlanTask", "PlanReady", "Succeeded"}; !slices.Equal(got, want) {
+		t.Errorf("got path %v, want %v", got, want)
+	}
+	var plan execution.Plan
+	d := json.NewDecoder(strings.NewReader(string(res.Output)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&plan); err != nil {
+		t.Fatalf("the output is not a plan: %v\n%s", err, res.Output)
+	}
+	return plan
+}
+
+func actions(rs []execution.PlannedResource) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Kind+":"+r.Action)
+	}
+	return out
+}
+
+func warningCodes(ws []execution.Warning) []string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Code)
+	}
+	return out
+}
+
+// TestE2EPlanNewMigration: a plan of a migration that never ran says every resource
+// would be created and the grant added to a source policy that has none, warns about an
+// archived object and the versioned source, and calls nothing that changes anything.
+func TestE2EPlanNewMigration(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(21, 4, "data/"))
+	if _, err := env.Source.S3.PutObject(testCtx(t), &s3.PutObjectInput{Bucket: aws.String(src), Key: aws.String("data/old/archive.bin"),
+		Body: strings.NewReader("cold"), StorageClass: s3types.StorageClassGlacier}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Sim.SetBucketSettings(testCtx(t), src, store.BucketSettings{Versioning: "Enabled"}); err != nil {
+		t.Fatal(err)
+	}
+	plan := runPlan(t, env, env.NewRequest("plan-new", src, "data/", dst, "in/"), "plan-new")
+
+	if got, want := actions(plan.Roles), []string{"role:create", "role:create"}; !slices.Equal(got, want) {
+		t.Errorf("roles: got %v, want %v", got, want)
+	}
+	if got, want := actions(plan.Locations), []string{"location:create", "location:create"}; !slices.Equal(got, want) {
+		t.Errorf("locations: got %v, want %v", got, want)
+	}
+	if got, want := actions(plan.Tasks), []string{"task:create", "taskExecution:create"}; !slices.Equal(got, want) {
+		t.Errorf("tasks: got %v, want %v", got, want)
+	}
+	pp := plan.SourceBucketPolicy
+	if pp.Action != "update" || pp.Before != "" || pp.BytesBefore != 0 || pp.StatementsAfter != 3 || len(pp.StatementsAdded) != 3 || pp.BytesAfter == 0 || pp.LimitBytes != 20480 {
+		t.Errorf("source policy: got %+v, want none before, our 3 statements after", pp)
+	}
+	if got, want := warningCodes(plan.Warnings), []string{"ARCHIVED_OBJECTS", "VERSIONED_SOURCE"}; !slices.Equal(got, want) {
+		t.Errorf("warnings: got %v, want %v (%+v)", got, want, plan.Warnings)
+	}
+	if s := plan.Source; s == nil || !s.Complete || s.Objects != 5 || s.StorageClasses["GLACIER"] != 1 {
+		t.Errorf("source sample: got %+v, want 5 objects, one GLACIER, complete", s)
+	}
+	if len(plan.Blockers) != 0 || len(plan.Conflicts()) != 0 {
+		t.Errorf("got blockers %q and conflicts %+v, want none", plan.Blockers, plan.Conflicts())
+	}
+}
+
+// TestE2EPlanRerun: after a completed migration, a plan of the same request finds the
+// roles, locations and task again (reuse), a new execution to start, and the grant to add
+// again (the migration revoked it).
+func TestE2EPlanRerun(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{TimeScale: 0.005, WaitScale: 0.005})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(22, 3, ""))
+	req := env.NewRequest("plan-rerun", src, "", dst, "")
+	mustSucceed(t, run(t, env, req, "plan-rerun-migrate"))
+
+	plan := runPlan(t, env, req, "plan-rerun")
+	if got, want := actions(plan.Roles), []string{"role:reuse", "role:reuse"}; !slices.Equal(got, want) {
+		t.Errorf("roles: got %v, want %v", got, want)
+	}
+	if got, want := actions(plan.Locations), []string{"location:reuse", "location:reuse"}; !slices.Equal(got, want) {
+		t.Errorf("locations: got %v, want %v", got, want)
+	}
+	if got, want := actions(plan.Tasks), []string{"task:reuse", "taskExecution:create"}; !slices.Equal(got, want) {
+		t.Errorf("tasks: got %v, want %v", got, want)
+	}
+	if plan.Tasks[0].Arn == "" || plan.Locations[0].Arn == "" || plan.Roles[0].Arn == "" {
+		t.Errorf("got %+v, want the ARNs of what exists", plan)
+	}
+	if pp := plan.SourceBucketPolicy; pp.Action != "update" || len(pp.StatementsAdded) != 3 {
+		t.Errorf("source policy: got %+v, want the grant added again", pp)
+	}
+	if len(plan.Warnings) != 0 || len(plan.Blockers) != 0 {
+		t.Errorf("got warnings %+v, blockers %q, want none", plan.Warnings, plan.Blockers)
+	}
+}
+
+// TestE2EPlanConflict: a role of this deployment with the migration's name but tagged for
+// another migration, and another team's statement using one of the migration's Sids:
+// the plan names both as conflicts (with the reason the migration would stop there)
+// instead of failing, and changes nothing.
+func TestE2EPlanConflict(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(23, 2, ""))
+	prefix := functionSpec(t, env, "createroles").Env["DSMIGRATE_ROLE_PREFIX"]
+	boundary := functionSpec(t, env, "createroles").Env["DSMIGRATE_ROLE_BOUNDARY_ARN"]
+	const id = "plan-conflict"
+	name := naming.TransferRoleName(prefix, id)
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"datasync.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"%s"}}}]}`, env.Destination.AccountID)
+	if _, err := env.Destination.IAM.CreateRole(testCtx(t), &iam.CreateRoleInput{RoleName: aws.String(name), Path: aws.String(naming.RolePath(prefix)),
+		AssumeRolePolicyDocument: aws.String(trust), PermissionsBoundary: aws.String(boundary),
+		Tags: []iamtypes.Tag{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(prefix)}, {Key: aws.String(naming.TagKey), Value: aws.String("someone-else")}}}); err != nil {
+		t.Fatal(err)
+	}
+	sid := naming.SidsFor(id).BucketAccess
+	foreign := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"%s","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:ListBucket","Resource":"arn:aws:s3:::%s"}]}`,
+		sid, env.Destination.AccountID, src)
+	putPolicy(t, env.Source.S3, src, foreign)
+
+	plan := runPlan(t, env, env.NewRequest(id, src, "", dst, ""), "plan-conflict")
+	if got, want := actions(plan.Roles), []string{"role:conflict", "role:create"}; !slices.Equal(got, want) {
+		t.Errorf("roles: got %v, want %v", got, want)
+	}
+	if r := plan.Roles[0].Reason; !strings.Contains(r, "someone-else") || !strings.Contains(r, "will not take it over") {
+		t.Errorf("role conflict reason: got %q, want the other migration's tag and what dsmigrate will not do", r)
+	}
+	pp := plan.SourceBucketPolicy
+	if pp.Action != "conflict" || pp.After != "" || pp.StatementsBefore != 1 || !sameJSON(pp.Before, foreign) {
+		t.Errorf("source policy: got %+v, want conflict with the policy as it is", pp)
+	}
+	if len(plan.Blockers) != 1 || !strings.Contains(plan.Blockers[0], sid) {
+		t.Errorf("blockers: got %q, want one naming Sid %s", plan.Blockers, sid)
+	}
+	if n := len(plan.Conflicts()); n != 1 {
+		t.Errorf("got %d conflicting resources, want 1 (the role)", n)
+	}
+}
