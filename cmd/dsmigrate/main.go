@@ -1,6 +1,7 @@
-// Command dsmigrate starts and follows a migration on AWS (`dsmigrate start`, `dsmigrate
-// watch`; docs/operate.md, "Start a migration") and runs dsmigrate locally
-// (`dsmigrate local run --input request.json`, `dsmigrate local demo`; docs/develop.md, "Running locally").
+// Command dsmigrate starts, plans and follows a migration on AWS (`dsmigrate start`,
+// `dsmigrate plan`, `dsmigrate watch`; docs/operate.md, "Start a migration") and runs
+// dsmigrate locally (`dsmigrate local run --input request.json`, `dsmigrate local plan`,
+// `dsmigrate local demo`; docs/develop.md, "Running locally").
 package main
 
 import (
@@ -19,7 +20,10 @@ const usage = `usage:
                                           start a migration on AWS (the request is checked first)
   dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
                                           follow an execution until it ends
-  dsmigrate local (run|demo|example) [flags]
+  dsmigrate plan --state-machine-arn ARN --input FILE|- [--output text|json] [--profile P] [--region R]
+                                          run the request as a plan (reads only) and print
+                                          what a migration would create, reuse or refuse
+  dsmigrate local (run|plan|demo|example) [flags]
                                           run locally (see docs/develop.md, "Running locally")
 Run a command with -h for its flags.
 `
@@ -41,7 +45,7 @@ func run() int {
 	switch os.Args[1] {
 	case "local":
 		return localrun.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
-	case "start", "watch":
+	case "start", "watch", "plan":
 		return awsrun.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)

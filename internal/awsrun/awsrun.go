@@ -22,6 +22,7 @@ const (
 	ExitFailed = 1 // the execution ended FAILED, TIMED_OUT or ABORTED (Error and Cause are printed)
 	ExitUsage  = 2 // bad flags, or an invalid request: nothing was sent to AWS
 	ExitAWS    = 3 // an AWS call failed (credentials, permissions, a missing state machine, the network)
+	// ExitPlanBlocked (4, plan.go): dsmigrate plan's plan has a blocker or a conflict.
 )
 
 const usage = `usage:
@@ -33,6 +34,12 @@ const usage = `usage:
   dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
       follows the execution until it ends: states entered, failed attempts, transfer
       progress on stderr; the output JSON on stdout (exit 0), or Error and Cause (exit 1).
+  dsmigrate plan --state-machine-arn ARN --input FILE|- [--output text|json] [--name NAME]
+                 [--interval 5s] [--profile P] [--region R]
+      starts the request with "mode": "plan" (reads only, changes nothing), waits for it
+      and prints the plan: what would be created, reused or refused, the source bucket
+      policy's statements as a diff, warnings and blockers. Exit 0 when nothing would stop
+      the migration, 4 when something would, 1 when the plan itself failed.
 
 The region defaults to the ARN's; credentials come from the usual AWS sources (--profile,
 AWS_PROFILE, environment, SSO). See docs/operate.md, "Start a migration".
@@ -79,6 +86,8 @@ func (r *Runner) Main(ctx context.Context, args []string) int {
 		return r.start(ctx, args[1:])
 	case "watch":
 		return r.watchCmd(ctx, args[1:])
+	case "plan":
+		return r.plan(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(r.Stdout, usage)
 		return ExitOK

@@ -98,11 +98,19 @@ type watcher struct {
 	mapRunArn string
 	shards    map[string]*shardView
 	shardLine string // the last shards line printed
+	// onOutput prints a succeeded execution's output instead of the JSON (nil: the JSON).
+	onOutput func(string) int
 }
 
 // watch polls the execution until it leaves RUNNING, then prints its end.
 func (r *Runner) watch(ctx context.Context, client SFNAPI, execArn string, interval time.Duration) int {
-	w := &watcher{r: r, client: client, arn: execArn, seen: map[string]bool{}}
+	return r.watchWith(ctx, client, execArn, interval, nil)
+}
+
+// watchWith is watch with onOutput, when not nil, given the output of a succeeded
+// execution to print instead of the JSON; it returns the exit code.
+func (r *Runner) watchWith(ctx context.Context, client SFNAPI, execArn string, interval time.Duration, onOutput func(string) int) int {
+	w := &watcher{r: r, client: client, arn: execArn, seen: map[string]bool{}, onOutput: onOutput}
 	again := fmt.Sprintf("the execution is not affected; follow it again with: dsmigrate watch --execution-arn %s", execArn)
 	wait, failures := interval, 0
 	for {
@@ -288,6 +296,9 @@ func (w *watcher) finish(d *sfn.DescribeExecutionOutput) int {
 	if d.Status == types.ExecutionStatusSucceeded {
 		fmt.Fprintf(w.r.Stderr, "✔ %s%s\n", d.Status, took)
 		out := aws.ToString(d.Output)
+		if w.onOutput != nil {
+			return w.onOutput(out)
+		}
 		var pretty bytes.Buffer
 		if json.Indent(&pretty, []byte(out), "", "  ") == nil {
 			out = pretty.String()

@@ -11,6 +11,7 @@ import (
 
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/dsmigrate/dsmigrate/internal/awsrun"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/localrun/cfn"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -22,10 +23,16 @@ const (
 	ExitFailed   = 1 // the execution failed (the Fail state's Error and Cause are printed)
 	ExitUsage    = 2
 	ExitInternal = 3 // the local environment could not run (missing build, simulator error)
+	// ExitPlanBlocked: `local plan` printed a plan that something would stop (as
+	// awsrun.ExitPlanBlocked).
+	ExitPlanBlocked = awsrun.ExitPlanBlocked
 )
 
 const usage = `usage:
   dsmigrate local run --input request.json [--execution-name NAME] [--keep] [--objects N]
+  dsmigrate local plan --input request.json [--output text|json] [same flags as run]
+                               the request as a plan ("mode": "plan"): prints what a migration
+                               would do, and the simulator's count of the calls it made
   dsmigrate local demo
   dsmigrate local example      print a request that works against the local accounts
 
@@ -40,7 +47,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "run":
-		return cmdRun(ctx, args[1:], stdout, stderr)
+		return cmdRun(ctx, args[1:], stdout, stderr, false)
+	case "plan":
+		return cmdRun(ctx, args[1:], stdout, stderr, true)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "example":
@@ -77,8 +86,13 @@ func (c *commonFlags) options(stderr io.Writer) Options {
 	return o
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("dsmigrate local run", flag.ContinueOnError)
+// cmdRun runs `local run`, or `local plan` with plan.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan bool) int {
+	command := "run"
+	if plan {
+		command = "plan"
+	}
+	fs := flag.NewFlagSet("dsmigrate local "+command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c commonFlags
 	c.register(fs)
@@ -86,7 +100,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := fs.String("execution-name", "", "the execution name (default local-<time>)")
 	keep := fs.Bool("keep", false, "keep the simulator running after the execution, until Ctrl-C")
 	objects := fs.Int("objects", 40, "sample objects to put into the source bucket (created in account A)")
+	format := fs.String("output", "text", "local plan: text (a readable diff) or json (the plan document)")
 	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(stderr, "--output must be text or json, got %q\n", *format)
 		return ExitUsage
 	}
 	if *input == "" || fs.NArg() > 0 {
@@ -103,6 +122,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "read request: %v\n", err)
 		return ExitUsage
+	}
+	if plan {
+		if body, err = awsrun.AsPlan(body); err != nil {
+			fmt.Fprintf(stderr, "the request is not a migration request: %v\n", err)
+			return ExitUsage
+		}
 	}
 	// The buckets are created from the request as given; the state machine validates it.
 	var req request.Request
@@ -124,6 +149,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dsmigrate local: %v (log: %s)\n", err, env.LogPath)
 		return ExitInternal
 	}
+	seeded, err := env.Sim.Calls(ctx, 0)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		return ExitInternal
+	}
 	res, err := env.Run(ctx, body, *name)
 	if err != nil {
 		env.KeepLog()
@@ -131,7 +161,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitInternal
 	}
 	code := ExitOK
-	if res.Succeeded {
+	if res.Succeeded && plan {
+		r := &awsrun.Runner{Stdout: stdout, Stderr: stderr}
+		code = awsrun.PrintPlan(r, string(res.Output), *format == "json")
+		calls, err := env.Sim.Calls(ctx, len(seeded))
+		if err != nil {
+			fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+			return ExitInternal
+		}
+		fmt.Fprintf(stderr, "the plan made %d AWS calls, %d of them could change something (the simulator's call log)\n", len(calls), len(Mutating(calls)))
+		for _, c := range Mutating(calls) {
+			fmt.Fprintf(stderr, "  %s:%s by %s\n", c.Service, c.Operation, c.Caller)
+		}
+	} else if res.Succeeded {
 		var pretty any
 		json.Unmarshal(res.Output, &pretty)
 		b, _ := json.MarshalIndent(pretty, "", "  ")

@@ -1,8 +1,12 @@
 package localrun
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +189,35 @@ func TestE2EPlanConflict(t *testing.T) {
 	}
 	if n := len(plan.Conflicts()); n != 1 {
 		t.Errorf("got %d conflicting resources, want 1 (the role)", n)
+	}
+}
+
+// TestE2EPlanLocalCommand: `dsmigrate local plan` prints the plan as text, exits 0 when
+// nothing would stop the migration, and reports from the simulator's log that none of
+// its calls could change anything.
+func TestE2EPlanLocalCommand(t *testing.T) {
+	t.Parallel()
+	if err := (&Options{}).CheckPrerequisites(); err != nil {
+		t.Fatalf("end-to-end prerequisites missing; run `make test` (or `make test-localrun`):\n%v", err)
+	}
+	ctx := testCtx(t)
+	var example, stdout, stderr bytes.Buffer
+	if code := Main(ctx, []string{"example"}, &example, &stderr); code != ExitOK {
+		t.Fatalf("example: got exit %d, want 0: %s", code, stderr.String())
+	}
+	path := filepath.Join(t.TempDir(), "request.json")
+	if err := os.WriteFile(path, example.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := Main(ctx, []string{"plan", "--input", path, "--objects", "3", "--execution-name", "cli-plan"}, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("got exit %d, want %d\nstdout: %s\nstderr: %s", code, ExitOK, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{"Plan of migration", "+ role ", "Source bucket policy of", "Nothing would stop this migration"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout: got %s, want %q", stdout.String(), want)
+		}
+	}
+	if !regexp.MustCompile(`the plan made [1-9][0-9]* AWS calls, 0 of them could change something`).MatchString(stderr.String()) {
+		t.Errorf("stderr: got %s, want the count of calls, none mutating", stderr.String())
 	}
 }

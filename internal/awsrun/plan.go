@@ -1,0 +1,127 @@
+package awsrun
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/plantext"
+	"github.com/dsmigrate/dsmigrate/internal/request"
+)
+
+// ExitPlanBlocked is the exit code of a plan that something would stop: a blocker or a
+// resource in conflict (the plan is printed).
+const ExitPlanBlocked = 4
+
+// AsPlan returns the request with "mode": "plan", whatever mode it had; it must be a
+// JSON object.
+func AsPlan(raw []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&doc); err != nil || doc == nil {
+		return nil, errors.New("the request must be a JSON object")
+	}
+	doc["mode"] = json.RawMessage(`"` + request.ModePlan + `"`)
+	return json.Marshal(doc)
+}
+
+// PrintPlan prints a plan execution's output as text (or as JSON with asJSON) and returns
+// ExitOK when nothing would stop the migration, ExitPlanBlocked otherwise.
+func PrintPlan(r *Runner, output string, asJSON bool) int {
+	var p execution.Plan
+	if err := json.Unmarshal([]byte(output), &p); err != nil || p.Mode != request.ModePlan {
+		fmt.Fprintf(r.Stderr, "dsmigrate: the execution's output is not a plan (%v); is the state machine older than this dsmigrate?\n%s\n", err, output)
+		return ExitFailed
+	}
+	if asJSON {
+		var pretty bytes.Buffer
+		_ = json.Indent(&pretty, []byte(output), "", "  ")
+		fmt.Fprintln(r.Stdout, pretty.String())
+	} else if err := plantext.Write(r.Stdout, &p); err != nil {
+		return ExitFailed
+	}
+	if !plantext.Ready(&p) {
+		return ExitPlanBlocked
+	}
+	return ExitOK
+}
+
+// plan runs `dsmigrate plan`: the request is checked as start checks it, started with
+// "mode": "plan", followed until it ends, and its plan printed.
+func (r *Runner) plan(ctx context.Context, args []string) int {
+	fs := r.flagSet("plan")
+	smArn := fs.String("state-machine-arn", "", "the StateMachineArn output of DsmigrateDestination (required)")
+	input := fs.String("input", "", "the migration request: a JSON file, or - for stdin (required); its mode is set to plan")
+	name := fs.String("name", "", "execution name (default <migrationId>-plan-<UTC timestamp>)")
+	interval := fs.Duration("interval", defaultInterval, "the shortest pause between polls")
+	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
+	region := fs.String("region", "", "AWS region (default: the state machine ARN's)")
+	format := fs.String("output", "text", "text (a readable diff) or json (the plan document)")
+	if err := parse(fs, args); err != nil {
+		return r.errUsage(err)
+	}
+	var missing []string
+	if *smArn == "" {
+		missing = append(missing, "--state-machine-arn")
+	}
+	if *input == "" {
+		missing = append(missing, "--input")
+	}
+	if len(missing) > 0 {
+		return r.errUsage(fmt.Errorf("missing %s", strings.Join(missing, " and ")))
+	}
+	if *format != "text" && *format != "json" {
+		return r.errUsage(fmt.Errorf("--output must be text or json, got %q", *format))
+	}
+	sm, err := stateMachineARN(*smArn)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	reg, err := pickRegion(*region, sm.Region)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	if *interval <= 0 {
+		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
+	}
+	raw, size, err := r.readInput(*input)
+	if err != nil {
+		return r.errUsage(err)
+	}
+	if size <= request.MaxRequestBytes && size >= 0 {
+		if raw, err = AsPlan(raw); err != nil {
+			return r.errUsage(fmt.Errorf("--input: %w", err))
+		}
+	}
+	if *name == "" {
+		if req, err := request.Decode(raw); err == nil {
+			*name = ExecutionName(req.MigrationID+"-plan", r.now())
+		}
+	}
+	execName, ok := r.check(raw, size, *name, sm, nil)
+	if !ok {
+		return ExitUsage
+	}
+	client, err := r.client(ctx, *profile, reg)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return ExitAWS
+	}
+	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(*smArn), Name: aws.String(execName), Input: aws.String(string(raw))})
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, execName))
+		return ExitAWS
+	}
+	fmt.Fprintf(r.Stderr, "started plan %s\n", aws.ToString(out.ExecutionArn))
+	return r.watchWith(ctx, client, aws.ToString(out.ExecutionArn), *interval, func(output string) int {
+		return PrintPlan(r, output, *format == "json")
+	})
+}
