@@ -14,7 +14,7 @@ import (
 
 func TestPlanCommand(t *testing.T) {
 	ready := execution.Plan{Mode: "plan", MigrationID: "media-2026-11",
-		Roles: []execution.PlannedResource{{Kind: "role", Name: "dsmigrate-media-2026-11-transfer", Action: "create", Reason: "new"}},
+		Roles:              []execution.PlannedResource{{Kind: "role", Name: "dsmigrate-media-2026-11-transfer", Action: "create", Reason: "new"}},
 		SourceBucketPolicy: execution.PolicyPlan{Bucket: "team-a-media", Action: "update", LimitBytes: 20480}}
 	blocked := ready
 	blocked.Blockers = []string{"source bucket team-a-media has Object Ownership \"ObjectWriter\""}
