@@ -16,16 +16,22 @@ import (
 )
 
 const usage = `usage:
-  dsmigrate start --state-machine-arn ARN --input FILE|- [--name NAME] [--watch] [--profile P] [--region R]
+  dsmigrate start --input FILE|- [--name NAME] [--watch] [TARGET]
                                           start a migration on AWS (the request is checked first)
-  dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
-                                          follow an execution until it ends
-  dsmigrate plan --state-machine-arn ARN --input FILE|- [--output text|json] [--profile P] [--region R]
+  dsmigrate plan --input FILE|- [--output text|json] [TARGET]
                                           run the request as a plan (reads only) and print
                                           what a migration would create, reuse or refuse
+  dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
+                                          follow an execution until it ends
+  dsmigrate list [--max 20] [--output text|json] [TARGET]
+                                          the latest migrations: id, status, files, bytes, start, duration
+  dsmigrate status MIGRATION_ID [--output text|json] [TARGET]
+                                          the latest execution of a migration
   dsmigrate local (run|plan|demo|example) [flags]
                                           run locally (see docs/develop.md, "Running locally")
-Run a command with -h for its flags.
+TARGET: --state-machine-arn ARN, or --stack NAME (default DsmigrateDestination: its
+StateMachineArn output), with [--profile P] [--region R].
+Run a command with -h for its flags and exit codes (docs/operate.md).
 `
 
 func main() {
@@ -45,7 +51,7 @@ func run() int {
 	switch os.Args[1] {
 	case "local":
 		return localrun.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
-	case "start", "watch", "plan":
+	case "start", "watch", "plan", "list", "status":
 		return awsrun.Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)

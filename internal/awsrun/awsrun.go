@@ -26,23 +26,32 @@ const (
 )
 
 const usage = `usage:
-  dsmigrate start --state-machine-arn ARN --input FILE|- [--name NAME] [--watch]
-                  [--interval 5s] [--profile P] [--region R]
-      checks the request locally (every problem as field: rule, exit 2, nothing sent),
+  dsmigrate start --input FILE|- [--name NAME] [--watch] [--interval 5s] [TARGET]
+      checks the request locally (every problem as field: rule, exit 2, nothing started),
       then starts an execution. Prints the execution ARN (on stderr with --watch, so that
       stdout holds only the output JSON). NAME defaults to <migrationId>-<UTC timestamp>.
+  dsmigrate plan --input FILE|- [--output text|json] [--name NAME] [--interval 5s] [TARGET]
+      starts the request with "mode": "plan" (reads only, changes nothing), waits for it
+      and prints the plan: what would be created, reused or refused, the source bucket
+      policy's statements as a diff, warnings and blockers.
   dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
       follows the execution until it ends: states entered, failed attempts, transfer
       progress on stderr; the output JSON on stdout (exit 0), or Error and Cause (exit 1).
-  dsmigrate plan --state-machine-arn ARN --input FILE|- [--output text|json] [--name NAME]
-                 [--interval 5s] [--profile P] [--region R]
-      starts the request with "mode": "plan" (reads only, changes nothing), waits for it
-      and prints the plan: what would be created, reused or refused, the source bucket
-      policy's statements as a diff, warnings and blockers. Exit 0 when nothing would stop
-      the migration, 4 when something would, 1 when the plan itself failed.
+  dsmigrate list [--max 20] [--output text|json] [TARGET]
+      the latest executions: migration id, mode, status, files, bytes, start, duration.
+  dsmigrate status MIGRATION_ID [--output text|json] [TARGET]
+      the latest execution of that migration.
 
-The region defaults to the ARN's; credentials come from the usual AWS sources (--profile,
-AWS_PROFILE, environment, SSO). See docs/operate.md, "Start a migration".
+TARGET is where the state machine is: --state-machine-arn ARN, or else the StateMachineArn
+output of --stack (default DsmigrateDestination; CloudFormation DescribeStacks), with
+[--profile P] [--region R]. The region defaults to the ARN's, else the AWS configuration's;
+credentials come from the usual AWS sources (--profile, AWS_PROFILE, environment, SSO).
+
+Exit codes: 0 succeeded (plan: nothing would stop the migration); 1 the execution failed,
+timed out or was aborted; 2 bad flags or an invalid request (nothing started); 3 an AWS
+call failed; 4 plan: something would stop the migration; 5 status: still running; 6 status:
+no execution of that migration; 130 interrupted (the execution goes on).
+See docs/operate.md, "Start a migration".
 `
 
 // SFNAPI is the part of the Step Functions client that awsrun uses.
@@ -65,6 +74,9 @@ type Runner struct {
 	// NewClient builds the Step Functions client for region (never empty) and profile
 	// (empty: the default credential chain). It is called only after the local checks.
 	NewClient func(ctx context.Context, profile, region string) (SFNAPI, error)
+	// NewStacks builds the CloudFormation client that finds the state machine from the
+	// stack's outputs, and says its region (NewStacks when nil).
+	NewStacks func(ctx context.Context, profile, region string) (StacksAPI, string, error)
 	Now       func() time.Time
 	Sleep     func(ctx context.Context, d time.Duration) error
 }
@@ -88,6 +100,10 @@ func (r *Runner) Main(ctx context.Context, args []string) int {
 		return r.watchCmd(ctx, args[1:])
 	case "plan":
 		return r.plan(ctx, args[1:])
+	case "list":
+		return r.list(ctx, args[1:])
+	case "status":
+		return r.status(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(r.Stdout, usage)
 		return ExitOK

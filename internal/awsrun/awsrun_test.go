@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -71,7 +72,11 @@ func (f *fakeSFN) GetExecutionHistory(_ context.Context, in *sfn.GetExecutionHis
 
 // harness runs the commands against fake with a fixed clock and recorded sleeps.
 type harness struct {
-	fake           *fakeSFN
+	fake *fakeSFN
+	// stacks answers DescribeStacks (nil: no stack); stackCalls counts the calls.
+	stacks         func(*cloudformation.DescribeStacksInput) (*cloudformation.DescribeStacksOutput, error)
+	stackCalls     int
+	stackRegions   []string // "profile|region" per NewStacks call
 	stdout, stderr bytes.Buffer
 	clients        []string // "profile|region" per NewClient call
 	sleeps         []time.Duration
@@ -87,6 +92,13 @@ func (h *harness) run(t *testing.T, stdin string, args ...string) int {
 			h.clients = append(h.clients, profile+"|"+region)
 			return h.fake, nil
 		},
+		NewStacks: func(_ context.Context, profile, region string) (StacksAPI, string, error) {
+			h.stackRegions = append(h.stackRegions, profile+"|"+region)
+			if region == "" {
+				region = "ap-northeast-1"
+			}
+			return fakeStacks{h}, region, nil
+		},
 		Now: func() time.Time { return testNow },
 		Sleep: func(_ context.Context, d time.Duration) error {
 			h.sleeps = append(h.sleeps, d)
@@ -94,6 +106,17 @@ func (h *harness) run(t *testing.T, stdin string, args ...string) int {
 		},
 	}
 	return r.Main(context.Background(), args)
+}
+
+// fakeStacks is CloudFormation as the harness's stacks field answers it.
+type fakeStacks struct{ h *harness }
+
+func (f fakeStacks) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	f.h.stackCalls++
+	if f.h.stacks == nil {
+		return nil, errors.New("Stack with id " + aws.ToString(in.StackName) + " does not exist")
+	}
+	return f.h.stacks(in)
 }
 
 func readFile(t *testing.T, path string) string {
@@ -165,7 +188,7 @@ func TestStartRefusesWithoutCallingAWS(t *testing.T) {
 		{
 			name:     "missing flags",
 			args:     []string{},
-			wantText: "missing --state-machine-arn and --input",
+			wantText: "missing --input",
 		},
 		{
 			name:     "not a state machine ARN",
@@ -198,7 +221,7 @@ func TestStartRefusesWithoutCallingAWS(t *testing.T) {
 			if got := h.run(t, tt.stdin, args...); got != ExitUsage {
 				t.Errorf("exit code: got %d, want %d (stderr %q)", got, ExitUsage, h.stderr.String())
 			}
-			if h.fake.calls != 0 || len(h.clients) != 0 {
+			if h.fake.calls != 0 || len(h.clients) != 0 || h.stackCalls != 0 {
 				t.Errorf("AWS: got %d SFN calls and %d clients, want none", h.fake.calls, len(h.clients))
 			}
 			stderr := h.stderr.String()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -58,39 +57,26 @@ func PrintPlan(r *Runner, output string, asJSON bool) int {
 // "mode": "plan", followed until it ends, and its plan printed.
 func (r *Runner) plan(ctx context.Context, args []string) int {
 	fs := r.flagSet("plan")
-	smArn := fs.String("state-machine-arn", "", "the StateMachineArn output of DsmigrateDestination (required)")
+	t := r.targetFlags(fs)
 	input := fs.String("input", "", "the migration request: a JSON file, or - for stdin (required); its mode is set to plan")
 	name := fs.String("name", "", "execution name (default <migrationId>-plan-<UTC timestamp>)")
 	interval := fs.Duration("interval", defaultInterval, "the shortest pause between polls")
-	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
-	region := fs.String("region", "", "AWS region (default: the state machine ARN's)")
 	format := fs.String("output", "text", "text (a readable diff) or json (the plan document)")
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
-	var missing []string
-	if *smArn == "" {
-		missing = append(missing, "--state-machine-arn")
-	}
 	if *input == "" {
-		missing = append(missing, "--input")
-	}
-	if len(missing) > 0 {
-		return r.errUsage(fmt.Errorf("missing %s", strings.Join(missing, " and ")))
+		return r.errUsage(errors.New("missing --input"))
 	}
 	if *format != "text" && *format != "json" {
 		return r.errUsage(fmt.Errorf("--output must be text or json, got %q", *format))
 	}
-	sm, err := stateMachineARN(*smArn)
-	if err != nil {
-		return r.errUsage(err)
-	}
-	reg, err := pickRegion(*region, sm.Region)
-	if err != nil {
-		return r.errUsage(err)
-	}
 	if *interval <= 0 {
 		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
+	}
+	sm, reg, err := r.stateMachine(ctx, t)
+	if err != nil {
+		return r.errTarget(err)
 	}
 	raw, size, err := r.readInput(*input)
 	if err != nil {
@@ -110,12 +96,12 @@ func (r *Runner) plan(ctx context.Context, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	client, err := r.client(ctx, *profile, reg)
+	client, err := r.client(ctx, *t.profile, reg)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
 		return ExitAWS
 	}
-	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(*smArn), Name: aws.String(execName), Input: aws.String(string(raw))})
+	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm.String()), Name: aws.String(execName), Input: aws.String(string(raw))})
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, execName))
 		return ExitAWS

@@ -64,7 +64,7 @@ func TestPlanCommand(t *testing.T) {
 
 func TestPlanRefusesWithoutCallingAWS(t *testing.T) {
 	for _, args := range [][]string{
-		{"plan", "--input", "testdata/request-valid.json"},
+		{"plan", "--state-machine-arn", testStateMachine},
 		{"plan", "--state-machine-arn", testStateMachine, "--input", "testdata/request-valid.json", "--output", "yaml"},
 		{"plan", "--state-machine-arn", testStateMachine, "--input", "-"},
 	} {

@@ -61,37 +61,24 @@ func stateMachineARN(s string) (arn.ARN, error) {
 
 func (r *Runner) start(ctx context.Context, args []string) int {
 	fs := r.flagSet("start")
-	smArn := fs.String("state-machine-arn", "", "the StateMachineArn output of DsmigrateDestination (required)")
+	t := r.targetFlags(fs)
 	input := fs.String("input", "", "the migration request: a JSON file, or - for stdin (required)")
 	name := fs.String("name", "", "execution name (default <migrationId>-<UTC timestamp>)")
 	watch := fs.Bool("watch", false, "follow the execution until it ends, as dsmigrate watch does")
 	interval := fs.Duration("interval", defaultInterval, "with --watch: the shortest pause between polls")
-	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
-	region := fs.String("region", "", "AWS region (default: the state machine ARN's)")
 	extra := fs.String("extra-regions", "", "regions newer than this dsmigrate that the request may name, comma-separated (the deployment's dsmigrate:extraRegions)")
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
-	var missing []string
-	if *smArn == "" {
-		missing = append(missing, "--state-machine-arn")
-	}
 	if *input == "" {
-		missing = append(missing, "--input")
-	}
-	if len(missing) > 0 {
-		return r.errUsage(fmt.Errorf("missing %s", strings.Join(missing, " and ")))
-	}
-	sm, err := stateMachineARN(*smArn)
-	if err != nil {
-		return r.errUsage(err)
-	}
-	reg, err := pickRegion(*region, sm.Region)
-	if err != nil {
-		return r.errUsage(err)
+		return r.errUsage(errors.New("missing --input"))
 	}
 	if *interval <= 0 {
 		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
+	}
+	sm, reg, err := r.stateMachine(ctx, t)
+	if err != nil {
+		return r.errTarget(err)
 	}
 	raw, size, err := r.readInput(*input)
 	if err != nil {
@@ -108,13 +95,13 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 		return ExitUsage
 	}
 
-	client, err := r.client(ctx, *profile, reg)
+	client, err := r.client(ctx, *t.profile, reg)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
 		return ExitAWS
 	}
 	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
-		StateMachineArn: aws.String(*smArn),
+		StateMachineArn: aws.String(sm.String()),
 		Name:            aws.String(execName),
 		Input:           aws.String(string(raw)),
 	})
