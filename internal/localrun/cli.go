@@ -33,6 +33,9 @@ const usage = `usage:
   dsmigrate local plan --input request.json [--output text|json] [same flags as run]
                                the request as a plan ("mode": "plan"): prints what a migration
                                would do, and the simulator's count of the calls it made
+  dsmigrate local serve [--input request.json] [--objects N]
+                               keep a local environment running and print the AWS_ENDPOINT_URL
+                               at which dsmigrate start, plan, watch, list and status use it
   dsmigrate local demo
   dsmigrate local example      print a request that works against the local accounts
 
@@ -50,6 +53,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stdout, stderr, false)
 	case "plan":
 		return cmdRun(ctx, args[1:], stdout, stderr, true)
+	case "serve":
+		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "example":
@@ -189,6 +194,53 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan b
 		<-ctx.Done()
 	}
 	return code
+}
+
+// cmdServe runs `local serve`: the environment and its Step Functions endpoint, until
+// interrupted. With --input, the request's buckets are created first, as local run does.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dsmigrate local serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	input := fs.String("input", "", "a migration request whose buckets to create (JSON file)")
+	objects := fs.Int("objects", 40, "with --input: sample objects to put into the source bucket")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return ExitUsage
+	}
+	var req request.Request
+	if *input != "" {
+		body, err := os.ReadFile(*input)
+		if err == nil {
+			err = json.Unmarshal(body, &req)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "--input: %v\n", err)
+			return ExitUsage
+		}
+	}
+	env, err := Start(ctx, c.options(stderr))
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		return ExitInternal
+	}
+	defer env.Close()
+	if *input != "" {
+		if err := seedFromRequest(ctx, env, req, *objects, stderr); err != nil {
+			fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+			return ExitInternal
+		}
+	}
+	sf, err := env.ServeStepFunctions(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
+		return ExitInternal
+	}
+	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n", sf.URL, env.Region)
+	fmt.Fprintf(stderr, "serving Step Functions and the %s stack's outputs for dsmigrate start, plan, watch, list and status; Ctrl-C stops\n", StackName)
+	fmt.Fprintf(stderr, "the simulated accounts (IAM, S3, DataSync) are at %s (dsmigrate local run --keep prints their keys)\n", env.Sim.Addr)
+	<-ctx.Done()
+	return ExitOK
 }
 
 // seedFromRequest creates the request's buckets when they are in the simulated accounts:

@@ -16,6 +16,11 @@ import (
 // A failed execution is a Result with Succeeded false, not an error; an error means the
 // run itself broke.
 func (e *Environment) Run(ctx context.Context, request []byte, executionName string) (*Result, error) {
+	return e.run(ctx, request, executionName, nil)
+}
+
+// run is Run with observe, when not nil, called with each driver event as it comes.
+func (e *Environment) run(ctx context.Context, request []byte, executionName string, observe func(Event)) (*Result, error) {
 	e.mu.Lock()
 	e.runs++
 	n := e.runs
@@ -86,6 +91,9 @@ func (e *Environment) Run(ctx context.Context, request []byte, executionName str
 		}
 		res.Events = append(res.Events, ev)
 		rep.Event(ev)
+		if observe != nil {
+			observe(ev)
+		}
 	})
 	stopWatch()
 	res.Wall = time.Since(res.Launched)
