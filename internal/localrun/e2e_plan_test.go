@@ -221,3 +221,39 @@ func TestE2EPlanLocalCommand(t *testing.T) {
 		t.Errorf("stderr: got %s, want the count of calls, none mutating", stderr.String())
 	}
 }
+
+// TestAttackPreflightListsEveryDestinationKey: the preflight function's role may list the
+// destination buckets (a plan of a REMOVE request counts what would be deleted) only one
+// folder level per call, as the read role lists the source. Without the s3:delimiter
+// condition its credentials list every key of the destination in one call.
+func TestAttackPreflightListsEveryDestinationKey(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	ctx := testCtx(t)
+	_, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, nil)
+	if err := Upload(ctx, env.Destination.S3, dst, smallObjects(32, 4, "a/b/")); err != nil {
+		t.Fatal(err)
+	}
+	role := functionSpec(t, env, "preflight").Role
+	name, doc := policyWithStatement(t, role, "ListDestinationFolders")
+	c := s3.NewFromConfig(functionConfig(t, env, "preflight"), func(o *s3.Options) { o.UsePathStyle = true })
+	flat := &s3.ListObjectsV2Input{Bucket: aws.String(dst)}
+
+	// Without the guard.
+	open, _ := editStatement(t, doc, "ListDestinationFolders", func(st map[string]any) { delete(st, "Condition") })
+	putRolePolicy(t, env.Destination.IAM, role.Name, name, open)
+	out, err := c.ListObjectsV2(ctx, flat)
+	if err != nil || len(out.Contents) != 4 {
+		t.Fatalf("without the guard: a flat listing got %v (%d keys), want all 4 keys (else the test cannot show the guard works)", err, len(out.Contents))
+	}
+
+	// With the guard.
+	putRolePolicy(t, env.Destination.IAM, role.Name, name, doc)
+	if _, err := c.ListObjectsV2(ctx, flat); !isAccessDenied(err) {
+		t.Errorf("a flat listing with the preflight function's role: got %v, want AccessDenied", err)
+	}
+	folders, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(dst), Delimiter: aws.String("/")})
+	if err != nil || len(folders.CommonPrefixes) != 1 || aws.ToString(folders.CommonPrefixes[0].Prefix) != "a/" {
+		t.Errorf("a folder listing with the preflight function's role: got %v %+v, want the folder a/", err, folders)
+	}
+}
