@@ -12,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/execution"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/requesttest"
 )
 
@@ -179,5 +180,18 @@ func TestPlanRemoveCountsDeletions(t *testing.T) {
 	}
 	if d := got.Plan.Destination; d == nil || d.Objects != 3 || !d.Complete {
 		t.Errorf("got destination sample %+v, want 3 objects, complete", d)
+	}
+}
+
+// TestOtherModesRefused: a request of a mode Preflight does not run (teardown) is
+// refused before any call, rather than run as a migration.
+func TestOtherModesRefused(t *testing.T) {
+	w := newWorld()
+	_, err := w.h.Handle(context.Background(), planInput(t, func(doc map[string]any) { doc["mode"] = "teardown" }))
+	if got := failure.Name(err); got != "ValidationError" || !strings.Contains(err.Error(), "mode") {
+		t.Errorf("got %v, want a ValidationError naming mode", err)
+	}
+	if len(w.log) != 0 {
+		t.Errorf("got calls %v, want none", w.log)
 	}
 }

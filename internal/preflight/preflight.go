@@ -119,7 +119,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 		return nil, err
 	}
 	if r.Mode == request.ModePlan {
-		return h.plan(ctx, r)
+		return h.plan(ctx, r) // the PlanPreflight state
 	}
 	if err := h.checkLiveMigrations(ctx); err != nil {
 		return nil, err
@@ -216,9 +216,10 @@ func validate(r *request.Request, c Config) error {
 			return err
 		}
 	}
-	// ChooseMode sends the other modes elsewhere before Preflight: one that reaches it
-	// (a state machine older than the request, or a direct invocation) must not copy.
-	if r.Mode != "" && r.Mode != request.ModeMigrate {
+	// ChooseMode sends the other modes elsewhere before Preflight (a plan to this
+	// function's plan, PlanPreflight): one that reaches it (a state machine older than the
+	// request, or a direct invocation) must not copy.
+	if r.Mode != "" && r.Mode != request.ModeMigrate && r.Mode != request.ModePlan {
 		v.Add("mode", "%q does not run through Preflight, which starts a migration; this state machine handles it in its own branch (docs/reference.md, \"Modes\")", r.Mode)
 	}
 	return v.OrNil()
