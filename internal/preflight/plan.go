@@ -142,7 +142,9 @@ func (h *Handler) warnings(ctx context.Context, sourceS3 S3API, r *request.Reque
 		warn("ARCHIVED_OBJECTS", "%d of the %s objects listed under s3://%s/%s are in GLACIER or DEEP_ARCHIVE: DataSync cannot read them without a restore, so they would fail to transfer; restore them first (aws s3api restore-object) or exclude them",
 			n, sampleSize(sample), src.Bucket, src.Prefix)
 	}
-	if t.TaskMode == "BASIC" && (!sample.Complete || sample.Objects > BasicModeObjectLimit) {
+	// A complete listing holds at most SampleObjects, far below the limit: only a listing
+	// that stopped at its bound leaves the count unknown.
+	if t.TaskMode == "BASIC" && !sample.Complete {
 		warn("BASIC_OBJECT_LIMIT", "task.taskMode BASIC works with at most %d objects, folders included, per execution (DataSync quotas); the listing stopped after %s objects under s3://%s/%s, so the source may hold more: use taskMode ENHANCED (no such limit), or count the objects first (S3 Storage Lens or S3 Inventory)",
 			BasicModeObjectLimit, sampleSize(sample), src.Bucket, src.Prefix)
 	}
