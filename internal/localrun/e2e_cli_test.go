@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,13 +15,15 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 )
 
-// TestE2ECLIAgainstTheLocalEndpoint runs the AWS-facing commands as an operator would,
-// with AWS_ENDPOINT_URL set to the environment's Step Functions endpoint and the
-// SDK's own configuration loading, serializers and retries: `start --watch` finds the
-// state machine from the stack's outputs and runs a real local migration; `plan` prints
-// the plan of a re-run; `list` and `status` show both executions.
+// TestE2EPlanRerunThroughTheCLI runs the AWS-facing commands as an operator would, with
+// AWS_ENDPOINT_URL set to the environment's Step Functions endpoint and the SDK's own
+// configuration loading, serializers and retries: `start --watch` finds the state machine
+// from the stack's outputs and runs a real local migration; `plan` of the same request
+// after it (a re-run) finds the roles, locations and task again and a new execution to
+// start, the grant to add again, with only reads (the simulator's call log) and nothing
+// changed; `list` and `status` show both executions.
 // Not parallel: it sets the process environment.
-func TestE2ECLIAgainstTheLocalEndpoint(t *testing.T) {
+func TestE2EPlanRerunThroughTheCLI(t *testing.T) {
 	env := e2eEnv(t, Options{TimeScale: 0.005, WaitScale: 0.005})
 	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(31, 3, ""))
 	sf, err := env.ServeStepFunctions(testCtx(t))
@@ -62,10 +65,44 @@ func TestE2ECLIAgainstTheLocalEndpoint(t *testing.T) {
 		}
 	}
 
+	before := inventory(t, env)
+	from, err := env.Sim.Calls(testCtx(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	code, out, _ = cli("plan", "--input", path, "--output", "json")
 	var plan execution.Plan
-	if err := json.Unmarshal([]byte(out), &plan); code != awsrun.ExitOK || err != nil || len(plan.Roles) != 2 || plan.Roles[0].Action != execution.PlanReuse {
-		t.Errorf("plan: got exit %d, %s (%v), want 0 and the roles reused", code, out, err)
+	if err := json.Unmarshal([]byte(out), &plan); code != awsrun.ExitOK || err != nil {
+		t.Fatalf("plan: got exit %d, %s (%v), want 0 and a plan", code, out, err)
+	}
+	calls, err := env.Sim.Calls(testCtx(t), len(from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := Mutating(calls); len(m) != 0 || len(calls) == 0 {
+		t.Errorf("plan: got %d calls, %d of them mutating %+v, want reads only", len(calls), len(m), m)
+	}
+	if d := before.Diff(inventory(t, env)); len(d) != 0 {
+		t.Errorf("plan: got changes %v, want nothing changed", d)
+	}
+	t.Logf("plan of the re-run: %d calls, all reads", len(calls))
+	for what, got := range map[string][]string{
+		"roles": actions(plan.Roles), "locations": actions(plan.Locations), "tasks": actions(plan.Tasks),
+	} {
+		want := map[string][]string{"roles": {"role:reuse", "role:reuse"}, "locations": {"location:reuse", "location:reuse"},
+			"tasks": {"task:reuse", "taskExecution:create"}}[what]
+		if !slices.Equal(got, want) {
+			t.Errorf("plan %s: got %v, want %v", what, got, want)
+		}
+	}
+	if plan.Tasks[0].Arn == "" || plan.Locations[0].Arn == "" || plan.Roles[0].Arn == "" {
+		t.Errorf("plan: got %+v, want the ARNs of what exists", plan)
+	}
+	if pp := plan.SourceBucketPolicy; pp.Action != "update" || len(pp.StatementsAdded) != 3 {
+		t.Errorf("plan: source policy %+v, want the grant added again (the migration revoked it)", pp)
+	}
+	if len(plan.Warnings) != 0 || len(plan.Blockers) != 0 {
+		t.Errorf("plan: got warnings %+v, blockers %q, want none", plan.Warnings, plan.Blockers)
 	}
 
 	code, out, _ = cli("list", "--output", "json")

@@ -119,36 +119,8 @@ func TestE2EPlanNewMigration(t *testing.T) {
 	}
 }
 
-// TestE2EPlanRerun: after a completed migration, a plan of the same request finds the
-// roles, locations and task again (reuse), a new execution to start, and the grant to add
-// again (the migration revoked it).
-func TestE2EPlanRerun(t *testing.T) {
-	t.Parallel()
-	env := e2eEnv(t, Options{TimeScale: 0.005, WaitScale: 0.005})
-	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, smallObjects(22, 3, ""))
-	req := env.NewRequest("plan-rerun", src, "", dst, "")
-	mustSucceed(t, run(t, env, req, "plan-rerun-migrate"))
-
-	plan := runPlan(t, env, req, "plan-rerun")
-	if got, want := actions(plan.Roles), []string{"role:reuse", "role:reuse"}; !slices.Equal(got, want) {
-		t.Errorf("roles: got %v, want %v", got, want)
-	}
-	if got, want := actions(plan.Locations), []string{"location:reuse", "location:reuse"}; !slices.Equal(got, want) {
-		t.Errorf("locations: got %v, want %v", got, want)
-	}
-	if got, want := actions(plan.Tasks), []string{"task:reuse", "taskExecution:create"}; !slices.Equal(got, want) {
-		t.Errorf("tasks: got %v, want %v", got, want)
-	}
-	if plan.Tasks[0].Arn == "" || plan.Locations[0].Arn == "" || plan.Roles[0].Arn == "" {
-		t.Errorf("got %+v, want the ARNs of what exists", plan)
-	}
-	if pp := plan.SourceBucketPolicy; pp.Action != "update" || len(pp.StatementsAdded) != 3 {
-		t.Errorf("source policy: got %+v, want the grant added again", pp)
-	}
-	if len(plan.Warnings) != 0 || len(plan.Blockers) != 0 {
-		t.Errorf("got warnings %+v, blockers %q, want none", plan.Warnings, plan.Blockers)
-	}
-}
+// The plan of a re-run after a completed migration is TestE2EPlanRerunThroughTheCLI
+// (e2e_cli_test.go): it needs the migration, which that test runs through the CLI.
 
 // TestE2EPlanConflict: a role of this deployment with the migration's name but tagged for
 // another migration, and another team's statement using one of the migration's Sids:
