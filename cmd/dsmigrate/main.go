@@ -21,8 +21,8 @@ const usage = `usage:
   dsmigrate plan --input FILE|- [--output text|json] [TARGET]
                                           run the request as a plan (reads only) and print
                                           what a migration would create, reuse or refuse
-  dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
-                                          follow an execution until it ends
+  dsmigrate watch (--execution-arn ARN | --migration-id ID [TARGET]) [--interval 5s]
+                                          follow an execution (a migration's latest) until it ends
   dsmigrate list [--max 20] [--output text|json] [TARGET]
                                           the latest migrations: id, status, files, bytes, start, duration
   dsmigrate status MIGRATION_ID [--output text|json] [TARGET]

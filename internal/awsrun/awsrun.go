@@ -34,9 +34,10 @@ const usage = `usage:
       starts the request with "mode": "plan" (reads only, changes nothing), waits for it
       and prints the plan: what would be created, reused or refused, the source bucket
       policy's statements as a diff, warnings and blockers.
-  dsmigrate watch --execution-arn ARN [--interval 5s] [--profile P] [--region R]
-      follows the execution until it ends: states entered, failed attempts, transfer
-      progress on stderr; the output JSON on stdout (exit 0), or Error and Cause (exit 1).
+  dsmigrate watch (--execution-arn ARN | --migration-id ID [TARGET]) [--interval 5s]
+      follows the execution (or the migration's latest) until it ends: states entered,
+      failed attempts, transfer progress on stderr; the output JSON on stdout (exit 0), or
+      Error and Cause (exit 1).
   dsmigrate list [--max 20] [--output text|json] [TARGET]
       the latest executions: migration id, mode, status, files, bytes, start, duration.
   dsmigrate status MIGRATION_ID [--output text|json] [TARGET]
@@ -49,8 +50,8 @@ credentials come from the usual AWS sources (--profile, AWS_PROFILE, environment
 
 Exit codes: 0 succeeded (plan: nothing would stop the migration); 1 the execution failed,
 timed out or was aborted; 2 bad flags or an invalid request (nothing started); 3 an AWS
-call failed; 4 plan: something would stop the migration; 5 status: still running; 6 status:
-no execution of that migration; 130 interrupted (the execution goes on).
+call failed; 4 plan: something would stop the migration; 5 status: still running; 6 status,
+watch --migration-id: no execution of that migration; 130 interrupted (the execution goes on).
 See docs/operate.md, "Start a migration".
 `
 

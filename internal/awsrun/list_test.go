@@ -163,3 +163,21 @@ func TestStartFindsTheStateMachine(t *testing.T) {
 		t.Errorf("got %s via %v, want %s from the stack looked up with the profile and region", aws.ToString(started.StateMachineArn), h.stackRegions, testStateMachine)
 	}
 }
+
+func TestWatchMigration(t *testing.T) {
+	h := &harness{fake: executionsFake(t, testRows...), stacks: stackWith(StateMachineOutput, testStateMachine)}
+	if code := h.run(t, "", "watch", "--migration-id", "logs", "--interval", "1s"); code != ExitOK {
+		t.Fatalf("exit %d, want 0 (stderr %q)", code, h.stderr.String())
+	}
+	if !strings.Contains(h.stderr.String(), "following "+strings.Replace(testStateMachine, ":stateMachine:", ":execution:", 1)+":logs-plan-20261127T010000Z") {
+		t.Errorf("stderr %q, want the latest execution of logs followed", h.stderr.String())
+	}
+	h = &harness{fake: executionsFake(t, testRows...), stacks: stackWith(StateMachineOutput, testStateMachine)}
+	if code := h.run(t, "", "watch", "--migration-id", "gone"); code != ExitNotFound {
+		t.Errorf("unknown migration: exit %d, want %d", code, ExitNotFound)
+	}
+	h = &harness{fake: &fakeSFN{}}
+	if code := h.run(t, "", "watch", "--migration-id", "logs", "--execution-arn", testExecution); code != ExitUsage || h.stackCalls != 0 {
+		t.Errorf("both: exit %d, %d stack calls, want %d and none", code, h.stackCalls, ExitUsage)
+	}
+}

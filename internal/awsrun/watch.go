@@ -55,33 +55,65 @@ func executionARN(s string) (arn.ARN, error) {
 
 func (r *Runner) watchCmd(ctx context.Context, args []string) int {
 	fs := r.flagSet("watch")
-	execArn := fs.String("execution-arn", "", "the execution to follow (required)")
+	execArn := fs.String("execution-arn", "", "the execution to follow")
+	migration := fs.String("migration-id", "", "instead of --execution-arn: follow the latest execution of this migration (found on the state machine of --stack or --state-machine-arn)")
 	interval := fs.Duration("interval", defaultInterval, "the shortest pause between polls; it grows to 60s while nothing changes")
-	profile := fs.String("profile", "", "AWS shared-config profile (default: the usual credential chain)")
-	region := fs.String("region", "", "AWS region (default: the execution ARN's)")
+	t := r.targetFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
-	if *execArn == "" {
-		return r.errUsage(errors.New("missing --execution-arn"))
+	if (*execArn == "") == (*migration == "") {
+		return r.errUsage(errors.New("give --execution-arn, or --migration-id (one of them)"))
+	}
+	if *interval <= 0 {
+		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
+	}
+	if *migration != "" {
+		return r.watchMigration(ctx, t, *migration, *interval)
 	}
 	a, err := executionARN(*execArn)
 	if err != nil {
 		return r.errUsage(err)
 	}
-	reg, err := pickRegion(*region, a.Region)
+	reg, err := pickRegion(*t.region, a.Region)
 	if err != nil {
 		return r.errUsage(err)
 	}
-	if *interval <= 0 {
-		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
-	}
-	client, err := r.client(ctx, *profile, reg)
+	client, err := r.client(ctx, *t.profile, reg)
 	if err != nil {
 		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
 		return ExitAWS
 	}
 	return r.watch(ctx, client, *execArn, *interval)
+}
+
+// watchMigration follows the latest execution of migration id, found as status finds it.
+func (r *Runner) watchMigration(ctx context.Context, t *target, id string, interval time.Duration) int {
+	sm, region, err := r.stateMachine(ctx, t)
+	if err != nil {
+		return r.errTarget(err)
+	}
+	client, err := r.client(ctx, *t.profile, region)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return ExitAWS
+	}
+	found := ""
+	if err := r.executions(ctx, client, sm.String(), statusScan, func(m Migration) bool {
+		if m.MigrationID == id {
+			found = m.ExecutionArn
+		}
+		return found == ""
+	}); err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return ExitAWS
+	}
+	if found == "" {
+		fmt.Fprintf(r.Stderr, "no execution of migration %s among the latest %d of %s\n", id, statusScan, sm.String())
+		return ExitNotFound
+	}
+	fmt.Fprintf(r.Stderr, "following %s\n", found)
+	return r.watch(ctx, client, found, interval)
 }
 
 // watcher remembers what has been shown of one execution.

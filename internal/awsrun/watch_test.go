@@ -297,7 +297,7 @@ func TestWatchRefusesBadFlags(t *testing.T) {
 		give []string
 		want string
 	}{
-		{name: "missing ARN", give: nil, want: "missing --execution-arn"},
+		{name: "missing ARN", give: nil, want: "give --execution-arn, or --migration-id"},
 		{name: "state machine ARN", give: []string{"--execution-arn", testStateMachine}, want: "is not an execution ARN"},
 		{name: "other region", give: []string{"--execution-arn", testExecution, "--region", "eu-west-1"}, want: "differs from the ARN's region"},
 		{name: "zero interval", give: []string{"--execution-arn", testExecution, "--interval", "0s"}, want: "--interval must be positive"},
