@@ -58,6 +58,10 @@ type SourcePlan struct {
 	Blockers []string `json:"blockers"`
 	// Shards are the migration's shards ([] for one task), for PlanTask.
 	Shards []Shard `json:"shards"`
+	// KMSGrants are the grants the grant step would hold during the transfer, one per
+	// source key (created, or found from an earlier run): none for a source without
+	// SSE-KMS keys.
+	KMSGrants []KMSGrant `json:"kmsGrants"`
 }
 
 // Plan is the output of a plan execution (the PlanReady state): every part of the plan.
@@ -73,6 +77,7 @@ type Plan struct {
 	Destination        *ObjectSample     `json:"destination"`
 	Warnings           []Warning         `json:"warnings"`
 	Blockers           []string          `json:"blockers"`
+	KMSGrants          []KMSGrant        `json:"kmsGrants"`
 }
 
 // Conflicts are the resources the migration would stop at.

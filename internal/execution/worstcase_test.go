@@ -149,7 +149,7 @@ func TestWorstCasePlanDocumentFits(t *testing.T) {
 	}
 	output := execution.Plan{Mode: "plan", MigrationID: pre.Request.MigrationID, Request: *pre.Request, Roles: doc["roles"].(execution.Roles).Plan,
 		SourceBucketPolicy: pre.Plan.SourceBucketPolicy, Locations: doc["locations"].(execution.Locations).Plan, Tasks: doc["task"].(execution.Task).Plan,
-		Source: pre.Plan.Source, Destination: pre.Plan.Destination, Warnings: pre.Plan.Warnings, Blockers: pre.Plan.Blockers}
+		Source: pre.Plan.Source, Destination: pre.Plan.Destination, Warnings: pre.Plan.Warnings, Blockers: pre.Plan.Blockers, KMSGrants: pre.Plan.KMSGrants}
 	checkFilled(t, "plan output", reflect.ValueOf(output))
 	for what, v := range map[string]any{"the plan document": withoutFailure, "the plan document with a failure": withFailure, "the plan (PlanReady's output)": output} {
 		n := size(t, v)
@@ -174,6 +174,11 @@ func largestSourcePlan(t *testing.T) *execution.SourcePlan {
 		SourceBucketPolicy: execution.PolicyPlan{Bucket: strings.Repeat("s", 63), Action: "conflict", StatementsAdded: []string{strings.Repeat("S", 128), strings.Repeat("S", 128), strings.Repeat("S", 128)},
 			StatementsBefore: 999, StatementsAfter: 999, BytesBefore: policy.MaxBucketPolicyBytes, BytesAfter: policy.MaxBucketPolicyBytes, LimitBytes: policy.MaxBucketPolicyBytes, Before: p, After: p},
 		Source: sample, Destination: sample, Shards: largestShards(),
+	}
+	for range request.MaxKMSKeyArns {
+		plan.KMSGrants = append(plan.KMSGrants, execution.KMSGrant{KeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/" + strings.Repeat("k", 36),
+			GrantID: strings.Repeat("g", 64), Name: "dsmigrate-" + strings.Repeat("m", 32), GranteePrincipal: "arn:aws-us-gov:iam::222222222222:role/dsmigrate/" + strings.Repeat("p", 32) + "/" + strings.Repeat("r", 64),
+			Operations: []string{"Decrypt"}, Created: true, CreatedAt: "2026-12-31T23:59:59Z"})
 	}
 	// Seven warnings (each names a bucket and the prefix at most once) and the eight
 	// checks that can block, each at its bound.

@@ -33,6 +33,12 @@ func Write(w io.Writer, p *execution.Plan) error {
 	fmt.Fprintf(b, "  + create   = reuse   ! stops the migration\n")
 	resources(b, "Roles (account B)", p.Roles)
 	bucketPolicy(b, p.SourceBucketPolicy)
+	if len(p.KMSGrants) > 0 {
+		fmt.Fprintf(b, "\nKMS grants on the source keys (held during the transfer, revoked with the statements)\n")
+		for _, g := range p.KMSGrants {
+			fmt.Fprintf(b, "  + grant %s on %s to %s: %s\n", g.Name, g.KeyArn, g.GranteePrincipal, strings.Join(g.Operations, ", "))
+		}
+	}
 	resources(b, "DataSync locations", p.Locations)
 	resources(b, "DataSync task and execution", p.Tasks)
 	fmt.Fprintf(b, "\nObjects listed (the transfer's filters not applied)\n")

@@ -37,7 +37,10 @@ func TestWrite(t *testing.T) {
 		{name: "ready", wantReady: true, want: []string{
 			"= role r-transfer (arn:aws:iam::222222222222:role/r)", "+ " + ours, "(1 statement(s) unchanged)",
 			"source s3://src/: 3 objects, 2.0 KiB (GLACIER 1, STANDARD 2)", "Nothing would stop this migration",
-		}, wantNot: []string{"Blockers", "+ " + foreign}},
+		}, wantNot: []string{"Blockers", "+ " + foreign, "KMS grants"}},
+		{name: "KMS grants", give: func(p *execution.Plan) {
+			p.KMSGrants = []execution.KMSGrant{{KeyArn: "arn:aws:kms:ap-northeast-1:111111111111:key/k", Name: "dsmigrate-x", GranteePrincipal: "arn:aws:iam::222222222222:role/t", Operations: []string{"Decrypt"}}}
+		}, wantReady: true, want: []string{"+ grant dsmigrate-x on arn:aws:kms:ap-northeast-1:111111111111:key/k to arn:aws:iam::222222222222:role/t: Decrypt"}},
 		{name: "replaced statement", give: func(p *execution.Plan) { p.SourceBucketPolicy.Before = doc(foreign, oursOld) },
 			wantReady: true, want: []string{"~ " + ours, "(was " + oursOld + ")"}},
 		{name: "blocked", give: func(p *execution.Plan) {

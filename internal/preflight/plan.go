@@ -15,6 +15,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
+	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -63,6 +64,16 @@ func (h *Handler) plan(ctx context.Context, r *request.Request) (*execution.Pref
 	if err := block(checkOwnership(ctx, sourceS3, partition, "source", src.Bucket, src.Region, src.AccountID, readRole)); err != nil {
 		return nil, err
 	}
+	// The source keys as a migration would use them (the bucket's default key added), and
+	// the KMS grants the grant step would hold on them for the transfer role.
+	keys, err := h.sourceKeys(ctx, sourceS3, r, readRole)
+	if err := block(err); err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		r.Source.KMSKeyArns = keys
+	}
+	p.KMSGrants = kmsgrant.Plan(r.Source.KMSKeyArns, h.transferRoleArn(r.MigrationID), r.MigrationID)
 	existing, err := getPolicy(ctx, sourceS3, partition, src.Bucket, src.Region, src.AccountID, readRole)
 	if err != nil {
 		return nil, err
@@ -106,6 +117,11 @@ func (h *Handler) plan(ctx context.Context, r *request.Request) (*execution.Pref
 	if err := block(checkOwnership(ctx, h.S3, partition, "destination", dst.Bucket, dst.Region, h.Config.Home.AccountID, "")); err != nil {
 		return nil, err
 	}
+	key, err := h.destinationKey(ctx, r)
+	if err := block(err); err != nil {
+		return nil, err
+	}
+	r.Destination.KMSKeyArn = key
 	shards, err := shardsOf(ctx, sourceS3, partition, r, readRole)
 	if err := block(err); err != nil {
 		return nil, err

@@ -195,3 +195,24 @@ func TestOtherModesRefused(t *testing.T) {
 		t.Errorf("got calls %v, want none", w.log)
 	}
 }
+
+// TestPlanKMSGrants: the plan lists one KMS grant per source key, for the transfer role,
+// as the grant step would hold them; none without keys.
+func TestPlanKMSGrants(t *testing.T) {
+	const key = "arn:aws:kms:ap-northeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	w := newWorld()
+	got, err := w.h.Handle(context.Background(), planInput(t, func(doc map[string]any) {
+		doc["source"].(map[string]any)["kmsKeyArns"] = []string{key}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.Plan.KMSGrants
+	if len(g) != 1 || g[0].KeyArn != key || g[0].GranteePrincipal != w.h.transferRoleArn("media-2026-11") || g[0].Name != "dsmigrate-media-2026-11" || len(g[0].Operations) == 0 {
+		t.Errorf("got %+v, want one Decrypt grant of %s for the transfer role", g, key)
+	}
+	none, err := newWorld().h.Handle(context.Background(), planInput(t, nil))
+	if err != nil || none.Plan.KMSGrants == nil || len(none.Plan.KMSGrants) != 0 {
+		t.Errorf("without keys: got %+v, %v, want an empty list", none.Plan.KMSGrants, err)
+	}
+}
