@@ -229,3 +229,27 @@ func TestAttackPreflightListsEveryDestinationKey(t *testing.T) {
 		t.Errorf("a folder listing with the preflight function's role: got %v %+v, want the folder a/", err, folders)
 	}
 }
+
+// TestE2EPlanKMSSource: a plan of a source encrypted by default with a customer managed
+// key of A lists the KMS grant the grant step would hold on it for the transfer role,
+// and creates none (the key's grants before and after); a source whose default is the AWS
+// managed key aws/s3 is a blocker, not a failure.
+func TestE2EPlanKMSSource(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	key := seedSourceKey(t, env)
+	src, dst := seedEncrypted(t, env, key, smallObjects(42, 2, ""))
+	plan := runPlan(t, env, env.NewRequest("plan-kms", src, "", dst, ""), "plan-kms")
+	if g := plan.KMSGrants; len(g) != 1 || g[0].KeyArn != key || g[0].Name != "dsmigrate-plan-kms" || !strings.HasSuffix(g[0].GranteePrincipal, "-plan-kms-transfer") {
+		t.Errorf("got KMS grants %+v, want one on %s for the transfer role", g, key)
+	}
+	if left := grantsOn(t, env, key); len(left) != 0 {
+		t.Errorf("got grants %v on %s, want none created by a plan", left, key)
+	}
+
+	kmsDefault(t, env.Source.S3, src, "")
+	plan = runPlan(t, env, env.NewRequest("plan-kms", src, "", dst, ""), "plan-kms-aws-managed")
+	if len(plan.Blockers) != 1 || !strings.Contains(plan.Blockers[0], "aws/s3") {
+		t.Errorf("got blockers %q, want one about aws/s3", plan.Blockers)
+	}
+}
