@@ -224,7 +224,6 @@ func largestRequest(t *testing.T) request.Request {
 	t.Helper()
 	prefix := strings.Repeat("p/", request.MaxPrefixLength/2-1) // ends with "/"
 	r := request.Request{
-		Mode:        request.ModeTeardown, // the longest mode
 		MigrationID: strings.Repeat("m", 32),
 		Mode:        request.ModeTeardown,
 		Source:      request.Source{Bucket: strings.Repeat("s", 63), AccountID: "111111111111", Region: "us-gov-west-1", Prefix: prefix},

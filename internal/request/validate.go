@@ -69,7 +69,6 @@ func (r *Request) Validate(home Home) error {
 		homePartition = Partition(home.Region)
 	}
 
-	checkEnum(v, "mode", r.Mode, Modes)
 	switch {
 	case r.MigrationID == "":
 		v.Add("migrationId", "is required when the execution name has no letter or digit; give 1-32 characters a-z, 0-9 and -")
