@@ -69,7 +69,7 @@ synth: deps build ## synthesize the CloudFormation templates into cdk.out (offli
 # The local run reads the functions' roles and environment from the synthesized templates;
 # re-synthesize only when the CDK app, its context or the definition changed.
 CDK_MANIFEST := cdk.out/manifest.json
-CDK_INPUTS := cdk.json statemachine/dsmigrate.asl.json $(shell find infra -name '*.go' -not -name '*_test.go' 2>/dev/null)
+CDK_INPUTS := cdk.json statemachine/dsmigrate.asl.json statemachine/dsmigrate-batch.asl.json $(shell find infra -name '*.go' -not -name '*_test.go' 2>/dev/null)
 
 demo: deps build-local $(CDK_MANIFEST) ## run a complete local migration between two simulated accounts
 	go run ./cmd/dsmigrate local demo

@@ -79,11 +79,11 @@ func synthApp(t *testing.T, overrides map[string]any, definition string) synthes
 		paths.Definition = filepath.Join(tmp, "standin.asl.json")
 		writeFile(t, paths.Definition, standInDefinition())
 	}
-	for _, spec := range steps {
+	for _, spec := range allSteps {
 		if !fileExists(filepath.Join(paths.AssetDir, spec.Dir, "bootstrap")) {
 			t.Logf("dist/%s/bootstrap missing: using empty placeholder assets", spec.Dir)
 			paths.AssetDir = filepath.Join(tmp, "dist")
-			for _, s := range steps {
+			for _, s := range allSteps {
 				writeFile(t, filepath.Join(paths.AssetDir, s.Dir, "bootstrap"), "")
 			}
 			break

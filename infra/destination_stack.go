@@ -48,6 +48,8 @@ type DestinationStack struct {
 	awscdk.Stack
 	Functions    map[string]stepLambda // by function directory (statemachine.Step.Dir)
 	StateMachine awsstepfunctions.StateMachine
+	// BatchStateMachine runs batches of migrations as child executions of StateMachine.
+	BatchStateMachine awsstepfunctions.StateMachine
 	// RequestBus is the front door: <prefix>-requests, whose policy names the producers.
 	RequestBus  awsevents.EventBus
 	RequestRule awsevents.Rule
@@ -173,6 +175,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	s.addDistributedMapPolicy(cfg)
 
 	s.addTriggers(cfg)
+	s.addBatch(cfg, props.AssetDir)
 	s.Alerts = NewAlerts(stack, "Alerts", &AlertsProps{
 		Config: cfg, StateMachine: s.StateMachine, DeadLetterQueue: s.DeadLetterQueue,
 	})
@@ -458,7 +461,7 @@ func (s *DestinationStack) addTriggers(cfg Config) {
 	// Guide, "The confused deputy problem": cross-service confused deputy prevention). The
 	// rule ARNs are derived from the fixed names: a reference would make the role depend on
 	// the rules, which depend on the role.
-	sources := []string{cfg.RuleArn(cfg.RequestBusName(), cfg.NamePrefix+"-request")}
+	sources := []string{cfg.RuleArn(cfg.RequestBusName(), cfg.NamePrefix+"-request"), cfg.RuleArn(cfg.RequestBusName(), cfg.NamePrefix+"-batch-request")}
 	if cfg.Schedule != "" {
 		sources = append(sources, cfg.RuleArn("", cfg.NamePrefix+"-schedule"))
 	}
@@ -688,6 +691,22 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 		suppress(s.StateMachine, "AwsSolutions-SF1", fmt.Sprintf(
 			"Logging is %s (dsmigrate:stateMachineLogLevel, ALL available) by choice: ALL with execution data wrote every request and the source bucket policy backup to the log group for %d days; each execution's full history and output stay in Step Functions",
 			cfg.StateMachineLogLevel, cfg.LogRetentionDays))
+	}
+	suppress(s.Functions["batch"].Role, "AwsSolutions-IAM5", xray, "Resource::*")
+	suppress(s.Functions["batch"].Role, "AwsSolutions-IAM5",
+		"PrepareBatch describes the migrations an earlier run of a batch started; their names <batchId>_<migrationId>_<attempt> are known only at run time, and the pattern matches only names with \"_\", which only batch children have",
+		"Resource::"+cfg.batchChildExecutionsArn())
+	suppress(s.BatchStateMachine.Role(), "AwsSolutions-IAM5",
+		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the batch function only",
+		"Resource::*",
+		cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<[A-Za-z0-9]+Function[A-Z0-9]+\.Arn>:\*$/`)})
+	suppress(s.BatchStateMachine.Role(), "AwsSolutions-IAM5",
+		"startExecution.sync:2 follows and, when the batch stops, stops the migrations it started, named <batchId>_<migrationId>_<attempt> at run time; the RunLanes Distributed Map does the same for its lanes, execution:"+cfg.NamePrefix+"-batch/<map run>:<id> (Step Functions Developer Guide, IAM policies for nested workflows and for Distributed Map states)",
+		"Resource::"+cfg.batchChildExecutionsArn(), "Resource::"+cfg.batchLaneExecutionsArn())
+	if cfg.StateMachineLogLevel != "ALL" {
+		suppress(s.BatchStateMachine, "AwsSolutions-SF1", fmt.Sprintf(
+			"Logging is %s (dsmigrate:stateMachineLogLevel), as for the migration state machine: each execution's full history and output stay in Step Functions",
+			cfg.StateMachineLogLevel))
 	}
 	suppress(s.Alerts.PublisherRole, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* is Topic.grantPublish's grant for a KMS-encrypted topic (SNS calls GenerateDataKey for the publisher), on the alerts key only",

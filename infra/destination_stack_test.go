@@ -256,14 +256,14 @@ func TestBuildAppChecksTheDefinition(t *testing.T) {
 }
 
 func TestCheckSettings(t *testing.T) {
-	if err := checkSettings(statemachine.Steps(), settings); err != nil {
+	if err := checkSettings(statemachine.AllSteps(), settings); err != nil {
 		t.Fatalf("got %v, want every step with settings", err)
 	}
-	extra := append(statemachine.Steps(), statemachine.Step{Dir: "deletetask", Placeholder: "DeleteTaskFunctionArn", State: "DeleteTask"})
+	extra := append(statemachine.AllSteps(), statemachine.Step{Dir: "deletetask", Placeholder: "DeleteTaskFunctionArn", State: "DeleteTask"})
 	if err := checkSettings(extra, settings); err == nil || !strings.Contains(err.Error(), "step deletetask has no description and timeout") {
 		t.Errorf("a step without settings: got %v", err)
 	}
-	if err := checkSettings(statemachine.Steps()[1:], settings); err == nil || !strings.Contains(err.Error(), "settings for preflight, which is not in statemachine.Steps") {
+	if err := checkSettings(statemachine.AllSteps()[1:], settings); err == nil || !strings.Contains(err.Error(), "settings for preflight, which is not in statemachine.Steps") {
 		t.Errorf("settings without a step: got %v", err)
 	}
 }

@@ -54,10 +54,10 @@ func buildApp(app awscdk.App, paths appPaths) (stacks, error) {
 	if err := statemachine.CheckPlaceholders(definition); err != nil {
 		return stacks{}, fmt.Errorf("%s: %w", paths.Definition, err)
 	}
-	if err := checkSettings(statemachine.Steps(), settings); err != nil {
+	if err := checkSettings(statemachine.AllSteps(), settings); err != nil {
 		return stacks{}, err
 	}
-	for _, spec := range steps {
+	for _, spec := range allSteps {
 		if _, err := os.Stat(filepath.Join(paths.AssetDir, spec.Dir, "bootstrap")); err != nil {
 			return stacks{}, fmt.Errorf("function %s: %w (run `make build` first)", spec.Dir, err)
 		}

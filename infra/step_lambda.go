@@ -38,6 +38,7 @@ var settings = map[string]stepSettings{
 	"starttask":       {"dsmigrate: look up or create the task and start one execution", 60},
 	"pollexecution":   {"dsmigrate: describe the task execution and say when to poll next", 30},
 	"teardown":        {"dsmigrate: find a migration's task(s), locations and roles by tag and delete them", 60},
+	"batch":           {"dsmigrate: check and plan a batch of migrations before anything starts, and report it", 60},
 }
 
 // stepSpec is one step Lambda (docs/reference.md, "Functions"): its place in the state
@@ -49,6 +50,12 @@ type stepSpec struct {
 
 // steps are the step Lambdas in state-machine order: statemachine.Steps with settings.
 var steps = withSettings(statemachine.Steps(), settings)
+
+// batchSteps are the batch state machine's step Lambdas with settings.
+var batchSteps = withSettings(statemachine.BatchSteps(), settings)
+
+// allSteps are the step Lambdas of both state machines: one per functions/* directory.
+var allSteps = append(slices.Clone(steps), batchSteps...)
 
 func withSettings(list []statemachine.Step, settings map[string]stepSettings) []stepSpec {
 	specs := make([]stepSpec, len(list))

@@ -18,8 +18,23 @@ import (
 //go:embed dsmigrate.asl.json
 var definition []byte
 
+//go:embed dsmigrate-batch.asl.json
+var batchDefinition []byte
+
 // FileName is the definition's file name inside this directory.
 const FileName = "dsmigrate.asl.json"
+
+// BatchFileName is the batch state machine's definition (docs/reference.md, "Batches"):
+// it runs migrations as child executions of the migration state machine.
+const BatchFileName = "dsmigrate-batch.asl.json"
+
+// BatchDefinition returns a copy of the batch definition (BatchFileName) with its
+// placeholders as they are.
+func BatchDefinition() []byte { return slices.Clone(batchDefinition) }
+
+// MigrationStateMachinePlaceholder is the ${...} name the batch definition uses for the
+// migration state machine's ARN.
+const MigrationStateMachinePlaceholder = "MigrationStateMachineArn"
 
 // Step is one step Lambda of the state machine.
 type Step struct {
@@ -46,6 +61,36 @@ var steps = []Step{
 	{Dir: "teardown", Placeholder: "TeardownFunctionArn", State: "DeleteResources"},
 }
 
+// batchSteps are the batch state machine's step Lambdas.
+var batchSteps = []Step{
+	{Dir: "batch", Placeholder: "BatchFunctionArn", State: "PrepareBatch"},
+}
+
+// BatchSteps returns the batch state machine's step Lambdas.
+func BatchSteps() []Step { return slices.Clone(batchSteps) }
+
+// AllSteps returns the step Lambdas of both state machines, the migration's first: one
+// per functions/* directory.
+func AllSteps() []Step { return append(Steps(), batchSteps...) }
+
+// CheckBatchPlaceholders reports a batch definition whose ${...} placeholders are not
+// exactly those of BatchSteps and the migration state machine's ARN.
+func CheckBatchPlaceholders(def []byte) error {
+	var v map[string]any
+	if err := json.Unmarshal(def, &v); err != nil {
+		return fmt.Errorf("not a JSON object: %v", err)
+	}
+	want := []string{MigrationStateMachinePlaceholder}
+	for _, s := range batchSteps {
+		want = append(want, s.Placeholder)
+	}
+	sort.Strings(want)
+	if got := UsedPlaceholders(def); !slices.Equal(got, want) {
+		return fmt.Errorf("uses the placeholders %v, want exactly %v", got, want)
+	}
+	return nil
+}
+
 // Steps returns the step Lambdas in the order the state machine runs them. The CDK app,
 // the local runner and the tests derive their lists from it.
 func Steps() []Step { return slices.Clone(steps) }
@@ -59,13 +104,15 @@ func StepDirs() []string {
 	return dirs
 }
 
-// StepOfPlaceholder returns the step whose ARN the placeholder name stands for.
+// StepOfPlaceholder returns the step (of either state machine) whose ARN the placeholder
+// name stands for.
 func StepOfPlaceholder(name string) (Step, bool) {
-	i := slices.IndexFunc(steps, func(s Step) bool { return s.Placeholder == name })
+	all := AllSteps()
+	i := slices.IndexFunc(all, func(s Step) bool { return s.Placeholder == name })
 	if i < 0 {
 		return Step{}, false
 	}
-	return steps[i], true
+	return all[i], true
 }
 
 // Placeholders returns the placeholder names of Steps, sorted.

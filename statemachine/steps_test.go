@@ -26,10 +26,14 @@ func TestStepsMatchFunctionsAndDefinition(t *testing.T) {
 			dirs = append(dirs, e.Name())
 		}
 	}
-	if got := slices.Sorted(slices.Values(StepDirs())); !slices.Equal(got, dirs) {
-		t.Errorf("Steps name the function directories %v, want the directories of functions/: %v", got, dirs)
+	var all []string
+	for _, s := range AllSteps() {
+		all = append(all, s.Dir)
 	}
-	for _, dir := range StepDirs() {
+	if got := slices.Sorted(slices.Values(all)); !slices.Equal(got, dirs) {
+		t.Errorf("Steps and BatchSteps name the function directories %v, want the directories of functions/: %v", got, dirs)
+	}
+	for _, dir := range all {
 		for _, p := range []string{filepath.Join("..", "functions", dir, "main.go"), filepath.Join("..", "internal", dir)} {
 			if _, err := os.Stat(p); err != nil {
 				t.Errorf("step %s: %v", dir, err)

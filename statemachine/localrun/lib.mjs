@@ -22,6 +22,9 @@ export function parseArgs(argv) {
         'wait-scale': { type: 'string', default: '1' },
         'execution-name': { type: 'string' },
         'no-validate': { type: 'boolean', default: false },
+        'child-machines': { type: 'string' },
+        'sim-admin': { type: 'string' },
+        'state-machine-arn': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -44,6 +47,9 @@ export function parseArgs(argv) {
     lambdaEndpoints: values['lambda-endpoints'],
     waitScale,
     validate: !values['no-validate'],
+    childMachines: values['child-machines'],
+    simAdmin: values['sim-admin'],
+    stateMachineArn: values['state-machine-arn'],
     executionName: values['execution-name'] || `local-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}`,
   };
 }

@@ -13,8 +13,19 @@
 //   node run.mjs --definition FILE --input FILE --substitutions FILE
 //                (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME]
 //                [--no-validate]   (skip the interpreter's own ASL validation, ~0.3 s)
+//                [--child-machines FILE --sim-admin URL] [--state-machine-arn ARN]
+//
+// A Task whose Resource is arn:aws:states:::states:startExecution.sync:2 starts a child
+// execution: --child-machines maps the child's state machine ARN to its definition,
+// substitutions and Lambda endpoints, and the child runs as another process of this driver.
+// The child is registered in the simulator (--sim-admin, POST /_sim/states/executions), which
+// applies StartExecution's name rules and serves DescribeExecution and ListExecutions.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import {
@@ -135,13 +146,22 @@ async function main() {
   };
   const overQuota = (value) => payloadBytes(value) > MAX_PAYLOAD_BYTES;
 
-  const invoke = opts.mocks ? mockInvoker(readJSON(opts.mocks, 'mocks'), taskStates) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, taskStates);
+  const childTasks = taskStates.filter((name) => states[name].Resource === START_EXECUTION_SYNC);
+  const lambdaTasks = taskStates.filter((name) => !childTasks.includes(name));
+  const invokeLambda = opts.mocks ? mockInvoker(readJSON(opts.mocks, 'mocks'), lambdaTasks) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, lambdaTasks);
+  let invokeChild = null;
+  if (childTasks.length > 0) {
+    if (!opts.childMachines || !opts.simAdmin) throw new DriverError(`states ${childTasks.join(', ')} start child executions: give --child-machines and --sim-admin`);
+    invokeChild = childInvoker(readJSON(opts.childMachines, 'child machines'), opts);
+  }
+  const invoke = (name, taskInput, index) => (childTasks.includes(name) ? invokeChild(name, taskInput, index) : invokeLambda(name, taskInput));
 
   const taskResourceLocalHandlers = {};
   for (const name of taskStates) {
     taskResourceLocalHandlers[name] = async (taskInput) => {
       await nextMacrotask(); // let every event so far be printed first
       const key = announced.get(name)?.shift() ?? 'top';
+      const index = key.startsWith('map:') ? Number(key.slice(4)) : undefined;
       const ms = pendingPauseMs.get(key) ?? 0;
       if (ms > 0) {
         pendingPauseMs.delete(key);
@@ -153,7 +173,7 @@ async function main() {
       }
       let result;
       try {
-        result = await invoke(name, taskInput);
+        result = await invoke(name, taskInput, index);
       } catch (err) {
         if (err instanceof DriverError) return stopWithDriverError(err.message);
         const tooLong = errorTooLong(err.name, err.message);
@@ -168,7 +188,8 @@ async function main() {
     };
   }
 
-  const context = { Execution: { Name: opts.executionName, Id: executionId(substitutions, opts.executionName) } };
+  const id = opts.stateMachineArn ? executionArnOf(opts.stateMachineArn, opts.executionName) : executionId(substitutions, opts.executionName);
+  const context = { Execution: { Name: opts.executionName, Id: id } };
   execution = stateMachine.run(input, {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     noThrowOnAbort: true,
@@ -357,6 +378,97 @@ function lambdaInvoker(endpoints, states, taskStates) {
       throw new TaskError(body.errorType, body.errorMessage ?? '');
     }
     return body;
+  };
+}
+
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+
+function executionArnOf(stateMachineArn, name) {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+// childInvoker runs startExecution.sync:2: the child execution runs as another process of
+// this driver on the child's own definition, substitutions and Lambda endpoints. As the
+// service integration does, it returns the child's DescribeExecution with Input and Output
+// as JSON (".sync:2"), and a failed, timed-out or aborted child fails the Task with
+// States.TaskFailed and that description as JSON for Cause. The simulator keeps the
+// execution (StartExecution's rules: a name already used by a closed execution, or by an
+// open one with another input, is ExecutionAlreadyExists; an open one with the same input
+// is the same execution, which is then waited for).
+function childInvoker(machines, opts) {
+  const admin = opts.simAdmin.replace(/\/$/, '');
+  const post = async (body) => {
+    const res = await fetch(`${admin}/_sim/states/executions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await res.text();
+    let parsed = null;
+    try { parsed = JSON.parse(text); } catch { /* reported below */ }
+    return { status: res.status, body: parsed, text };
+  };
+  const describe = (e) => ({
+    ExecutionArn: e.executionArn, StateMachineArn: e.stateMachineArn, Name: e.name, Status: e.status,
+    StartDate: Date.parse(e.startDate), StopDate: e.stopDate ? Date.parse(e.stopDate) : undefined,
+    Input: e.input ?? {}, InputDetails: { Included: true },
+    ...(e.status === 'SUCCEEDED' ? { Output: e.output ?? null, OutputDetails: { Included: true } } : {}),
+    ...(e.error !== undefined && e.error !== '' ? { Error: e.error } : {}),
+    ...(e.cause !== undefined && e.cause !== '' ? { Cause: e.cause } : {}),
+  });
+  const finish = (e) => {
+    if (e.status === 'SUCCEEDED') return describe(e);
+    throw new TaskError('States.TaskFailed', JSON.stringify(describe(e)));
+  };
+  return async (state, taskInput, index) => {
+    const { StateMachineArn: arn, Name: name, Input: input } = taskInput ?? {};
+    const machine = machines[arn];
+    if (!machine) throw new TaskError('StepFunctions.StateMachineDoesNotExistException', `State Machine Does Not Exist: '${arn}'`);
+    if (typeof name !== 'string' || name === '') throw new DriverError(`${state}: the driver needs a Name for each child execution`);
+    const start = await post({ stateMachineArn: arn, name, status: 'RUNNING', input, start: true });
+    if (start.status === 409) throw new TaskError('StepFunctions.ExecutionAlreadyExistsException', start.body?.error ?? start.text);
+    if (start.status !== 200) throw new DriverError(`registering child execution ${name}: HTTP ${start.status}: ${start.text}`);
+    if (start.body.existing) {
+      // The same name and input while open: the running execution is the child; wait for it.
+      for (;;) {
+        const st = await fetch(`${admin}/_sim/state`).then((r) => r.json());
+        const e = st.stepFunctions?.executions?.find((x) => x.stateMachineArn === arn && x.name === name);
+        if (e && e.status !== 'RUNNING') return finish(e);
+        await sleep(200);
+      }
+    }
+    emit({ event: 'ChildExecutionStarted', state, name, stateMachineArn: arn, ...(index !== undefined ? { index } : {}) });
+    const dir = mkdtempSync(join(tmpdir(), 'dsmigrate-child-'));
+    let last = null;
+    let code;
+    let stderr = '';
+    try {
+      const inputFile = join(dir, 'input.json');
+      writeFileSync(inputFile, JSON.stringify(input ?? {}));
+      const args = [process.argv[1], '--definition', machine.definition, '--input', inputFile, '--substitutions', machine.substitutions,
+        '--lambda-endpoints', machine.lambdaEndpoints, '--wait-scale', String(opts.waitScale), '--execution-name', name,
+        '--state-machine-arn', arn, '--no-validate'];
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stderr.on('data', (b) => { stderr += b; });
+      const lines = createInterface({ input: child.stdout });
+      const done = new Promise((resolve) => child.on('close', resolve));
+      for await (const line of lines) {
+        let ev;
+        try { ev = JSON.parse(line); } catch { continue; }
+        if (ev.event === 'ExecutionSucceeded' || ev.event === 'ExecutionFailed') last = ev;
+      }
+      code = await done;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (code === 2 || last === null) {
+      await post({ stateMachineArn: arn, name, status: 'ABORTED' });
+      throw new DriverError(`child execution ${name} could not run: ${stderr.trim().slice(0, 2000)}`);
+    }
+    const end = last.event === 'ExecutionSucceeded'
+      ? { stateMachineArn: arn, name, status: 'SUCCEEDED', output: last.output ?? null }
+      : { stateMachineArn: arn, name, status: 'FAILED', error: last.error ?? '', cause: last.cause ?? '' };
+    const res = await post(end);
+    if (res.status !== 200) throw new DriverError(`recording child execution ${name}: HTTP ${res.status}: ${res.text}`);
+    emit({ event: last.event === 'ExecutionSucceeded' ? 'ChildExecutionSucceeded' : 'ChildExecutionFailed', state, name,
+      ...(last.error ? { error: last.error } : {}), ...(index !== undefined ? { index } : {}) });
+    return finish(res.body);
   };
 }
 

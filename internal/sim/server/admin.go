@@ -200,6 +200,8 @@ type BucketState struct {
 	Policy    json.RawMessage `json:"policy"`
 	Objects   int             `json:"objectCount"`
 	Bytes     int64           `json:"bytes"`
+	// PolicySids is the Sids of every policy version put on the bucket, oldest first.
+	PolicySids [][]string `json:"policySidHistory,omitempty"`
 }
 
 func rawOrString(doc string) json.RawMessage {
@@ -244,7 +246,7 @@ func (s *Server) state() State {
 	buckets := []BucketState{}
 	for _, b := range s.store.Buckets() {
 		buckets = append(buckets, BucketState{Name: b.Name, Region: b.Region, Owner: b.Owner, Ownership: b.Ownership,
-			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes})
+			Policy: rawOrString(b.Policy), Objects: b.Objects, Bytes: b.Bytes, PolicySids: b.PolicySids})
 	}
 	out := State{Region: s.store.Region(), Settings: s.settingsJSON(), Accounts: s.store.Accounts(),
 		Users: users, Roles: roles, Buckets: buckets, Faults: s.faults.list(), StepFunctions: s.states.state(), KMSKeys: s.kmsState()}

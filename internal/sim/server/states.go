@@ -31,6 +31,13 @@ type SFNExecution struct {
 	Name            string    `json:"name"`
 	Status          string    `json:"status"`
 	StartDate       time.Time `json:"startDate"`
+	// StopDate, Input, Output, Error and Cause are what DescribeExecution shows; the local
+	// driver records them for the child executions of a batch.
+	StopDate *time.Time      `json:"stopDate,omitempty"`
+	Input    json.RawMessage `json:"input,omitempty"`
+	Output   json.RawMessage `json:"output,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Cause    string          `json:"cause,omitempty"`
 }
 
 // sfnStatuses are Step Functions' execution statuses (ExecutionStatus).
@@ -56,13 +63,23 @@ func (sf *stepFunctions) registerMachine(w http.ResponseWriter, r *http.Request)
 	writeJSON(w, 200, map[string]any{"arn": in.Arn})
 }
 
-// putExecution serves POST /_sim/states/executions {"stateMachineArn", "name", "status"}:
-// it adds the execution, or sets the status of the one with that name.
+// putExecution serves POST /_sim/states/executions {"stateMachineArn", "name", "status"}
+// (and optionally "input", "output", "error", "cause"): it adds the execution, or sets the
+// status of the one with that name. With "start": true it applies StartExecution's rules
+// for a name already used ("Executions with the same name and input are considered
+// idempotent": StartExecution, Step Functions API Reference): an open execution with the
+// same input is answered with {"existing": true}; a closed one, or an open one with another
+// input, is 409 ExecutionAlreadyExists.
 func (sf *stepFunctions) putExecution(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		StateMachineArn string `json:"stateMachineArn"`
-		Name            string `json:"name"`
-		Status          string `json:"status"`
+		StateMachineArn string          `json:"stateMachineArn"`
+		Name            string          `json:"name"`
+		Status          string          `json:"status"`
+		Start           bool            `json:"start"`
+		Input           json.RawMessage `json:"input"`
+		Output          json.RawMessage `json:"output"`
+		Error           string          `json:"error"`
+		Cause           string          `json:"cause"`
 	}
 	if !readJSON(w, r, &in) {
 		return
@@ -79,15 +96,42 @@ func (sf *stepFunctions) putExecution(w http.ResponseWriter, r *http.Request) {
 	}
 	for i := range sf.executions {
 		if e := &sf.executions[i]; e.StateMachineArn == in.StateMachineArn && e.Name == in.Name {
+			if in.Start {
+				if e.Status == "RUNNING" && sameJSON(e.Input, in.Input) {
+					writeJSON(w, 200, map[string]any{"existing": true, "execution": e})
+					return
+				}
+				writeJSON(w, 409, map[string]string{"error": "Execution Already Exists: '" + e.ExecutionArn + "'"})
+				return
+			}
 			e.Status = in.Status
+			if in.Status != "RUNNING" {
+				now := time.Now().UTC()
+				e.StopDate = &now
+			}
+			if len(in.Output) > 0 {
+				e.Output = in.Output
+			}
+			e.Error, e.Cause = in.Error, in.Cause
 			writeJSON(w, 200, e)
 			return
 		}
 	}
-	e := SFNExecution{StateMachineArn: in.StateMachineArn, Name: in.Name, Status: in.Status, StartDate: time.Now().UTC(),
+	e := SFNExecution{StateMachineArn: in.StateMachineArn, Name: in.Name, Status: in.Status, StartDate: time.Now().UTC(), Input: in.Input,
 		ExecutionArn: strings.Replace(in.StateMachineArn, ":stateMachine:", ":execution:", 1) + ":" + in.Name}
 	sf.executions = append(sf.executions, e)
 	writeJSON(w, 200, e)
+}
+
+// sameJSON reports whether two JSON texts hold the same value.
+func sameJSON(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return len(a) == 0 && len(b) == 0
+	}
+	xa, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return string(xa) == string(yb)
 }
 
 // StepFunctionsState is what GET /_sim/state shows of Step Functions.
@@ -135,8 +179,12 @@ func (s *Server) serveStates(w http.ResponseWriter, r *http.Request, c caller, a
 		}
 		return
 	}
+	if op == "DescribeExecution" {
+		s.describeExecution(w, r, c, jsonErr)
+		return
+	}
 	if op != "ListExecutions" {
-		jsonErr(400, "UnknownOperationException", "The simulator serves only ListExecutions of Step Functions")
+		jsonErr(400, "UnknownOperationException", "The simulator serves only ListExecutions and DescribeExecution of Step Functions")
 		return
 	}
 	var in struct {
@@ -207,6 +255,57 @@ func (s *Server) serveStates(w http.ResponseWriter, r *http.Request, c caller, a
 	}
 	if start+max < len(matching) {
 		out.NextToken = strconv.Itoa(start + max)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// describeExecution answers DescribeExecution, authorized as states:DescribeExecution on
+// the execution (its resource type in the Service Authorization Reference).
+func (s *Server) describeExecution(w http.ResponseWriter, r *http.Request, c caller, jsonErr func(int, string, string)) {
+	var in struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
+		jsonErr(400, "SerializationException", err.Error())
+		return
+	}
+	if err := s.store.Authorize(c.principal, "states:DescribeExecution", in.ExecutionArn, nil); err != nil {
+		jsonErr(400, "AccessDeniedException", err.Error())
+		return
+	}
+	sf := s.states
+	sf.mu.Lock()
+	var found *SFNExecution
+	for i := range sf.executions {
+		if sf.executions[i].ExecutionArn == in.ExecutionArn {
+			e := sf.executions[i]
+			found = &e
+		}
+	}
+	sf.mu.Unlock()
+	if found == nil {
+		jsonErr(400, "ExecutionDoesNotExist", "Execution Does Not Exist: '"+in.ExecutionArn+"'")
+		return
+	}
+	out := map[string]any{
+		"executionArn": found.ExecutionArn, "stateMachineArn": found.StateMachineArn, "name": found.Name,
+		"status": found.Status, "startDate": float64(found.StartDate.UnixMilli()) / 1000,
+	}
+	if found.StopDate != nil {
+		out["stopDate"] = float64(found.StopDate.UnixMilli()) / 1000
+	}
+	if len(found.Input) > 0 {
+		out["input"] = string(found.Input)
+	}
+	if len(found.Output) > 0 {
+		out["output"] = string(found.Output)
+	}
+	if found.Error != "" {
+		out["error"] = found.Error
+	}
+	if found.Cause != "" {
+		out["cause"] = found.Cause
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	_ = json.NewEncoder(w).Encode(out)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type Bucket struct {
 	Encryption BucketEncryption
 	// Settings are the bucket's versioning, Requester Pays and Object Lock settings.
 	Settings BucketSettings
+	// PolicySids is the Sids of each policy version stored, oldest first: what a bucket
+	// policy held over time (the local tests read it, e.g. how many migrations held a grant
+	// at once).
+	PolicySids [][]string
 
 	policy  *iampolicy.Policy
 	objects map[string]*Object
@@ -70,6 +75,7 @@ type BucketInfo struct {
 	Created                                time.Time
 	Objects                                int
 	Bytes                                  int64
+	PolicySids                             [][]string
 }
 
 var bucketNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
@@ -123,7 +129,7 @@ func (s *Store) Bucket(name string) (BucketInfo, bool) {
 
 func (b *Bucket) info() BucketInfo {
 	bi := BucketInfo{Name: b.Name, Region: b.Region, Owner: b.Owner, Policy: b.Policy, Ownership: b.Ownership, Encryption: b.Encryption,
-		Created: b.Created, Objects: len(b.objects), Bytes: b.bytes}
+		Created: b.Created, Objects: len(b.objects), Bytes: b.bytes, PolicySids: slices.Clone(b.PolicySids)}
 	return bi
 }
 
@@ -214,6 +220,11 @@ func (s *Store) PutBucketPolicy(bucket, doc string) error {
 		return Errf("MalformedPolicy", "Invalid principal in policy")
 	}
 	b.Policy, b.policy = doc, p
+	var list []string
+	for _, st := range p.Statements {
+		list = append(list, st.Sid)
+	}
+	b.PolicySids = append(b.PolicySids, list)
 	return nil
 }
 
