@@ -13,13 +13,14 @@ import (
 // account A the functions derive from their prefix, and the state machine whose executions
 // Preflight counts.
 
-// registerExecution records an execution of the state machine and its status in the
+// registerExecutionOf records an execution of a state machine and its status in the
 // simulator, which lists them to Preflight (states:ListExecutions), as Step Functions would.
-func (e *Environment) registerExecution(ctx context.Context, name, status string) error {
-	if e.StateMachineArn == "" {
+// machine "" records nothing.
+func (e *Environment) registerExecutionOf(ctx context.Context, machine, name, status string) error {
+	if machine == "" {
 		return nil
 	}
-	return e.Sim.PutExecution(ctx, e.StateMachineArn, name, status)
+	return e.Sim.PutExecution(ctx, machine, name, status)
 }
 
 // stateMachineArnOf is the state machine ARN the functions are given, "" when none is.

@@ -25,6 +25,9 @@ type Event struct {
 	// Index is the Map iteration an event of a state inside a Map belongs to (a shard of
 	// RunShards); nil at the top level.
 	Index *int `json:"index,omitempty"`
+	// Name is the child execution of a ChildExecutionStarted, ChildExecutionSucceeded or
+	// ChildExecutionFailed event (a batch's migration).
+	Name string `json:"name,omitempty"`
 	// At is when the runner read the line.
 	At time.Time `json:"-"`
 }
@@ -36,6 +39,9 @@ type driverArgs struct {
 	LambdaEndpoints                  string
 	ExecutionName                    string
 	WaitScale                        float64
+	// For a definition that starts child executions (the batch state machine): the
+	// children's machines file, the simulator's address, and this machine's ARN.
+	ChildMachines, SimAdmin, StateMachineArn string
 }
 
 // runDriver runs the driver and calls onEvent for each JSON line. It returns the last
@@ -50,6 +56,12 @@ func runDriver(ctx context.Context, a driverArgs, log io.Writer, g *group, onEve
 	}
 	if a.ExecutionName != "" {
 		args = append(args, "--execution-name", a.ExecutionName)
+	}
+	if a.ChildMachines != "" {
+		args = append(args, "--child-machines", a.ChildMachines, "--sim-admin", a.SimAdmin)
+	}
+	if a.StateMachineArn != "" {
+		args = append(args, "--state-machine-arn", a.StateMachineArn)
 	}
 	cmd := exec.Command(a.Node, args...)
 	var stderr strings.Builder

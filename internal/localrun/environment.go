@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dsmigrate/dsmigrate/internal/localrun/cfn"
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // Environment is the two stacks running on this machine: the simulator with accounts A
@@ -194,6 +195,14 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 	// registers, for Preflight's live-migrations cap.
 	if e.StateMachineArn = stateMachineArnOf(e.Spec); e.StateMachineArn != "" {
 		if err := e.Sim.RegisterStateMachine(ctx, e.StateMachineArn); err != nil {
+			return nil, err
+		}
+	}
+	// The batch state machine's children run on the migration state machine; the driver
+	// registers them in the simulator, where the batch function describes them.
+	if e.Spec.BatchStateMachineArn != "" && e.StateMachineArn != "" {
+		e.Spec.BatchSubstitutions[statemachine.MigrationStateMachinePlaceholder] = e.StateMachineArn
+		if err := e.Sim.RegisterStateMachine(ctx, e.Spec.BatchStateMachineArn); err != nil {
 			return nil, err
 		}
 	}

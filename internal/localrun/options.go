@@ -40,6 +40,9 @@ type Options struct {
 	SimBinary string
 	// StateMachine is the definition file; default Root/statemachine/dsmigrate.asl.json.
 	StateMachine string
+	// BatchStateMachine is the batch definition file; default
+	// Root/statemachine/dsmigrate-batch.asl.json.
+	BatchStateMachine string
 	// FunctionTimeoutSeconds replaces a function's timeout from the template (by function
 	// directory): tests make a function time out without waiting its deployed timeout.
 	FunctionTimeoutSeconds map[string]int
@@ -93,6 +96,9 @@ func (o *Options) defaults() error {
 	}
 	if o.StateMachine == "" {
 		o.StateMachine = filepath.Join(o.Root, "statemachine", "dsmigrate.asl.json")
+	}
+	if o.BatchStateMachine == "" {
+		o.BatchStateMachine = filepath.Join(o.Root, "statemachine", "dsmigrate-batch.asl.json")
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ func (e *Environment) run(ctx context.Context, request []byte, executionName str
 	if !json.Valid(request) {
 		return nil, fmt.Errorf("the request is not valid JSON")
 	}
-	a := driverArgs{Node: e.Opts.node(), Script: e.Opts.driver(), Definition: e.Opts.StateMachine, ExecutionName: executionName, WaitScale: e.Opts.WaitScale}
+	a := driverArgs{Node: e.Opts.node(), Script: e.Opts.driver(), Definition: e.Opts.StateMachine, ExecutionName: executionName, WaitScale: e.Opts.WaitScale,
+		StateMachineArn: e.StateMachineArn}
 	var err error
 	if a.Input, err = write("input.json", request); err != nil {
 		return nil, err
@@ -56,8 +57,26 @@ func (e *Environment) run(ctx context.Context, request []byte, executionName str
 	if a.LambdaEndpoints, err = write("lambda-endpoints.json", e.Endpoints); err != nil {
 		return nil, err
 	}
+	machine := e.StateMachineArn
+	if IsBatch(request) {
+		// The batch state machine; its children run the migration state machine.
+		if e.Spec.BatchStateMachineArn == "" {
+			return nil, fmt.Errorf("the input is a batch, but the synthesized destination stack has no batch state machine")
+		}
+		machine = e.Spec.BatchStateMachineArn
+		a.Definition, a.StateMachineArn, a.SimAdmin = e.Opts.BatchStateMachine, machine, e.Sim.Addr
+		if a.Substitutions, err = write("batch-substitutions.json", e.Spec.BatchSubstitutions); err != nil {
+			return nil, err
+		}
+		children := map[string]any{e.StateMachineArn: map[string]string{
+			"definition": e.Opts.StateMachine, "substitutions": filepath.Join(dir, "substitutions.json"), "lambdaEndpoints": a.LambdaEndpoints,
+		}}
+		if a.ChildMachines, err = write("child-machines.json", children); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{ExecutionName: executionName, Launched: time.Now()}
-	if err := e.registerExecution(ctx, executionName, "RUNNING"); err != nil {
+	if err := e.registerExecutionOf(ctx, machine, executionName, "RUNNING"); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -72,7 +91,7 @@ func (e *Environment) run(ctx context.Context, request []byte, executionName str
 		// simulator, or the execution would count as live for the rest of the session.
 		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = e.registerExecution(uctx, executionName, status)
+		_ = e.registerExecutionOf(uctx, machine, executionName, status)
 	}()
 	rep := NewReporter(e.Opts.Progress)
 	if e.Opts.Progress == nil {
@@ -118,6 +137,17 @@ func (e *Environment) run(ctx context.Context, request []byte, executionName str
 		res.Error, res.Cause = last.Error, last.Cause
 	}
 	return res, nil
+}
+
+// IsBatch reports whether an input is a batch (docs/reference.md, "Batches": it has a
+// "migrations" list) rather than one migration request.
+func IsBatch(input []byte) bool {
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(input, &probe) != nil {
+		return false
+	}
+	_, ok := probe["migrations"]
+	return ok
 }
 
 // watchFirstByte polls the simulator's state until an execution reports copied bytes.

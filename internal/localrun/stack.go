@@ -10,9 +10,17 @@ import (
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
-// Functions are the step Lambdas' function directories, in the order the state machine
-// runs them (statemachine.Steps).
-var Functions = statemachine.StepDirs()
+// Functions are the step Lambdas' function directories: the migration state machine's in
+// the order it runs them (statemachine.Steps), then the batch state machine's.
+var Functions = stepDirs(statemachine.AllSteps())
+
+func stepDirs(steps []statemachine.Step) []string {
+	dirs := make([]string, len(steps))
+	for i, s := range steps {
+		dirs[i] = s.Dir
+	}
+	return dirs
+}
 
 // RoleSpec is an IAM role as a stack defines it, with every intrinsic resolved.
 type RoleSpec struct {
@@ -57,6 +65,11 @@ type FunctionSpec struct {
 type DestinationSpec struct {
 	Functions     []*FunctionSpec // in Functions order
 	Substitutions map[string]string
+	// BatchSubstitutions are the batch state machine's, its MigrationStateMachineArn
+	// included; nil when the template has no batch state machine.
+	BatchSubstitutions map[string]string
+	// BatchStateMachineArn is the batch state machine's ARN ("" without one).
+	BatchStateMachineArn string
 	// ManagedPolicies are the stack's customer managed policies, by logical id.
 	ManagedPolicies []*ManagedPolicySpec
 }
@@ -70,16 +83,49 @@ var simulatedManagedPolicies = map[string]bool{
 	"service-role/AWSLambdaVPCAccessExecutionRole": true,
 }
 
+// stateMachines finds the migration state machine and, when there is one, the batch state
+// machine (the one whose substitutions name the migration state machine).
+func stateMachines(t *cfn.Template) (migration, batch string, err error) {
+	for _, id := range t.OfType("AWS::StepFunctions::StateMachine") {
+		subs, _ := t.Resources[id].Properties["DefinitionSubstitutions"].(map[string]any)
+		if _, ok := subs[statemachine.MigrationStateMachinePlaceholder]; ok {
+			if batch != "" {
+				return "", "", fmt.Errorf("%s: two batch state machines, %s and %s", t.Path, batch, id)
+			}
+			batch = id
+			continue
+		}
+		if migration != "" {
+			return "", "", fmt.Errorf("%s: want one migration state machine, found %s and %s", t.Path, migration, id)
+		}
+		migration = id
+	}
+	if migration == "" {
+		return "", "", fmt.Errorf("%s: want one state machine, found none", t.Path)
+	}
+	return migration, batch, nil
+}
+
 // functionLogicalIDs maps each function directory to its logical id, from the state
 // machine's DefinitionSubstitutions (authoritative) or, failing that, from the id / path.
 func functionLogicalIDs(t *cfn.Template) (map[string]string, map[string]any, error) {
 	byDir := map[string]string{}
-	sms := t.OfType("AWS::StepFunctions::StateMachine")
-	if len(sms) != 1 {
-		return nil, nil, fmt.Errorf("%s: want one state machine, found %d", t.Path, len(sms))
+	migration, batch, err := stateMachines(t)
+	if err != nil {
+		return nil, nil, err
 	}
-	subs, _ := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any)
-	for key, v := range subs {
+	subs, _ := t.Resources[migration].Properties["DefinitionSubstitutions"].(map[string]any)
+	all := map[string]any{}
+	for k, v := range subs {
+		all[k] = v
+	}
+	if batch != "" {
+		bsubs, _ := t.Resources[batch].Properties["DefinitionSubstitutions"].(map[string]any)
+		for k, v := range bsubs {
+			all[k] = v
+		}
+	}
+	for key, v := range all {
 		step, ok := statemachine.StepOfPlaceholder(key)
 		if !ok {
 			continue
@@ -161,14 +207,36 @@ func NewDestinationResolver(t *cfn.Template, partition, account, region string) 
 func ReadDestination(r *cfn.Resolver, byDir map[string]string) (*DestinationSpec, error) {
 	t := r.Template
 	spec := &DestinationSpec{Substitutions: map[string]string{}}
-	sms := t.OfType("AWS::StepFunctions::StateMachine")
-	if subs, ok := t.Resources[sms[0]].Properties["DefinitionSubstitutions"].(map[string]any); ok {
+	migration, batch, err := stateMachines(t)
+	if err != nil {
+		return nil, err
+	}
+	if subs, ok := t.Resources[migration].Properties["DefinitionSubstitutions"].(map[string]any); ok {
 		for k, v := range subs {
 			s, err := r.ResolveString(v)
 			if err != nil {
 				return nil, fmt.Errorf("%s: DefinitionSubstitutions.%s: %w", t.Path, k, err)
 			}
 			spec.Substitutions[k] = s
+		}
+	}
+	if batch != "" {
+		name, err := r.ResolveString(t.Resources[batch].Properties["StateMachineName"])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s StateMachineName: %w", t.Path, batch, err)
+		}
+		spec.BatchStateMachineArn = fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", r.Partition, r.Region, r.Account, name)
+		spec.BatchSubstitutions = map[string]string{}
+		subs, _ := t.Resources[batch].Properties["DefinitionSubstitutions"].(map[string]any)
+		for k, v := range subs {
+			if k == statemachine.MigrationStateMachinePlaceholder {
+				continue // the migration state machine's ARN: Environment.StateMachineArn
+			}
+			s, err := r.ResolveString(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: DefinitionSubstitutions.%s: %w", t.Path, k, err)
+			}
+			spec.BatchSubstitutions[k] = s
 		}
 	}
 	roles := map[string]*RoleSpec{}
@@ -216,7 +284,6 @@ func ReadDestination(r *cfn.Resolver, byDir map[string]string) (*DestinationSpec
 		}
 		spec.Functions = append(spec.Functions, f)
 	}
-	var err error
 	if spec.ManagedPolicies, err = ReadManagedPolicies(r); err != nil {
 		return nil, err
 	}
