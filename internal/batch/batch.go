@@ -104,7 +104,7 @@ type Plan struct {
 // item ("migrations[3].source.bucket"). It returns the plan without previous runs (every
 // item at attempt 1).
 func Check(raw []byte, home request.Home, dep request.Deployment, limits Limits) (*Plan, error) {
-	v := &failure.ValidationError{}
+	v := &failure.ValidationError{Subject: "batch"}
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -69,7 +70,7 @@ func (h *Handler) handle(ctx context.Context, in StepInput) (any, error) {
 		return p, nil
 	case "failure":
 		if in.Item == nil || in.Failure == nil {
-			return nil, fmt.Errorf("mode failure needs item and failure")
+			return nil, modeError("mode failure needs item and failure")
 		}
 		r := Failed(*in.Item, *in.Failure)
 		slog.WarnContext(ctx, "migration of the batch failed", "migrationId", r.MigrationID, "executionName", r.ExecutionName, "errorName", r.Error)
@@ -79,5 +80,10 @@ func (h *Handler) handle(ctx context.Context, in StepInput) (any, error) {
 		slog.InfoContext(ctx, "batch finished", "batchId", rep.BatchID, "status", rep.Status, "succeeded", rep.Succeeded, "failed", rep.Failed)
 		return rep, nil
 	}
-	return nil, fmt.Errorf("unknown mode %q: want prepare, failure or report", in.Mode)
+	return nil, modeError(fmt.Sprintf("unknown mode %q: want prepare, failure or report", in.Mode))
+}
+
+// modeError is a step input the batch definition never sends.
+func modeError(rule string) error {
+	return &failure.ValidationError{Subject: "batch step input", Fields: []failure.FieldError{{Field: "mode", Rule: rule}}}
 }

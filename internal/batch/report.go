@@ -103,7 +103,7 @@ func resumeItem(ctx context.Context, api SFNAPI, smArn, batchID string, it *Item
 			return nil
 		}
 	}
-	return &failure.ValidationError{Fields: []failure.FieldError{{Field: "batchId",
+	return &failure.ValidationError{Subject: "batch", Fields: []failure.FieldError{{Field: "batchId",
 		Rule: fmt.Sprintf("%q has run migration %q %d times without success; look at its executions, then start the batch with a new batchId", batchID, it.MigrationID, MaxAttempts)}}}
 }
 

@@ -38,6 +38,8 @@ func (f FieldError) String() string { return f.Field + ": " + f.Rule }
 // ValidationError says the request is invalid. It lists every broken rule at once.
 type ValidationError struct {
 	Fields []FieldError
+	// Subject is what was invalid, "migration request" when empty (a batch says "batch").
+	Subject string
 }
 
 // Bounds of what a ValidationError shows. Step Functions keeps at most 32,768 characters
@@ -54,7 +56,11 @@ const (
 
 func (e *ValidationError) Error() string {
 	shown, omitted := e.Summary(MaxMessageBytes)
-	msg := fmt.Sprintf("invalid migration request (%d problem(s)): %s", len(e.Fields), strings.Join(shown, "; "))
+	subject := e.Subject
+	if subject == "" {
+		subject = "migration request"
+	}
+	msg := fmt.Sprintf("invalid %s (%d problem(s)): %s", subject, len(e.Fields), strings.Join(shown, "; "))
 	if omitted > 0 {
 		msg += fmt.Sprintf("; and %d more problem(s) not shown", omitted)
 	}
