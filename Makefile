@@ -118,8 +118,16 @@ bench: ## print the measured numbers: wait policy, state-machine transitions, si
 
 # The scale benchmark (docs/develop.md, "Scale benchmark"): about 3 minutes on 2 cores, local
 # only (simulator, RIE, the real state machine); not part of `make test`.
-bench-scale: deps build-local $(CDK_MANIFEST) ## time an 8-prefix copy unsharded and with 8 shards (ratio.shards), count the history events of 8 and 64 shards
-	DSMIGRATE_BENCH_SCALE=1 go test -count=1 -timeout 15m -run '^TestBenchScale$$' -v ./internal/localrun
+# The batch part needs eight source buckets in the stacks: a cloud assembly of its own.
+BENCH_CDK_OUT := cdk.out-bench
+$(BENCH_CDK_OUT)/manifest.json: $(CDK_INPUTS) $(foreach f,$(FUNCTIONS),$(BUILD_DIR)/$(f)/bootstrap)
+	$(NODE) node_modules/.bin/cdk synth --quiet -o $(BENCH_CDK_OUT) \
+	  -c 'dsmigrate:sourceBuckets=["bench-src-0","bench-src-1","bench-src-2","bench-src-3","bench-src-4","bench-src-5","bench-src-6","bench-src-7"]' \
+	  -c 'dsmigrate:destinationBuckets=["bench-dst"]'
+	@touch $@
+
+bench-scale: deps build build-local $(CDK_MANIFEST) $(BENCH_CDK_OUT)/manifest.json ## time an 8-prefix copy unsharded and with 8 shards (ratio.shards), 8 pairs as a batch with maxConcurrency 8 and 1 (ratio.batch), count the history events of 8 and 64 shards
+	DSMIGRATE_BENCH_SCALE=1 DSMIGRATE_BENCH_BATCH_CDK_OUT=$(CURDIR)/$(BENCH_CDK_OUT) go test -count=1 -timeout 20m -run '^TestBenchScale(Batch)?$$' -v ./internal/localrun
 
 # Mutation testing (docs/develop.md, "Mutation testing"): the packages whose tests must notice
 # any changed line. The one list: add a package here when it becomes critical.
@@ -157,4 +165,4 @@ mutation: $(GREMLINS) ## measure test strength: gremlins over the critical packa
 	awk -v k=$$killed -v l=$$lived 'BEGIN { printf "mutation.efficacy=%.1f\n", (k + l) ? 100 * k / (k + l) : 100 }'
 
 clean: ## remove build output
-	rm -rf dist dist-* cdk.out cdk.out-batch bin
+	rm -rf dist dist-* cdk.out cdk.out-batch cdk.out-bench bin

@@ -103,7 +103,9 @@ func NewAlerts(scope constructs.Construct, id string, props *AlertsProps) *Alert
 			DetailType: jsii.Strings(executionEventDetailType),
 			Detail: &map[string]any{
 				"status":          AlertStatuses,
-				"stateMachineArn": []*string{props.StateMachine.StateMachineArn()},
+				// The batch state machine's failures too: its cause names the failed children
+				// (each child, a migration execution, also alerts on its own).
+				"stateMachineArn": []*string{props.StateMachine.StateMachineArn(), jsii.String(cfg.BatchStateMachineArn())},
 			},
 		},
 	})

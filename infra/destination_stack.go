@@ -547,8 +547,9 @@ func requestProducersStatement(cfg Config, busArn *string) awsiam.PolicyStatemen
 		Actions:    jsii.Strings("events:PutEvents"),
 		Resources:  &[]*string{busArn},
 		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"events:source":      RequestEventSource,
-			"events:detail-type": RequestEventDetailType,
+			"events:source": RequestEventSource,
+			// A single request or a batch of them (BatchEventDetailType).
+			"events:detail-type": []string{RequestEventDetailType, BatchEventDetailType},
 		}},
 	})
 }

@@ -156,6 +156,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, plan b
 		reqs = append(reqs, req)
 	}
 	opts := c.options(stderr)
+	if IsBatch(body) {
+		// A batch's children call the functions at once: one RIE each would queue them.
+		opts.Instances = 4
+	}
 	env, err := Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "dsmigrate local: %v\n", err)

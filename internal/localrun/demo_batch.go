@@ -31,6 +31,11 @@ func DemoBatch(ctx context.Context, opts Options, out io.Writer) (err error) {
 	t0 := time.Now()
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	say("dsmigrate local demo-batch: five migrations from three buckets in account A, as one batch")
+	if opts.Instances == 0 {
+		// Lambda runs concurrent invokes in separate execution environments; with one RIE
+		// per function the children would queue for it.
+		opts.Instances = 4
+	}
 	env, err := Start(ctx, opts)
 	if err != nil {
 		return err
@@ -42,7 +47,7 @@ func DemoBatch(ctx context.Context, opts Options, out io.Writer) (err error) {
 		}
 		env.Close()
 	}()
-	srcs, dsts := env.SourceBuckets(), env.DestinationBuckets()
+	srcs, dsts := preferred(env.SourceBuckets(), "media", "logs", "docs"), preferred(env.DestinationBuckets(), "media", "archive")
 	if len(srcs) < 3 || len(dsts) < 2 {
 		return fmt.Errorf("the synthesized stacks allow source buckets %v and destination buckets %v; the batch demo needs 3 and 2 (make demo-batch synthesizes them)", srcs, dsts)
 	}
@@ -164,4 +169,26 @@ func writeReportTable(w io.Writer, rep batch.Report) {
 	if rep.FromEarlierRuns > 0 {
 		fmt.Fprintln(w, "  * succeeded in an earlier run of the batch; not copied again")
 	}
+}
+
+// preferred orders names so that the first one containing each word comes first, in the
+// words' order; the rest keep their order.
+func preferred(names []string, words ...string) []string {
+	var out, rest []string
+	used := map[string]bool{}
+	for _, w := range words {
+		for _, n := range names {
+			if !used[n] && strings.Contains(n, w) {
+				out = append(out, n)
+				used[n] = true
+				break
+			}
+		}
+	}
+	for _, n := range names {
+		if !used[n] {
+			rest = append(rest, n)
+		}
+	}
+	return append(out, rest...)
 }
