@@ -102,7 +102,7 @@ func NewAlerts(scope constructs.Construct, id string, props *AlertsProps) *Alert
 			Source:     jsii.Strings(executionEventSource),
 			DetailType: jsii.Strings(executionEventDetailType),
 			Detail: &map[string]any{
-				"status":          AlertStatuses,
+				"status": AlertStatuses,
 				// The batch state machine's failures too: its cause names the failed children
 				// (each child, a migration execution, also alerts on its own).
 				"stateMachineArn": []*string{props.StateMachine.StateMachineArn(), jsii.String(cfg.BatchStateMachineArn())},

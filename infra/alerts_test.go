@@ -41,7 +41,7 @@ func TestAlertsRuleMatchesOurFailedExecutions(t *testing.T) {
 		"detail-type": []any{"Step Functions Execution Status Change"},
 		"detail": map[string]any{
 			"status":          []any{"FAILED", "TIMED_OUT", "ABORTED"},
-			"stateMachineArn": []any{map[string]any{"Ref": smID}},
+			"stateMachineArn": []any{map[string]any{"Ref": smID}, app.Config.BatchStateMachineArn()},
 		},
 	}
 	if got := jsonString(rule["EventPattern"]); got != jsonString(want) {
@@ -303,7 +303,8 @@ func TestEventsRoleTrust(t *testing.T) {
 		app := synthApp(t, overrides, "")
 		cfg := app.Config
 		_, role := resourceNamed(t, app.Dest, "AWS::IAM::Role", "RoleName", cfg.NamePrefix+"-events")
-		want := []string{"arn:aws:events:" + cfg.Region + ":" + cfg.DestinationAccount + ":rule/" + cfg.NamePrefix + "-requests/" + cfg.NamePrefix + "-request"}
+		want := []string{"arn:aws:events:" + cfg.Region + ":" + cfg.DestinationAccount + ":rule/" + cfg.NamePrefix + "-requests/" + cfg.NamePrefix + "-request",
+			"arn:aws:events:" + cfg.Region + ":" + cfg.DestinationAccount + ":rule/" + cfg.NamePrefix + "-requests/" + cfg.NamePrefix + "-batch-request"}
 		if schedule {
 			want = append(want, "arn:aws:events:"+cfg.Region+":"+cfg.DestinationAccount+":rule/"+cfg.NamePrefix+"-schedule")
 		}

@@ -36,15 +36,18 @@ func (c Config) batchChildExecutionsArn() string {
 // events.
 func (s *DestinationStack) addBatch(cfg Config, assetDir string) {
 	spec := batchSteps[0]
-	fn := newStepLambda(s.Stack, stepLambdaProps{Config: cfg, Spec: spec, AssetDir: assetDir, Environment: map[string]*string{
+	env := map[string]*string{
 		"DSMIGRATE_ACCOUNT_ID":                   jsii.String(cfg.DestinationAccount),
-		"DSMIGRATE_EXTRA_REGIONS":                jsii.String(strings.Join(cfg.ExtraRegions, ",")),
 		"DSMIGRATE_ALLOW_REMOVE":                 jsii.String(strconv.FormatBool(cfg.AllowRemove)),
 		"DSMIGRATE_ALLOW_STANDING_GRANT":         jsii.String(strconv.FormatBool(cfg.AllowStandingGrant)),
 		"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET": jsii.String(strconv.Itoa(cfg.MaxGrantsPerSourceBucket)),
 		"DSMIGRATE_MAX_LIVE_MIGRATIONS":          jsii.String(strconv.Itoa(cfg.MaxLiveMigrations)),
 		"DSMIGRATE_STATE_MACHINE_ARN":            jsii.String(cfg.StateMachineArn()),
-	}})
+	}
+	if len(cfg.ExtraRegions) > 0 {
+		env["DSMIGRATE_EXTRA_REGIONS"] = jsii.String(strings.Join(cfg.ExtraRegions, ","))
+	}
+	fn := newStepLambda(s.Stack, stepLambdaProps{Config: cfg, Spec: spec, AssetDir: assetDir, Environment: env})
 	s.Functions[spec.Dir] = fn
 	// PrepareBatch describes the executions an earlier run of the batch started, by name;
 	// only names of batch children (with "_") match.

@@ -30,16 +30,18 @@ var wantEnv = map[string][]string{
 	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
 	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
 	"teardown":        {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX"},
+	"batch": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT",
+		"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET", "DSMIGRATE_MAX_LIVE_MIGRATIONS", "DSMIGRATE_STATE_MACHINE_ARN"},
 }
 
 func TestFunctions(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
 	fns := resources(app.Dest, "AWS::Lambda::Function")
-	if len(fns) != 7 {
-		t.Fatalf("got %d functions, want 7", len(fns))
+	if len(fns) != 8 {
+		t.Fatalf("got %d functions, want 8: seven steps and the batch function", len(fns))
 	}
-	for _, spec := range steps {
+	for _, spec := range allSteps {
 		t.Run(spec.Dir, func(t *testing.T) {
 			p := fns[functionLogicalID(t, app.Dest, cfg.FunctionName(spec.Dir))]
 			if p["Runtime"] != "provided.al2023" {
@@ -111,10 +113,13 @@ func logGroupID(t *testing.T, tmpl map[string]any, name string) string {
 // stateMachineID returns the logical id of the only state machine.
 func stateMachineID(t *testing.T, tmpl map[string]any) string {
 	t.Helper()
-	for id := range resources(tmpl, "AWS::StepFunctions::StateMachine") {
-		return id
+	for id, p := range resources(tmpl, "AWS::StepFunctions::StateMachine") {
+		subs, _ := p["DefinitionSubstitutions"].(map[string]any)
+		if _, batch := subs[statemachine.MigrationStateMachinePlaceholder]; !batch {
+			return id
+		}
 	}
-	t.Fatal("no state machine")
+	t.Fatal("no migration state machine")
 	return ""
 }
 
@@ -148,13 +153,10 @@ func TestFunctionTimeoutsFitTheStates(t *testing.T) {
 func TestStateMachineIsTheDefinitionFile(t *testing.T) {
 	app := defaultSynth(t)
 	sms := resources(app.Dest, "AWS::StepFunctions::StateMachine")
-	if len(sms) != 1 {
-		t.Fatalf("got %d state machines, want 1", len(sms))
+	if len(sms) != 2 {
+		t.Fatalf("got %d state machines, want 2: migrations and batches", len(sms))
 	}
-	var sm map[string]any
-	for _, p := range sms {
-		sm = p
-	}
+	sm := sms[stateMachineID(t, app.Dest)]
 	if sm["StateMachineType"] != "STANDARD" {
 		t.Errorf("StateMachineType: got %v, want STANDARD", sm["StateMachineType"])
 	}
@@ -272,8 +274,8 @@ func TestRequestRuleStartsTheStateMachineWithTheDetail(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
 	smID := stateMachineID(t, app.Dest)
-	if rules := resources(app.Dest, "AWS::Events::Rule"); len(rules) != 2 {
-		t.Fatalf("got %d rules, want 2: request and alerts (no schedule in cdk.json)", len(rules))
+	if rules := resources(app.Dest, "AWS::Events::Rule"); len(rules) != 3 {
+		t.Fatalf("got %d rules, want 3: request, batch request and alerts (no schedule in cdk.json)", len(rules))
 	}
 	busID, bus := resourceNamed(t, app.Dest, "AWS::Events::EventBus", "Name", cfg.NamePrefix+"-requests")
 	if len(bus) != 2 { // Name and Description
@@ -325,7 +327,7 @@ func TestRequestProducers(t *testing.T) {
 	if st["Effect"] != "Allow" || st["Action"] != "events:PutEvents" {
 		t.Errorf("statement: got %s, want Allow events:PutEvents", jsonString(st))
 	}
-	if got, want := jsonString(st["Condition"]), `{"StringEquals":{"events:detail-type":"`+RequestEventDetailType+`","events:source":"`+RequestEventSource+`"}}`; got != want {
+	if got, want := jsonString(st["Condition"]), `{"StringEquals":{"events:detail-type":["`+RequestEventDetailType+`","`+BatchEventDetailType+`"],"events:source":"`+RequestEventSource+`"}}`; got != want {
 		t.Errorf("Condition: got %s, want %s", got, want)
 	}
 	if got := nagFindings(app.Stacks.Destination.Stack); len(got) != 0 {
@@ -360,7 +362,7 @@ func TestScheduleFromContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := synthApp(t, map[string]any{ctxSchedule: "rate(1 day)", ctxScheduledRequest: request}, "")
-	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(3)) // request, alerts, schedule
+	app.DestTmpl.ResourceCountIs(jsii.String("AWS::Events::Rule"), jsii.Number(4)) // request, batch request, alerts, schedule
 	app.DestTmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
 		"ScheduleExpression": "rate(1 day)",
 		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
