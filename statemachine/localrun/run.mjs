@@ -89,6 +89,11 @@ async function main() {
   const input = readJSON(opts.input, 'input');
 
   const states = allStates(definition);
+  // Node's timers hold at most 2^31-1 ms (about 24.8 days) and fire at once beyond it, so
+  // a longer TimeoutSeconds (the batch's child Task has a year) is clamped to that.
+  for (const state of Object.values(states)) {
+    if (typeof state.TimeoutSeconds === 'number' && state.TimeoutSeconds > MAX_TIMER_SECONDS) state.TimeoutSeconds = MAX_TIMER_SECONDS;
+  }
   const taskStates = Object.keys(states).filter((name) => states[name].Type === 'Task');
   const waitStates = Object.keys(states).filter((name) => states[name].Type === 'Wait');
 
@@ -382,6 +387,7 @@ function lambdaInvoker(endpoints, states, taskStates) {
 }
 
 const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 function executionArnOf(stateMachineArn, name) {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
