@@ -32,6 +32,18 @@ const (
 	// once when the batch does not say.
 	DefaultPerSourceBucket = 2
 	// DefaultMaxConcurrency is how many children run at once when the batch does not say.
+	// What bounds concurrency: each running child is a live migration with its own
+	// DataSync task (DataSync allows 100 tasks per account and Region: AWS DataSync quotas,
+	// "Maximum number of tasks you can create in account per AWS Region"; a sharded child
+	// has up to request.MaxShardTasks), two roles (IAM: 1,000 roles per account) and a
+	// grant in a source bucket policy (20 KB: S3 bucket policy size). dsmigrate's own cap
+	// dsmigrate:maxLiveMigrations (default 20, enforced by each child's Preflight) keeps
+	// that far below the quotas, so maxConcurrency may not exceed it; perSourceBucket may
+	// not exceed dsmigrate:maxGrantsPerSourceBucket. Step Functions bounds a Map too: an
+	// INLINE Map runs at most 40 iterations at once (Step Functions Developer Guide, "Map
+	// state processing modes"), a DISTRIBUTED one up to 10,000 child executions ("Using Map
+	// state in Distributed mode"); RunLanes is DISTRIBUTED, so maxConcurrency is not held
+	// to 40.
 	DefaultMaxConcurrency = 4
 	// MaxAttempts is how many executions of one migration a batch id may name (re-runs
 	// after failures); the next re-run needs a new batch id.
