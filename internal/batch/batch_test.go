@@ -165,7 +165,9 @@ func (f *fakeSFN) DescribeExecution(_ context.Context, in *sfn.DescribeExecution
 
 func TestResume(t *testing.T) {
 	const sm = "arn:aws:states:ap-northeast-1:222222222222:stateMachine:dsmigrate"
-	arn := func(name string) string { return "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:" + name }
+	arn := func(name string) string {
+		return "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:" + name
+	}
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	stop := start.Add(90 * time.Second)
 	exec := func(status sfntypes.ExecutionStatus, output string) *sfn.DescribeExecutionOutput {

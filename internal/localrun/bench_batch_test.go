@@ -1,6 +1,7 @@
 package localrun
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"testing"
@@ -67,7 +68,15 @@ func TestBenchScaleBatch(t *testing.T) {
 			"migrations":     items,
 			"maxConcurrency": concurrency,
 		}
-		res := run(t, env, in, id)
+		body, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := env.Run(benchCtx(t), body, id)
+		if err != nil {
+			t.Fatalf("run %s: %v", id, err)
+		}
+		t.Logf("%s: succeeded=%v in %s, %d transitions", id, res.Succeeded, res.Duration.Round(time.Millisecond), res.Transitions())
 		mustSucceed(t, res)
 		if rep := reportOf(t, res); rep.Succeeded != benchPairs {
 			t.Fatalf("%s: got %+v, want %d migrations succeeded", id, rep, benchPairs)

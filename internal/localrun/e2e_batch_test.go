@@ -243,4 +243,3 @@ func TestE2EBatchBadInput(t *testing.T) {
 		t.Errorf("a refused batch changed the accounts: before %+v, after %+v", before, after)
 	}
 }
-
