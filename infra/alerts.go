@@ -192,7 +192,7 @@ func alertMessage(cfg Config) awsevents.RuleTargetInput {
 		"Error: " + field("$.detail.error"),
 		"Cause: " + field("$.detail.cause"),
 		"Console: " + executionConsoleURL(cfg, field("$.detail.executionArn")),
-		"Fix what the cause names, then start a new execution with the same migrationId: finished steps are found again, not repeated (README: Errors and what to do).",
+		"Fix what the cause names, then start a new execution with the same migrationId (for a batch: the same batch input): finished steps are found again, not repeated (README: Errors and what to do).",
 		// putbucketpolicy's explanation (ExplainFailure) writes these words when the revoke failed.
 		`When the cause says "Grant left behind", dsmigrate's statements are still in the source bucket policy: the cause names the bucket, the account and the statements, and gives the commands that remove them.`,
 	}
