@@ -78,6 +78,8 @@ func (r *Reporter) Event(ev Event) {
 			return
 		}
 		r.drawBar(at, p)
+	case "ChildExecutionStarted":
+		r.printf("%6.1fs    ▷ child execution %s started\n", at, ev.Name)
 	case "ExecutionSucceeded":
 		r.printf("%6.1fs  ✔ execution succeeded\n", at)
 	case "ExecutionFailed":
@@ -114,6 +116,17 @@ func (r *Reporter) drawBar(at float64, p *execution.Progress) {
 // shardExited shows what a state of a shard's iteration returned: a poll updates one bar
 // that adds up every shard; the iteration's result prints a line for the shard.
 func (r *Reporter) shardExited(at float64, index int, ev Event) {
+	// A batch's migration (the batch state machine's lanes) rather than a shard.
+	var m struct {
+		MigrationID, ExecutionName, Status, Error string
+	}
+	if json.Unmarshal(ev.Output, &m) == nil && m.MigrationID != "" && m.ExecutionName != "" && m.Status != "" {
+		if m.Error != "" {
+			m.Status += ": " + m.Error
+		}
+		r.printf("%6.1fs    migration %s (%s): %s\n", at, m.MigrationID, m.ExecutionName, m.Status)
+		return
+	}
 	var res execution.ShardResult
 	if json.Unmarshal(ev.Output, &res) == nil && res.Status != "" {
 		detail := ""
