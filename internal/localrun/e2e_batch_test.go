@@ -1,8 +1,11 @@
 package localrun
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -241,5 +244,45 @@ func TestE2EBatchBadInput(t *testing.T) {
 	}
 	if after := inventory(t, env); !sameInventory(before, after) {
 		t.Errorf("a refused batch changed the accounts: before %+v, after %+v", before, after)
+	}
+}
+
+// `dsmigrate local run` takes a batch: it creates the buckets each item names, runs the
+// batch state machine and, for a refused batch, prints the ValidationError naming the item.
+func TestE2ELocalRunBatchCommand(t *testing.T) {
+	t.Parallel()
+	if err := (&Options{}).CheckPrerequisites(); err != nil {
+		t.Fatalf("end-to-end prerequisites missing; run `make test` (or `make test-localrun`):\n%v", err)
+	}
+	ctx := testCtx(t)
+	var example, stderr bytes.Buffer
+	if code := Main(ctx, []string{"example"}, &example, &stderr); code != ExitOK {
+		t.Fatalf("example: got exit %d, want 0: %s", code, stderr.String())
+	}
+	var req map[string]any
+	if err := json.Unmarshal(example.Bytes(), &req); err != nil {
+		t.Fatal(err)
+	}
+	item := func(id, prefix string) map[string]any {
+		r := clone(req)
+		r["migrationId"] = id
+		r["destination"].(map[string]any)["prefix"] = prefix
+		return r
+	}
+	in, _ := json.Marshal(map[string]any{"batchId": "cli", "migrations": []any{item("cli-a", "a/"), item("cli-a", "b/")}})
+	file := filepath.Join(t.TempDir(), "batch.json")
+	if err := os.WriteFile(file, in, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	stderr.Reset()
+	got := Main(ctx, []string{"run", "--input", file, "--objects", "2", "--execution-name", "cli-batch"}, &stdout, &stderr)
+	if m := keptLog.FindStringSubmatch(stderr.String()); m != nil {
+		if dir := filepath.Dir(m[1]); strings.HasPrefix(filepath.Base(dir), workDirPrefix) {
+			os.RemoveAll(dir)
+		}
+	}
+	if got != ExitFailed || !strings.Contains(stderr.String(), "Error: ValidationError") || !strings.Contains(stderr.String(), `migrations[1].migrationId: "cli-a" is also the migrationId of migrations[0]`) {
+		t.Errorf("got exit %d, stderr %s; want exit %d with the ValidationError naming migrations[1]", got, stderr.String(), ExitFailed)
 	}
 }
