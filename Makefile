@@ -50,7 +50,7 @@ validate-asl: node_modules/.package-lock.json ## validate the state machine defi
 	done
 
 test-go: deps build build-local ## run the Go tests (unit, CDK, scenario and end-to-end)
-	go test ./...
+	go test -timeout 30m -parallel 4 ./...
 
 # staticcheck and deadcode are tool dependencies in go.mod (`go tool`), so their versions
 # are pinned with the module's. deadcode -test lists the functions that nothing reaches, not

@@ -705,8 +705,10 @@ func TestE2ECleanupOnCancel(t *testing.T) {
 	env.Close()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(pids) < 1+2*len(Functions)+1 {
-		t.Fatalf("got %d processes, want the simulator, %d RIE with their bootstraps and the driver", len(pids), len(Functions))
+	// The RIE starts a function's bootstrap at its first invocation, so only the RIE
+	// processes are sure to be there.
+	if len(pids) < 1+len(Functions)+1 {
+		t.Fatalf("got %d processes, want at least the simulator, %d RIE and the driver", len(pids), len(Functions))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range pids {

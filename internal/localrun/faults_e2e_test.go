@@ -189,8 +189,8 @@ func TestE2ESimulatorKilledMidTransfer(t *testing.T) {
 		t.Errorf("got path %v, want the revoke tried and the failure explained", res.StatesEntered())
 	}
 	env.Close()
-	if len(pids) < 1+2*len(Functions) {
-		t.Fatalf("got %d processes when the simulator was killed, want the simulator and %d RIE with their bootstraps", len(pids), len(Functions))
+	if len(pids) < 1+len(Functions) {
+		t.Fatalf("got %d processes when the simulator was killed, want at least the simulator and %d RIE", len(pids), len(Functions))
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, pid := range pids {

@@ -9,7 +9,7 @@ import (
 // are read as standalone policies (name, path, ARN, resolved document) and a role's
 // PermissionsBoundary property as the ARN it references.
 func TestReadManagedPoliciesAndBoundaries(t *testing.T) {
-	give := sixFunctions("")
+	give := stepFunctionsTemplate("")
 	give = strings.Replace(give, `{`, `{"Boundary": {"Type":"AWS::IAM::ManagedPolicy","Properties":{"ManagedPolicyName":"dsm-datasync-boundary","Path":"/dsmigrate/",
 	  "PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":s3:::team-a-*"]]}}]}}},`, 1)
 	give = strings.Replace(give, `"RoleName":"dsmigrate-fn-createroles",`, `"RoleName":"dsmigrate-fn-createroles","PermissionsBoundary":{"Ref":"Boundary"},`, 1)

@@ -19,13 +19,13 @@ func destinationTemplate(t *testing.T, resources string) *cfn.Template {
 	return tm
 }
 
-// sixFunctions builds a destination stand-in: six functions, each with a role, a policy
+// stepFunctionsTemplate builds a destination stand-in: every step's function, each with a role, a policy
 // resource attached to it, and the state machine's substitutions naming them.
-func sixFunctions(extraStatement string) string {
+func stepFunctionsTemplate(extraStatement string) string {
 	var b strings.Builder
 	b.WriteString(`{`)
 	subs := map[string]string{}
-	for _, step := range statemachine.Steps() {
+	for _, step := range statemachine.AllSteps() {
 		f := step.Dir
 		id := strings.ToUpper(f[:1]) + f[1:]
 		fmt.Fprintf(&b, `"%sRole": {"Type":"AWS::IAM::Role","Properties":{"RoleName":"dsmigrate-fn-%s","AssumeRolePolicyDocument":{"Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]},
@@ -53,7 +53,7 @@ func sixFunctions(extraStatement string) string {
 }
 
 func TestReadDestination(t *testing.T) {
-	tm := destinationTemplate(t, sixFunctions(""))
+	tm := destinationTemplate(t, stepFunctionsTemplate(""))
 	r, byDir, err := NewDestinationResolver(tm, "aws", "222222222222", "us-east-1")
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +62,8 @@ func TestReadDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(spec.Functions) != 6 {
-		t.Fatalf("got %d functions, want 6", len(spec.Functions))
+	if len(spec.Functions) != len(Functions) {
+		t.Fatalf("got %d functions, want %d", len(spec.Functions), len(Functions))
 	}
 	f := spec.Functions[3]
 	if f.Dir != "createlocations" || f.Name != "dsmigrate-createlocations" || f.Arn != "arn:aws:lambda:us-east-1:222222222222:function:dsmigrate-createlocations" {
@@ -89,8 +89,8 @@ func TestReadDestinationFailsLoudly(t *testing.T) {
 		give    string
 		wantErr string
 	}{
-		{name: "unresolvable statement", give: sixFunctions(`{"Effect":"Allow","Action":"sqs:SendMessage","Resource":{"Fn::GetAtt":["Queue","Arn"]}}`), wantErr: `unknown resource "Queue"`},
-		{name: "unknown managed policy", give: strings.Replace(sixFunctions(""), "service-role/AWSLambdaBasicExecutionRole", "AdministratorAccess", 1), wantErr: "cannot reproduce"},
+		{name: "unresolvable statement", give: stepFunctionsTemplate(`{"Effect":"Allow","Action":"sqs:SendMessage","Resource":{"Fn::GetAtt":["Queue","Arn"]}}`), wantErr: `unknown resource "Queue"`},
+		{name: "unknown managed policy", give: strings.Replace(stepFunctionsTemplate(""), "service-role/AWSLambdaBasicExecutionRole", "AdministratorAccess", 1), wantErr: "cannot reproduce"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
