@@ -53,6 +53,14 @@ func (s *DestinationStack) addBatch(cfg Config, assetDir string) {
 	// only names of batch children (with "_") match.
 	fn.Role.AddToPrincipalPolicy(allow("DescribeBatchChildren", []string{"states:DescribeExecution"},
 		[]string{cfg.batchChildExecutionsArn()}, nil))
+	// ReportBatch writes report.json and report.csv to the batch input's report location,
+	// a bucket of B: only the buckets migrations may already write (dsmigrate:
+	// destinationBuckets), only s3:PutObject. The key is <prefix><batchId>/report.*, the
+	// prefix picked per batch at run time, so the objects are "<bucket>/*"; the report adds
+	// no bucket and no action beyond what a migration into those buckets does.
+	if objs := cfg.batchReportObjectArns(); len(objs) > 0 {
+		fn.Role.AddToPrincipalPolicy(allow("WriteBatchReports", []string{"s3:PutObject"}, objs, nil))
+	}
 
 	logGroup := awslogs.NewLogGroup(s.Stack, jsii.String("BatchStateMachineLogGroup"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + cfg.NamePrefix + "-batch"),
@@ -121,4 +129,14 @@ func (s *DestinationStack) addBatch(cfg Config, assetDir string) {
 // batchLaneExecutionsArn matches the lanes of the batch state machine's Distributed Map.
 func (c Config) batchLaneExecutionsArn() string {
 	return fmt.Sprintf("arn:%s:states:%s:%s:execution:%s-batch/*", c.Partition(), c.Region, c.DestinationAccount, c.NamePrefix)
+}
+
+// batchReportObjectArns are the objects ReportBatch may write: any key of the
+// deployment's destination buckets.
+func (c Config) batchReportObjectArns() []string {
+	var out []string
+	for _, b := range c.DestinationBuckets {
+		out = append(out, fmt.Sprintf("arn:%s:s3:::%s/*", c.Partition(), b))
+	}
+	return out
 }

@@ -67,6 +67,45 @@ func TestBatchStateMachineRole(t *testing.T) {
 	}
 }
 
+// TestBatchFunctionWritesReportsOnlyToDestinationBuckets: the batch function may put
+// objects only into the listed destination buckets, and nothing else of S3.
+func TestBatchFunctionWritesReportsOnlyToDestinationBuckets(t *testing.T) {
+	app := defaultSynth(t)
+	cfg := app.Config
+	if len(cfg.DestinationBuckets) == 0 {
+		t.Fatal("the default synth lists no destination bucket; the test needs one")
+	}
+	var want []string
+	for _, b := range cfg.DestinationBuckets {
+		want = append(want, "arn:aws:s3:::"+b+"/*")
+	}
+	found := false
+	for _, st := range statements(app.Dest) {
+		if !strings.Contains(strings.ToLower(st.Where), "batch") {
+			continue
+		}
+		actions := strs(st.S["Action"])
+		for _, a := range actions {
+			if strings.HasPrefix(a, "s3:") && st.S["Sid"] != "WriteBatchReports" {
+				t.Errorf("%s %v grants %s; only WriteBatchReports may grant S3", st.Where, st.S["Sid"], a)
+			}
+		}
+		if st.S["Sid"] != "WriteBatchReports" {
+			continue
+		}
+		found = true
+		if !reflect.DeepEqual(actions, []string{"s3:PutObject"}) {
+			t.Errorf("WriteBatchReports: got actions %v, want [s3:PutObject]", actions)
+		}
+		if got := strs(st.S["Resource"]); !reflect.DeepEqual(got, want) {
+			t.Errorf("WriteBatchReports: got resources %v, want %v", got, want)
+		}
+	}
+	if !found {
+		t.Error("the batch function's role has no statement WriteBatchReports")
+	}
+}
+
 // TestBatchRequestRule: batch events on the requests bus start the batch state machine
 // with the event's detail, as the events role, with the trigger dead-letter queue.
 func TestBatchRequestRule(t *testing.T) {

@@ -697,6 +697,15 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 	suppress(s.Functions["batch"].Role, "AwsSolutions-IAM5",
 		"PrepareBatch describes the migrations an earlier run of a batch started; their names <batchId>_<migrationId>_<attempt> are known only at run time, and the pattern matches only names with \"_\", which only batch children have",
 		"Resource::"+cfg.batchChildExecutionsArn())
+	if objs := cfg.batchReportObjectArns(); len(objs) > 0 {
+		applies := make([]any, len(objs))
+		for i, o := range objs {
+			applies[i] = "Resource::" + o
+		}
+		suppress(s.Functions["batch"].Role, "AwsSolutions-IAM5",
+			"ReportBatch writes <prefix><batchId>/report.json and report.csv where the batch input asks, the prefix and batch id known only at run time; only s3:PutObject, only into dsmigrate:destinationBuckets, which migrations already write",
+			applies...)
+	}
 	suppress(s.BatchStateMachine.Role(), "AwsSolutions-IAM5",
 		"Logging to CloudWatch Logs (logs:*LogDelivery, PutResourcePolicy, Describe*) and X-Ray tracing need Resource *; lambda:InvokeFunction on <function ARN>:* is GrantInvoke's grant for versions of the batch function only",
 		"Resource::*",

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/dsmigrate/dsmigrate/internal/batch"
@@ -38,6 +39,6 @@ func main() {
 		slog.Error("cannot load the AWS configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	h := &batch.Handler{Config: cfg, SFN: sfn.NewFromConfig(awsCfg)}
+	h := &batch.Handler{Config: cfg, SFN: sfn.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg)}
 	lambda.Start(h.Handle)
 }

@@ -66,6 +66,15 @@ type Input struct {
 	// ToleratedFailurePercentage is the share of failed migrations the batch accepts and
 	// still succeeds (0-100, default 0).
 	ToleratedFailurePercentage *float64 `json:"toleratedFailurePercentage,omitempty"`
+	// Report, when given, is where ReportBatch also writes the report as objects.
+	Report *ReportLocation `json:"report,omitempty"`
+}
+
+// ReportLocation is a bucket of account B (one of dsmigrate:destinationBuckets) and a key
+// prefix: ReportBatch writes <prefix><batchId>/report.json and report.csv there.
+type ReportLocation struct {
+	Bucket string `json:"bucket"`
+	Prefix string `json:"prefix,omitempty"`
 }
 
 // Limits are the deployment's caps a batch must respect (the Lambda's environment).
@@ -107,6 +116,9 @@ type Plan struct {
 	ToleratedFailurePercentage float64 `json:"toleratedFailurePercentage"`
 	Total                      int     `json:"total"`
 	Lanes                      []Lane  `json:"lanes"`
+	// Report is the batch input's report location, null when none was given (the
+	// definition reads $.report either way).
+	Report *ReportLocation `json:"report"`
 }
 
 // Check decodes and checks a batch: every item is the defaults deep-merged with the item,
@@ -121,10 +133,14 @@ func Check(raw []byte, home request.Home, dep request.Deployment, limits Limits)
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		v.Add("(batch)", "is not a batch: %v; give {\"batchId\", \"defaults\", \"migrations\": [...], \"maxConcurrency\", \"perSourceBucket\", \"toleratedFailurePercentage\"} (docs/reference.md, Batches)", err)
+		v.Add("(batch)", "is not a batch: %v; give {\"batchId\", \"defaults\", \"migrations\": [...], \"maxConcurrency\", \"perSourceBucket\", \"toleratedFailurePercentage\", \"report\"} (docs/reference.md, Batches)", err)
 		return nil, v
 	}
 	p := &Plan{BatchID: in.BatchID, MaxConcurrency: DefaultMaxConcurrency, PerSourceBucket: DefaultPerSourceBucket}
+	if r := in.Report; r != nil {
+		request.CheckBucketPrefix(v, "report", r.Bucket, r.Prefix)
+		p.Report = r
+	}
 	if !naming.ValidID(in.BatchID) {
 		v.Add("batchId", "must be 1-32 characters a-z, 0-9 and -, starting and ending with a letter or digit (got %q): it names the child executions", in.BatchID)
 	}

@@ -56,6 +56,9 @@ func TestCheckProblems(t *testing.T) {
 		{"caps", batchOf(`,"maxConcurrency":21,"perSourceBucket":5,"toleratedFailurePercentage":101`, item("a", "src-a", "", "dst-b", "")),
 			[]string{"maxConcurrency: is 21, more than the 20", "perSourceBucket: is 5, more than the 4", "toleratedFailurePercentage: must be between 0 and 100"}},
 		{"zero caps", batchOf(`,"maxConcurrency":0,"perSourceBucket":0`, item("a", "src-a", "", "dst-b", "")), []string{"maxConcurrency: must be at least 1", "perSourceBucket: must be at least 1"}},
+		{"report location", batchOf(`,"report":{"bucket":"Reports_B","prefix":"/out//"}`, item("a", "src-a", "", "dst-b", "")),
+			[]string{"report.bucket: may hold only lowercase letters", "report.prefix: must not begin with '/'", "report.prefix: must not contain '//'"}},
+		{"report without bucket", batchOf(`,"report":{"prefix":"r/"}`, item("a", "src-a", "", "dst-b", "")), []string{"report.bucket: is required"}},
 		{"deployment settings per item", batchOf("", `{"migrationId":"a","source":{"bucket":"src-a"},"destination":{"bucket":"dst-b"},"cleanup":{"revokeBucketPolicy":false}}`), []string{"migrations[0].cleanup.revokeBucketPolicy:"}},
 	}
 	for _, tt := range tests {

@@ -24,11 +24,13 @@ type Config struct {
 type Handler struct {
 	Config Config
 	SFN    SFNAPI
+	S3     S3API
 }
 
 // StepInput is the step input. Mode "prepare": Batch is the batch input. Mode "failure": Item
 // and Failure, a child that failed or could not start. Mode "report": BatchID,
-// ToleratedFailurePercentage and Lanes, the outer Map's results.
+// ToleratedFailurePercentage and Lanes, the outer Map's results, and Report, where to write
+// the report as objects.
 type StepInput struct {
 	Mode                       string          `json:"mode"`
 	Batch                      json.RawMessage `json:"batch,omitempty"`
@@ -37,6 +39,8 @@ type StepInput struct {
 	BatchID                    string          `json:"batchId,omitempty"`
 	ToleratedFailurePercentage float64         `json:"toleratedFailurePercentage,omitempty"`
 	Lanes                      [][]Entry       `json:"lanes,omitempty"`
+	// Report is the plan's report location (mode "report"), nil when none.
+	Report *ReportLocation `json:"report,omitempty"`
 }
 
 // Handle runs the mode. On error it returns exactly one of the failure types.
@@ -77,6 +81,13 @@ func (h *Handler) handle(ctx context.Context, in StepInput) (any, error) {
 		return r, nil
 	case "report":
 		rep := Summarize(in.BatchID, in.ToleratedFailurePercentage, in.Lanes)
+		if in.Report != nil {
+			objs, err := WriteReport(ctx, h.S3, *in.Report, rep)
+			if err != nil {
+				return nil, err
+			}
+			rep.ReportObjects = objs
+		}
 		slog.InfoContext(ctx, "batch finished", "batchId", rep.BatchID, "status", rep.Status, "succeeded", rep.Succeeded, "failed", rep.Failed)
 		return rep, nil
 	}

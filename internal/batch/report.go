@@ -232,6 +232,9 @@ type Report struct {
 	FailedMigrations []string `json:"failedMigrations"`
 	// Cause is the batch's failure cause when Status is FAILED.
 	Cause string `json:"cause,omitempty"`
+	// ReportObjects names report.json and report.csv when the batch input gave a report
+	// location.
+	ReportObjects *ReportObjects `json:"reportObjects,omitempty"`
 }
 
 // Summarize builds the report from the lanes' outcomes (Results of the outer Map: one

@@ -2,11 +2,14 @@ package localrun
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,7 +157,7 @@ func TestE2EBatch(t *testing.T) {
 // One of two migrations fails (a statement of another team uses its Sid, which Preflight
 // refuses before anything changes). Within
 // toleratedFailurePercentage the batch succeeds and reports the failure with the child's
-// own error; beyond it the re-run fails naming the failed child, without copying the
+// own error, and writes report.json and report.csv to the report location; beyond it the re-run fails naming the failed child, without copying the
 // succeeded migration again; once the statement is gone, the next re-run finishes it.
 func TestE2EBatchFailureAndRerun(t *testing.T) {
 	t.Parallel()
@@ -166,7 +169,8 @@ func TestE2EBatchFailureAndRerun(t *testing.T) {
 	putPolicy(t, env.Source.S3, src, foreign)
 	prefixes := []string{"ok/", "bad/"}
 
-	within := run(t, env, batchInput(env, "tol", src, dst, prefixes, map[string]any{"toleratedFailurePercentage": 50}), "tol-1")
+	within := run(t, env, batchInput(env, "tol", src, dst, prefixes, map[string]any{"toleratedFailurePercentage": 50,
+		"report": map[string]any{"bucket": dst, "prefix": "reports/"}}), "tol-1")
 	mustSucceed(t, within)
 	rep := reportOf(t, within)
 	if rep.Succeeded != 1 || rep.Failed != 1 || rep.FailedPercentage != 50 {
@@ -176,6 +180,7 @@ func TestE2EBatchFailureAndRerun(t *testing.T) {
 	if bad.Status != "FAILED" || bad.Error != "PreconditionError" || !strings.Contains(bad.Cause, naming.SidsFor("tol-bad").BucketAccess) || bad.ExecutionName != "tol_tol-bad_1" {
 		t.Errorf("got %+v, want tol-bad FAILED with the child's PreconditionError naming the Sid", bad)
 	}
+	checkReportObjects(t, env, dst, rep)
 
 	beyond := run(t, env, batchInput(env, "tol", src, dst, prefixes, nil), "tol-2")
 	if beyond.Succeeded || beyond.Error != "MigrationsFailedError" {
@@ -199,6 +204,43 @@ func TestE2EBatchFailureAndRerun(t *testing.T) {
 	for _, p := range prefixes {
 		if v, err := Verify(testCtx(t), env.Source.S3, env.Destination.S3, src, p, dst, "to-"+p); err != nil || !v.OK() || v.Objects != 2 {
 			t.Errorf("%s: got %+v (%v), want 2 identical objects", p, v, err)
+		}
+	}
+}
+
+// checkReportObjects reads reports/<batchId>/report.json and report.csv from the
+// destination bucket: the JSON is the batch output, the CSV one row per migration.
+func checkReportObjects(t *testing.T, env *Environment, bucket string, rep batch.Report) {
+	t.Helper()
+	want := batch.ReportObjects{Bucket: bucket, JSONKey: "reports/" + rep.BatchID + "/report.json", CSVKey: "reports/" + rep.BatchID + "/report.csv"}
+	if rep.ReportObjects == nil || *rep.ReportObjects != want {
+		t.Fatalf("got reportObjects %+v, want %+v", rep.ReportObjects, want)
+	}
+	get := func(key string) []byte {
+		out, err := env.Destination.S3.GetObject(testCtx(t), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	var stored batch.Report
+	if err := json.Unmarshal(get(want.JSONKey), &stored); err != nil || stored.BatchID != rep.BatchID || len(stored.Migrations) != len(rep.Migrations) || stored.Failed != rep.Failed {
+		t.Errorf("report.json: got %+v (%v), want the batch output %+v", stored, err, rep)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(get(want.CSVKey))).ReadAll()
+	if err != nil || len(rows) != len(rep.Migrations)+1 || !slices.Equal(rows[0], batch.CSVHeader) {
+		t.Fatalf("report.csv: got %q (%v), want the header and %d rows", rows, err, len(rep.Migrations))
+	}
+	for i, m := range rep.Migrations {
+		wantRow := []string{m.MigrationID, m.Status, strconv.FormatInt(m.FilesTransferred, 10), strconv.FormatInt(m.BytesTransferred, 10),
+			strconv.FormatFloat(m.DurationSeconds, 'f', -1, 64), m.Error, m.Cause}
+		if !slices.Equal(rows[i+1], wantRow) {
+			t.Errorf("report.csv row %d: got %q, want %q", i+1, rows[i+1], wantRow)
 		}
 	}
 }

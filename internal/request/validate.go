@@ -351,3 +351,11 @@ func checkKMSKeyArns(v *failure.ValidationError, s Source) {
 		seen[arn] = true
 	}
 }
+
+// CheckBucketPrefix checks a bucket name and a key prefix of a field outside the request
+// (a batch's report location) with the request's rules, under field+".bucket" and
+// field+".prefix".
+func CheckBucketPrefix(v *failure.ValidationError, field, bucket, prefix string) {
+	checkBucket(v, field+".bucket", bucket)
+	checkPrefix(v, field+".prefix", prefix)
+}
