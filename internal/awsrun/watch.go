@@ -130,6 +130,10 @@ type watcher struct {
 	mapRunArn string
 	shards    map[string]*shardView
 	shardLine string // the last shards line printed
+	// A batch execution's children (nil: not a batch); batchChecked once the first
+	// DescribeExecution said whether it is one.
+	batch        *batchView
+	batchChecked bool
 	// onOutput prints a succeeded execution's output instead of the JSON (nil: the JSON).
 	onOutput func(string) int
 }
@@ -166,7 +170,18 @@ func (r *Runner) watchWith(ctx context.Context, client SFNAPI, execArn string, i
 				// Only the display suffers; the status comes from DescribeExecution.
 				fmt.Fprintf(r.Stderr, "GetExecutionHistory failed: %v\n", herr)
 			}
-			if w.mapRunArn != "" {
+			if !w.batchChecked {
+				w.batch, w.batchChecked = batchOf(d), true
+			}
+			if w.batch != nil {
+				// The Map Run's children are the batch's lanes; the migrations are
+				// executions of the migration state machine.
+				batchChanged, berr := w.batchProgress(ctx)
+				if berr != nil && ctx.Err() == nil {
+					fmt.Fprintf(r.Stderr, "reading the batch's migrations failed: %v\n", berr)
+				}
+				changed = changed || batchChanged
+			} else if w.mapRunArn != "" {
 				shardsChanged, serr := w.shardProgress(ctx)
 				if serr != nil && ctx.Err() == nil {
 					fmt.Fprintf(r.Stderr, "reading the shards' executions failed: %v\n", serr)
