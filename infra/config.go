@@ -553,3 +553,8 @@ func kmsKeys(get func(string) any, account string, fail func(key, format string,
 	}
 	return keys
 }
+
+// EventBusArn is the ARN of an event bus of this deployment's account and region.
+func (c Config) EventBusArn(bus string) string {
+	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", c.Partition(), c.Region, c.DestinationAccount, bus)
+}

@@ -154,6 +154,9 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 	for _, spec := range steps {
 		subs[spec.Placeholder] = s.Functions[spec.Dir].Function.FunctionArn()
 	}
+	// The Publish* states put Migration Succeeded / Migration Failed on the requests bus
+	// (its name is fixed, so the definition does not depend on the bus resource).
+	subs[statemachine.EventBusPlaceholder] = jsii.String(cfg.RequestBusName())
 	s.StateMachine = awsstepfunctions.NewStateMachine(stack, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        jsii.String(cfg.NamePrefix),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
@@ -176,6 +179,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 
 	s.addTriggers(cfg)
 	s.addBatch(cfg, props.AssetDir)
+	s.addEventsOutPolicy(cfg)
 	s.Alerts = NewAlerts(stack, "Alerts", &AlertsProps{
 		Config: cfg, StateMachine: s.StateMachine, DeadLetterQueue: s.DeadLetterQueue,
 	})
@@ -437,6 +441,30 @@ func (s *DestinationStack) addDistributedMapPolicy(cfg Config) {
 		[]string{cfg.StateMachineArn()}, nil))
 	role.AddToPrincipalPolicy(allow("WatchShardExecutions", []string{"states:DescribeExecution", "states:StopExecution"},
 		[]string{cfg.StateMachineExecutionsArn()}, nil))
+}
+
+// Detail-types of the events the state machine puts on the requests bus when a migration
+// ends (source statemachine.EventSource); other systems chain on them with rules of their
+// own. They differ from the request event's, so the request rule never matches them.
+const (
+	MigrationSucceededDetailType = "Migration Succeeded"
+	MigrationFailedDetailType    = "Migration Failed"
+)
+
+// addEventsOutPolicy lets the state machine (the events:putEvents states PublishSucceeded,
+// PublishFailed and PublishFailedUnchecked) put its outgoing events on the requests bus,
+// and only those: PutEvents has the event-bus resource type and the condition keys
+// events:source and events:detail-type (Service Authorization Reference, Amazon
+// EventBridge: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html;
+// "Using IAM policy conditions in Amazon EventBridge"). Without the conditions the role
+// could put a request event (dsmigrate.request / DataSync Migration Requested) and start
+// a migration of its own choosing (TestAttackStateMachinePutsRequestEvent).
+func (s *DestinationStack) addEventsOutPolicy(cfg Config) {
+	s.StateMachine.Role().AddToPrincipalPolicy(allow("PublishMigrationOutcome", []string{"events:PutEvents"},
+		[]string{cfg.EventBusArn(cfg.RequestBusName())}, map[string]any{"StringEquals": map[string]any{
+			"events:source":      statemachine.EventSource,
+			"events:detail-type": []string{MigrationSucceededDetailType, MigrationFailedDetailType},
+		}}))
 }
 
 // addTriggers starts the state machine from a request event and, optionally, on a schedule.

@@ -11,12 +11,13 @@ func Definition() []byte { return bytes.Clone(definition) }
 
 // LocalFunctionArns returns the placeholder values the scenario tests give the local
 // driver: the function ARNs arn:aws:lambda:<region>:<accountID>:function:dsmigrate-<function
-// dir> of docs/reference.md ("Functions").
+// dir> of docs/reference.md ("Functions"), and the bus of the outgoing events.
 func LocalFunctionArns(region, accountID string) map[string]string {
 	values := make(map[string]string, len(steps))
 	for _, s := range steps {
 		values[s.Placeholder] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:dsmigrate-%s", region, accountID, s.Dir)
 	}
+	values[EventBusPlaceholder] = "dsmigrate-requests"
 	return values
 }
 

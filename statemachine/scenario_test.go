@@ -63,6 +63,7 @@ type event struct {
 	Seconds *int            `json:"seconds"`
 	Attempt int             `json:"attempt"`
 	Next    string          `json:"next"`
+	Entries json.RawMessage `json:"entries"` // EventsPut
 }
 
 type result struct {
@@ -361,7 +362,7 @@ var explainsNothing = mock{"input": "$.document.failure"}
 var (
 	setupPath   = []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "StartTask"}
 	threePolls  = []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress"}
-	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "CheckDeleteResources", "Succeeded"})
+	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "CheckDeleteResources", "PublishSucceeded", "Succeeded"})
 )
 
 func concat(parts ...[]string) []string { return slices.Concat(parts...) }
@@ -395,6 +396,25 @@ func lookup(m map[string]any, path string) any {
 		cur = obj[k]
 	}
 	return cur
+}
+
+// eventPut returns the one entry the driver put for state (an EventsPut line).
+func (r result) eventPut(t *testing.T, state string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, e := range r.events {
+		if e.Event == "EventsPut" && e.State == state {
+			var entries []map[string]any
+			if err := json.Unmarshal(e.Entries, &entries); err != nil {
+				t.Fatalf("EventsPut %s: %v", state, err)
+			}
+			found = append(found, entries...)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s put %d event entries, want 1", state, len(found))
+	}
+	return found[0]
 }
 
 func TestScenarioHappyPath(t *testing.T) {
@@ -455,6 +475,16 @@ func TestScenarioHappyPath(t *testing.T) {
 	if got, want := r.transitions(), len(successPath); got != want {
 		t.Errorf("transitions %d, want %d", got, want)
 	}
+	e := r.eventPut(t, "PublishSucceeded")
+	for path, w := range map[string]any{
+		"Source": "dsmigrate.migration", "DetailType": "Migration Succeeded", "EventBusName": "dsmigrate-requests",
+		"Detail.migrationId": "media-2026-11", "Detail.status": "SUCCESS", "Detail.execution.name": "scenario-testscenariohappypath",
+		"Detail.transfer.filesTransferred": 1200.0, "Detail.transfer.bytesTransferred": 12_000_000.0,
+	} {
+		if got := lookup(e, path); got != w {
+			t.Errorf("Migration Succeeded event: %s = %v, want %v", path, got, w)
+		}
+	}
 	t.Logf("happy path: %d state transitions, ~%d history events", r.transitions(), r.historyEvents())
 }
 
@@ -469,7 +499,7 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	mocks["Preflight"] = []mock{ok(t, pre)}
 	delete(mocks, "RevokeBucketPolicy")
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "CheckDeleteResources", "Succeeded"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "CheckDeleteResources", "PublishSucceeded", "Succeeded"}))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
@@ -580,7 +610,7 @@ func TestScenarioRoleNeverReady(t *testing.T) {
 	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
 	mocks["CreateLocations"] = repeat(notReady, 9) // the first try and 8 retries
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath[:6], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath[:6], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "NotReadyError", "could not assume role")
 	if got := r.count("TaskRetried", "CreateLocations"); got != 8 {
 		t.Errorf("CreateLocations retried %d times, want 8", got)
@@ -609,7 +639,7 @@ func TestScenarioTransferFailed(t *testing.T) {
 	cause := "DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied when reading photos/2026/a.jpg"
 	mocks["PollExecution"] = []mock{mocks["PollExecution"][0], fails("TransferFailedError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	if got := r.count("TaskRetried", "PollExecution"); got != 0 {
 		t.Errorf("TransferFailedError retried %d times, want 0", got)
@@ -618,6 +648,50 @@ func TestScenarioTransferFailed(t *testing.T) {
 	if got := lookup(revoked, "revoke.mode"); got != "revoke" {
 		t.Errorf("revoke output mode = %v, want revoke (the grant was removed)", got)
 	}
+	e := r.eventPut(t, "PublishFailed")
+	for path, w := range map[string]any{
+		"DetailType": "Migration Failed", "Detail.migrationId": "media-2026-11", "Detail.status": "FAILED",
+		"Detail.failure.Error": "TransferFailedError",
+	} {
+		if got := lookup(e, path); got != w {
+			t.Errorf("Migration Failed event: %s = %v, want %v", path, got, w)
+		}
+	}
+	if cause, _ := lookup(e, "Detail.failure.Cause").(string); !strings.Contains(cause, "S3ObjectAccessDenied") {
+		t.Errorf("Migration Failed event: failure.Cause %q, want the explained cause", cause)
+	}
+	if lookup(e, "Detail.transfer") == nil {
+		t.Errorf("Migration Failed event: no transfer (the last progress)")
+	}
+}
+
+// A PutEvents that keeps failing is retried, then the execution ends as the migration
+// did: succeeded here (and failed with the original error below).
+func TestScenarioPutEventsFailsMigrationStillSucceeds(t *testing.T) {
+	t.Parallel()
+	mocks := happyMocks(t)
+	refused := fails("EventBridge.FailedEntry", `[{"ErrorCode":"InternalFailure","ErrorMessage":"Internal Failure"}]`)
+	mocks["PublishSucceeded"] = repeat(refused, 4) // the first try and 3 retries
+	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
+	checkPath(t, r, successPath)
+	if r.code != 0 || r.last().Event != "ExecutionSucceeded" {
+		t.Fatalf("exit code %d, last %+v; want the execution to succeed", r.code, r.last())
+	}
+	if got := r.count("TaskRetried", "PublishSucceeded"); got != 3 {
+		t.Errorf("PublishSucceeded retried %d times, want 3", got)
+	}
+}
+
+func TestScenarioPutEventsFailsFailureKeepsItsError(t *testing.T) {
+	t.Parallel()
+	cause := "invalid migration request (1 problem(s)): source.bucket: required"
+	mocks := map[string][]mock{
+		"Preflight":              {fails("ValidationError", cause)},
+		"PublishFailedUnchecked": repeat(fails("EventBridge.AccessDeniedException", "not authorized to perform: events:PutEvents"), 4),
+	}
+	r := runDriver(t, json.RawMessage(`{"destination":{"bucket":"b"}}`), mocks, nil)
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "PublishFailedUnchecked", "ChooseFailState", "Failed"})
+	checkFailed(t, r, "ValidationError", "source.bucket: required")
 }
 
 func TestScenarioValidationErrorStopsEverything(t *testing.T) {
@@ -625,8 +699,12 @@ func TestScenarioValidationErrorStopsEverything(t *testing.T) {
 	cause := "invalid migration request (2 problem(s)): source.bucket: required; destination.region: must be the region of account 222222222222"
 	mocks := map[string][]mock{"Preflight": {fails("ValidationError", cause)}}
 	r := runDriver(t, json.RawMessage(`{"destination":{"bucket":"b","region":"eu-west-1"}}`), mocks, nil)
-	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "PublishFailedUnchecked", "ChooseFailState", "Failed"})
 	checkFailed(t, r, "ValidationError", "source.bucket: required")
+	e := r.eventPut(t, "PublishFailedUnchecked")
+	if lookup(e, "Detail.migrationId") != nil || lookup(e, "Detail.failure.Error") != "ValidationError" || lookup(e, "DetailType") != "Migration Failed" {
+		t.Errorf("event %v, want Migration Failed with migrationId null and failure.Error ValidationError", e)
+	}
 	if got := r.count("TaskFailed", ""); got != 1 {
 		t.Errorf("%d task failures, want 1 (a ValidationError is never retried)", got)
 	}
@@ -641,7 +719,7 @@ func TestScenarioPermissionErrorAtPutBucketPolicy(t *testing.T) {
 	cause := "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy on arn:aws:s3:::team-a-media: grant it in the role's policy"
 	mocks["PutBucketPolicy"] = []mock{fails("PermissionError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"})
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy on arn:aws:s3:::team-a-media")
 	if got := r.count("TaskRetried", ""); got != 0 {
 		t.Errorf("%d retries, want 0", got)
@@ -654,7 +732,7 @@ func TestScenarioRevokeFailsAfterTransferFailed(t *testing.T) {
 	mocks["PollExecution"] = []mock{fails("TransferFailedError", "DataSync task execution exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied")}
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	in := r.stateInput(t, "Failed")
 	if got := lookup(in, "revoke.Error"); got != "PermissionError" {
@@ -667,7 +745,7 @@ func TestScenarioRevokeFailsAfterSuccess(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy")
 }
 
@@ -676,7 +754,7 @@ func TestScenarioTimeoutAfterGrantRevokes(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{fails("States.Timeout", "Task timed out after 120 seconds")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "States.Timeout", "timed out")
 }
 
@@ -687,7 +765,7 @@ func TestScenarioErrorWithoutCause(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{failsWithoutCause("States.Timeout")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "FailedWithoutCause"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "FailedWithoutCause"}))
 	checkFailed(t, r, "States.Timeout", "gave no cause")
 }
 
@@ -749,7 +827,7 @@ func TestScenarioDuplicateKeysCollapseBeforePreflight(t *testing.T) {
 		t.Fatal("request.Decode accepted duplicate keys; this test needs an input it refuses")
 	}
 	r := runDriver(t, input, mocks, nil)
-	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "ReportFailure", "PublishFailedUnchecked", "ChooseFailState", "Failed"})
 	req, _ := r.stateInput(t, "Preflight")["request"].(map[string]any)
 	if got := lookup(req, "migrationId"); got != "media-2026-11" {
 		t.Errorf("Preflight's migrationId: got %v, want the last value media-2026-11", got)

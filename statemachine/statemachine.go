@@ -125,6 +125,16 @@ func Placeholders() []string {
 	return names
 }
 
+// EventBusPlaceholder is the ${...} name of the event bus the Publish* states put the
+// Migration Succeeded / Migration Failed events on: the CDK app substitutes the
+// deployment's bus, the local driver the simulator's.
+const EventBusPlaceholder = "EventBusName"
+
+// EventSource is the source of the events the state machine puts on the bus; it differs
+// from the request events' source, so that the rule that starts migrations never matches
+// them.
+const EventSource = "dsmigrate.migration"
+
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
 
 // UsedPlaceholders returns the names of the ${...} placeholders that def contains, sorted
@@ -140,14 +150,15 @@ func UsedPlaceholders(def []byte) []string {
 
 // CheckPlaceholders reports a definition (the text of FileName or a replacement for it)
 // that is not a JSON object, or whose ${...} placeholders are not exactly those of Steps:
-// one that nothing substitutes, or a step the definition never runs. The CDK app checks
+// one that nothing substitutes, or a step the definition never runs (EventBusPlaceholder,
+// the bus of the outgoing events, is required as well). The CDK app checks
 // the definition with it before deploying.
 func CheckPlaceholders(def []byte) error {
 	var v map[string]any
 	if err := json.Unmarshal(def, &v); err != nil {
 		return fmt.Errorf("not a JSON object: %v", err)
 	}
-	used, have := UsedPlaceholders(def), Placeholders()
+	used, have := UsedPlaceholders(def), append(Placeholders(), EventBusPlaceholder)
 	var problems []string
 	for _, name := range used {
 		if !slices.Contains(have, name) {

@@ -6,7 +6,10 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 export class DriverError extends Error {}
 
 const USAGE =
-  'usage: run.mjs --definition FILE --input FILE --substitutions FILE (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME] [--no-validate]';
+  'usage: run.mjs --definition FILE --input FILE --substitutions FILE (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME] [--events-endpoint URL] [--no-validate]';
+
+// PUT_EVENTS is the Resource of Step Functions' optimized EventBridge integration.
+export const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
 
 export function parseArgs(argv) {
   let values;
@@ -19,6 +22,7 @@ export function parseArgs(argv) {
         substitutions: { type: 'string' },
         mocks: { type: 'string' },
         'lambda-endpoints': { type: 'string' },
+        'events-endpoint': { type: 'string' },
         'wait-scale': { type: 'string', default: '1' },
         'execution-name': { type: 'string' },
         'no-validate': { type: 'boolean', default: false },
@@ -45,6 +49,7 @@ export function parseArgs(argv) {
     substitutions: values.substitutions,
     mocks: values.mocks,
     lambdaEndpoints: values['lambda-endpoints'],
+    eventsEndpoint: values['events-endpoint'],
     waitScale,
     validate: !values['no-validate'],
     childMachines: values['child-machines'],

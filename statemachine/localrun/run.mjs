@@ -5,13 +5,19 @@
 // scripted mocks (by state name, consumed in order, like Step Functions Local "mocked service
 // integrations"; a mock answers {"result": ...}, {"error": "Name", "cause": "..."}, or
 // {"input": "$.path"}: that part of the Task's input) or to Lambda Runtime Interface Emulator
-// endpoints (by function ARN). Prints one JSON object per line on stdout; exit code 0 =
+// endpoints (by function ARN). A Task of Step Functions' optimized EventBridge integration
+// (arn:aws:states:::events:putEvents) is answered by its mocks when some are scripted for it,
+// otherwise it is put: on the --events-endpoint (the simulator's EventBridge PutEvents, signed
+// with the AWS_* credentials of the environment), or, without one, accepted by the driver
+// itself; either way the driver prints an EventsPut line with the entries. Prints one JSON object per line on stdout; exit code 0 =
 // execution succeeded, 1 = execution failed, 2 = driver error (bad arguments, invalid
 // definition, missing mock or endpoint).
 //
 // Usage:
 //   node run.mjs --definition FILE --input FILE --substitutions FILE
 //                (--mocks FILE | --lambda-endpoints FILE) [--wait-scale N] [--execution-name NAME]
+//                [--events-endpoint URL]   (with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+//                                           AWS_SESSION_TOKEN and AWS_REGION in the environment)
 //                [--no-validate]   (skip the interpreter's own ASL validation, ~0.3 s)
 //                [--child-machines FILE --sim-admin URL] [--state-machine-arn ARN]
 //
@@ -21,15 +27,17 @@
 // The child is registered in the simulator (--sim-admin, POST /_sim/states/executions), which
 // applies StartExecution's name rules and serves DescribeExecution and ListExecutions.
 
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { StateMachine } from 'aws-local-stepfunctions';
 import {
-  DATA_LIMIT_EXCEEDED, DriverError, LAMBDA_UNKNOWN, MAX_PAYLOAD_BYTES, allStates, errorTooLong, evaluatePath, parseArgs, payloadBytes,
+  DATA_LIMIT_EXCEEDED, DriverError, LAMBDA_UNKNOWN, MAX_PAYLOAD_BYTES, PUT_EVENTS, allStates, errorTooLong, evaluatePath, parseArgs, payloadBytes,
   retryPauseSeconds, rieUnhandledError, substitute, unknownCause, waitSeconds,
 } from './lib.mjs';
 
@@ -152,14 +160,23 @@ async function main() {
   const overQuota = (value) => payloadBytes(value) > MAX_PAYLOAD_BYTES;
 
   const childTasks = taskStates.filter((name) => states[name].Resource === START_EXECUTION_SYNC);
+  const putTasks = taskStates.filter((name) => states[name].Resource === PUT_EVENTS);
   const lambdaTasks = taskStates.filter((name) => !childTasks.includes(name));
-  const invokeLambda = opts.mocks ? mockInvoker(readJSON(opts.mocks, 'mocks'), lambdaTasks) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, lambdaTasks);
+  const mocks = opts.mocks ? readJSON(opts.mocks, 'mocks') : null;
+  const invokeLambda = opts.mocks ? mockInvoker(mocks, lambdaTasks) : lambdaInvoker(readJSON(opts.lambdaEndpoints, 'lambda endpoints'), states, lambdaTasks);
   let invokeChild = null;
   if (childTasks.length > 0) {
     if (!opts.childMachines || !opts.simAdmin) throw new DriverError(`states ${childTasks.join(', ')} start child executions: give --child-machines and --sim-admin`);
     invokeChild = childInvoker(readJSON(opts.childMachines, 'child machines'), opts);
   }
-  const invoke = (name, taskInput, index) => (childTasks.includes(name) ? invokeChild(name, taskInput, index) : invokeLambda(name, taskInput));
+  const id = opts.stateMachineArn ? executionArnOf(opts.stateMachineArn, opts.executionName) : executionId(substitutions, opts.executionName);
+  const context = { Execution: { Name: opts.executionName, Id: id } };
+  const put = eventsPutter(opts.eventsEndpoint, id);
+  const invoke = (name, taskInput, index) => {
+    if (childTasks.includes(name)) return invokeChild(name, taskInput, index);
+    if (putTasks.includes(name) && !(mocks && Object.hasOwn(mocks, name))) return put(name, taskInput);
+    return invokeLambda(name, taskInput);
+  };
 
   const taskResourceLocalHandlers = {};
   for (const name of taskStates) {
@@ -193,8 +210,6 @@ async function main() {
     };
   }
 
-  const id = opts.stateMachineArn ? executionArnOf(opts.stateMachineArn, opts.executionName) : executionId(substitutions, opts.executionName);
-  const context = { Execution: { Name: opts.executionName, Id: id } };
   execution = stateMachine.run(input, {
     overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
     noThrowOnAbort: true,
@@ -356,6 +371,7 @@ function mockInvoker(mocks, taskStates) {
 function lambdaInvoker(endpoints, states, taskStates) {
   for (const name of taskStates) {
     const arn = states[name].Resource;
+    if (arn === PUT_EVENTS) continue; // put by eventsPutter
     if (!endpoints[arn]) throw new DriverError(`lambda endpoints: no endpoint for ${arn} (state ${name})`);
   }
   return async (name, payload) => {
@@ -449,7 +465,7 @@ function childInvoker(machines, opts) {
       writeFileSync(inputFile, JSON.stringify(input ?? {}));
       const args = [process.argv[1], '--definition', machine.definition, '--input', inputFile, '--substitutions', machine.substitutions,
         '--lambda-endpoints', machine.lambdaEndpoints, '--wait-scale', String(opts.waitScale), '--execution-name', name,
-        '--state-machine-arn', arn, '--no-validate'];
+        '--state-machine-arn', arn, '--no-validate', ...(opts.eventsEndpoint ? ['--events-endpoint', opts.eventsEndpoint] : [])];
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stderr.on('data', (b) => { stderr += b; });
       const lines = createInterface({ input: child.stdout });
@@ -476,6 +492,72 @@ function childInvoker(machines, opts) {
       ...(last.error ? { error: last.error } : {}), ...(index !== undefined ? { index } : {}) });
     return finish(res.body);
   };
+}
+
+// eventsPutter answers the Tasks of the optimized EventBridge integration as Step Functions
+// does (https://docs.aws.amazon.com/step-functions/latest/dg/connect-eventbridge.html): each
+// entry's Detail object is sent as a JSON string, the execution and state machine ARNs are
+// appended to its Resources, and a response with a FailedEntryCount above 0 fails the Task
+// with EventBridge.FailedEntry. An error response of the service fails it with
+// EventBridge.<error code>. Without an endpoint the driver accepts the entries itself.
+function eventsPutter(endpoint, executionArn) {
+  const arns = executionArn ? [executionArn, executionArn.replace(/:execution:([^:]+):[^:]+$/, ':stateMachine:$1')] : [];
+  let signer = null;
+  if (endpoint) {
+    const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken, AWS_REGION: region } = process.env;
+    if (!accessKeyId || !secretAccessKey || !region) {
+      throw new DriverError('--events-endpoint needs AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION in the environment');
+    }
+    signer = new SignatureV4({ service: 'events', region, sha256: Sha256, credentials: { accessKeyId, secretAccessKey, sessionToken } });
+  }
+  return async (name, taskInput) => {
+    const entries = (taskInput?.Entries ?? []).map((e) => ({
+      ...e,
+      Detail: typeof e.Detail === 'string' ? e.Detail : JSON.stringify(e.Detail ?? {}),
+      Resources: [...(e.Resources ?? []), ...arns],
+    }));
+    emit({ event: 'EventsPut', state: name, entries: entries.map((e) => ({ ...e, Detail: JSON.parse(e.Detail) })) });
+    if (!signer) return { Entries: entries.map(() => ({ EventId: randomUUID() })), FailedEntryCount: 0 };
+    const url = new URL(endpoint);
+    const body = JSON.stringify({ Entries: entries });
+    const request = await signer.sign({
+      method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: '/',
+      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      body,
+    });
+    let res;
+    try {
+      res = await fetch(new URL('/', url), { method: 'POST', headers: request.headers, body });
+    } catch (err) {
+      throw new TaskError('EventBridge.SdkClientException', `putting events on ${endpoint}: ${err.cause?.message ?? err.message}`);
+    }
+    const text = await res.text();
+    let out;
+    try {
+      out = JSON.parse(text);
+    } catch {
+      throw new TaskError('EventBridge.EventBridgeException', `HTTP ${res.status}: ${text.slice(0, 200)}`);
+    }
+    if (res.status !== 200) {
+      const code = String(out.__type ?? 'EventBridgeException').split('#').pop();
+      throw new TaskError(`EventBridge.${code}`, out.message ?? out.Message ?? text);
+    }
+    if (out.FailedEntryCount > 0) throw new TaskError('EventBridge.FailedEntry', JSON.stringify(out.Entries));
+    return out;
+  };
+}
+
+// Sha256 is the hash SignatureV4 wants, from node:crypto.
+class Sha256 {
+  constructor(secret) {
+    this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
+  }
+  update(data) {
+    this.hash.update(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
 }
 
 function executionId(substitutions, name) {
