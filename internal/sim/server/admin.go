@@ -18,6 +18,9 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	switch route {
 	case "GET /_sim/healthz":
 		writeJSON(w, 200, map[string]any{"ok": true})
+	case "GET /_sim/events":
+		// The events EventBridge PutEvents accepted, oldest first.
+		writeJSON(w, 200, map[string]any{"events": s.events.list()})
 	case "POST /_sim/credentials":
 		var in struct {
 			RoleArn     string `json:"roleArn"`

@@ -24,9 +24,9 @@ func (f *faults) add(fc store.FaultConfig) error {
 		return fmt.Errorf("kind must be \"throttle\" or \"500\", got %q", fc.Kind)
 	}
 	switch strings.ToLower(fc.Service) {
-	case "iam", "sts", "s3", "datasync", "states", "kms":
+	case "iam", "sts", "s3", "datasync", "states", "kms", "events":
 	default:
-		return fmt.Errorf("service must be iam, sts, s3, datasync, states or kms, got %q", fc.Service)
+		return fmt.Errorf("service must be iam, sts, s3, datasync, states, kms or events, got %q", fc.Service)
 	}
 	if fc.Operation == "" || fc.Count < 0 {
 		return fmt.Errorf("operation is required and count must be >= 0")

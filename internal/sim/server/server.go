@@ -31,6 +31,7 @@ type Server struct {
 	states   *stepFunctions
 	faults   *faults
 	calls    *callLog
+	events   *eventLog
 	log      *slog.Logger
 }
 
@@ -40,7 +41,7 @@ func New(st *store.Store, ds *DataSync, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{store: st, datasync: ds, states: newStepFunctions(), faults: newFaults(), calls: &callLog{}, log: log}
+	return &Server{store: st, datasync: ds, states: newStepFunctions(), faults: newFaults(), calls: &callLog{}, events: &eventLog{}, log: log}
 }
 
 // InjectFault adds a fault as POST /_sim/faults does.
@@ -96,6 +97,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveStates(rec, r, c, authErr)
 	case "kms":
 		s.serveKMS(rec, r, c, authErr)
+	case "events":
+		s.serveEvents(rec, r, c, authErr)
 	default:
 		writeQueryError(rec, "sts", reqID, 400, "Sender", "UnknownService", "The service '"+service+"' is not simulated.")
 	}
@@ -123,6 +126,8 @@ func (s *Server) authenticate(c *caller) *store.Error {
 func guessService(r *http.Request) string {
 	if t := r.Header.Get("X-Amz-Target"); strings.HasPrefix(t, "TrentService.") {
 		return "kms"
+	} else if strings.HasPrefix(t, "AWSEvents.") {
+		return "events"
 	} else if t != "" {
 		return "datasync"
 	}
