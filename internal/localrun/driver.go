@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -37,6 +38,11 @@ type driverArgs struct {
 	Node, Script                     string
 	Definition, Input, Substitutions string
 	LambdaEndpoints                  string
+	// EventsEndpoint, with Credentials and Region, is where the Publish* states put their
+	// events (the simulator); empty: the driver accepts them itself.
+	EventsEndpoint string
+	Credentials    Credentials
+	Region         string
 	ExecutionName                    string
 	WaitScale                        float64
 	// For a definition that starts child executions (the batch state machine): the
@@ -64,6 +70,11 @@ func runDriver(ctx context.Context, a driverArgs, log io.Writer, g *group, onEve
 		args = append(args, "--state-machine-arn", a.StateMachineArn)
 	}
 	cmd := exec.Command(a.Node, args...)
+	if a.EventsEndpoint != "" {
+		cmd.Args = append(cmd.Args, "--events-endpoint", a.EventsEndpoint)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+a.Credentials.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+a.Credentials.SecretAccessKey,
+			"AWS_SESSION_TOKEN="+a.Credentials.SessionToken, "AWS_REGION="+a.Region)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = io.MultiWriter(log, &limitedWriter{b: &stderr, max: 8 << 10})
 	stdout, err := cmd.StdoutPipe()

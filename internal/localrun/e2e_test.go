@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/dsmigrate/dsmigrate/internal/sim/server"
 )
 
 var (
@@ -299,6 +301,44 @@ func TestE2EHappyPath(t *testing.T) {
 	if int64(len(keys)) != wantFiles {
 		t.Errorf("got %d destination objects, want %d (only the prefix)", len(keys), wantFiles)
 	}
+
+	// Other systems learn of it on the deployment's bus, from the state machine's role.
+	e := migrationEvent(t, env, "happy")
+	var d struct {
+		MigrationID, Status, ExecutionArn string
+		Transfer                          struct{ FilesTransferred, BytesTransferred int64 }
+	}
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if e.DetailType != "Migration Succeeded" || e.Source != "dsmigrate.migration" || d.Status != "SUCCESS" ||
+		d.Transfer.FilesTransferred != wantFiles || d.Transfer.BytesTransferred != wantBytes {
+		t.Errorf("got event %s / %s %s, want Migration Succeeded from dsmigrate.migration with status SUCCESS, %d files, %d bytes", e.Source, e.DetailType, e.Detail, wantFiles, wantBytes)
+	}
+	if !strings.HasSuffix(e.EventBusArn, ":event-bus/dsmigrate-requests") || !strings.Contains(e.PrincipalArn, ":assumed-role/") || !slices.Contains(e.Resources, d.ExecutionArn) || d.ExecutionArn == "" {
+		t.Errorf("got event on %s by %s with resources %v, want the requests bus, the state machine's role and the execution %q", e.EventBusArn, e.PrincipalArn, e.Resources, d.ExecutionArn)
+	}
+}
+
+// migrationEvent returns the one event the simulator's EventBridge accepted for the
+// migration (runs of other tests share nothing with it: migration ids differ).
+func migrationEvent(t *testing.T, env *Environment, migrationID string) server.PutEvent {
+	t.Helper()
+	events, err := env.Sim.Events(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []server.PutEvent
+	for _, e := range events {
+		var d struct{ MigrationID string }
+		if json.Unmarshal(e.Detail, &d) == nil && d.MigrationID == migrationID {
+			found = append(found, e)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("got %d events for migration %s, want 1: %+v", len(found), migrationID, found)
+	}
+	return found[0]
 }
 
 // toSourceAccount moves the "arn" at path of a step's JSON into account A.
@@ -577,6 +617,17 @@ func TestE2EDataSyncExecutionError(t *testing.T) {
 	}
 	if after := policy(t, env.Source.S3, src); !sameJSON(after, deny) {
 		t.Errorf("got policy %q, want it restored to %q", after, deny)
+	}
+	e := migrationEvent(t, env, "ds-error")
+	var d struct {
+		Status  string
+		Failure struct{ Error, Cause string }
+	}
+	if err := json.Unmarshal(e.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	if e.DetailType != "Migration Failed" || d.Status != "FAILED" || d.Failure.Error != "TransferFailedError" || d.Failure.Cause != res.Cause {
+		t.Errorf("got event %s %s, want Migration Failed with the execution's error TransferFailedError and its cause", e.DetailType, e.Detail)
 	}
 }
 

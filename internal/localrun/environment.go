@@ -47,6 +47,9 @@ type Environment struct {
 	// StateMachineArn is the deployment's state machine as the functions know it
 	// (DSMIGRATE_STATE_MACHINE_ARN); "" when no function reads it.
 	StateMachineArn string
+	// StateMachineCredentials are a session of the state machine's role (the driver's
+	// EventBridge PutEvents); empty when the template names no role.
+	StateMachineCredentials Credentials
 
 	g       group
 	logFile *os.File
@@ -180,6 +183,11 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 		}
 		made[f.Role.Name] = true
 	}
+	if sm := e.Spec.StateMachineRole; sm != nil && !made[sm.Name] {
+		if err := createRole(ctx, e.Destination.IAM, sm); err != nil {
+			return nil, fmt.Errorf("account %s: %w", dstAcct, err)
+		}
+	}
 	if err := stackDone(); err != nil {
 		return nil, err
 	}
@@ -204,6 +212,14 @@ func Start(ctx context.Context, opts Options) (env *Environment, err error) {
 		e.Spec.BatchSubstitutions[statemachine.MigrationStateMachinePlaceholder] = e.StateMachineArn
 		if err := e.Sim.RegisterStateMachine(ctx, e.Spec.BatchStateMachineArn); err != nil {
 			return nil, err
+		}
+	}
+
+	// The local driver puts the outgoing events on the simulator's EventBridge as the
+	// state machine's role.
+	if sm := e.Spec.StateMachineRole; sm != nil {
+		if e.StateMachineCredentials, err = e.Sim.RoleCredentials(ctx, sm.Arn, "states"); err != nil {
+			return nil, fmt.Errorf("credentials for the state machine: %w", err)
 		}
 	}
 

@@ -75,6 +75,9 @@ func (e *Environment) run(ctx context.Context, request []byte, executionName str
 			return nil, err
 		}
 	}
+	if e.StateMachineCredentials.AccessKeyID != "" {
+		a.EventsEndpoint, a.Credentials, a.Region = e.Sim.Addr, e.StateMachineCredentials, e.Region
+	}
 	res := &Result{ExecutionName: executionName, Launched: time.Now()}
 	if err := e.registerExecutionOf(ctx, machine, executionName, "RUNNING"); err != nil {
 		return nil, err

@@ -262,3 +262,13 @@ func Mutating(calls []server.Call) []server.Call {
 	}
 	return out
 }
+
+// Events lists the events the simulator's EventBridge accepted, oldest first
+// (GET /_sim/events): the Migration Succeeded / Migration Failed events of the runs.
+func (s *Sim) Events(ctx context.Context) ([]server.PutEvent, error) {
+	var out struct {
+		Events []server.PutEvent `json:"events"`
+	}
+	err := s.admin(ctx, http.MethodGet, "events", nil, &out)
+	return out.Events, err
+}

@@ -72,6 +72,10 @@ type DestinationSpec struct {
 	BatchStateMachineArn string
 	// ManagedPolicies are the stack's customer managed policies, by logical id.
 	ManagedPolicies []*ManagedPolicySpec
+	// StateMachineRole is the state machine's execution role: the local driver puts the
+	// outgoing events (the Publish* states) with its credentials. Nil when the template's
+	// state machine names no role of the stack.
+	StateMachineRole *RoleSpec
 }
 
 // simulatedManagedPolicies are AWS managed policies whose permissions concern services
@@ -286,6 +290,11 @@ func ReadDestination(r *cfn.Resolver, byDir map[string]string) (*DestinationSpec
 	}
 	if spec.ManagedPolicies, err = ReadManagedPolicies(r); err != nil {
 		return nil, err
+	}
+	if roleID := getAttTarget(t.Resources[migration].Properties["RoleArn"]); roleID != "" && t.Resources[roleID].Type == "AWS::IAM::Role" {
+		if spec.StateMachineRole, err = ReadRole(r, roleID); err != nil {
+			return nil, err
+		}
 	}
 	return spec, nil
 }
