@@ -43,8 +43,8 @@ type driverArgs struct {
 	EventsEndpoint string
 	Credentials    Credentials
 	Region         string
-	ExecutionName                    string
-	WaitScale                        float64
+	ExecutionName  string
+	WaitScale      float64
 	// For a definition that starts child executions (the batch state machine): the
 	// children's machines file, the simulator's address, and this machine's ARN.
 	ChildMachines, SimAdmin, StateMachineArn string
