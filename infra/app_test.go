@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
 // TestMain points jsii at the pinned Node 22 when it is installed (make deps; `make test`
@@ -132,12 +134,15 @@ func standInDefinition() string {
 	for i, spec := range steps {
 		st := map[string]any{"Type": "Task", "Resource": "${" + spec.Placeholder + "}", "TimeoutSeconds": 120}
 		if i == len(steps)-1 {
-			st["End"] = true
+			st["Next"] = "PublishSucceeded"
 		} else {
 			st["Next"] = steps[i+1].State
 		}
 		states[spec.State] = st
 	}
+	states["PublishSucceeded"] = map[string]any{"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "End": true,
+		"Parameters": map[string]any{"Entries": []any{map[string]any{"EventBusName": "${" + statemachine.EventBusPlaceholder + "}",
+			"Source": statemachine.EventSource, "DetailType": MigrationSucceededDetailType, "Detail": map[string]any{"done": true}}}}}
 	b, _ := json.MarshalIndent(map[string]any{"StartAt": steps[0].State, "States": states}, "", "  ")
 	return string(b)
 }
