@@ -3,6 +3,7 @@ package statemachine
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -59,6 +60,23 @@ func TestPublishStates(t *testing.T) {
 			if _, ok := e.Detail[k]; !ok {
 				if _, ok := e.Detail[k+".$"]; !ok {
 					t.Errorf("%s: detail has no %s", name, k)
+				}
+			}
+		}
+		// PublishSucceeded runs on the summary: each path it reads is a key Summarize and
+		// SummarizeShards write (internal/execution does not check it against Document).
+		if name == "PublishSucceeded" {
+			for k, v := range e.Detail {
+				p, isPath := v.(string)
+				if !strings.HasSuffix(k, ".$") || !isPath || strings.HasPrefix(p, "$$") {
+					continue
+				}
+				for _, summarize := range []string{"Summarize", "SummarizeShards"} {
+					if _, ok := m.States[summarize].Parameters[strings.TrimPrefix(p, "$.")+".$"]; !ok {
+						if _, ok := m.States[summarize].Parameters[strings.TrimPrefix(p, "$.")]; !ok {
+							t.Errorf("%s: detail %s reads %s, which %s does not write", name, k, p, summarize)
+						}
+					}
 				}
 			}
 		}
