@@ -540,7 +540,7 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 	// so the step fails with TransientError and Step Functions retries it; the other
 	// calls the steps make are throttled once and absorbed by the SDK's own retry.
 	first := map[string]bool{"sts/AssumeRole": true, "iam/CreateRole": true, "s3/PutBucketPolicy": true, "s3/DeleteBucketPolicy": true,
-		"datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true}
+		"datasync/ListLocations": true, "datasync/ListTasks": true, "datasync/DescribeTaskExecution": true, "events/PutEvents": true}
 	ops := []string{
 		"sts/AssumeRole",
 		"s3/GetBucketOwnershipControls", "s3/GetBucketPolicy", "s3/PutBucketPolicy", "s3/DeleteBucketPolicy",
@@ -549,6 +549,10 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 		// task to inspect and no existing role to read, so they are never called.)
 		"datasync/ListLocations", "datasync/CreateLocationS3",
 		"datasync/ListTasks", "datasync/CreateTask", "datasync/ListTaskExecutions", "datasync/StartTaskExecution", "datasync/DescribeTaskExecution",
+		// The outgoing event: EventBridge reports throttling per entry, which the
+		// optimized integration turns into EventBridge.FailedEntry; PublishSucceeded
+		// retries it.
+		"events/PutEvents",
 	}
 	for _, op := range ops {
 		service, operation, _ := strings.Cut(op, "/")
@@ -581,6 +585,18 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 		t.Errorf("got no TransientError retry, want the throttling seen by Step Functions (failures %v)", res.TaskFailures(""))
 	}
 	t.Logf("steps retried after throttling: %v", transient)
+	var refused int
+	for _, ev := range res.TaskFailures("PublishSucceeded") {
+		if ev.Error == "EventBridge.FailedEntry" && strings.Contains(ev.Cause, "ThrottlingException") {
+			refused++
+		}
+	}
+	if refused != 3 {
+		t.Errorf("PublishSucceeded failed %d times with EventBridge.FailedEntry (ThrottlingException), want 3 (failures %v)", refused, res.TaskFailures("PublishSucceeded"))
+	}
+	if e := migrationEvent(t, env, "throttled"); e.DetailType != "Migration Succeeded" {
+		t.Errorf("got %s, want Migration Succeeded after the retries", e.DetailType)
+	}
 }
 
 func TestE2EDataSyncExecutionError(t *testing.T) {
