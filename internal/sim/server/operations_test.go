@@ -38,7 +38,6 @@ var localrunNeeds = map[string]string{
 	"iam:UpdateAssumeRolePolicy":     "creates the stacks' roles; a role left by an earlier run on a kept simulator gets the synthesized trust policy",
 	"s3:CreateBucket":                "creates the request's source and destination buckets",
 	"s3:PutBucketOwnershipControls":  "gives a bucket the Object Ownership a test asks for (ObjectWriter: the ACL pitfall)",
-	"s3:PutObject":                   "puts the sample objects into the source bucket",
 	"s3:PutBucketEncryption":         "TestE2EKMS... give the source and destination buckets their default encryption (SSE-KMS with a customer managed key, or aws/s3)",
 	"kms:CreateKey":                  "TestE2EKMSDestinationKeyOfB creates the destination bucket's key in account B",
 	"s3:GetObject":                   "reads objects back to compare their content",
