@@ -61,20 +61,9 @@ const maxEntrySize = 256 * 1024
 // events are kept for GET /_sim/events; no rule or target runs.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, c caller, authErr *store.Error) {
 	jsonErr := func(status int, typ, msg string) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.Header().Set("x-amzn-ErrorType", typ)
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+		jsonProtocolError(w, "application/x-amz-json-1.1", status, typ, msg)
 	}
-	if authErr != nil {
-		switch authErr.Code {
-		case "InvalidClientTokenId":
-			jsonErr(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
-		case "ExpiredToken":
-			jsonErr(400, "ExpiredTokenException", "The security token included in the request is expired")
-		default:
-			jsonErr(400, "IncompleteSignatureException", authErr.Message)
-		}
+	if jsonProtocolAuthError(w, "application/x-amz-json-1.1", authErr) {
 		return
 	}
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AWSEvents.")

@@ -151,20 +151,9 @@ func (sf *stepFunctions) state() StepFunctionsState {
 // resource type in the Service Authorization Reference).
 func (s *Server) serveStates(w http.ResponseWriter, r *http.Request, c caller, authErr *store.Error) {
 	jsonErr := func(status int, typ, msg string) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		w.Header().Set("x-amzn-ErrorType", typ)
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+		jsonProtocolError(w, "application/x-amz-json-1.0", status, typ, msg)
 	}
-	if authErr != nil {
-		switch authErr.Code {
-		case "InvalidClientTokenId":
-			jsonErr(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
-		case "ExpiredToken":
-			jsonErr(400, "ExpiredTokenException", "The security token included in the request is expired")
-		default:
-			jsonErr(400, "IncompleteSignatureException", authErr.Message)
-		}
+	if jsonProtocolAuthError(w, "application/x-amz-json-1.0", authErr) {
 		return
 	}
 	op := r.Header.Get("X-Amz-Target")
