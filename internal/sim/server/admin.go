@@ -279,7 +279,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // serveDataSync authenticates, applies faults and hands the request to the DataSync
 // service with the caller in the context (JSON 1.1 errors).
 func (s *Server) serveDataSync(w http.ResponseWriter, r *http.Request, c caller, authErr *store.Error) {
-	jsonErr := func(status int, typ, msg string) { jsonProtocolError(w, "application/x-amz-json-1.1", status, typ, msg) }
+	jsonErr := func(status int, typ, msg string) {
+		jsonProtocolError(w, "application/x-amz-json-1.1", status, typ, msg)
+	}
 	if authErr != nil {
 		switch authErr.Code {
 		case "InvalidClientTokenId":
