@@ -96,6 +96,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Roles, error
 	if r.Destination.KMSKeyArn != "" {
 		destination.Statement = append(destination.Statement, policy.DestinationKMSStatement(r.Destination.Region, r.Destination.KMSKeyArn))
 	}
+	if rep := r.Task.Report; rep != nil {
+		destination.Statement = append(destination.Statement, policy.TaskReportStatement(partition, rep.Bucket, rep.TaskReportFolders(r.MigrationID)))
+	}
 	transfer, err := h.ensure(ctx, r.MigrationID, naming.TransferRoleName(h.Config.RolePrefix, r.MigrationID), trust,
 		source,
 		fmt.Sprintf("dsmigrate %s: lets DataSync read source bucket %s", r.MigrationID, r.Source.Bucket))
@@ -121,6 +124,10 @@ func (h *Handler) checkBuckets(r request.Request) error {
 	if !slices.Contains(h.Config.DestinationBuckets, r.Destination.Bucket) {
 		v.Add("destination.bucket", "%q is not one of this deployment's destination buckets %v (cdk.json dsmigrate:destinationBuckets); add it there and deploy, or migrate into a listed bucket",
 			r.Destination.Bucket, h.Config.DestinationBuckets)
+	}
+	if rep := r.Task.Report; rep != nil && !slices.Contains(h.Config.DestinationBuckets, rep.Bucket) {
+		v.Add("task.report.bucket", "%q is not one of this deployment's destination buckets %v (cdk.json dsmigrate:destinationBuckets): DataSync writes the task reports with the config role, whose permissions boundary allows only those; add it there and deploy, or report into a listed bucket",
+			rep.Bucket, h.Config.DestinationBuckets)
 	}
 	return v.OrNil()
 }

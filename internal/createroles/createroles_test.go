@@ -339,3 +339,35 @@ func TestErrorLoggedOnce(t *testing.T) {
 		return err
 	})
 }
+
+// A migration with task.report lets the config role, which DataSync assumes to upload the
+// task reports, put objects into the migration's two report folders and nowhere else; a
+// report bucket outside the deployment's destination buckets gets no role at all.
+func TestTaskReportStatement(t *testing.T) {
+	f := newFakeIAM()
+	h := newHandler(f)
+	h.Config.DestinationBuckets = append(h.Config.DestinationBuckets, "team-b-reports")
+	r := requesttest.Valid()
+	r.Task.Report = &request.Report{Bucket: "team-b-reports", Prefix: "audit/", Level: request.ReportErrorsOnly}
+	if _, err := h.Handle(context.Background(), Input{Request: r}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := policy.Parse(f.policies["dsmigrate-media-2026-11-config/"+PolicyName])
+	want := policy.DestinationRolePolicy("aws", "team-b-media", "from-a/")
+	want.Statement = append(want.Statement, policy.Statement{Sid: "WriteTaskReports", Effect: "Allow", Action: policy.StringList{"s3:PutObject"},
+		Resource: policy.StringList{"arn:aws:s3:::team-b-reports/audit/media-2026-11/Summary-Reports/*", "arn:aws:s3:::team-b-reports/audit/media-2026-11/Detailed-Reports/*"}})
+	if !got.Equivalent(want) {
+		t.Errorf("got config policy %s, want %s", got, want)
+	}
+
+	f = newFakeIAM()
+	r.Task.Report.Bucket = "team-b-secrets"
+	_, err := newHandler(f).Handle(context.Background(), Input{Request: r})
+	v, ok := err.(*failure.ValidationError)
+	if !ok || !requesttest.HasField(v, "task.report.bucket") || !strings.Contains(v.Error(), "dsmigrate:destinationBuckets") {
+		t.Fatalf("got %T %v, want a ValidationError on task.report.bucket naming dsmigrate:destinationBuckets", err, err)
+	}
+	if len(f.calls) != 0 {
+		t.Errorf("got calls %v, want none", f.calls)
+	}
+}

@@ -150,3 +150,16 @@ func DestinationKMSStatement(region, keyArn string) Statement {
 	return Statement{Sid: "EncryptDestinationObjects", Effect: "Allow", Action: StringList(DestinationKMSActions), Resource: StringList{keyArn},
 		Condition: Condition{"StringEquals": {"kms:ViaService": {S3ViaService(region)}}}}
 }
+
+// TaskReportStatement lets the config role, which DataSync also assumes to upload the
+// migration's task reports (TaskReportConfig BucketAccessRoleArn), put objects into the
+// report folders of bucket and nowhere else. DataSync needs s3:PutObject on the report
+// prefix to upload a task report (AWS DataSync User Guide, "Monitoring your transfers with
+// task reports", allowing DataSync to upload a task report to an S3 bucket).
+func TaskReportStatement(partition, bucket string, folders []string) Statement {
+	resources := make(StringList, len(folders))
+	for i, f := range folders {
+		resources[i] = ObjectsArn(partition, bucket, f)
+	}
+	return Statement{Sid: "WriteTaskReports", Effect: "Allow", Action: StringList{"s3:PutObject"}, Resource: resources}
+}

@@ -32,6 +32,9 @@ func (r *Request) Normalize(executionName string) {
 	if s := r.Task.Shards; s != nil && s.MaxParallel == 0 {
 		s.MaxParallel = DefaultMaxParallel
 	}
+	if r.Task.Report != nil {
+		def(&r.Task.Report.Level, DefaultReportLevel)
+	}
 	if r.Cleanup.RevokeBucketPolicy == nil {
 		t := true
 		r.Cleanup.RevokeBucketPolicy = &t

@@ -56,6 +56,62 @@ type TaskOptions struct {
 	LogLevel             string   `json:"logLevel,omitempty"`
 	// Shards runs the migration as several DataSync tasks at once (nil: one task).
 	Shards *Shards `json:"shards,omitempty"`
+	// Report asks DataSync for a task report of each execution and dsmigrate for an audit
+	// record of the migration, both in a bucket of account B (nil: neither).
+	Report *Report `json:"report,omitempty"`
+}
+
+// Report is where and how much the migration records: DataSync's task report of each of
+// its task executions (TaskReportConfig, AWS DataSync User Guide, "Monitoring your
+// transfers with task reports") under Subdirectory, and dsmigrate's own JSON record of
+// what the migration created, copied, verified, revoked and deleted at RecordKey.
+type Report struct {
+	// Bucket is a bucket of account B, one of the deployment's destination buckets.
+	Bucket string `json:"bucket"`
+	// Prefix is the key prefix everything of this report goes under ("" = the bucket's
+	// top); each migration gets the folder <prefix><migrationId>/ below it.
+	Prefix string `json:"prefix,omitempty"`
+	// Level is ReportLevels' value: SUMMARY_ONLY, ERRORS_ONLY (the default) or
+	// SUCCESSES_AND_ERRORS.
+	Level string `json:"level,omitempty"`
+}
+
+// Report levels. SUMMARY_ONLY is DataSync's OutputType SUMMARY_ONLY; the other two are
+// OutputType STANDARD (a summary and the detailed reports of what was transferred,
+// verified, deleted and skipped) with that ReportLevel.
+const (
+	ReportSummaryOnly        = "SUMMARY_ONLY"
+	ReportErrorsOnly         = "ERRORS_ONLY"
+	ReportSuccessesAndErrors = "SUCCESSES_AND_ERRORS"
+	DefaultReportLevel       = ReportErrorsOnly
+	recordFolder             = "dsmigrate-record/"
+)
+
+// ReportLevels are the values of task.report.level.
+var ReportLevels = []string{ReportSummaryOnly, ReportErrorsOnly, ReportSuccessesAndErrors}
+
+// MaxReportPrefixLength bounds task.report.prefix so that the longest record key (the
+// prefix, a 32-character migration id, the record folder, an 80-character execution name
+// and ".json") stays within S3's 1,024-byte key.
+const MaxReportPrefixLength = 768
+
+// Folder is the migration's folder in the report bucket: <prefix><migrationId>/.
+func (r Report) Folder(migrationID string) string { return r.Prefix + migrationID + "/" }
+
+// Subdirectory is the ReportDestinationS3 Subdirectory of the migration's task reports
+// (its folder): DataSync puts each execution's reports below it, in Summary-Reports/ and
+// Detailed-Reports/ per task and execution.
+func (r Report) Subdirectory(migrationID string) string { return r.Folder(migrationID) }
+
+// RecordKey is the key of the audit record of one execution of the migration.
+func (r Report) RecordKey(migrationID, executionName string) string {
+	return r.Folder(migrationID) + recordFolder + executionName + ".json"
+}
+
+// TaskReportFolders are the key prefixes DataSync writes a migration's task reports under
+// (the config role may put objects there and nowhere else in the report bucket).
+func (r Report) TaskReportFolders(migrationID string) []string {
+	return []string{r.Folder(migrationID) + "Summary-Reports/", r.Folder(migrationID) + "Detailed-Reports/"}
 }
 
 // Cleanup says what to undo at the end.

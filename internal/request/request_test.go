@@ -418,6 +418,29 @@ func TestValidateBadRequests(t *testing.T) {
 			r.Destination.Bucket = r.Source.Bucket
 			r.Source.Prefix, r.Destination.Prefix = "photos", "photos/copy"
 		}, wantErr: []string{"destination.prefix"}},
+		{name: "report bucket bad", give: func(r *Request) { r.Task.Report = &Report{Bucket: "Reports", Level: ReportErrorsOnly} }, wantErr: []string{"task.report.bucket"}},
+		{name: "report bucket missing", give: func(r *Request) { r.Task.Report = &Report{Level: ReportErrorsOnly} }, wantErr: []string{"task.report.bucket"}},
+		{name: "report level unknown", give: func(r *Request) { r.Task.Report = &Report{Bucket: "team-b-reports", Level: "STANDARD"} }, wantErr: []string{"task.report.level"}},
+		{name: "report prefix character DataSync refuses", give: func(r *Request) {
+			r.Task.Report = &Report{Bucket: "team-b-reports", Prefix: "audit#1/", Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
+		{name: "report prefix not a folder", give: func(r *Request) {
+			r.Task.Report = &Report{Bucket: "team-b-reports", Prefix: "audit", Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
+		{name: "report prefix too long", give: func(r *Request) {
+			r.Task.Report = &Report{Bucket: "team-b-reports", Prefix: strings.Repeat("a/", MaxReportPrefixLength/2+1), Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
+		{name: "report inside the destination prefix", give: func(r *Request) {
+			r.Task.Report = &Report{Bucket: r.Destination.Bucket, Prefix: r.Destination.Prefix + "reports/", Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
+		{name: "report in a destination bucket copied whole", give: func(r *Request) {
+			r.Destination.Prefix = ""
+			r.Task.Report = &Report{Bucket: r.Destination.Bucket, Prefix: "reports/", Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
+		{name: "report folder is the destination prefix", give: func(r *Request) {
+			r.Destination.Prefix = r.MigrationID + "/"
+			r.Task.Report = &Report{Bucket: r.Destination.Bucket, Level: ReportErrorsOnly}
+		}, wantErr: []string{"task.report.prefix"}},
 	}
 	if len(tests) < 35 {
 		t.Fatalf("got %d cases, want at least 35", len(tests))
@@ -478,6 +501,13 @@ func TestValidateGoodVariants(t *testing.T) {
 			home: Home{AccountID: "222222222222", Region: "ap-northeast-1", ExtraRegions: []string{"ap-northeast-9"}}},
 		{name: "dsmigrate runs in a region newer than the SDK", give: func(r *Request) { r.Source.Region, r.Destination.Region = "ap-northeast-9", "ap-northeast-9" },
 			home: Home{AccountID: "222222222222", Region: "ap-northeast-9"}},
+		{name: "report in another bucket", give: func(r *Request) {
+			r.Task.Report = &Report{Bucket: "team-b-reports", Prefix: "audit/", Level: ReportSuccessesAndErrors}
+		}, home: TestHome},
+		{name: "report beside the destination prefix", give: func(r *Request) {
+			r.Destination.Prefix = "data/"
+			r.Task.Report = &Report{Bucket: r.Destination.Bucket, Prefix: "reports/", Level: ReportSummaryOnly}
+		}, home: TestHome},
 		{name: "region the SDK knows outside the usual name shapes", give: func(r *Request) {
 			r.Source.Region, r.Destination.Region = "eusc-de-east-1", "eusc-de-east-1"
 		}, home: Home{AccountID: "222222222222", Region: "eusc-de-east-1"}},

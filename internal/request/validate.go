@@ -151,6 +151,7 @@ func (r *Request) Validate(home Home) error {
 	checkFilters(v, "task.includes", t.Includes, true)
 	checkFilters(v, "task.excludes", t.Excludes, false)
 	checkShards(v, t)
+	checkReport(v, t.Report, d, r.MigrationID)
 	if b, err := json.Marshal(r); err == nil && len(b) > MaxDocumentBytes {
 		v.Add("(request)", "%s", tooLargeForDocument(len(b)))
 	}
@@ -349,6 +350,29 @@ func checkKMSKeyArns(v *failure.ValidationError, s Source) {
 			v.Add(field, "repeats %q", arn)
 		}
 		seen[arn] = true
+	}
+}
+
+// checkReport checks task.report: a bucket name, a prefix by DataSync's Subdirectory rules
+// (ReportDestinationS3 Subdirectory has the pattern of an S3 location's, AWS DataSync API
+// Reference), a level, and a place outside the migrated objects: reports inside
+// destination.prefix of the destination bucket would be part of the destination, which
+// a later run with preserveDeletedFiles REMOVE deletes.
+func checkReport(v *failure.ValidationError, rep *Report, d Destination, migrationID string) {
+	if rep == nil {
+		return
+	}
+	checkBucket(v, "task.report.bucket", rep.Bucket)
+	checkPrefix(v, "task.report.prefix", rep.Prefix)
+	if len(rep.Prefix) > MaxReportPrefixLength {
+		v.Add("task.report.prefix", "must be at most %d bytes, to leave room in S3's 1,024-byte keys for the migration id and the record's name (got %d)", MaxReportPrefixLength, len(rep.Prefix))
+	}
+	if rep.Prefix != "" && !strings.HasSuffix(rep.Prefix, "/") {
+		v.Add("task.report.prefix", "must end with '/': each migration gets the folder <prefix><migrationId>/ below it (write %q)", rep.Prefix+"/")
+	}
+	checkEnum(v, "task.report.level", rep.Level, ReportLevels)
+	if rep.Bucket != "" && rep.Bucket == d.Bucket && overlaps(rep.Folder(migrationID), d.Prefix) {
+		v.Add("task.report.prefix", "puts the migration's reports (%s) inside destination.prefix %q of the destination bucket %q, so the reports would become part of the migrated data (a later run with preserveDeletedFiles REMOVE would delete them); choose a prefix outside it, or another bucket", rep.Folder(migrationID), d.Prefix, d.Bucket)
 	}
 }
 

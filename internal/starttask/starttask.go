@@ -19,6 +19,7 @@ import (
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -145,6 +146,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Task, error)
 	}
 	if overrides != nil {
 		start.OverrideOptions, start.Includes, start.Excludes = overrides.OverrideOptions, overrides.Includes, overrides.Excludes
+		start.TaskReportConfig = overrides.TaskReportConfig
 	}
 	started, err := h.DataSync.StartTaskExecution(ctx, start)
 	if err != nil {
@@ -224,6 +226,7 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 	if h.Config.LogGroupArn != "" {
 		in.CloudWatchLogGroupArn = aws.String(h.Config.LogGroupArn)
 	}
+	in.TaskReportConfig = h.reportConfig(r)
 	if shard != nil {
 		include, exclude := t.ShardFilters(shard.Folders, shard.Rest, execution.AllFolders(all))
 		in.Name = aws.String(naming.ShardTaskName(h.Config.Prefix, r.MigrationID, shard.Index))
@@ -231,6 +234,54 @@ func (h *Handler) desired(ctx context.Context, r request.Request, locs execution
 		in.Tags = append(in.Tags, dstypes.TagListEntry{Key: aws.String(naming.ShardTagKey), Value: aws.String(strconv.Itoa(shard.Index))})
 	}
 	return in
+}
+
+// reportConfig is the TaskReportConfig of the request's task.report (nil without one):
+// DataSync uploads each execution's report under the migration's folder in the report
+// bucket, as the config role (AWS DataSync User Guide, "Monitoring your transfers with
+// task reports"; API Reference, TaskReportConfig and ReportDestinationS3). Level
+// SUMMARY_ONLY is OutputType SUMMARY_ONLY; the others are OutputType STANDARD with that
+// ReportLevel.
+func (h *Handler) reportConfig(r request.Request) *dstypes.TaskReportConfig {
+	rep := r.Task.Report
+	if rep == nil {
+		return nil
+	}
+	partition := h.Config.Home.Partition
+	if partition == "" {
+		partition = request.Partition(h.Config.Home.Region)
+	}
+	c := &dstypes.TaskReportConfig{
+		Destination: &dstypes.ReportDestination{S3: &dstypes.ReportDestinationS3{
+			S3BucketArn:         aws.String(policy.BucketArn(partition, rep.Bucket)),
+			Subdirectory:        aws.String(rep.Subdirectory(r.MigrationID)),
+			BucketAccessRoleArn: aws.String(naming.RoleArn(partition, h.Config.Home.AccountID, h.Config.Prefix, naming.ConfigRoleName(h.Config.Prefix, r.MigrationID))),
+		}},
+		OutputType: dstypes.ReportOutputTypeStandard,
+	}
+	if rep.Level == request.ReportSummaryOnly {
+		c.OutputType = dstypes.ReportOutputTypeSummaryOnly
+	} else {
+		c.ReportLevel = dstypes.ReportLevel(rep.Level)
+	}
+	return c
+}
+
+// sameReport reports whether an existing task's report configuration is the one wanted.
+func sameReport(got, want *dstypes.TaskReportConfig) bool {
+	if got == nil || want == nil {
+		return got == want
+	}
+	dest := func(c *dstypes.TaskReportConfig) dstypes.ReportDestinationS3 {
+		if c.Destination == nil || c.Destination.S3 == nil {
+			return dstypes.ReportDestinationS3{}
+		}
+		return *c.Destination.S3
+	}
+	g, w := dest(got), dest(want)
+	return got.OutputType == want.OutputType && got.ReportLevel == want.ReportLevel &&
+		aws.ToString(g.S3BucketArn) == aws.ToString(w.S3BucketArn) && aws.ToString(g.Subdirectory) == aws.ToString(w.Subdirectory) &&
+		aws.ToString(g.BucketAccessRoleArn) == aws.ToString(w.BucketAccessRoleArn)
 }
 
 func filter(value string) []dstypes.FilterRule {
@@ -323,10 +374,22 @@ func compare(d *datasync.DescribeTaskOutput, want *datasync.CreateTaskInput) (*d
 	same := got.VerifyMode == w.VerifyMode && got.OverwriteMode == w.OverwriteMode && got.TransferMode == w.TransferMode &&
 		got.PreserveDeletedFiles == w.PreserveDeletedFiles && got.LogLevel == w.LogLevel &&
 		sameFilters(d.Includes, want.Includes) && sameFilters(d.Excludes, want.Excludes)
-	if same {
+	// A report the task lacks, or has elsewhere, is given to this execution
+	// (StartTaskExecution TaskReportConfig overrides the task's for that execution). A task
+	// with a report the request no longer asks for keeps reporting: an execution cannot
+	// turn the task's report off.
+	report := want.TaskReportConfig != nil && !sameReport(d.TaskReportConfig, want.TaskReportConfig)
+	if same && !report {
 		return nil, nil
 	}
-	return &datasync.StartTaskExecutionInput{OverrideOptions: w, Includes: override(d.Includes, want.Includes), Excludes: override(d.Excludes, want.Excludes)}, nil
+	start := &datasync.StartTaskExecutionInput{}
+	if !same {
+		start.OverrideOptions, start.Includes, start.Excludes = w, override(d.Includes, want.Includes), override(d.Excludes, want.Excludes)
+	}
+	if report {
+		start.TaskReportConfig = want.TaskReportConfig
+	}
+	return start, nil
 }
 
 // override is the filter a start gives to run with want instead of the task's filter got.

@@ -79,7 +79,7 @@ func (f *fakeDataSync) DescribeTask(_ context.Context, in *datasync.DescribeTask
 	t := f.task(aws.ToString(in.TaskArn))
 	return &datasync.DescribeTaskOutput{
 		TaskArn: aws.String(t.arn), Name: t.in.Name, SourceLocationArn: t.in.SourceLocationArn, DestinationLocationArn: t.in.DestinationLocationArn,
-		TaskMode: t.in.TaskMode, Options: t.in.Options, Includes: t.in.Includes, Excludes: t.in.Excludes, Status: dstypes.TaskStatusAvailable,
+		TaskMode: t.in.TaskMode, Options: t.in.Options, Includes: t.in.Includes, Excludes: t.in.Excludes, TaskReportConfig: t.in.TaskReportConfig, Status: dstypes.TaskStatusAvailable,
 	}, nil
 }
 
@@ -488,5 +488,55 @@ func TestChangedOptionsLeaveAbsentFiltersOut(t *testing.T) {
 	if start.OverrideOptions == nil || start.OverrideOptions.OverwriteMode != dstypes.OverwriteModeNever || start.Excludes != nil ||
 		filterValues(start.Includes) != "/2026*" {
 		t.Errorf("got start %+v, want the new overwrite mode, the include filter and no exclude list", start)
+	}
+}
+
+// task.report becomes the task's TaskReportConfig: the migration's folder in the report
+// bucket, the config role, and the level as OutputType and ReportLevel. A task created
+// without a report gets it as an override of the next execution only, and a task that
+// already reports there is started without one.
+func TestTaskReportConfig(t *testing.T) {
+	f := &fakeDataSync{}
+	h := newHandler(f, logGroup)
+	in := Input{Request: requesttest.Valid(), Locations: locations()}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.tasks[0].in.TaskReportConfig; c != nil {
+		t.Fatalf("got TaskReportConfig %+v without task.report, want none", c)
+	}
+	f.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+
+	in.Request.Task.Report = &request.Report{Bucket: "team-b-reports", Prefix: "audit/", Level: request.ReportSuccessesAndErrors}
+	if _, err := h.Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	c := f.tasks[0].executions[1].start.TaskReportConfig
+	if c == nil {
+		t.Fatal("the task has no report and the request asks for one: got no TaskReportConfig on StartTaskExecution")
+	}
+	s3 := c.Destination.S3
+	if got, want := fmt.Sprintf("%s %s %s %s %s", aws.ToString(s3.S3BucketArn), aws.ToString(s3.Subdirectory), aws.ToString(s3.BucketAccessRoleArn), c.OutputType, c.ReportLevel),
+		"arn:aws:s3:::team-b-reports audit/media-2026-11/ arn:aws:iam::222222222222:role/dsmigrate/dsmigrate/dsmigrate-media-2026-11-config STANDARD SUCCESSES_AND_ERRORS"; got != want {
+		t.Errorf("got report config %q, want %q", got, want)
+	}
+	if o := f.tasks[0].executions[1].start.OverrideOptions; o != nil {
+		t.Errorf("got OverrideOptions %+v, want none: only the report differs", o)
+	}
+
+	f2 := &fakeDataSync{}
+	in.Request.Task.Report.Level = request.ReportSummaryOnly
+	if _, err := newHandler(f2, logGroup).Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if c := f2.tasks[0].in.TaskReportConfig; c == nil || c.OutputType != dstypes.ReportOutputTypeSummaryOnly || c.ReportLevel != "" {
+		t.Fatalf("got CreateTask TaskReportConfig %+v, want OutputType SUMMARY_ONLY without a ReportLevel", c)
+	}
+	f2.tasks[0].executions[0].status = dstypes.TaskExecutionStatusSuccess
+	if _, err := newHandler(f2, logGroup).Handle(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if c := f2.tasks[0].executions[1].start.TaskReportConfig; c != nil {
+		t.Errorf("got TaskReportConfig %+v on the start of a task that already reports there, want none", c)
 	}
 }
