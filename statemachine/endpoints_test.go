@@ -92,7 +92,7 @@ func TestDriverLambdaEndpoints(t *testing.T) {
 	}
 	r := runDriver(t, fixture(t, "request.json"), nil, endpoints)
 
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "explained: DataSync task execution exec-1 ended in ERROR: S3ObjectAccessDenied")
 	for _, tt := range []struct{ state, error string }{
 		{"CreateRoles", "Lambda.ServiceException"},

@@ -16,7 +16,7 @@ func TestScenarioExplainedFailure(t *testing.T) {
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	mocks["ExplainFailure"] = []mock{ok(t, map[string]string{"Error": "PermissionError", "Cause": explained})}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "PermissionError", explained)
 	in := r.stateInput(t, "ExplainFailure")
 	for path, want := range map[string]any{
@@ -48,7 +48,7 @@ func TestScenarioExplainFailureFails(t *testing.T) {
 	}
 	mocks["ExplainFailure"] = repeat(fails("Lambda.ServiceException", "Lambda is unavailable"), attempts)
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", cause)
 	if got := r.count("TaskRetried", "ExplainFailure"); got != attempts-1 {
 		t.Errorf("ExplainFailure retried %d times, want %d", got, attempts-1)

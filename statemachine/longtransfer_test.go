@@ -77,13 +77,14 @@ func (c progressCurve) script(t *testing.T) (polls []map[string]any, waits []int
 // transitionsForPolls is the state transitions of a successful migration with n polls and
 // no retry: 8 setup states (ChooseMode and ChooseTransfer among them), (PollExecution,
 // CheckProgress) n times, WaitForTransfer n-1 times, then CheckCleanup,
-// RevokeBucketPolicy, AfterCleanup, Summarize, CheckDeleteResources, Succeeded.
-func transitionsForPolls(n int) int { return 8 + 2*n + (n - 1) + 7 }
+// RevokeBucketPolicy, AfterCleanup, CheckDeleteResources, CheckRecord, ChooseSummary, Summarize,
+// PublishSucceeded, Succeeded.
+func transitionsForPolls(n int) int { return 8 + 2*n + (n - 1) + 9 }
 
 // historyForPolls is historyEvents for the same migration: execution start and end;
 // 5 events per Task (6 setup and revoke, n polls, PublishSucceeded), 2 per other state.
 func historyForPolls(n int) int {
-	return 2 + 2*2 /*Start, ChooseMode*/ + 5*5 /*setup tasks*/ + 2 /*ChooseTransfer*/ + 5*n + 2*n /*CheckProgress*/ + 2*(n-1) /*Wait*/ + 5 /*Revoke*/ + 5 /*PublishSucceeded*/ + 2*5 /*CheckCleanup, AfterCleanup, Summarize, CheckDeleteResources, Succeeded*/
+	return 2 + 2*2 /*Start, ChooseMode*/ + 5*5 /*setup tasks*/ + 2 /*ChooseTransfer*/ + 5*n + 2*n /*CheckProgress*/ + 2*(n-1) /*Wait*/ + 5 /*Revoke*/ + 5 /*PublishSucceeded*/ + 2*7 /*CheckCleanup, AfterCleanup, CheckDeleteResources, CheckRecord, ChooseSummary, Summarize, Succeeded*/
 }
 
 func TestScenarioLongTransfers(t *testing.T) {
@@ -115,7 +116,7 @@ func TestScenarioLongTransfers(t *testing.T) {
 					loop = append(loop, "WaitForTransfer")
 				}
 			}
-			checkPath(t, r, concat(setupPath, loop, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "CheckDeleteResources", "PublishSucceeded", "Succeeded"}))
+			checkPath(t, r, concat(setupPath, loop, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "CheckDeleteResources", "CheckRecord", "ChooseSummary", "Summarize", "PublishSucceeded", "Succeeded"}))
 			if got := r.waits(); !slices.Equal(got, waits) {
 				t.Errorf("the Wait state asked for %v, want the policy's %v", got, waits)
 			}

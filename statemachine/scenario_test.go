@@ -362,7 +362,7 @@ var explainsNothing = mock{"input": "$.document.failure"}
 var (
 	setupPath   = []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "CreateLocations", "ChooseTransfer", "StartTask"}
 	threePolls  = []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "CheckProgress"}
-	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "Summarize", "CheckDeleteResources", "PublishSucceeded", "Succeeded"})
+	successPath = concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "CheckDeleteResources", "CheckRecord", "ChooseSummary", "Summarize", "PublishSucceeded", "Succeeded"})
 )
 
 func concat(parts ...[]string) []string { return slices.Concat(parts...) }
@@ -499,7 +499,7 @@ func TestScenarioNoRevokeRequested(t *testing.T) {
 	mocks["Preflight"] = []mock{ok(t, pre)}
 	delete(mocks, "RevokeBucketPolicy")
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "Summarize", "CheckDeleteResources", "PublishSucceeded", "Succeeded"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "AfterCleanup", "CheckDeleteResources", "CheckRecord", "ChooseSummary", "Summarize", "PublishSucceeded", "Succeeded"}))
 	if r.code != 0 {
 		t.Fatalf("exit code %d, want 0", r.code)
 	}
@@ -610,7 +610,7 @@ func TestScenarioRoleNeverReady(t *testing.T) {
 	notReady := fails("NotReadyError", "DataSync could not assume role arn:aws:iam::222222222222:role/dsmigrate-media-2026-11-transfer")
 	mocks["CreateLocations"] = repeat(notReady, 9) // the first try and 8 retries
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath[:6], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath[:6], []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "NotReadyError", "could not assume role")
 	if got := r.count("TaskRetried", "CreateLocations"); got != 8 {
 		t.Errorf("CreateLocations retried %d times, want 8", got)
@@ -639,7 +639,7 @@ func TestScenarioTransferFailed(t *testing.T) {
 	cause := "DataSync task execution arn:aws:datasync:ap-northeast-1:222222222222:task/task-0123456789abcdef0/execution/exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied when reading photos/2026/a.jpg"
 	mocks["PollExecution"] = []mock{mocks["PollExecution"][0], fails("TransferFailedError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "CheckProgress", "WaitForTransfer", "PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	if got := r.count("TaskRetried", "PollExecution"); got != 0 {
 		t.Errorf("TransferFailedError retried %d times, want 0", got)
@@ -719,7 +719,7 @@ func TestScenarioPermissionErrorAtPutBucketPolicy(t *testing.T) {
 	cause := "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy on arn:aws:s3:::team-a-media: grant it in the role's policy"
 	mocks["PutBucketPolicy"] = []mock{fails("PermissionError", cause)}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"})
+	checkPath(t, r, []string{"Start", "ChooseMode", "Preflight", "CreateRoles", "PutBucketPolicy", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"})
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy on arn:aws:s3:::team-a-media")
 	if got := r.count("TaskRetried", ""); got != 0 {
 		t.Errorf("%d retries, want 0", got)
@@ -732,7 +732,7 @@ func TestScenarioRevokeFailsAfterTransferFailed(t *testing.T) {
 	mocks["PollExecution"] = []mock{fails("TransferFailedError", "DataSync task execution exec-0123456789abcdef0 ended in ERROR: S3ObjectAccessDenied: Access denied")}
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "arn:aws:sts::111111111111:assumed-role/dsmigrate-source-access/dsmigrate is not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"PollExecution", "RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "TransferFailedError", "S3ObjectAccessDenied")
 	in := r.stateInput(t, "Failed")
 	if got := lookup(in, "revoke.Error"); got != "PermissionError" {
@@ -745,7 +745,7 @@ func TestScenarioRevokeFailsAfterSuccess(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["RevokeBucketPolicy"] = []mock{fails("PermissionError", "not allowed to call s3:PutBucketPolicy")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, threePolls, []string{"CheckCleanup", "RevokeBucketPolicy", "AfterCleanup", "RevokeFailed", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "PermissionError", "s3:PutBucketPolicy")
 }
 
@@ -754,7 +754,7 @@ func TestScenarioTimeoutAfterGrantRevokes(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{fails("States.Timeout", "Task timed out after 120 seconds")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "Failed"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "Failed"}))
 	checkFailed(t, r, "States.Timeout", "timed out")
 }
 
@@ -765,7 +765,7 @@ func TestScenarioErrorWithoutCause(t *testing.T) {
 	mocks := happyMocks(t)
 	mocks["StartTask"] = []mock{failsWithoutCause("States.Timeout")}
 	r := runDriver(t, fixture(t, "request.json"), mocks, nil)
-	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "PublishFailed", "ChooseFailState", "FailedWithoutCause"}))
+	checkPath(t, r, concat(setupPath, []string{"RevokeBucketPolicy", "AfterCleanup", "ExplainFailure", "ReportFailure", "CheckFailureRecord", "PublishFailed", "ChooseFailState", "FailedWithoutCause"}))
 	checkFailed(t, r, "States.Timeout", "gave no cause")
 }
 

@@ -37,8 +37,8 @@ func TestScenarioShardsNoRevokeRequested(t *testing.T) {
 		t.Fatalf("exit code %d (path %v, last %+v), want 0", r.code, r.path(), r.last())
 	}
 	p := r.path()
-	if got := p[len(p)-5:]; got[0] != "AfterCleanup" || got[1] != "SummarizeShards" || got[2] != "CheckDeleteResources" || got[3] != "PublishSucceeded" || got[4] != "Succeeded" {
-		t.Errorf("got path %v, want it to end AfterCleanup, SummarizeShards, CheckDeleteResources, PublishSucceeded, Succeeded", p)
+	if got := p[len(p)-5:]; got[0] != "CheckRecord" || got[1] != "ChooseSummary" || got[2] != "SummarizeShards" || got[3] != "PublishSucceeded" || got[4] != "Succeeded" {
+		t.Errorf("got path %v, want it to end CheckRecord, ChooseSummary, SummarizeShards, PublishSucceeded, Succeeded", p)
 	}
 	var out map[string]any
 	if err := json.Unmarshal(r.last().Output, &out); err != nil {

@@ -59,6 +59,7 @@ var steps = []Step{
 	{Dir: "starttask", Placeholder: "StartTaskFunctionArn", State: "StartTask"},
 	{Dir: "pollexecution", Placeholder: "PollExecutionFunctionArn", State: "PollExecution"},
 	{Dir: "teardown", Placeholder: "TeardownFunctionArn", State: "DeleteResources"},
+	{Dir: "record", Placeholder: "RecordFunctionArn", State: "WriteRecord"},
 }
 
 // batchSteps are the batch state machine's step Lambdas.

@@ -255,6 +255,10 @@ func TestCatchRouting(t *testing.T) {
 		{"PlanRoles", map[string]string{"States.ALL": "ReportFailure"}},
 		{"PlanLocations", map[string]string{"States.ALL": "ReportFailure"}},
 		{"PlanTask", map[string]string{"States.ALL": "ReportFailure"}},
+		// The data is copied, or the execution fails anyway: a record that cannot be
+		// written changes neither outcome.
+		{"WriteRecord", map[string]string{"States.ALL": "ChooseSummary"}},
+		{"WriteFailureRecord", map[string]string{"States.ALL": "PublishFailed"}},
 	}
 	var tested []string
 	for _, tt := range tests {
@@ -275,6 +279,10 @@ func TestCatchRouting(t *testing.T) {
 				wantPath = "$.revoke" // never overwrite the original failure
 			case "ExplainFailure":
 				wantPath = "$.explainError" // the failure is then reported as it was
+			case "WriteRecord":
+				wantPath = "$.record" // the summary shows the record's error
+			case "WriteFailureRecord":
+				wantPath = "" // null: the failure document keeps its room
 			}
 			if c.ResultPath != wantPath {
 				t.Errorf("%s: catcher %v has ResultPath %q, want %q", tt.state, c.ErrorEquals, c.ResultPath, wantPath)

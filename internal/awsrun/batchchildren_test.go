@@ -30,7 +30,9 @@ func TestWatchBatchChildren(t *testing.T) {
 	running := batchExecution(types.ExecutionStatusRunning)
 	h := &harness{fake: scripted([]*sfn.DescribeExecutionOutput{running, running, withEnd(batchExecution(types.ExecutionStatusSucceeded), "{}", "", "")}, nil, nil)}
 	parentHistory := h.fake.history
-	child := func(name string) string { return "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:" + name }
+	child := func(name string) string {
+		return "arn:aws:states:ap-northeast-1:222222222222:execution:dsmigrate:" + name
+	}
 	children := map[string][]string{ // child ARN -> its polls, one per watch round
 		child("fleet_a_1"): {poll(2, 10, "TRANSFERRING"), poll(10, 10, "SUCCESS")},
 		child("fleet_b_2"): {poll(5, 8, "TRANSFERRING")},

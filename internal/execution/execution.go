@@ -43,6 +43,36 @@ type Document struct {
 	// ExplainError is ExplainFailure's own error, when it could not run: Failure is then
 	// reported as it was.
 	ExplainError *Failure `json:"explainError,omitempty"`
+	// Record is the WriteRecord step's result ($.record, null without task.report): where
+	// the migration's record and task reports are, or the error that kept the record from
+	// being written. A failed migration's record is written with its result dropped.
+	Record *RecordResult `json:"record"`
+}
+
+// RecordResult is $.record: the links of a written record, or the error its Catch wrote
+// there.
+type RecordResult struct {
+	*RecordLinks
+	*Failure
+}
+
+// RecordLinks is where the record step wrote the migration's record, and where DataSync
+// puts the task report of each of its task executions.
+type RecordLinks struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	URI       string `json:"uri"`
+	WrittenAt string `json:"writtenAt"`
+	// TaskReportsURI is the folder of the migration's DataSync summary reports
+	// (s3://<bucket>/<prefix><migrationId>/Summary-Reports/), one folder per task and
+	// execution below it; the record links each task execution's.
+	TaskReportsURI string `json:"taskReportsUri"`
+}
+
+// TaskReportLink is one task execution's DataSync task report.
+type TaskReportLink struct {
+	TaskExecutionArn string `json:"taskExecutionArn"`
+	URI              string `json:"uri"`
 }
 
 // Execution is $.execution: the Step Functions execution's name and start time, from the
@@ -97,6 +127,9 @@ type BucketPolicyChange struct {
 	// (request.source.kmsKeyArns): those the grant found or created, or those the revoke
 	// removed. Null when the source uses no customer managed key.
 	KMSGrants []KMSGrant `json:"kmsGrants"`
+	// At is when the step finished (RFC 3339, UTC): the time the record gives the grant
+	// and the revoke.
+	At string `json:"at,omitempty"`
 }
 
 // KMSGrant is one KMS grant of a migration (internal/kmsgrant): on KeyArn, to

@@ -94,6 +94,15 @@ var worstCase = map[string]func(t *testing.T) []any{
 		return []any{execution.Teardown{MigrationID: strings.Repeat("m", 32), Tasks: tasks, Locations: []string{locationArn, locationArn},
 			Roles: []string{role, role}, NothingLeft: true, Deleted: true, FinishedAt: "2026-12-31T23:59:59Z", Message: strings.Repeat("m", 400)}}
 	},
+	// The record's links at their longest (the report prefix at its bound, the longest
+	// execution name, a report of every task of the most shards), or the error WriteRecord
+	// caught.
+	"record": func(*testing.T) []any {
+		key := strings.Repeat("p/", request.MaxReportPrefixLength/2) + strings.Repeat("m", 32) + "/dsmigrate-record/" + strings.Repeat("n", 80) + ".json"
+		links := &execution.RecordLinks{Bucket: strings.Repeat("r", 63), Key: key, URI: "s3://" + strings.Repeat("r", 63) + "/" + key, WrittenAt: "2026-12-31T23:59:59Z",
+			TaskReportsURI: "s3://" + strings.Repeat("r", 63) + "/" + strings.Repeat("p/", request.MaxReportPrefixLength/2) + strings.Repeat("m", 32) + "/Summary-Reports/"}
+		return []any{execution.RecordResult{RecordLinks: links}, execution.RecordResult{Failure: largestFailure()}}
+	},
 	"failure":      func(*testing.T) []any { return []any{largestFailure()} },
 	"explainError": func(*testing.T) []any { return []any{largestFailure()} },
 }
@@ -239,6 +248,7 @@ func largestRequest(t *testing.T) request.Request {
 		r.Source.KMSKeyArns = append(r.Source.KMSKeyArns, fmt.Sprintf("arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/mrk-%032d", i))
 	}
 	r.Destination.KMSKeyArn = "arn:aws-us-gov:kms:us-gov-west-1:222222222222:key/mrk-" + strings.Repeat("0", 32)
+	r.Task.Report = &request.Report{Bucket: strings.Repeat("r", 63), Prefix: strings.Repeat("p/", request.MaxReportPrefixLength/2), Level: request.ReportSuccessesAndErrors}
 	yes := true
 	r.Cleanup.RevokeBucketPolicy = &yes
 	r.Cleanup.DeleteResources = true
@@ -306,7 +316,8 @@ func bucketPolicyChange(t *testing.T, mode string) execution.BucketPolicyChange 
 			GranteePrincipal: "arn:aws-us-gov:iam::222222222222:role/" + strings.Repeat("r", 64), Operations: []string{"Decrypt"},
 			Created: true, CreatedAt: "2026-12-31T23:59:59Z"})
 	}
-	return execution.BucketPolicyChange{Mode: mode, Bucket: strings.Repeat("s", 63), Changed: true, Deleted: true, StatementIDs: sids, PolicyBefore: p, PolicyAfter: p, KMSGrants: grants}
+	return execution.BucketPolicyChange{Mode: mode, Bucket: strings.Repeat("s", 63), Changed: true, Deleted: true, StatementIDs: sids, PolicyBefore: p, PolicyAfter: p, KMSGrants: grants,
+		At: "2026-12-31T23:59:59Z"}
 }
 
 // largestFailure is a Catch's error output at Step Functions' bounds: a 256-character
@@ -416,8 +427,15 @@ func TestWorstCaseDocumentFits(t *testing.T) {
 	// $.request, $.execution, $.preflight, $.revoke, or $.failure) and on top of
 	// Summarize's output (DeleteMigrationResources); never beside the migration's grant,
 	// roles, locations, task, shards or progress.
+	// $.record is written on the way to success only (WriteRecord); WriteFailureRecord's
+	// result is dropped. So the failed migration's document has neither $.teardown nor
+	// $.record, and the succeeding one has no $.failure or $.explainError.
 	migration := maps.Clone(doc)
 	delete(migration, "teardown")
+	delete(migration, "record")
+	succeeding := maps.Clone(doc)
+	delete(succeeding, "failure")
+	delete(succeeding, "explainError")
 	teardownBranch := map[string]json.RawMessage{}
 	for _, name := range []string{"request", "execution", "preflight", "revoke", "teardown", "failure"} {
 		teardownBranch[name] = doc[name]
@@ -429,14 +447,21 @@ func TestWorstCaseDocumentFits(t *testing.T) {
 	// Summarize's output (statemachine/dsmigrate.asl.json) repeats the request and the
 	// bucket policy fields of the grant and the revoke; DeleteMigrationResources adds
 	// $.teardown, and its failure $.failure.
+	// WriteRecord and WriteFailureRecord take the whole document, as ExplainFailure does.
+	beforeRecord := maps.Clone(succeeding)
+	delete(beforeRecord, "record")
+	recordInput := size(t, map[string]any{"mode": "succeeded", "document": beforeRecord, "executionArn": "arn:aws-us-gov:states:us-gov-west-1:222222222222:execution:" + strings.Repeat("s", 80) + ":" + strings.Repeat("n", 80)})
 	summary := size(t, map[string]any{"request": doc["preflight"], "bucketPolicy": map[string]any{"policyBefore": json.RawMessage(doc["grant"]), "revoke": doc["revoke"]},
-		"teardown": doc["teardown"], "failure": doc["failure"], "rest": strings.Repeat("x", 2048)})
+		"teardown": doc["teardown"], "record": doc["record"], "shards": doc["shards"], "rest": strings.Repeat("x", 2048)})
 	teardown := size(t, teardownBranch)
 	for name, n := range sizes {
 		t.Logf("%-12s %7d bytes", "$."+name, n)
 	}
-	t.Logf("document %d, ExplainFailure input %d, Summarize output %d, teardown document %d of %d bytes", whole, explainInput, summary, teardown, maxPayloadBytes)
-	for what, n := range map[string]int{"the document": whole, "ExplainFailure's input": explainInput, "Summarize's output": summary, "the teardown's document": teardown} {
+	afterRecord := size(t, succeeding)
+	t.Logf("document %d, ExplainFailure (and WriteFailureRecord) input %d, WriteRecord input %d, its output document %d, Summarize output %d, teardown document %d of %d bytes",
+		whole, explainInput, recordInput, afterRecord, summary, teardown, maxPayloadBytes)
+	for what, n := range map[string]int{"the document": whole, "ExplainFailure's input": explainInput, "WriteRecord's input": recordInput,
+		"the document after WriteRecord": afterRecord, "Summarize's output": summary, "the teardown's document": teardown} {
 		if n > maxPayloadBytes {
 			t.Errorf("%s at its worst is %d bytes; Step Functions allows %d (States.DataLimitExceeded, not caught by States.ALL)", what, n, maxPayloadBytes)
 		}

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -204,4 +205,47 @@ func delegatesToIAM(text, partition, account string) bool {
 		}
 	}
 	return false
+}
+
+// checkReportBucket checks task.report.bucket before anything changes: it must exist in
+// account B and in the deployment's region (the record is written there, and DataSync
+// uploads the reports as the config role of this region), and its default encryption must
+// be one the config role can write with. The config role may use the destination bucket's
+// key only (destinationKey), so a report bucket encrypted by default with another
+// customer managed key is refused: DataSync's upload would fail with an access denied on
+// kms:GenerateDataKey after the transfer.
+func (h *Handler) checkReportBucket(ctx context.Context, r *request.Request) error {
+	rep, home, region := r.Task.Report, h.Config.Home.AccountID, r.Destination.Region
+	if rep == nil {
+		return nil
+	}
+	id, isKMS, err := defaultKey(ctx, h.S3, h.partition(), "task.report", rep.Bucket, region, home, "")
+	var p *failure.PreconditionError
+	if errors.As(err, &p) && strings.Contains(p.Message, "set task.report.region") {
+		return &failure.PreconditionError{Message: fmt.Sprintf("task.report.bucket %s is not in region %s, where this dsmigrate runs and writes the record; choose a report bucket in %s", rep.Bucket, region, region)}
+	}
+	if err != nil || !isKMS || isAWSManagedS3(id) || rep.Bucket == r.Destination.Bucket {
+		return err
+	}
+	if r.Destination.KMSKeyArn != "" && (id == r.Destination.KMSKeyArn || strings.HasSuffix(r.Destination.KMSKeyArn, ":key/"+id)) {
+		return nil
+	}
+	if h.KMS != nil {
+		out, err := h.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
+		if err != nil {
+			return awserror.Classify(err, awserror.Call{Principal: h.ownRoleArn(), Action: "kms:DescribeKey", Resource: id}, awserror.Precondition)
+		}
+		if md := out.KeyMetadata; md.KeyManager == kmstypes.KeyManagerTypeAws || aws.ToString(md.Arn) == r.Destination.KMSKeyArn {
+			return nil
+		}
+	}
+	return &failure.PreconditionError{Message: fmt.Sprintf("task.report.bucket %s is encrypted by default with the KMS key %s, which DataSync could not use to upload the task reports: the config role may use only the destination bucket's key (%s); report into the destination bucket, into a bucket with SSE-S3, or into one whose default key is the destination's",
+		rep.Bucket, id, orNone(r.Destination.KMSKeyArn))}
+}
+
+func orNone(keyArn string) string {
+	if keyArn == "" {
+		return "none: the destination uses SSE-S3 or aws/s3"
+	}
+	return keyArn
 }

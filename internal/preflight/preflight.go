@@ -175,6 +175,9 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 	if r.Destination.KMSKeyArn, err = h.destinationKey(ctx, r); err != nil {
 		return nil, err
 	}
+	if err := h.checkReportBucket(ctx, r); err != nil {
+		return nil, err
+	}
 	shards, err := shardsOf(ctx, sourceS3, partition, r, readRole)
 	if err != nil {
 		return nil, err

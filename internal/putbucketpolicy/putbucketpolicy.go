@@ -110,6 +110,7 @@ func (h *Handler) Handle(ctx context.Context, in Input) (*execution.BucketPolicy
 	if err != nil {
 		return nil, awserror.Fail(ctx, "putbucketpolicy", err, "mode", in.Mode, "migrationId", in.Request.MigrationID, "sourceBucket", in.Request.Source.Bucket)
 	}
+	out.At = h.clock().Now().UTC().Format(time.RFC3339)
 	slog.InfoContext(ctx, "source bucket policy done", "mode", out.Mode, "migrationId", in.Request.MigrationID,
 		"sourceBucket", out.Bucket, "changed", out.Changed, "deleted", out.Deleted,
 		"policyBytesBefore", len(out.PolicyBefore), "policyBytesAfter", len(out.PolicyAfter))

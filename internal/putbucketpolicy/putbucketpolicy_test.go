@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -370,6 +371,7 @@ func TestGolden(t *testing.T) {
 	for _, name := range []string{"grant", "revoke"} {
 		t.Run(name, func(t *testing.T) {
 			h, _, _ := setup(map[string]string{"team-a-media": foreign})
+			h.clk = fixedClock{time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)} // the output's "at"
 			if name == "revoke" {
 				if _, err := h.Handle(context.Background(), grantInput()); err != nil {
 					t.Fatal(err)

@@ -1,0 +1,34 @@
+// Command record is the Lambda function of the WriteRecord and WriteFailureRecord states:
+// it writes a migration's JSON record to the report bucket of task.report.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
+	"github.com/dsmigrate/dsmigrate/internal/record"
+)
+
+func main() {
+	slog.SetDefault(lambdacontext.NewLogger())
+	var env lambdaenv.Reader
+	cfg := record.Config{Home: env.Home(), DestinationBuckets: env.Buckets(lambdaenv.DestinationBuckets)}
+	if err := env.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &record.Handler{Config: cfg, S3: s3.NewFromConfig(awsCfg)}
+	lambda.Start(h.Handle)
+}
