@@ -69,7 +69,8 @@ type item struct {
 
 type plan struct {
 	copy   []item
-	skip   int64 // existing destination objects kept by OverwriteMode NEVER
+	skip   int64  // existing destination objects kept by OverwriteMode NEVER
+	skips  []item // those objects, for the skipped detailed report
 	bytes  int64
 	delete []string // destination keys to delete
 	scope  []item   // every selected source object (POINT_IN_TIME_CONSISTENT verifies them)
@@ -163,6 +164,7 @@ func (j *job) prepare(ctx context.Context) (*plan, *jobErr) {
 		switch {
 		case exists && *o.OverwriteMode == "NEVER":
 			pl.skip++
+			pl.skips = append(pl.skips, it)
 		case exists && *o.TransferMode == "CHANGED" && unchanged(it.obj, d):
 			// identical at the destination: nothing to do
 		default:
@@ -228,6 +230,9 @@ func (j *job) transfer(ctx context.Context, pl *plan) *jobErr {
 		return r
 	}
 	e.filesSkipped.Add(pl.skip) // DataSync reports skipped files while transferring
+	for _, it := range pl.skips {
+		e.ledger.add("skipped", j.entry(it), nil)
+	}
 	j.parallel(ctx, len(pl.copy), func(i int) {
 		pl.copy[i].ok = j.copyOne(ctx, pl.copy[i])
 		if j.enhanced() {
@@ -236,11 +241,14 @@ func (j *job) transfer(ctx context.Context, pl *plan) *jobErr {
 	})
 	j.parallel(ctx, len(pl.delete), func(i int) {
 		key := pl.delete[i]
+		en := reportEntry{RelativePath: "/" + strings.TrimPrefix(key, j.dst.prefix), DestinationKey: key}
 		if err := j.s.b.DeleteObject(ctx, j.dstSess, j.dst.bucket, key); err != nil {
 			j.fail(&e.failDelete, "s3:DeleteObject", "arn:aws:s3:::"+j.dst.bucket+"/"+key, j.dstSess, err)
+			e.ledger.add("deleted", en, err)
 			return
 		}
 		e.filesDeleted.Add(1)
+		e.ledger.add("deleted", en, nil)
 	})
 	failed := e.failTransfer.Load() + e.failDelete.Load()
 	if failed == 0 || ctx.Err() != nil {
@@ -261,6 +269,7 @@ func (j *job) copyOne(ctx context.Context, it item) bool {
 	rc, info, err := j.s.b.GetObject(ctx, j.srcSess, j.src.bucket, srcKey)
 	if err != nil {
 		j.fail(&e.failTransfer, "s3:GetObject", "arn:aws:s3:::"+j.src.bucket+"/"+srcKey, j.srcSess, err)
+		e.ledger.add("transferred", j.entry(it), err)
 		return false
 	}
 	defer rc.Close()
@@ -275,10 +284,12 @@ func (j *job) copyOne(ctx context.Context, it item) bool {
 	r := &meter{ctx: ctx, r: rc, e: e, lim: &j.lim}
 	if _, err := j.s.b.PutObject(ctx, j.dstSess, j.dst.bucket, dstKey, r, info.Size, meta); err != nil {
 		j.fail(&e.failTransfer, "s3:PutObject", "arn:aws:s3:::"+j.dst.bucket+"/"+dstKey, j.dstSess, err)
+		e.ledger.add("transferred", j.entry(it), err)
 		return false
 	}
 	e.filesTransferred.Add(1)
 	e.bytesWritten.Add(info.Size)
+	e.ledger.add("transferred", j.entry(it), nil)
 	return true
 }
 
@@ -294,16 +305,30 @@ func (j *job) verify(ctx context.Context, pl *plan) *jobErr {
 			return
 		}
 		d, err := j.s.b.HeadObject(ctx, j.dstSess, j.dst.bucket, j.dst.prefix+it.rel[1:])
-		if err != nil || d.Size != it.obj.Size || (plainETag(it.obj.ETag) && plainETag(d.ETag) && d.ETag != it.obj.ETag) {
+		if err != nil {
 			e.failVerify.Add(1)
+			e.ledger.add("verified", j.entry(it), err)
+			return
+		}
+		if d.Size != it.obj.Size || (plainETag(it.obj.ETag) && plainETag(d.ETag) && d.ETag != it.obj.ETag) {
+			e.failVerify.Add(1)
+			e.ledger.failed("verified", j.entry(it), "VerificationFailed",
+				fmt.Sprintf("destination size %d ETag %s, source size %d ETag %s", d.Size, d.ETag, it.obj.Size, it.obj.ETag))
 			return
 		}
 		e.filesVerified.Add(1)
+		e.ledger.add("verified", j.entry(it), nil)
 	})
 	if e.failVerify.Load() > 0 && ctx.Err() == nil {
 		return &jobErr{"VerificationFailed", "Transfer and verification completed. Verification detected mismatches. Files with mismatches are listed in Cloud Watch Logs"}
 	}
 	return nil
+}
+
+// entry describes an object of the plan for a detailed task report.
+func (j *job) entry(it item) reportEntry {
+	return reportEntry{RelativePath: it.rel, SourceKey: j.src.prefix + it.rel[1:],
+		DestinationKey: j.dst.prefix + it.rel[1:], SizeBytes: it.obj.Size}
 }
 
 // plainETag is an MD5 ETag (not a multipart one, which contains "-").

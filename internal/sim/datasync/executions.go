@@ -20,6 +20,10 @@ type execution struct {
 	excludes []filterRule
 	inc, exc filter
 	tags     map[string]string
+	// report is the effective TaskReportConfig (the task's, or StartTaskExecution's for
+	// this execution); ledger records object outcomes when it asks for detailed reports.
+	report *taskReportConfig
+	ledger *ledger
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -33,6 +37,7 @@ type execution struct {
 	verDur                 *int64
 	errCode, errDetail     string
 	stats                  ExecutionStats
+	reportRes              *reportResult // PENDING until the report is uploaded
 
 	estFiles, estBytes, estDelete         atomic.Int64
 	filesTransferred, bytesTransferred    atomic.Int64
@@ -82,8 +87,12 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 	if err := checkEnums(in.OverrideOptions, "overrideOptions"); err != nil {
 		return nil, err
 	}
-	if in.ManifestConfig != nil || in.TaskReportConfig != nil {
-		return nil, invalid("ManifestConfig and TaskReportConfig are not modelled by this simulator.")
+	if in.ManifestConfig != nil {
+		return nil, invalid("ManifestConfig is not modelled by this simulator.")
+	}
+	// A TaskReportConfig given here replaces the task's for this execution only.
+	if err := s.acceptReportConfig(ctx, caller, in.TaskReportConfig); err != nil {
+		return nil, err
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
@@ -132,6 +141,16 @@ func (s *Service) startTaskExecution(ctx context.Context, caller identity.Princi
 		prepStatus: "PENDING", xferStatus: "PENDING", verStatus: "PENDING",
 	}
 	mergeTags(e.tags, in.Tags)
+	e.report = t.report
+	if in.TaskReportConfig != nil {
+		e.report = in.TaskReportConfig
+	}
+	if e.report != nil {
+		e.reportRes = &reportResult{Status: "PENDING"}
+		if e.report.standard() {
+			e.ledger = newLedger()
+		}
+	}
 	s.st.execs[e.arn] = e
 	t.queue = append(t.queue, e)
 	t.execOrder = append(t.execOrder, e)
@@ -222,6 +241,11 @@ func (s *Service) describeLocked(e *execution) DescribeTaskExecutionOutput {
 		Result: &resultDetail{PrepareDuration: e.prepDur, PrepareStatus: e.prepStatus,
 			TransferDuration: e.xferDur, TransferStatus: e.xferStatus,
 			VerifyDuration: e.verDur, VerifyStatus: e.verStatus},
+		TaskReportConfig: e.report,
+	}
+	if e.reportRes != nil {
+		r := *e.reportRes
+		out.ReportResult = &r
 	}
 	if e.task.mode == "ENHANCED" {
 		// The phases overlap in Enhanced mode: "For Enhanced mode tasks, the value is
@@ -274,6 +298,7 @@ func (s *Service) runTask(t *task) {
 
 		s.runExecution(e)
 		s.logEnd(e)
+		s.startTaskReport(e)
 
 		s.mu.Lock()
 		t.running = nil

@@ -37,11 +37,14 @@ type Phases struct {
 	Launching time.Duration
 	Preparing time.Duration // on top of the real listing time
 	Verifying time.Duration // on top of the real verification time
+	// Reporting is how long after an execution ends its task report is uploaded
+	// (ReportResult PENDING meanwhile).
+	Reporting time.Duration
 }
 
 // DefaultPhases are roughly what an S3-to-S3 Enhanced execution shows on AWS.
 var DefaultPhases = Phases{Queued: 1 * time.Second, Launching: 20 * time.Second,
-	Preparing: 10 * time.Second, Verifying: 5 * time.Second}
+	Preparing: 10 * time.Second, Verifying: 5 * time.Second, Reporting: 5 * time.Second}
 
 // Service is the simulated DataSync endpoint of one region.
 type Service struct {
@@ -79,6 +82,9 @@ func New(b Backend, opts Options) *Service {
 	}
 	if opts.Phases.Verifying == 0 {
 		opts.Phases.Verifying = DefaultPhases.Verifying
+	}
+	if opts.Phases.Reporting == 0 {
+		opts.Phases.Reporting = DefaultPhases.Reporting
 	}
 	log := opts.Log
 	if log == nil {

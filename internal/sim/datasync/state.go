@@ -36,6 +36,7 @@ type TaskState struct {
 	Includes               []string          `json:"includes,omitempty"`
 	Excludes               []string          `json:"excludes,omitempty"`
 	Tags                   map[string]string `json:"tags,omitempty"`
+	TaskReportConfig       any               `json:"taskReportConfig,omitempty"`
 }
 
 // ExecutionState is one execution in a State dump.
@@ -73,6 +74,9 @@ func (s *Service) Snapshot() State {
 		st.Tasks = append(st.Tasks, TaskState{Arn: t.arn, Account: t.account, Name: t.name, Status: t.status(),
 			TaskMode: t.mode, SourceLocationArn: t.src, DestinationLocationArn: t.dst, Options: &o,
 			Includes: filterValues(t.includes), Excludes: filterValues(t.excludes), Tags: t.tags})
+		if t.report != nil {
+			st.Tasks[len(st.Tasks)-1].TaskReportConfig = t.report
+		}
 	}
 	for _, e := range s.st.execs {
 		st.Executions = append(st.Executions, ExecutionState{Arn: e.arn, TaskArn: e.task.arn, Status: e.status,

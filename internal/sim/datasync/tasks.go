@@ -20,6 +20,7 @@ type task struct {
 	logGroup           string
 	mode               string // ENHANCED | BASIC
 	opts               options
+	report             *taskReportConfig // TaskReportConfig, nil without one
 	includes, excludes []filterRule
 	created            time.Time
 	tags               map[string]string
@@ -185,8 +186,13 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if in.CloudWatchLogGroupArn != nil && !logGroupRE.MatchString(*in.CloudWatchLogGroupArn) {
 		return nil, validation(*in.CloudWatchLogGroupArn, "cloudWatchLogGroupArn", "Member must satisfy regular expression pattern: ^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b):logs:[a-z\\-0-9]+:[0-9]{12}:log-group:([^:\\*]*)(:\\*)?$")
 	}
-	if in.ManifestConfig != nil || in.TaskReportConfig != nil || in.Schedule != nil {
-		return nil, invalid("ManifestConfig, TaskReportConfig and Schedule are not modelled by this simulator.")
+	if in.ManifestConfig != nil || in.Schedule != nil {
+		return nil, invalid("ManifestConfig and Schedule are not modelled by this simulator.")
+	}
+	if in.TaskReportConfig != nil {
+		if _, err := validateReportConfig(in.TaskReportConfig, "taskReportConfig"); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkEnums(in.Options, "options"); err != nil {
 		return nil, err
@@ -226,6 +232,10 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	if n >= maxTasks {
 		return nil, invalid("You have reached the maximum number of tasks (%d) for this account in this Region.", maxTasks)
 	}
+	// A task report's role is passed to DataSync (iam:PassRole, as for a location's).
+	if err := s.acceptReportConfig(ctx, caller, in.TaskReportConfig); err != nil {
+		return nil, err
+	}
 	taskArn := fmt.Sprintf("arn:aws:datasync:%s:%s:task/task-%s", s.b.Settings().Region, caller.AccountID, hex17())
 	if err := s.authorizeTagOnCreate(ctx, caller, taskArn, in.Tags); err != nil {
 		return nil, err
@@ -248,7 +258,7 @@ func (s *Service) createTask(ctx context.Context, caller identity.Principal, bod
 	t := &task{
 		arn:     taskArn,
 		account: caller.AccountID, name: str(in.Name), src: *in.SourceLocationArn, dst: *in.DestinationLocationArn,
-		logGroup: str(in.CloudWatchLogGroupArn), mode: mode, opts: resolved,
+		logGroup: str(in.CloudWatchLogGroupArn), mode: mode, opts: resolved, report: in.TaskReportConfig,
 		includes: in.Includes, excludes: in.Excludes, created: s.now(), tags: map[string]string{},
 	}
 	mergeTags(t.tags, in.Tags)
@@ -304,7 +314,7 @@ func (s *Service) describeTask(ctx context.Context, caller identity.Principal, b
 	o := t.opts
 	out := describeTaskOut{TaskArn: t.arn, Name: t.name, Status: t.status(), SourceLocationArn: t.src,
 		DestinationLocationArn: t.dst, CloudWatchLogGroupArn: t.logGroup, CreationTime: ep(t.created),
-		Options: &o, Excludes: t.excludes, Includes: t.includes, TaskMode: t.mode}
+		Options: &o, Excludes: t.excludes, Includes: t.includes, TaskMode: t.mode, TaskReportConfig: t.report}
 	if t.running != nil {
 		out.CurrentTaskExecutionArn = t.running.arn
 	}

@@ -113,37 +113,38 @@ type locationEntry struct {
 }
 
 type taskIn struct {
-	TaskArn                *string      `json:"TaskArn"`
-	SourceLocationArn      *string      `json:"SourceLocationArn"`
-	DestinationLocationArn *string      `json:"DestinationLocationArn"`
-	CloudWatchLogGroupArn  *string      `json:"CloudWatchLogGroupArn"`
-	Name                   *string      `json:"Name"`
-	Options                *options     `json:"Options"`
-	OverrideOptions        *options     `json:"OverrideOptions"`
-	Excludes               []filterRule `json:"Excludes"`
-	Includes               []filterRule `json:"Includes"`
-	Tags                   []tagEntry   `json:"Tags"`
-	TaskMode               *string      `json:"TaskMode"`
-	Schedule               any          `json:"Schedule"`
-	ManifestConfig         any          `json:"ManifestConfig"`
-	TaskReportConfig       any          `json:"TaskReportConfig"`
+	TaskArn                *string           `json:"TaskArn"`
+	SourceLocationArn      *string           `json:"SourceLocationArn"`
+	DestinationLocationArn *string           `json:"DestinationLocationArn"`
+	CloudWatchLogGroupArn  *string           `json:"CloudWatchLogGroupArn"`
+	Name                   *string           `json:"Name"`
+	Options                *options          `json:"Options"`
+	OverrideOptions        *options          `json:"OverrideOptions"`
+	Excludes               []filterRule      `json:"Excludes"`
+	Includes               []filterRule      `json:"Includes"`
+	Tags                   []tagEntry        `json:"Tags"`
+	TaskMode               *string           `json:"TaskMode"`
+	Schedule               any               `json:"Schedule"`
+	ManifestConfig         any               `json:"ManifestConfig"`
+	TaskReportConfig       *taskReportConfig `json:"TaskReportConfig"`
 }
 
 type describeTaskOut struct {
-	TaskArn                 string       `json:"TaskArn"`
-	Name                    string       `json:"Name,omitempty"`
-	Status                  string       `json:"Status"`
-	SourceLocationArn       string       `json:"SourceLocationArn"`
-	DestinationLocationArn  string       `json:"DestinationLocationArn"`
-	CloudWatchLogGroupArn   string       `json:"CloudWatchLogGroupArn,omitempty"`
-	CreationTime            *epoch       `json:"CreationTime,omitempty"`
-	CurrentTaskExecutionArn string       `json:"CurrentTaskExecutionArn,omitempty"`
-	Options                 *options     `json:"Options,omitempty"`
-	Excludes                []filterRule `json:"Excludes,omitempty"`
-	Includes                []filterRule `json:"Includes,omitempty"`
-	TaskMode                string       `json:"TaskMode"`
-	ErrorCode               string       `json:"ErrorCode,omitempty"`
-	ErrorDetail             string       `json:"ErrorDetail,omitempty"`
+	TaskArn                 string            `json:"TaskArn"`
+	Name                    string            `json:"Name,omitempty"`
+	Status                  string            `json:"Status"`
+	SourceLocationArn       string            `json:"SourceLocationArn"`
+	DestinationLocationArn  string            `json:"DestinationLocationArn"`
+	CloudWatchLogGroupArn   string            `json:"CloudWatchLogGroupArn,omitempty"`
+	CreationTime            *epoch            `json:"CreationTime,omitempty"`
+	CurrentTaskExecutionArn string            `json:"CurrentTaskExecutionArn,omitempty"`
+	Options                 *options          `json:"Options,omitempty"`
+	Excludes                []filterRule      `json:"Excludes,omitempty"`
+	Includes                []filterRule      `json:"Includes,omitempty"`
+	TaskMode                string            `json:"TaskMode"`
+	ErrorCode               string            `json:"ErrorCode,omitempty"`
+	ErrorDetail             string            `json:"ErrorDetail,omitempty"`
+	TaskReportConfig        *taskReportConfig `json:"TaskReportConfig,omitempty"`
 }
 
 type taskEntry struct {
@@ -217,9 +218,12 @@ type DescribeTaskExecutionOutput struct {
 	FilesListed              *filesListed  `json:"FilesListed,omitempty"`
 	FilesFailed              *filesFailed  `json:"FilesFailed,omitempty"`
 	Result                   *resultDetail `json:"Result,omitempty"`
+	// The execution's effective task report configuration and whether its report was
+	// written; both absent without a TaskReportConfig.
+	TaskReportConfig *taskReportConfig `json:"TaskReportConfig,omitempty"`
+	ReportResult     *reportResult     `json:"ReportResult,omitempty"`
 	// The Folders* counters, which the API reference lists for Enhanced mode tasks
-	// (directories are counted apart from files there). ReportResult is absent: it
-	// comes only with a TaskReportConfig, which StartTaskExecution refuses here.
+	// (directories are counted apart from files there).
 	EstimatedFoldersToTransfer *int64         `json:"EstimatedFoldersToTransfer,omitempty"`
 	EstimatedFoldersToDelete   *int64         `json:"EstimatedFoldersToDelete,omitempty"`
 	FoldersTransferred         *int64         `json:"FoldersTransferred,omitempty"`
