@@ -19,6 +19,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/dsmigrate/dsmigrate/internal/naming"
+	"github.com/dsmigrate/dsmigrate/internal/policy"
+	"github.com/dsmigrate/dsmigrate/internal/request"
 	"github.com/dsmigrate/dsmigrate/statemachine"
 )
 
@@ -131,6 +133,8 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			deployment()
 		case "teardown":
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
+		case "record":
+			e["DSMIGRATE_DESTINATION_BUCKETS"] = jsii.String(strings.Join(cfg.DestinationBuckets, ","))
 		}
 		return e
 	}
@@ -243,6 +247,19 @@ func arnsFor(cfg Config) arns {
 		tasks:                     datasync + "task/*",
 		taskExecutions:            datasync + "task/*/execution/*",
 	}
+}
+
+// configRoles is the pattern of the per-migration config roles (datasyncRoles' second).
+func (a arns) configRoles() string { return a.datasyncRoles[1] }
+
+// recordObjects are the keys the record function may write: a record folder in any of the
+// destination buckets (request.Report.RecordKey).
+func (a arns) recordObjects() []string {
+	out := make([]string, len(a.destBuckets))
+	for i, b := range a.destBuckets {
+		out[i] = b + "/*/" + request.RecordFolder + "*"
+	}
+	return out
 }
 
 // allow is a shorthand for an Allow statement.
@@ -396,6 +413,11 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		// Only this deployment's tasks, and the execution is tagged with it as well.
 		allow("StartDeploymentTasks", []string{"datasync:StartTaskExecution"}, []string{a.tasks}, startConditions),
 		allow("TagNewTasksAndExecutions", []string{"datasync:TagResource"}, []string{a.tasks, a.taskExecutions}, tagOnCreate(prefix)),
+		// A task report (task.report) names the migration's config role as the role DataSync
+		// uploads the reports with (TaskReportConfig BucketAccessRoleArn); passing it needs
+		// iam:PassRole. Only the config roles, and only to DataSync.
+		allow("PassConfigRolesForTaskReports", []string{"iam:PassRole"}, []string{a.configRoles()},
+			map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "datasync.amazonaws.com"}}),
 		// The first Enhanced-mode task of an account makes DataSync's service-linked role.
 		allow("CreateDataSyncServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"},
 			[]string{a.dataSyncServiceLinkedRole},
@@ -407,6 +429,20 @@ func (s *DestinationStack) addStepPolicies(cfg Config, a arns) {
 		ofDeployment("aws:ResourceTag", prefix))
 	add("starttask", readExecutions)
 	add("pollexecution", readExecutions)
+
+	// record: write a migration's record into its task.report bucket, one of the
+	// deployment's destination buckets, and only to keys in a record folder
+	// (<prefix><migrationId>/dsmigrate-record/<execution>.json): the function cannot
+	// overwrite the migrated objects of those buckets (TestAttackRecordOverwritesMigratedObject).
+	// A bucket encrypted by default with a customer managed key needs kms:GenerateDataKey
+	// for S3's PutObject (S3 User Guide, "Using server-side encryption with AWS KMS keys"):
+	// the keys of this account in the region, as the config roles' boundary allows, only
+	// through S3 there (kms:ViaService); the key is the bucket owner's choice.
+	add("record",
+		allow("WriteMigrationRecords", []string{"s3:PutObject"}, a.recordObjects(), nil),
+		allow("EncryptRecordsThroughS3", []string{"kms:GenerateDataKey"}, []string{a.destinationKeys},
+			map[string]any{"StringEquals": map[string]any{"kms:ViaService": policy.S3ViaService(a.region)}}),
+	)
 
 	// teardown: delete a migration's task(s), locations and roles, only this deployment's.
 	// The handler also checks the migration id tag; IAM cannot, since one function serves

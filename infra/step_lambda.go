@@ -38,6 +38,7 @@ var settings = map[string]stepSettings{
 	"starttask":       {"dsmigrate: look up or create the task and start one execution", 60},
 	"pollexecution":   {"dsmigrate: describe the task execution and say when to poll next", 30},
 	"teardown":        {"dsmigrate: find a migration's task(s), locations and roles by tag and delete them", 60},
+	"record":          {"dsmigrate: write a migration's JSON record to its task.report bucket", 60},
 	"batch":           {"dsmigrate: check and plan a batch of migrations before anything starts, and report it", 60},
 }
 

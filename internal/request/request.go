@@ -84,7 +84,9 @@ const (
 	ReportErrorsOnly         = "ERRORS_ONLY"
 	ReportSuccessesAndErrors = "SUCCESSES_AND_ERRORS"
 	DefaultReportLevel       = ReportErrorsOnly
-	recordFolder             = "dsmigrate-record/"
+	// RecordFolder is the folder of the records in a migration's folder; the record
+	// function may write only keys with it (infra, WriteMigrationRecords).
+	RecordFolder = "dsmigrate-record/"
 )
 
 // ReportLevels are the values of task.report.level.
@@ -105,7 +107,7 @@ func (r Report) Subdirectory(migrationID string) string { return r.Folder(migrat
 
 // RecordKey is the key of the audit record of one execution of the migration.
 func (r Report) RecordKey(migrationID, executionName string) string {
-	return r.Folder(migrationID) + recordFolder + executionName + ".json"
+	return r.Folder(migrationID) + RecordFolder + executionName + ".json"
 }
 
 // TaskReportFolders are the key prefixes DataSync writes a migration's task reports under
