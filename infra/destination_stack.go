@@ -116,6 +116,7 @@ func NewDestinationStack(scope constructs.Construct, id string, props *Destinati
 			e["DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET"] = jsii.String(strconv.Itoa(cfg.MaxGrantsPerSourceBucket))
 			e["DSMIGRATE_MAX_LIVE_MIGRATIONS"] = jsii.String(strconv.Itoa(cfg.MaxLiveMigrations))
 			e["DSMIGRATE_STATE_MACHINE_ARN"] = jsii.String(cfg.StateMachineArn())
+			e["DSMIGRATE_DESTINATION_BUCKETS"] = jsii.String(strings.Join(cfg.DestinationBuckets, ","))
 		case "putbucketpolicy":
 			e["DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN"] = jsii.String(cfg.ExecutionRoleArn("createlocations"))
 			e["DSMIGRATE_ROLE_PREFIX"] = jsii.String(cfg.NamePrefix)
@@ -712,6 +713,8 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 			suppress(role, "AwsSolutions-IAM5", "datasync:CreateTask's resources are the locations it joins; the condition requires both to be tagged "+naming.DeploymentTagKey+"="+cfg.NamePrefix,
 				"Resource::"+a.locations)
 			suppress(role, "AwsSolutions-IAM5", tasks, "Resource::"+a.tasks, "Resource::"+a.taskExecutions)
+			suppress(role, "AwsSolutions-IAM5", "iam:PassRole of the per-migration config roles (<prefix>-<migration id>-config under the path "+naming.RolePath(cfg.NamePrefix)+", named at run time), only to DataSync (iam:PassedToService), which uploads a migration's task reports with it",
+				"Resource::"+a.configRoles())
 		case "pollexecution":
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 			suppress(role, "AwsSolutions-IAM5", tasks, "Resource::"+a.taskExecutions)
@@ -719,6 +722,12 @@ func (s *DestinationStack) addSuppressions(cfg Config) {
 			suppress(role, "AwsSolutions-IAM5", xray+"; neither do datasync:ListTasks, ListLocations and ListTaskExecutions",
 				"Resource::*")
 			suppress(role, "AwsSolutions-IAM5", tasks+"; "+locations, "Resource::"+a.tasks, "Resource::"+a.locations)
+		case "record":
+			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
+			suppress(role, "AwsSolutions-IAM5", "WriteRecord writes <prefix><migrationId>/dsmigrate-record/<execution>.json into the request's task.report bucket, the prefix, migration id and execution known only at run time; only s3:PutObject, only into dsmigrate:destinationBuckets and only keys in a record folder, so never over migrated objects",
+				stringsToAny(prefixAll("Resource::", a.recordObjects()))...)
+			suppress(role, "AwsSolutions-IAM5", "kms:GenerateDataKey, only through S3 in the region (kms:ViaService), on this account's keys there: a report bucket's default key is chosen by its owner and known only at run time, as for the config roles' boundary",
+				"Resource::"+a.destinationKeys)
 		default:
 			suppress(role, "AwsSolutions-IAM5", xray, "Resource::*")
 		}

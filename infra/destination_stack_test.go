@@ -22,7 +22,7 @@ import (
 
 // wantEnv is the contract's table of environment variables per function.
 var wantEnv = map[string][]string{
-	"preflight": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN",
+	"preflight": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_DESTINATION_BUCKETS", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN",
 		"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET", "DSMIGRATE_MAX_LIVE_MIGRATIONS", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_STATE_MACHINE_ARN"},
 	"createroles":     {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_DESTINATION_BUCKETS", "DSMIGRATE_ROLE_BOUNDARY_ARN", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_SOURCE_BUCKETS"},
 	"putbucketpolicy": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_LOCATIONS_CALLER_ROLE_ARN", "DSMIGRATE_ROLE_PREFIX"},
@@ -30,6 +30,7 @@ var wantEnv = map[string][]string{
 	"starttask":       {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT", "DSMIGRATE_ROLE_PREFIX", "DSMIGRATE_TASK_LOG_GROUP_ARN"},
 	"pollexecution":   {"DSMIGRATE_ACCOUNT_ID"},
 	"teardown":        {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ROLE_PREFIX"},
+	"record":          {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_DESTINATION_BUCKETS"},
 	"batch": {"DSMIGRATE_ACCOUNT_ID", "DSMIGRATE_ALLOW_REMOVE", "DSMIGRATE_ALLOW_STANDING_GRANT",
 		"DSMIGRATE_MAX_GRANTS_PER_SOURCE_BUCKET", "DSMIGRATE_MAX_LIVE_MIGRATIONS", "DSMIGRATE_STATE_MACHINE_ARN"},
 }
@@ -38,8 +39,8 @@ func TestFunctions(t *testing.T) {
 	app := defaultSynth(t)
 	cfg := app.Config
 	fns := resources(app.Dest, "AWS::Lambda::Function")
-	if len(fns) != 8 {
-		t.Fatalf("got %d functions, want 8: seven steps and the batch function", len(fns))
+	if len(fns) != len(allSteps) {
+		t.Fatalf("got %d functions, want %d: the migration's steps and the batch function", len(fns), len(allSteps))
 	}
 	for _, spec := range allSteps {
 		t.Run(spec.Dir, func(t *testing.T) {
@@ -419,6 +420,13 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 				if got := jsonString(st.S["Condition"]); got != `{"StringEquals":{"iam:PassedToService":"datasync.amazonaws.com"}}` {
 					t.Errorf("%s: PassRole condition: got %s, want iam:PassedToService datasync.amazonaws.com", st.Where, got)
 				}
+				// starttask passes only the config roles, which upload task reports.
+				if strings.HasPrefix(st.Where, "StartTaskRole") {
+					if !reflect.DeepEqual(res, []string{a.configRoles()}) {
+						t.Errorf("%s: %s on %v, want only the config roles %s", st.Where, act, res, a.configRoles())
+					}
+					continue
+				}
 				fallthrough
 			case strings.HasPrefix(act, "iam:") && act != "iam:CreateServiceLinkedRole":
 				if !reflect.DeepEqual(slices.Sorted(slices.Values(res)), slices.Sorted(slices.Values(a.datasyncRoles))) {
@@ -454,8 +462,8 @@ func TestExecutionRolesAreScoped(t *testing.T) {
 			}
 		}
 	}
-	if passRoles != 1 {
-		t.Errorf("got %d PassRole grants, want 1 (createlocations)", passRoles)
+	if passRoles != 2 {
+		t.Errorf("got %d PassRole grants, want 2 (createlocations, starttask)", passRoles)
 	}
 	for _, r := range a.datasyncRoles {
 		// The functions' own roles must not match the patterns they may modify, nor the

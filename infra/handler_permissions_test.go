@@ -15,8 +15,10 @@ import (
 var dependentActions = map[string][]string{
 	"iam:CreateRole":              {"iam:TagRole"},
 	"datasync:CreateLocationS3":   {"iam:PassRole", "datasync:TagResource"},
-	"datasync:CreateTask":         {"datasync:TagResource", "iam:CreateServiceLinkedRole"},
-	"datasync:StartTaskExecution": {"datasync:TagResource"},
+	// A TaskReportConfig passes its BucketAccessRoleArn to DataSync, at CreateTask or as a
+	// StartTaskExecution override.
+	"datasync:CreateTask":         {"datasync:TagResource", "iam:CreateServiceLinkedRole", "iam:PassRole"},
+	"datasync:StartTaskExecution": {"datasync:TagResource", "iam:PassRole"},
 }
 
 // iamPrefix maps an SDK service package to its IAM service prefix where they differ.
@@ -37,9 +39,11 @@ var sourceRoleActions = map[string][]string{
 }
 
 // serviceChecks are actions granted for checks a service makes with the caller's identity
-// rather than for calls of the handler: DataSync's CreateLocationS3 access test.
+// rather than for calls of the handler: DataSync's CreateLocationS3 access test, and S3's
+// call to KMS for a record PutObject into a bucket encrypted by default with a KMS key.
 var serviceChecks = map[string][]string{
 	"createlocations": {"s3:ListBucket"},
+	"record":          {"kms:GenerateDataKey"},
 }
 
 // handlerActions lists the IAM actions of the AWS calls declared in internal/<step>, and

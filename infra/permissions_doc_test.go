@@ -146,6 +146,8 @@ func runtimeStatements() []grantedStatement {
 	// With SSE-KMS buckets createroles adds one statement to each.
 	add("<prefix>-<id>-transfer", policy.Document{Statement: policy.Statements{policy.SourceKMSStatement("ap-northeast-1", []string{"key"})}})
 	add("<prefix>-<id>-config", policy.Document{Statement: policy.Statements{policy.DestinationKMSStatement("ap-northeast-1", "key")}})
+	// With task.report the config role may upload the task reports.
+	add("<prefix>-<id>-config", policy.Document{Statement: policy.Statements{policy.TaskReportStatement("aws", "bucket", []string{"reports/id/Summary-Reports/"})}})
 	for _, st := range policy.SourceBucketStatements("aws", naming.SidsFor("id"), "bucket", "", "transfer", "caller") {
 		sid := strings.Replace(st.Sid, "Dsmid", "Dsm<id>", 1)
 		out = append(out, grantedStatement{Holder: "source bucket policy", Sid: sid, Actions: slices.Sorted(slices.Values([]string(st.Action))), Where: "putbucketpolicy"})

@@ -31,6 +31,7 @@ func main() {
 		MaxLiveMigrations:        env.Cap(lambdaenv.MaxLiveMigrations),
 		MaxGrantsPerSourceBucket: env.Cap(lambdaenv.MaxGrantsPerSourceBucket),
 		StateMachineArn:          env.StateMachineArn(),
+		DestinationBuckets:       env.Buckets(lambdaenv.DestinationBuckets),
 	}
 	if err := env.Err(); err != nil {
 		slog.Error("cannot start", "error", err.Error())

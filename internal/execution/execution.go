@@ -194,6 +194,9 @@ type Progress struct {
 	PolledAt                 string  `json:"polledAt"`
 	StartTime                string  `json:"startTime"`
 	ElapsedSeconds           int64   `json:"elapsedSeconds"`
+	// ReportStatus is DataSync's ReportResult status (PENDING, SUCCESS or ERROR) when the
+	// task execution has a task report (task.report); empty otherwise.
+	ReportStatus string `json:"reportStatus,omitempty"`
 }
 
 // Failure is the error output a Catch writes ($.failure, or $.revoke when the revoke

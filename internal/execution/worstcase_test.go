@@ -77,7 +77,7 @@ var worstCase = map[string]func(t *testing.T) []any{
 		const big = int64(1) << 62
 		return []any{execution.Progress{TaskExecutionArn: taskArn + "/execution/exec-0123456789abcdef0", Status: "TRANSFERRING", Done: true,
 			FilesTransferred: big, BytesTransferred: big, EstimatedFilesToTransfer: big, EstimatedBytesToTransfer: big, FilesVerified: big,
-			PercentDone: 99.99999999999999, NextWaitSeconds: big, PolledAt: "2026-12-31T23:59:59Z", StartTime: "2026-12-31T23:59:59Z", ElapsedSeconds: big}}
+			PercentDone: 99.99999999999999, NextWaitSeconds: big, PolledAt: "2026-12-31T23:59:59Z", StartTime: "2026-12-31T23:59:59Z", ElapsedSeconds: big, ReportStatus: "PENDING"}}
 	},
 	"revoke": func(t *testing.T) []any {
 		c := bucketPolicyChange(t, "revoke")

@@ -111,11 +111,37 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Progress, er
 		StartTime:                start.UTC().Format(time.RFC3339),
 		ElapsedSeconds:           int64(max(0, now.Sub(start)).Seconds()),
 	}
+	if d.TaskReportConfig != nil {
+		out.ReportStatus = string(dstypes.PhaseStatusPending)
+		if d.ReportResult != nil && d.ReportResult.Status != "" {
+			out.ReportStatus = string(d.ReportResult.Status)
+		}
+		if out.Done && out.ReportStatus == string(dstypes.PhaseStatusPending) && !reportOverdue(d, now) {
+			// The transfer is done and DataSync is still uploading the task report: wait
+			// for it, so that the record links a report that is there and the config role
+			// (which uploads it) is not deleted under it by cleanup.deleteResources.
+			out.Done, out.NextWaitSeconds = false, reportPollSeconds
+			return out, nil
+		}
+	}
 	if !out.Done {
 		wait := waitpolicy.Next(previous(in.Previous), cur)
 		out.NextWaitSeconds = int64(math.Ceil(wait.Seconds()))
 	}
 	return out, nil
+}
+
+// A successful execution with a task report is done when DataSync's ReportResult is no
+// longer PENDING (DescribeTaskExecution ReportResult: "Indicates whether DataSync created
+// a complete task report for your transfer"), polled every reportPollSeconds, and at the
+// latest reportWait after the execution ended: the migration does not hang on a report.
+const (
+	reportPollSeconds = 5
+	reportWait        = 10 * time.Minute
+)
+
+func reportOverdue(d *datasync.DescribeTaskExecutionOutput, now time.Time) bool {
+	return d.EndTime != nil && now.Sub(*d.EndTime) > reportWait
 }
 
 func (h *Handler) now() time.Time {

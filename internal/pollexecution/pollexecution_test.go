@@ -230,3 +230,37 @@ func TestLaterPollWithoutStartTimeKeepsTheFirst(t *testing.T) {
 		t.Errorf("got start %s after %d s, want 2026-11-27T03:00:00Z after 600 s", got.StartTime, got.ElapsedSeconds)
 	}
 }
+
+// A successful execution with a task report is done once DataSync's ReportResult leaves
+// PENDING, or when the report is overdue; one without a report has no report status.
+func TestSuccessWaitsForTheTaskReport(t *testing.T) {
+	report := &dstypes.TaskReportConfig{OutputType: dstypes.ReportOutputTypeSummaryOnly}
+	tests := []struct {
+		name       string
+		config     *dstypes.TaskReportConfig
+		result     *dstypes.ReportResult
+		ended      time.Time
+		wantDone   bool
+		wantStatus string
+	}{
+		{"no report", nil, nil, now.Add(-time.Minute), true, ""},
+		{"report not started", report, nil, now.Add(-time.Minute), false, "PENDING"},
+		{"report pending", report, &dstypes.ReportResult{Status: dstypes.PhaseStatusPending}, now.Add(-time.Minute), false, "PENDING"},
+		{"report written", report, &dstypes.ReportResult{Status: dstypes.PhaseStatusSuccess}, now.Add(-time.Minute), true, "SUCCESS"},
+		{"report failed", report, &dstypes.ReportResult{Status: dstypes.PhaseStatusError}, now.Add(-time.Minute), true, "ERROR"},
+		{"report overdue", report, &dstypes.ReportResult{Status: dstypes.PhaseStatusPending}, now.Add(-reportWait - time.Second), true, "PENDING"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := handler(&datasync.DescribeTaskExecutionOutput{Status: dstypes.TaskExecutionStatusSuccess, StartTime: aws.Time(start), EndTime: aws.Time(tt.ended),
+				BytesTransferred: 10, EstimatedBytesToTransfer: 10, TaskReportConfig: tt.config, ReportResult: tt.result}, nil)
+			got, err := h.Handle(context.Background(), Input{TaskExecutionArn: execArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Done != tt.wantDone || got.ReportStatus != tt.wantStatus || (!got.Done && got.NextWaitSeconds != reportPollSeconds) {
+				t.Errorf("got done %v, report status %q, wait %d; want done %v, %q", got.Done, got.ReportStatus, got.NextWaitSeconds, tt.wantDone, tt.wantStatus)
+			}
+		})
+	}
+}

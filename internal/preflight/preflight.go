@@ -76,6 +76,10 @@ type Config struct {
 	MaxGrantsPerSourceBucket int
 	// StateMachineArn is the deployment's own state machine.
 	StateMachineArn string
+	// DestinationBuckets are the deployment's destination buckets
+	// (dsmigrate:destinationBuckets); task.report.bucket must be one of them. nil: not
+	// checked here (createroles checks it again).
+	DestinationBuckets []string
 }
 
 // Handler runs the preflight step.
@@ -222,6 +226,10 @@ func validate(r *request.Request, c Config) error {
 	// ChooseMode sends the other modes elsewhere before Preflight (a plan to this
 	// function's plan, PlanPreflight): one that reaches it (a state machine older than the
 	// request, or a direct invocation) must not copy.
+	if rep := r.Task.Report; rep != nil && c.DestinationBuckets != nil && !slices.Contains(c.DestinationBuckets, rep.Bucket) {
+		v.Add("task.report.bucket", "%q is not one of this deployment's destination buckets %v (cdk.json dsmigrate:destinationBuckets): DataSync writes the task reports with the migration's config role, which may write only those; report into a listed bucket, or add it there and deploy",
+			rep.Bucket, c.DestinationBuckets)
+	}
 	if r.Mode != "" && r.Mode != request.ModeMigrate && r.Mode != request.ModePlan {
 		v.Add("mode", "%q does not run through Preflight, which starts a migration; this state machine handles it in its own branch (docs/reference.md, \"Modes\")", r.Mode)
 	}

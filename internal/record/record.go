@@ -129,6 +129,9 @@ type Copied struct {
 	FilesTransferred  int64                   `json:"filesTransferred"`
 	BytesTransferred  int64                   `json:"bytesTransferred"`
 	Shards            []execution.ShardResult `json:"shards,omitempty"`
+	// ReportStatus is DataSync's ReportResult status of the (last polled) execution's task
+	// report: SUCCESS, ERROR, or PENDING when it was not written in time.
+	ReportStatus string `json:"reportStatus,omitempty"`
 }
 
 // Verified is DataSync's verification of the transferred objects (task.verifyMode), part
@@ -281,7 +284,7 @@ func (h *Handler) copied(rec *Record, doc execution.Document) {
 	}
 	c := &Copied{TaskExecutionArns: executions, Shards: doc.Shards}
 	if p != nil {
-		c.Status, c.StartTime, c.FinishedAt, c.FilesTransferred, c.BytesTransferred = p.Status, p.StartTime, p.PolledAt, p.FilesTransferred, p.BytesTransferred
+		c.Status, c.StartTime, c.FinishedAt, c.FilesTransferred, c.BytesTransferred, c.ReportStatus = p.Status, p.StartTime, p.PolledAt, p.FilesTransferred, p.BytesTransferred, p.ReportStatus
 		if rec.Request.Task.VerifyMode != "NONE" && p.Done {
 			rec.Verified = &Verified{VerifyMode: rec.Request.Task.VerifyMode, FilesVerified: p.FilesVerified, At: p.PolledAt}
 		}
