@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -116,6 +117,81 @@ func TestEncryption(t *testing.T) {
 			}
 			if strings.Join(got.Request.Source.KMSKeyArns, ",") != strings.Join(tt.wantSrcKeys, ",") || got.Request.Destination.KMSKeyArn != tt.wantDstKey {
 				t.Errorf("got source keys %v, destination key %q; want %v, %q", got.Request.Source.KMSKeyArns, got.Request.Destination.KMSKeyArn, tt.wantSrcKeys, tt.wantDstKey)
+			}
+		})
+	}
+}
+
+// TestReportBucket: task.report's bucket must be a listed destination bucket, in account B
+// and encrypted so that the config role can write the task reports: SSE-S3, aws/s3 or
+// the destination's own key; another customer managed key is refused before any change.
+func TestReportBucket(t *testing.T) {
+	otherKey := "arn:aws:kms:ap-northeast-1:222222222222:key/4234abcd-12ab-34cd-56ef-1234567890ab"
+	keys := map[string]kmstypes.KeyMetadata{
+		dstKey:   meta(dstKey, "222222222222", kmstypes.KeyManagerTypeCustomer),
+		otherKey: meta(otherKey, "222222222222", kmstypes.KeyManagerTypeCustomer),
+	}
+	tests := []struct {
+		name      string
+		bucket    string
+		dst       string // the destination's default key; "-" = SSE-S3
+		report    string // the report bucket's; "-" = SSE-S3, "missing" = no such bucket
+		wantField string // a ValidationError on this field
+		wantErr   string // else a PreconditionError containing this
+	}{
+		{name: "sse-s3", bucket: "team-b-reports", dst: "-", report: "-"},
+		{name: "aws/s3", bucket: "team-b-reports", dst: "-", report: ""},
+		{name: "the destination's key", bucket: "team-b-reports", dst: dstKey, report: dstKey},
+		{name: "another customer key", bucket: "team-b-reports", dst: dstKey, report: otherKey, wantErr: "could not use to upload the task reports"},
+		{name: "a customer key, destination SSE-S3", bucket: "team-b-reports", dst: "-", report: otherKey, wantErr: "none: the destination uses SSE-S3"},
+		{name: "missing", bucket: "team-b-reports", dst: "-", report: "missing", wantErr: "task.report bucket team-b-reports does not exist"},
+		{name: "unlisted", bucket: "team-c-reports", dst: "-", report: "-", wantField: "task.report.bucket"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld()
+			w.h.Config.DestinationBuckets = []string{"team-b-media", "team-b-reports"}
+			fk := &fakeKMS{keys: keys, policies: map[string]string{dstKey: delegating}}
+			w.h.KMS, w.h.SourceKMS = fk, fakeKMSAssumer{fk}
+			w.dest.encryption = func(bucket string) (*s3.GetBucketEncryptionOutput, error) {
+				key := tt.dst
+				if bucket != "team-b-media" {
+					key = tt.report
+				}
+				switch key {
+				case "-":
+					return &s3.GetBucketEncryptionOutput{}, nil
+				case "missing":
+					return nil, apiError(404, "NoSuchBucket", "The specified bucket does not exist")
+				}
+				return kmsDefault(key)(bucket)
+			}
+			in := validInput()
+			var raw map[string]any
+			if err := json.Unmarshal(in.Request, &raw); err != nil {
+				t.Fatal(err)
+			}
+			raw["task"].(map[string]any)["report"] = map[string]any{"bucket": tt.bucket, "prefix": "audit/"}
+			in.Request, _ = json.Marshal(raw)
+			got, err := w.h.Handle(context.Background(), in)
+			switch {
+			case tt.wantField != "":
+				var v *failure.ValidationError
+				if !errors.As(err, &v) || !strings.Contains(err.Error(), tt.wantField) {
+					t.Fatalf("got %v, want a ValidationError on %s", err, tt.wantField)
+				}
+				if strings.Contains(strings.Join(w.log, " "), "GetBucketEncryption") {
+					t.Errorf("got calls %v, want none before the refusal", w.log)
+				}
+			case tt.wantErr != "":
+				var pe *failure.PreconditionError
+				if !errors.As(err, &pe) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want a PreconditionError containing %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatalf("got %v, want nil", err)
+			case got.Request.Task.Report == nil || got.Request.Task.Report.Level != "ERRORS_ONLY":
+				t.Errorf("got report %+v, want it normalized with level ERRORS_ONLY", got.Request.Task.Report)
 			}
 		})
 	}

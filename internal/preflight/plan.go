@@ -122,6 +122,9 @@ func (h *Handler) plan(ctx context.Context, r *request.Request) (*execution.Pref
 		return nil, err
 	}
 	r.Destination.KMSKeyArn = key
+	if err := block(h.checkReportBucket(ctx, r)); err != nil {
+		return nil, err
+	}
 	shards, err := shardsOf(ctx, sourceS3, partition, r, readRole)
 	if err := block(err); err != nil {
 		return nil, err
