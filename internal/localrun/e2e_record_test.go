@@ -2,7 +2,6 @@ package localrun
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -175,10 +174,7 @@ func TestE2ERecordAfterSuccess(t *testing.T) {
 func TestE2ERecordAfterFailure(t *testing.T) {
 	t.Parallel()
 	env := e2eEnv(t, Options{})
-	objs := append(smallObjects(32, 3, "ok/"), smallObjects(33, 1, "blocked/")...)
-	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
-	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"KeepBlockedPrivate","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/blocked/*"}]}`, env.Destination.AccountID, src)
-	putPolicy(t, env.Source.S3, src, deny)
+	src, dst := seedWithBlocked(t, env, 32, 33)
 	req := env.NewRequest("recorded-fail", src, "", dst, "from-a/")
 	req.Task.Report = &request.Report{Bucket: dst, Prefix: "audit/", Level: request.ReportErrorsOnly}
 

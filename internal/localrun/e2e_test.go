@@ -599,14 +599,23 @@ func TestE2EThrottlingEverywhere(t *testing.T) {
 	}
 }
 
+// seedWithBlocked seeds a source bucket with objects under ok/ and one under blocked/,
+// which another team's Deny keeps everyone in B, the transfer role included, from
+// reading: a DataSync execution of the whole bucket ends in ERROR.
+func seedWithBlocked(t *testing.T, env *Environment, seedOK, seedBlocked uint64) (src, dst string) {
+	t.Helper()
+	objs := append(smallObjects(seedOK, 4, "ok/"), smallObjects(seedBlocked, 1, "blocked/")...)
+	src, dst = seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
+	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"KeepBlockedPrivate","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/blocked/*"}]}`, env.Destination.AccountID, src)
+	putPolicy(t, env.Source.S3, src, deny)
+	return src, dst
+}
+
 func TestE2EDataSyncExecutionError(t *testing.T) {
 	t.Parallel()
 	env := e2eEnv(t, Options{})
-	objs := append(smallObjects(9, 4, "ok/"), smallObjects(10, 1, "blocked/")...)
-	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
-	// Another team's Deny keeps everyone in B, the transfer role included, from reading blocked/.
-	deny := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"KeepBlockedPrivate","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/blocked/*"}]}`, env.Destination.AccountID, src)
-	putPolicy(t, env.Source.S3, src, deny)
+	src, dst := seedWithBlocked(t, env, 9, 10)
+	deny := policy(t, env.Source.S3, src)
 
 	res := run(t, env, env.NewRequest("ds-error", src, "", dst, ""), "datasync-error")
 	if res.Succeeded {
