@@ -3,6 +3,7 @@ package localrun
 import (
 	"encoding/json"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -264,4 +265,39 @@ func slicesIndex(s []string, v string) int {
 		}
 	}
 	return -1
+}
+
+// TestE2ERecordSharded: a sharded migration with task.report gets one task report per
+// shard's execution, each where the record links it, and a record that lists every
+// shard's task and execution.
+func TestE2ERecordSharded(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	objs := append(smallObjects(35, 3, "2024/"), smallObjects(36, 2, "2025/")...)
+	src, dst := seed(t, env, s3types.ObjectOwnershipBucketOwnerEnforced, objs)
+	req := env.NewRequest("recorded-shards", src, "", dst, "s/")
+	req.Task.Shards = &request.Shards{Prefixes: []string{"2024/", "2025/"}}
+	req.Task.Report = &request.Report{Bucket: dst, Prefix: "audit/", Level: request.ReportSummaryOnly}
+	res := run(t, env, req, "recorded-shards-run1")
+	mustSucceed(t, res)
+	rec := readRecord(t, env, dst, "audit/recorded-shards/dsmigrate-record/recorded-shards-run1.json")
+	if rec.Copied == nil || rec.Copied.FilesTransferred != int64(len(objs)) || len(rec.Copied.Shards) != 3 {
+		t.Fatalf("got copied %+v, want %d files in three shards (two folders and the rest)", rec.Copied, len(objs))
+	}
+	// Each shard's execution has its summary report under the migration's folder, one
+	// folder per task and execution; the shards' tasks are the migration's three.
+	summaries := keysUnder(t, env, dst, strings.TrimPrefix(rec.TaskReportsURI, "s3://"+dst+"/"))
+	tasks := shardTasks(t, env, "recorded-shards")
+	if len(summaries) != len(rec.Copied.Shards) || len(tasks) != len(summaries) {
+		t.Fatalf("got summary reports %v under %s and tasks %v, want one per shard", summaries, rec.TaskReportsURI, tasks)
+	}
+	for _, task := range tasks {
+		id := task[strings.LastIndex(task, "/")+1:]
+		if !slices.ContainsFunc(summaries, func(k string) bool { return strings.Contains(k, "/Summary-Reports/"+id+"/") }) {
+			t.Errorf("got summary reports %v, want one of task %s", summaries, task)
+		}
+	}
+	if detailed := keysUnder(t, env, dst, "audit/recorded-shards/Detailed-Reports/"); len(detailed) != 0 {
+		t.Errorf("got detailed reports %v, want none at level SUMMARY_ONLY", detailed)
+	}
 }

@@ -82,7 +82,13 @@ type Record struct {
 	Verified *Verified           `json:"verified"`
 	Revoked  *Revoked            `json:"revoked"`
 	Deleted  *execution.Teardown `json:"deleted"`
-	// TaskReports link DataSync's task report of each task execution.
+	// TaskReportsURI is the folder of the migration's DataSync summary reports, one
+	// folder per task and execution below it.
+	TaskReportsURI string `json:"taskReportsUri"`
+	// TaskReports link the summary report of each task execution whose ARN the state
+	// document holds: the unsharded task's, and a failed shard's. A succeeded shard's
+	// result keeps only its counts (the document's room under 256 KiB), so its report is
+	// found under TaskReportsURI by its task and execution id.
 	TaskReports []execution.TaskReportLink `json:"taskReports"`
 	// Failure is the error the execution fails with (mode failed), its cause as the
 	// failure explanation gave it.
@@ -291,6 +297,7 @@ func (h *Handler) copied(rec *Record, doc execution.Document) {
 	}
 	rec.Copied = c
 	rep := rec.Request.Task.Report
+	rec.TaskReportsURI = "s3://" + rep.Bucket + "/" + rep.Subdirectory(rec.MigrationID) + "Summary-Reports/"
 	for _, arn := range executions {
 		rec.TaskReports = append(rec.TaskReports, execution.TaskReportLink{TaskExecutionArn: arn, URI: TaskReportURI(*rep, rec.MigrationID, arn)})
 	}
