@@ -87,6 +87,7 @@ func TestE2ERecordAfterSuccess(t *testing.T) {
 	}
 
 	rec := readRecord(t, env, dst, wantKey)
+	t.Logf("record s3://%s/%s: %d bytes", dst, wantKey, len(readObject(t, env.Destination.S3, dst, wantKey)))
 	var wantBytes int64
 	for _, o := range objs {
 		wantBytes += o.Size
