@@ -13,8 +13,8 @@ import (
 // dependentActions are the extra actions AWS evaluates for a call the handlers make
 // (Service Authorization Reference "dependent actions"; tags given at creation).
 var dependentActions = map[string][]string{
-	"iam:CreateRole":              {"iam:TagRole"},
-	"datasync:CreateLocationS3":   {"iam:PassRole", "datasync:TagResource"},
+	"iam:CreateRole":            {"iam:TagRole"},
+	"datasync:CreateLocationS3": {"iam:PassRole", "datasync:TagResource"},
 	// A TaskReportConfig passes its BucketAccessRoleArn to DataSync, at CreateTask or as a
 	// StartTaskExecution override.
 	"datasync:CreateTask":         {"datasync:TagResource", "iam:CreateServiceLinkedRole", "iam:PassRole"},

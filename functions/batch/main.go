@@ -4,13 +4,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -30,15 +27,7 @@ func main() {
 		},
 		StateMachineArn: env.StateMachineArn(),
 	}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	h := &batch.Handler{Config: cfg, SFN: sfn.NewFromConfig(awsCfg), S3: s3.NewFromConfig(awsCfg)}
 	lambda.Start(h.Handle)
 }

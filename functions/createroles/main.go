@@ -3,13 +3,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/dsmigrate/dsmigrate/internal/createroles"
@@ -26,15 +23,7 @@ func main() {
 		SourceBuckets:      env.Buckets(lambdaenv.SourceBuckets),
 		DestinationBuckets: env.Buckets(lambdaenv.DestinationBuckets),
 	}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	h := &createroles.Handler{Config: cfg, IAM: iam.NewFromConfig(awsCfg)}
 	lambda.Start(h.Handle)
 }

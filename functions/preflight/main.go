@@ -3,13 +3,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -33,15 +30,7 @@ func main() {
 		StateMachineArn:          env.StateMachineArn(),
 		DestinationBuckets:       env.Buckets(lambdaenv.DestinationBuckets),
 	}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	assumer := &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}
 	h := &preflight.Handler{
 		Config:    cfg,

@@ -4,13 +4,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/dsmigrate/dsmigrate/internal/kmsgrant"
@@ -29,15 +26,7 @@ func main() {
 		SettleDelay:            putbucketpolicy.DefaultSettleDelay,
 		GrantSettle:            putbucketpolicy.DefaultGrantSettle,
 	}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	assumer := &sourceaccess.Assumer{Config: awsCfg, STS: sts.NewFromConfig(awsCfg)}
 	h := &putbucketpolicy.Handler{
 		Config:  cfg,

@@ -3,13 +3,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/dsmigrate/dsmigrate/internal/lambdaenv"
@@ -20,15 +17,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := record.Config{Home: env.Home(), DestinationBuckets: env.Buckets(lambdaenv.DestinationBuckets)}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	h := &record.Handler{Config: cfg, S3: s3.NewFromConfig(awsCfg)}
 	lambda.Start(h.Handle)
 }

@@ -4,13 +4,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -22,15 +19,7 @@ func main() {
 	slog.SetDefault(lambdacontext.NewLogger())
 	var env lambdaenv.Reader
 	cfg := teardown.Config{Home: env.Home(), Prefix: env.RolePrefix()}
-	if err := env.Err(); err != nil {
-		slog.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		slog.Error("cannot load the AWS configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	awsCfg := env.AWSConfig()
 	h := &teardown.Handler{Config: cfg, DataSync: datasync.NewFromConfig(awsCfg), IAM: iam.NewFromConfig(awsCfg)}
 	lambda.Start(h.Invoke)
 }

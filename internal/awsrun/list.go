@@ -90,20 +90,15 @@ func (r *Runner) list(ctx context.Context, args []string) int {
 	if *maxN < 1 || *maxN > 1000 {
 		return r.errUsage(fmt.Errorf("--max must be 1 to 1000, got %d", *maxN))
 	}
-	if *format != "text" && *format != "json" {
-		return r.errUsage(fmt.Errorf("--output must be text or json, got %q", *format))
+	if err := outputFlag(*format); err != nil {
+		return r.errUsage(err)
 	}
-	sm, region, err := r.stateMachine(ctx, t)
-	if err != nil {
-		return r.errTarget(err)
-	}
-	client, err := r.client(ctx, *t.profile, region)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
-		return ExitAWS
+	sm, client, code := r.connect(ctx, t)
+	if code != ExitOK {
+		return code
 	}
 	var rows []Migration
-	err = r.executions(ctx, client, sm.String(), *maxN, func(m Migration) bool {
+	err := r.executions(ctx, client, sm.String(), *maxN, func(m Migration) bool {
 		rows = append(rows, m)
 		return true
 	})
@@ -184,20 +179,15 @@ func (r *Runner) status(ctx context.Context, args []string) int {
 	if !naming.ValidID(id) {
 		return r.errUsage(fmt.Errorf("give the migration id: dsmigrate status MIGRATION_ID (1-32 characters a-z, 0-9 and -; got %q)", id))
 	}
-	if *format != "text" && *format != "json" {
-		return r.errUsage(fmt.Errorf("--output must be text or json, got %q", *format))
+	if err := outputFlag(*format); err != nil {
+		return r.errUsage(err)
 	}
-	sm, region, err := r.stateMachine(ctx, t)
-	if err != nil {
-		return r.errTarget(err)
-	}
-	client, err := r.client(ctx, *t.profile, region)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
-		return ExitAWS
+	sm, client, code := r.connect(ctx, t)
+	if code != ExitOK {
+		return code
 	}
 	var found *Migration
-	err = r.executions(ctx, client, sm.String(), statusScan, func(m Migration) bool {
+	err := r.executions(ctx, client, sm.String(), statusScan, func(m Migration) bool {
 		if m.MigrationID == id {
 			found = &m
 			return false

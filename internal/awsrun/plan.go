@@ -7,9 +7,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
-
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/plantext"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -65,24 +62,18 @@ func (r *Runner) plan(ctx context.Context, args []string) int {
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
-	if *input == "" {
-		return r.errUsage(errors.New("missing --input"))
-	}
-	if *format != "text" && *format != "json" {
-		return r.errUsage(fmt.Errorf("--output must be text or json, got %q", *format))
-	}
-	if *interval <= 0 {
-		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
-	}
-	sm, reg, err := r.stateMachine(ctx, t)
-	if err != nil {
-		return r.errTarget(err)
-	}
-	raw, size, err := r.readInput(*input)
-	if err != nil {
+	if err := requestFlags(*input, *interval); err != nil {
 		return r.errUsage(err)
 	}
+	if err := outputFlag(*format); err != nil {
+		return r.errUsage(err)
+	}
+	sm, reg, raw, size, code := r.resolve(ctx, t, *input)
+	if code != ExitOK {
+		return code
+	}
 	if size <= request.MaxRequestBytes && size >= 0 {
+		var err error
 		if raw, err = AsPlan(raw); err != nil {
 			return r.errUsage(fmt.Errorf("--input: %w", err))
 		}
@@ -96,18 +87,12 @@ func (r *Runner) plan(ctx context.Context, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	client, err := r.client(ctx, *t.profile, reg)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
-		return ExitAWS
+	client, execArn, code := r.startExecution(ctx, *t.profile, reg, sm, execName, raw)
+	if code != ExitOK {
+		return code
 	}
-	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm.String()), Name: aws.String(execName), Input: aws.String(string(raw))})
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, execName))
-		return ExitAWS
-	}
-	fmt.Fprintf(r.Stderr, "started plan %s\n", aws.ToString(out.ExecutionArn))
-	return r.watchWith(ctx, client, aws.ToString(out.ExecutionArn), *interval, func(output string) int {
+	fmt.Fprintf(r.Stderr, "started plan %s\n", execArn)
+	return r.watchWith(ctx, client, execArn, *interval, func(output string) int {
 		return PrintPlan(r, output, *format == "json")
 	})
 }

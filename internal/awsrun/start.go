@@ -59,6 +59,31 @@ func stateMachineARN(s string) (arn.ARN, error) {
 	return a, nil
 }
 
+// requestFlags checks the flags start and plan share: the request file and the pause
+// between polls.
+func requestFlags(input string, interval time.Duration) error {
+	if input == "" {
+		return errors.New("missing --input")
+	}
+	if interval <= 0 {
+		return fmt.Errorf("--interval must be positive, got %v", interval)
+	}
+	return nil
+}
+
+// resolve finds the state machine (and its region) and reads the request, as start and
+// plan do first; a code other than ExitOK is the command's exit after the error is printed.
+func (r *Runner) resolve(ctx context.Context, t *target, input string) (sm arn.ARN, region string, raw []byte, size int64, code int) {
+	sm, region, err := r.stateMachine(ctx, t)
+	if err != nil {
+		return sm, region, nil, 0, r.errTarget(err)
+	}
+	if raw, size, err = r.readInput(input); err != nil {
+		return sm, region, nil, 0, r.errUsage(err)
+	}
+	return sm, region, raw, size, ExitOK
+}
+
 func (r *Runner) start(ctx context.Context, args []string) int {
 	fs := r.flagSet("start")
 	t := r.targetFlags(fs)
@@ -70,19 +95,12 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 	if err := parse(fs, args); err != nil {
 		return r.errUsage(err)
 	}
-	if *input == "" {
-		return r.errUsage(errors.New("missing --input"))
-	}
-	if *interval <= 0 {
-		return r.errUsage(fmt.Errorf("--interval must be positive, got %v", *interval))
-	}
-	sm, reg, err := r.stateMachine(ctx, t)
-	if err != nil {
-		return r.errTarget(err)
-	}
-	raw, size, err := r.readInput(*input)
-	if err != nil {
+	if err := requestFlags(*input, *interval); err != nil {
 		return r.errUsage(err)
+	}
+	sm, reg, raw, size, code := r.resolve(ctx, t, *input)
+	if code != ExitOK {
+		return code
 	}
 	var extraRegions []string
 	for _, x := range strings.Split(*extra, ",") {
@@ -95,27 +113,59 @@ func (r *Runner) start(ctx context.Context, args []string) int {
 		return ExitUsage
 	}
 
-	client, err := r.client(ctx, *t.profile, reg)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
-		return ExitAWS
+	client, execArn, code := r.startExecution(ctx, *t.profile, reg, sm, execName, raw)
+	if code != ExitOK {
+		return code
 	}
-	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
-		StateMachineArn: aws.String(sm.String()),
-		Name:            aws.String(execName),
-		Input:           aws.String(string(raw)),
-	})
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, execName))
-		return ExitAWS
-	}
-	execArn := aws.ToString(out.ExecutionArn)
 	if !*watch {
 		fmt.Fprintln(r.Stdout, execArn)
 		return ExitOK
 	}
 	fmt.Fprintf(r.Stderr, "started %s\n", execArn)
 	return r.watch(ctx, client, execArn, *interval)
+}
+
+// connect finds the state machine and makes a Step Functions client in its region, for
+// the commands that only read executions; a code other than ExitOK is the command's exit
+// after the error is printed.
+func (r *Runner) connect(ctx context.Context, t *target) (sm arn.ARN, client SFNAPI, code int) {
+	sm, region, err := r.stateMachine(ctx, t)
+	if err != nil {
+		return sm, nil, r.errTarget(err)
+	}
+	if client, err = r.client(ctx, *t.profile, region); err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return sm, nil, ExitAWS
+	}
+	return sm, client, ExitOK
+}
+
+// outputFlag checks an --output value.
+func outputFlag(format string) error {
+	if format != "text" && format != "json" {
+		return fmt.Errorf("--output must be text or json, got %q", format)
+	}
+	return nil
+}
+
+// startExecution starts the state machine sm (in region) with raw as input, for start
+// and plan; a code other than ExitOK is the command's exit after the error is printed.
+func (r *Runner) startExecution(ctx context.Context, profile, region string, sm arn.ARN, name string, raw []byte) (client SFNAPI, execArn string, code int) {
+	client, err := r.client(ctx, profile, region)
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
+		return nil, "", ExitAWS
+	}
+	out, err := client.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(sm.String()),
+		Name:            aws.String(name),
+		Input:           aws.String(string(raw)),
+	})
+	if err != nil {
+		fmt.Fprintf(r.Stderr, "dsmigrate: StartExecution: %v\n%s", err, startHint(err, name))
+		return nil, "", ExitAWS
+	}
+	return client, aws.ToString(out.ExecutionArn), ExitOK
 }
 
 // readInput reads the request file, or stdin for "-", up to one byte more than a request

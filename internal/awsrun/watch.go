@@ -89,14 +89,9 @@ func (r *Runner) watchCmd(ctx context.Context, args []string) int {
 
 // watchMigration follows the latest execution of migration id, found as status finds it.
 func (r *Runner) watchMigration(ctx context.Context, t *target, id string, interval time.Duration) int {
-	sm, region, err := r.stateMachine(ctx, t)
-	if err != nil {
-		return r.errTarget(err)
-	}
-	client, err := r.client(ctx, *t.profile, region)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "dsmigrate: %v\n", err)
-		return ExitAWS
+	sm, client, code := r.connect(ctx, t)
+	if code != ExitOK {
+		return code
 	}
 	found := ""
 	if err := r.executions(ctx, client, sm.String(), statusScan, func(m Migration) bool {

@@ -16,6 +16,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/dsresource"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -239,8 +240,8 @@ func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[s
 				continue
 			}
 			locArn := aws.ToString(e.LocationArn)
-			tags, err := h.tags(ctx, locArn)
-			if errors.Is(err, errNotOurs) {
+			tags, err := dsresource.Tags(ctx, h.DataSync, locArn)
+			if errors.Is(err, dsresource.ErrNotOurs) {
 				slog.DebugContext(ctx, "skipping a location whose tags this deployment may not read", "locationArn", locArn)
 				continue
 			}
@@ -268,29 +269,6 @@ func (h *Handler) find(ctx context.Context, id string, wanted []location) (map[s
 		}
 	}
 	return found, nil
-}
-
-// errNotOurs: DataSync denied reading a resource's tags. The function's policy allows
-// ListTagsForResource only on resources tagged with its deployment, so the resource is
-// another deployment's or another team's.
-var errNotOurs = errors.New("the resource is not tagged with this deployment")
-
-func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]string, error) {
-	tags := map[string]string{}
-	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if awserror.Code(err) == "AccessDeniedException" {
-			return nil, errNotOurs
-		}
-		if err != nil {
-			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
 }
 
 // samePath compares a location URI (s3://bucket/prefix/) with bucket and prefix,
@@ -345,10 +323,7 @@ func (h *Handler) createError(err error, loc location) error {
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Home.Partition != "" {
-		return h.Config.Home.Partition
-	}
-	return request.Partition(h.Config.Home.Region)
+	return h.Config.Home.ARNPartition()
 }
 
 func orUnknown(s string) string {

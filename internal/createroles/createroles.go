@@ -281,10 +281,7 @@ func boundaryOf(r *iamtypes.Role) string {
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Home.Partition != "" {
-		return h.Config.Home.Partition
-	}
-	return request.Partition(h.Config.Home.Region)
+	return h.Config.Home.ARNPartition()
 }
 
 func (h *Handler) roleArn(name string) string {

@@ -69,12 +69,6 @@ type RecordLinks struct {
 	TaskReportsURI string `json:"taskReportsUri"`
 }
 
-// TaskReportLink is one task execution's DataSync task report.
-type TaskReportLink struct {
-	TaskExecutionArn string `json:"taskExecutionArn"`
-	URI              string `json:"uri"`
-}
-
 // Execution is $.execution: the Step Functions execution's name and start time, from the
 // context object ($$.Execution).
 type Execution struct {

@@ -4,11 +4,16 @@
 package lambdaenv
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/dsmigrate/dsmigrate/internal/naming"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -190,4 +195,20 @@ func (r *Reader) Err() error {
 		return nil
 	}
 	return fmt.Errorf("environment: %s", strings.Join(r.problems, "; "))
+}
+
+// AWSConfig ends a function's start: after the variables are read, it exits with the
+// one error that lists every problem (Err), else returns the AWS SDK's default
+// configuration, exiting when that cannot be loaded.
+func (r *Reader) AWSConfig() aws.Config {
+	if err := r.Err(); err != nil {
+		slog.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("cannot load the AWS configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	return cfg
 }

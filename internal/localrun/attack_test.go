@@ -447,14 +447,12 @@ func TestAttackCreateRoleWithForeignTrust(t *testing.T) {
 	}
 }
 
-// M4: starttask's credentials act on another team's DataSync task (tagged with another
-// deployment): start it, re-tag it as this deployment's, or build a task from its
-// locations. Setup, as account B's admin: that team's bucket access role, two locations
-// and a task, tagged dsmigrate:deployment=other-team.
-func TestAttackStartTaskOfAnotherDeployment(t *testing.T) {
-	t.Parallel()
-	env := e2eEnv(t, Options{})
-	d := deploymentOf(t, env)
+// otherTeamTask sets up, as account B's admin, another team's DataSync task in the
+// deployment's destination bucket: its bucket access role roleName (under rolePath when
+// not "") with the inline policy policyName, two locations and a task between them, all
+// tagged tags. It returns the locations' ARNs and the task's.
+func otherTeamTask(t *testing.T, env *Environment, d deployment, roleName, rolePath, policyName string, tags []dstypes.TagListEntry) (locs []string, taskArn *string) {
+	t.Helper()
 	ctx := testCtx(t)
 	_, dst, err := env.DefaultBuckets()
 	if err != nil {
@@ -464,39 +462,55 @@ func TestAttackStartTaskOfAnotherDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := env.clients(env.Destination.Config.Credentials)
-	role, err := admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("other-team-datasync"),
-		AssumeRolePolicyDocument: aws.String(d.dataSyncTrust(env.Region))})
+	in := &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(d.dataSyncTrust(env.Region))}
+	if rolePath != "" {
+		in.Path = aws.String(rolePath)
+	}
+	role, err := admin.IAM.CreateRole(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("other-team-datasync"), PolicyName: aws.String("bucket"),
+	if _, err := admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(roleName), PolicyName: aws.String(policyName),
 		PolicyDocument: aws.String(dsmpolicy.DestinationRolePolicy("aws", dst, "").String())}); err != nil {
 		t.Fatal(err)
 	}
-	theirs := []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("other-team")}}
-	var locs []string
 	for _, sub := range []string{"/other-in/", "/other-out/"} {
 		out, err := admin.DataSync.CreateLocationS3(ctx, &datasync.CreateLocationS3Input{S3BucketArn: aws.String("arn:aws:s3:::" + dst),
-			Subdirectory: aws.String(sub), S3Config: &dstypes.S3Config{BucketAccessRoleArn: role.Role.Arn}, Tags: theirs})
+			Subdirectory: aws.String(sub), S3Config: &dstypes.S3Config{BucketAccessRoleArn: role.Role.Arn}, Tags: tags})
 		if err != nil {
 			t.Fatalf("setup: %v", err)
 		}
 		locs = append(locs, aws.ToString(out.LocationArn))
 	}
 	task, err := admin.DataSync.CreateTask(ctx, &datasync.CreateTaskInput{SourceLocationArn: aws.String(locs[0]),
-		DestinationLocationArn: aws.String(locs[1]), Name: aws.String("other-team-nightly"), Tags: theirs})
+		DestinationLocationArn: aws.String(locs[1]), Name: aws.String("other-team-nightly"), Tags: tags})
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
+	return locs, task.TaskArn
+}
+
+// M4: starttask's credentials act on another team's DataSync task (tagged with another
+// deployment): start it, re-tag it as this deployment's, or build a task from its
+// locations. Setup, as account B's admin: that team's bucket access role, two locations
+// and a task, tagged dsmigrate:deployment=other-team.
+func TestAttackStartTaskOfAnotherDeployment(t *testing.T) {
+	t.Parallel()
+	env := e2eEnv(t, Options{})
+	d := deploymentOf(t, env)
+	ctx := testCtx(t)
+	theirs := []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("other-team")}}
+	locs, taskArn := otherTeamTask(t, env, d, "other-team-datasync", "", "bucket", theirs)
+	admin := env.clients(env.Destination.Config.Credentials)
 	st := asFunction(t, env, "starttask")
 	ours := []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String(d.prefix)},
 		{Key: aws.String(naming.TagKey), Value: aws.String("attack")}}
 	start := func() error {
-		_, err := st.DataSync.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: task.TaskArn, Tags: ours})
+		_, err := st.DataSync.StartTaskExecution(ctx, &datasync.StartTaskExecutionInput{TaskArn: taskArn, Tags: ours})
 		return err
 	}
 	retag := func() error {
-		_, err := st.DataSync.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: task.TaskArn,
+		_, err := st.DataSync.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: taskArn,
 			Tags: append(slices.Clone(ours), dstypes.TagListEntry{Key: aws.String(naming.RoleTagKey), Value: aws.String("task")})})
 		return err
 	}
@@ -529,7 +543,7 @@ func TestAttackStartTaskOfAnotherDeployment(t *testing.T) {
 			t.Errorf("after the re-tag: start got %v, want the task passing for this deployment's (which is why the re-tag guard matters)", err)
 		}
 		// Give the task back its owner's tag, then try again with the guard.
-		if _, err := admin.DataSync.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: task.TaskArn, Tags: theirs}); err != nil {
+		if _, err := admin.DataSync.TagResource(ctx, &datasync.TagResourceInput{ResourceArn: taskArn, Tags: theirs}); err != nil {
 			t.Fatal(err)
 		}
 		g.restore(t)

@@ -15,7 +15,6 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/naming"
-	dsmpolicy "github.com/dsmigrate/dsmigrate/internal/policy"
 	"github.com/dsmigrate/dsmigrate/internal/request"
 )
 
@@ -250,44 +249,14 @@ func TestAttackTeardownDeletesAnotherDeployment(t *testing.T) {
 	env := e2eEnv(t, Options{})
 	d := deploymentOf(t, env)
 	ctx := testCtx(t)
-	_, dst, err := env.DefaultBuckets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := CreateBucket(ctx, env.Destination.S3, dst, env.Region, s3types.ObjectOwnershipBucketOwnerEnforced); err != nil {
-		t.Fatal(err)
-	}
-	admin := env.clients(env.Destination.Config.Credentials)
 	// Another team's role with a name and path the teardown's role patterns match: the
 	// tag is what keeps it out.
 	roleName := naming.TransferRoleName(d.prefix, "theirs")
-	role, err := admin.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), Path: aws.String(naming.RolePath(d.prefix)),
-		AssumeRolePolicyDocument: aws.String(d.dataSyncTrust(env.Region))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(roleName), PolicyName: aws.String("dsmigrate-bucket-access"),
-		PolicyDocument: aws.String(dsmpolicy.DestinationRolePolicy("aws", dst, "").String())}); err != nil {
-		t.Fatal(err)
-	}
-	theirs := []dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("other-team")}, {Key: aws.String(naming.TagKey), Value: aws.String("theirs")}}
-	var locs []string
-	for _, sub := range []string{"/other-in/", "/other-out/"} {
-		out, err := admin.DataSync.CreateLocationS3(ctx, &datasync.CreateLocationS3Input{S3BucketArn: aws.String("arn:aws:s3:::" + dst),
-			Subdirectory: aws.String(sub), S3Config: &dstypes.S3Config{BucketAccessRoleArn: role.Role.Arn}, Tags: theirs})
-		if err != nil {
-			t.Fatalf("setup: %v", err)
-		}
-		locs = append(locs, aws.ToString(out.LocationArn))
-	}
-	task, err := admin.DataSync.CreateTask(ctx, &datasync.CreateTaskInput{SourceLocationArn: aws.String(locs[0]),
-		DestinationLocationArn: aws.String(locs[1]), Name: aws.String("other-team-nightly"), Tags: theirs})
-	if err != nil {
-		t.Fatalf("setup: %v", err)
-	}
+	locs, taskArn := otherTeamTask(t, env, d, roleName, naming.RolePath(d.prefix), "dsmigrate-bucket-access",
+		[]dstypes.TagListEntry{{Key: aws.String(naming.DeploymentTagKey), Value: aws.String("other-team")}, {Key: aws.String(naming.TagKey), Value: aws.String("theirs")}})
 	td := asFunction(t, env, "teardown")
 	deleteTask := func() error {
-		_, err := td.DataSync.DeleteTask(ctx, &datasync.DeleteTaskInput{TaskArn: task.TaskArn})
+		_, err := td.DataSync.DeleteTask(ctx, &datasync.DeleteTaskInput{TaskArn: taskArn})
 		return err
 	}
 	deleteLocation := func() error {

@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -220,10 +219,6 @@ func (h *Handler) checkReportBucket(ctx context.Context, r *request.Request) err
 		return nil
 	}
 	id, isKMS, err := defaultKey(ctx, h.S3, h.partition(), "task.report", rep.Bucket, region, home, "")
-	var p *failure.PreconditionError
-	if errors.As(err, &p) && strings.Contains(p.Message, "set task.report.region") {
-		return &failure.PreconditionError{Message: fmt.Sprintf("task.report.bucket %s is not in region %s, where this dsmigrate runs and writes the record; choose a report bucket in %s", rep.Bucket, region, region)}
-	}
 	if err != nil || !isKMS || isAWSManagedS3(id) || rep.Bucket == r.Destination.Bucket {
 		return err
 	}

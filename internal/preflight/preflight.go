@@ -190,10 +190,7 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.Preflight, e
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Home.Partition != "" {
-		return h.Config.Home.Partition
-	}
-	return request.Partition(h.Config.Home.Region)
+	return h.Config.Home.ARNPartition()
 }
 
 // roleArn is the ARN of a role with the default path "/".

@@ -393,10 +393,7 @@ func (h *Handler) earlierRoleArns(id string) []string {
 }
 
 func (h *Handler) partition() string {
-	if h.Config.Home.Partition != "" {
-		return h.Config.Home.Partition
-	}
-	return request.Partition(h.Config.Home.Region)
+	return h.Config.Home.ARNPartition()
 }
 
 // same reports whether two policy texts are the same policy (S3 may return the text it

@@ -89,10 +89,16 @@ type Record struct {
 	// document holds: the unsharded task's, and a failed shard's. A succeeded shard's
 	// result keeps only its counts (the document's room under 256 KiB), so its report is
 	// found under TaskReportsURI by its task and execution id.
-	TaskReports []execution.TaskReportLink `json:"taskReports"`
+	TaskReports []TaskReport `json:"taskReports"`
 	// Failure is the error the execution fails with (mode failed), its cause as the
 	// failure explanation gave it.
 	Failure *execution.Failure `json:"failure"`
+}
+
+// TaskReport is one task execution's DataSync summary report folder.
+type TaskReport struct {
+	TaskExecutionArn string `json:"taskExecutionArn"`
+	URI              string `json:"uri"`
 }
 
 // Execution is the Step Functions execution the record is of.
@@ -185,10 +191,10 @@ func (h *Handler) handle(ctx context.Context, in Input) (*execution.RecordLinks,
 	_, err = h.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(rep.Bucket), Key: aws.String(key), Body: bytes.NewReader(body),
 		ContentType: aws.String("application/json"), ExpectedBucketOwner: aws.String(h.Config.Home.AccountID)})
 	if err != nil {
-		return nil, awserror.Classify(err, awserror.Call{Action: "s3:PutObject", Resource: policy.BucketArn(h.partition(), rep.Bucket) + "/" + key}, awserror.Precondition)
+		return nil, awserror.Classify(err, awserror.Call{Action: "s3:PutObject", Resource: policy.BucketArn(h.Config.Home.ARNPartition(), rep.Bucket) + "/" + key}, awserror.Precondition)
 	}
 	return &execution.RecordLinks{Bucket: rep.Bucket, Key: key, URI: "s3://" + rep.Bucket + "/" + key, WrittenAt: rec.WrittenAt,
-		TaskReportsURI: "s3://" + rep.Bucket + "/" + rep.Subdirectory(rec.MigrationID) + "Summary-Reports/"}, nil
+		TaskReportsURI: rec.TaskReportsURI}, nil
 }
 
 // Build makes the record of the document, checking the input first: a bad input
@@ -234,7 +240,8 @@ func (h *Handler) Build(in Input) (*Record, error) {
 	}
 	rec := &Record{RecordVersion: Version, MigrationID: r.MigrationID, Status: "SUCCEEDED",
 		Execution: Execution{Arn: in.ExecutionArn, Name: doc.Execution.Name, StartTime: doc.Execution.StartTime},
-		WrittenAt: now().UTC().Format(time.RFC3339), Request: r, Deleted: doc.Teardown, Failure: doc.Failure}
+		WrittenAt: now().UTC().Format(time.RFC3339), Request: r, Deleted: doc.Teardown, Failure: doc.Failure,
+		TaskReportsURI: "s3://" + r.Task.Report.Bucket + "/" + r.Task.Report.SummaryReports(r.MigrationID)}
 	if in.Mode == ModeFailed {
 		rec.Status = "FAILED"
 	}
@@ -297,9 +304,8 @@ func (h *Handler) copied(rec *Record, doc execution.Document) {
 	}
 	rec.Copied = c
 	rep := rec.Request.Task.Report
-	rec.TaskReportsURI = "s3://" + rep.Bucket + "/" + rep.Subdirectory(rec.MigrationID) + "Summary-Reports/"
 	for _, arn := range executions {
-		rec.TaskReports = append(rec.TaskReports, execution.TaskReportLink{TaskExecutionArn: arn, URI: TaskReportURI(*rep, rec.MigrationID, arn)})
+		rec.TaskReports = append(rec.TaskReports, TaskReport{TaskExecutionArn: arn, URI: TaskReportURI(*rep, rec.MigrationID, arn)})
 	}
 }
 
@@ -309,7 +315,7 @@ func (h *Handler) copied(rec *Record, doc execution.Document) {
 // transfers with task reports").
 func TaskReportURI(rep request.Report, migrationID, taskExecutionArn string) string {
 	task, _ := taskOf(taskExecutionArn)
-	return fmt.Sprintf("s3://%s/%sSummary-Reports/%s/%s/", rep.Bucket, rep.Subdirectory(migrationID), lastSegment(task), lastSegment(taskExecutionArn))
+	return fmt.Sprintf("s3://%s/%s%s/%s/", rep.Bucket, rep.SummaryReports(migrationID), lastSegment(task), lastSegment(taskExecutionArn))
 }
 
 // taskOf is the task ARN of a task execution ARN (<task arn>/execution/<exec id>).
@@ -319,10 +325,3 @@ func taskOf(taskExecutionArn string) (string, bool) {
 }
 
 func lastSegment(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
-
-func (h *Handler) partition() string {
-	if h.Config.Home.Partition != "" {
-		return h.Config.Home.Partition
-	}
-	return request.Partition(h.Config.Home.Region)
-}

@@ -97,13 +97,15 @@ var ReportLevels = []string{ReportSummaryOnly, ReportErrorsOnly, ReportSuccesses
 // and ".json") stays within S3's 1,024-byte key.
 const MaxReportPrefixLength = 768
 
-// Folder is the migration's folder in the report bucket: <prefix><migrationId>/.
+// Folder is the migration's folder in the report bucket, <prefix><migrationId>/, and the
+// ReportDestinationS3 Subdirectory of its task reports: DataSync puts each execution's
+// reports below it, in Summary-Reports/ and Detailed-Reports/ per task and execution.
 func (r Report) Folder(migrationID string) string { return r.Prefix + migrationID + "/" }
 
-// Subdirectory is the ReportDestinationS3 Subdirectory of the migration's task reports
-// (its folder): DataSync puts each execution's reports below it, in Summary-Reports/ and
-// Detailed-Reports/ per task and execution.
-func (r Report) Subdirectory(migrationID string) string { return r.Folder(migrationID) }
+// SummaryReports is the folder of the migration's summary reports.
+func (r Report) SummaryReports(migrationID string) string {
+	return r.Folder(migrationID) + "Summary-Reports/"
+}
 
 // RecordKey is the key of the audit record of one execution of the migration.
 func (r Report) RecordKey(migrationID, executionName string) string {
@@ -113,7 +115,7 @@ func (r Report) RecordKey(migrationID, executionName string) string {
 // TaskReportFolders are the key prefixes DataSync writes a migration's task reports under
 // (the config role may put objects there and nowhere else in the report bucket).
 func (r Report) TaskReportFolders(migrationID string) []string {
-	return []string{r.Folder(migrationID) + "Summary-Reports/", r.Folder(migrationID) + "Detailed-Reports/"}
+	return []string{r.SummaryReports(migrationID), r.Folder(migrationID) + "Detailed-Reports/"}
 }
 
 // Cleanup says what to undo at the end.

@@ -25,6 +25,15 @@ type Home struct {
 	ExtraRegions []string
 }
 
+// ARNPartition is the partition of the ARNs dsmigrate makes: Partition, or the one of
+// Region when it is empty.
+func (h Home) ARNPartition() string {
+	if h.Partition != "" {
+		return h.Partition
+	}
+	return Partition(h.Region)
+}
+
 // knows reports whether region is a region this deployment accepts.
 func (h Home) knows(region string) bool {
 	return region == h.Region || KnownRegion(region) || slices.Contains(h.ExtraRegions, region)
@@ -64,10 +73,7 @@ func (r *Request) Validate(home Home) error {
 		v.Add("(request)", "is missing")
 		return v
 	}
-	homePartition := home.Partition
-	if homePartition == "" {
-		homePartition = Partition(home.Region)
-	}
+	homePartition := home.ARNPartition()
 
 	switch {
 	case r.MigrationID == "":

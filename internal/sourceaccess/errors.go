@@ -49,7 +49,13 @@ func BucketError(err error, side, bucket, region, owner string) error {
 		if actual != "" {
 			where = "region " + actual
 		}
-		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s is not in region %s but in %s; set %s.region to the bucket's region (S3 said %s: %s)", side, bucket, region, where, side, code, awserror.Message(err))}
+		fix := fmt.Sprintf("set %s.region to the bucket's region", side)
+		if side != "source" && side != "destination" {
+			// A bucket without a region field of its own (task.report) must be in the
+			// region the request gives it.
+			fix = fmt.Sprintf("choose a %s bucket in region %s", side, region)
+		}
+		return &failure.PreconditionError{Message: fmt.Sprintf("%s bucket %s is not in region %s but in %s; %s (S3 said %s: %s)", side, bucket, region, where, fix, code, awserror.Message(err))}
 	}
 	return nil
 }

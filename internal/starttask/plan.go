@@ -14,6 +14,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/dsresource"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/request"
@@ -189,7 +190,7 @@ func (h *Handler) last(ctx context.Context, taskArn string) (*datasync.DescribeT
 			}
 			start := int64(0)
 			switch {
-			case slices.Contains(Running, d.Status):
+			case slices.Contains(dsresource.Running, d.Status):
 				// Queued or running is the last, whatever its start time says (a queued
 				// execution may have none yet): the shard is not finished.
 				start = math.MaxInt64

@@ -5,6 +5,7 @@ package starttask
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/dsresource"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -40,12 +42,6 @@ var _ DataSyncAPI = (*datasync.Client)(nil)
 
 // RoleTask is the naming.RoleTagKey value of a task.
 const RoleTask = "task"
-
-// Running are the execution statuses of an execution that is queued or still running.
-var Running = []dstypes.TaskExecutionStatus{
-	dstypes.TaskExecutionStatusQueued, dstypes.TaskExecutionStatusLaunching, dstypes.TaskExecutionStatusPreparing,
-	dstypes.TaskExecutionStatusTransferring, dstypes.TaskExecutionStatusVerifying,
-}
 
 // Config is the deployment's part of the step.
 type Config struct {
@@ -247,14 +243,11 @@ func (h *Handler) reportConfig(r request.Request) *dstypes.TaskReportConfig {
 	if rep == nil {
 		return nil
 	}
-	partition := h.Config.Home.Partition
-	if partition == "" {
-		partition = request.Partition(h.Config.Home.Region)
-	}
+	partition := h.Config.Home.ARNPartition()
 	c := &dstypes.TaskReportConfig{
 		Destination: &dstypes.ReportDestination{S3: &dstypes.ReportDestinationS3{
 			S3BucketArn:         aws.String(policy.BucketArn(partition, rep.Bucket)),
-			Subdirectory:        aws.String(rep.Subdirectory(r.MigrationID)),
+			Subdirectory:        aws.String(rep.Folder(r.MigrationID)),
 			BucketAccessRoleArn: aws.String(naming.RoleArn(partition, h.Config.Home.AccountID, h.Config.Prefix, naming.ConfigRoleName(h.Config.Prefix, r.MigrationID))),
 		}},
 		OutputType: dstypes.ReportOutputTypeStandard,
@@ -311,8 +304,8 @@ func (h *Handler) find(ctx context.Context, id string, shard *execution.Shard) (
 				continue
 			}
 			taskArn := aws.ToString(e.TaskArn)
-			tags, err := h.tags(ctx, taskArn)
-			if awserror.Code(err) == "AccessDeniedException" {
+			tags, err := dsresource.Tags(ctx, h.DataSync, taskArn)
+			if errors.Is(err, dsresource.ErrNotOurs) {
 				slog.DebugContext(ctx, "skipping a task whose tags this deployment may not read", "taskArn", taskArn)
 				continue
 			}
@@ -331,24 +324,6 @@ func (h *Handler) find(ctx context.Context, id string, shard *execution.Shard) (
 		}
 	}
 	return "", nil, nil
-}
-
-func (h *Handler) tags(ctx context.Context, resourceArn string) (map[string]string, error) {
-	tags := map[string]string{}
-	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(resourceArn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if awserror.Code(err) == "AccessDeniedException" {
-			return nil, err // the caller skips the resource
-		}
-		if err != nil {
-			return nil, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: resourceArn}, awserror.Precondition)
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
-	}
-	return tags, nil
 }
 
 // compare checks that an existing task can run this request: same locations and task mode
@@ -425,7 +400,7 @@ func (h *Handler) running(ctx context.Context, taskArn string) (string, error) {
 				if queued == "" {
 					queued = aws.ToString(e.TaskExecutionArn)
 				}
-			case slices.Contains(Running, e.Status):
+			case slices.Contains(dsresource.Running, e.Status):
 				return aws.ToString(e.TaskExecutionArn), nil
 			}
 		}

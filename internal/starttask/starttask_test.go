@@ -12,6 +12,7 @@ import (
 	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/dsmigrate/dsmigrate/internal/dsresource"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/handlertest"
@@ -219,7 +220,7 @@ func TestCreateStartThenReuse(t *testing.T) {
 }
 
 func TestReusesEachRunningStatus(t *testing.T) {
-	for _, status := range Running {
+	for _, status := range dsresource.Running {
 		t.Run(string(status), func(t *testing.T) {
 			f := &fakeDataSync{}
 			h := newHandler(f, "")

@@ -19,11 +19,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datasync"
-	dstypes "github.com/aws/aws-sdk-go-v2/service/datasync/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/dsmigrate/dsmigrate/internal/awserror"
+	"github.com/dsmigrate/dsmigrate/internal/dsresource"
 	"github.com/dsmigrate/dsmigrate/internal/execution"
 	"github.com/dsmigrate/dsmigrate/internal/failure"
 	"github.com/dsmigrate/dsmigrate/internal/naming"
@@ -59,14 +59,6 @@ const (
 	// ModeDelete deletes what ModeCheck lists (after the same refusal).
 	ModeDelete = "delete"
 )
-
-// Running are the statuses of an execution that is queued or still running
-// (DataSync API Reference, TaskExecutionStatus): a task with such an execution is not
-// deleted.
-var Running = []dstypes.TaskExecutionStatus{
-	dstypes.TaskExecutionStatusQueued, dstypes.TaskExecutionStatusLaunching, dstypes.TaskExecutionStatusPreparing,
-	dstypes.TaskExecutionStatusTransferring, dstypes.TaskExecutionStatusVerifying,
-}
 
 // Config is the deployment's part of the step.
 type Config struct {
@@ -218,20 +210,13 @@ func (h *Handler) find(ctx context.Context, id string) (*execution.Teardown, err
 // ours reads a DataSync resource's tags and reports whether it is this deployment's and
 // this migration's.
 func (h *Handler) ours(ctx context.Context, arn, id string) (bool, error) {
-	tags := map[string]string{}
-	p := datasync.NewListTagsForResourcePaginator(h.DataSync, &datasync.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if awserror.Code(err) == "AccessDeniedException" {
-			slog.DebugContext(ctx, "leaving a resource whose tags this deployment may not read", "resourceArn", arn)
-			return false, nil
-		}
-		if err != nil {
-			return false, awserror.Classify(err, awserror.Call{Action: "datasync:ListTagsForResource", Resource: arn}, awserror.Precondition)
-		}
-		for _, t := range page.Tags {
-			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-		}
+	tags, err := dsresource.Tags(ctx, h.DataSync, arn)
+	if errors.Is(err, dsresource.ErrNotOurs) {
+		slog.DebugContext(ctx, "leaving a resource whose tags this deployment may not read", "resourceArn", arn)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
 	}
 	return tags[naming.DeploymentTagKey] == h.Config.Prefix && tags[naming.TagKey] == id, nil
 }
@@ -272,7 +257,7 @@ func (h *Handler) refuseRunning(ctx context.Context, id string, tasks []string) 
 				return awserror.Classify(err, awserror.Call{Action: "datasync:ListTaskExecutions", Resource: taskArn}, awserror.Precondition)
 			}
 			for _, e := range page.TaskExecutions {
-				if slices.Contains(Running, e.Status) {
+				if slices.Contains(dsresource.Running, e.Status) {
 					return &failure.MigrationRunningError{Message: fmt.Sprintf(
 						"migration %s is still running: execution %s of DataSync task %s is %s. Teardown deleted nothing; "+
 							"wait until the migration's execution ends (or cancel the task execution: aws datasync cancel-task-execution --task-execution-arn %s) and start the teardown again",
